@@ -1,0 +1,118 @@
+"""What a derivation source can see while deciding one resource, and the lookup port behind it.
+
+Lookups that need the cloud (a principal's IAM tags, a resource group's tags, a resource's
+current tags) go through `Lookups`; the AWS and Azure adapters implement it, and offline
+evaluation (`tagwarden explain`) uses `StaticLookups`. A lookup answers a mapping, or None when it
+cannot know (offline, not applicable); a failing call raises so the event can be retried.
+Each answer is fetched at most once per event, and only when a source actually needs it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Protocol
+
+from tagwarden.model import Actor, CreationEvent, Provider, Resource
+
+
+class Scope(StrEnum):
+    RESOURCE_GROUP = "resource_group"
+    SUBSCRIPTION = "subscription"
+    ACCOUNT = "account"
+
+
+class Lookups(Protocol):
+    def principal_tags(self, provider: Provider, actor: Actor) -> Mapping[str, str] | None: ...
+
+    def container_tags(self, provider: Provider, scope: Scope, scope_id: str) -> Mapping[str, str] | None: ...
+
+    def resource_tags(self, provider: Provider, resource: Resource) -> Mapping[str, str] | None: ...
+
+
+@dataclass
+class StaticLookups:
+    """Offline answers: from CLI flags or a file. Anything not given is unresolved."""
+
+    principal: Mapping[str, str] | None = None
+    containers: Mapping[str, Mapping[str, str]] = field(default_factory=dict)  # by scope name or id
+    resources: Mapping[str, Mapping[str, str]] = field(default_factory=dict)  # by resource id
+
+    def principal_tags(self, provider: Provider, actor: Actor) -> Mapping[str, str] | None:
+        return self.principal
+
+    def container_tags(self, provider: Provider, scope: Scope, scope_id: str) -> Mapping[str, str] | None:
+        tags = self.containers.get(scope_id)
+        if tags is None:
+            tags = self.containers.get(str(scope))
+        return tags
+
+    def resource_tags(self, provider: Provider, resource: Resource) -> Mapping[str, str] | None:
+        return self.resources.get(resource.id)
+
+
+NO_LOOKUPS = StaticLookups()
+
+
+class Context:
+    """Per-(event, resource) view with memoised lookups. Not shared across events."""
+
+    __slots__ = ("_cache", "event", "lookups", "resource", "unresolved")
+
+    def __init__(self, event: CreationEvent, resource: Resource, lookups: Lookups) -> None:
+        self.event = event
+        self.resource = resource
+        self.lookups = lookups
+        self._cache: dict[str, Mapping[str, str] | None] = {}
+        self.unresolved: list[str] = []
+
+    def _memo(
+        self, key: str, what: str, fetch: Callable[[], Mapping[str, str] | None]
+    ) -> Mapping[str, str] | None:
+        if key in self._cache:
+            return self._cache[key]
+        got = fetch()
+        self._cache[key] = got
+        if got is None:
+            self.unresolved.append(what)
+        return got
+
+    def current_tags(self) -> Mapping[str, str] | None:
+        """Tags the resource has: those of the create request, or (Azure) read from the resource."""
+        if self.resource.request_tags is not None:
+            return self.resource.request_tags
+        return self._memo(
+            "resource",
+            f"current tags of {self.resource.id}",
+            lambda: self.lookups.resource_tags(self.event.provider, self.resource),
+        )
+
+    def principal_tags(self) -> Mapping[str, str] | None:
+        actor = self.event.actor
+        who = actor.role_arn or actor.identity or "the caller"
+        return self._memo(
+            "principal",
+            f"tags of principal {who}",
+            lambda: self.lookups.principal_tags(self.event.provider, actor),
+        )
+
+    def container_tags(self, scope: Scope) -> Mapping[str, str] | None:
+        scope_id = self.scope_id(scope)
+        if scope_id is None:
+            return {}  # not applicable (no resource group on AWS, no account tags on Azure): absent
+        return self._memo(
+            f"scope:{scope}",
+            f"tags of {scope} {scope_id}",
+            lambda: self.lookups.container_tags(self.event.provider, scope, scope_id),
+        )
+
+    def scope_id(self, scope: Scope) -> str | None:
+        event, resource = self.event, self.resource
+        if scope is Scope.RESOURCE_GROUP:
+            if event.provider is not Provider.AZURE or not resource.resource_group:
+                return None
+            return f"/subscriptions/{event.account}/resourceGroups/{resource.resource_group}"
+        if scope is Scope.SUBSCRIPTION:
+            return f"/subscriptions/{event.account}" if event.provider is Provider.AZURE else None
+        return event.account if event.provider is Provider.AWS else None

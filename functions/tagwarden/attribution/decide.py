@@ -1,0 +1,193 @@
+"""The one question every enforcer asks: for this create event, what does each resource get?
+
+Pure: the event, the compiled rules and a lookup port in, decisions out. Lookups are only made
+when a source needs them (the first valid source wins, so later ones are never fetched).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from tagwarden.attribution.context import NO_LOOKUPS, Context, Lookups
+from tagwarden.attribution.limits import LIMITS, TagLimits, fit_value
+from tagwarden.attribution.sources import Unresolved
+from tagwarden.model import Action, CreationEvent, Decision, Resource, TagProblem
+from tagwarden.rules.model import Overwrite, Rule, RuleSet, TagSpec
+
+EXISTING = "existing"  # source label of a tag already on the resource
+UNALLOCATED = "unallocated"  # source label of the marker value
+STAMP = "stamp"  # source label of the creator/created-at/rule tags
+
+
+def decide(event: CreationEvent, rules: RuleSet, lookups: Lookups = NO_LOOKUPS) -> tuple[Decision, ...]:
+    return tuple(decide_resource(event, resource, rules, lookups) for resource in event.resources)
+
+
+def decide_resource(event: CreationEvent, resource: Resource, rules: RuleSet, lookups: Lookups) -> Decision:
+    ctx = Context(event, resource, lookups)
+    exemption = _exemption(ctx, rules)
+    if exemption is not None:
+        return Decision(
+            resource=resource,
+            action=Action.SKIP,
+            rule=None,
+            exemption=exemption,
+            reasons=(f"exempt: {exemption}",),
+            unresolved=tuple(dict.fromkeys(ctx.unresolved)),
+        )
+
+    rule = rules.rule_for(event, resource)
+    limits = LIMITS[event.provider]
+    current = ctx.current_tags() or {}
+    required = (
+        set(rule.require) if rule.require is not None else {k for k, t in rules.tags.items() if t.required}
+    )
+
+    writes: dict[str, str] = {}
+    sources: dict[str, str] = {}
+    missing: list[TagProblem] = []
+    invalid: list[TagProblem] = []
+    reasons: list[str] = [
+        f"rule {rule.id} matched" if rule is not rules.default_rule else "no rule matched: defaults apply"
+    ]
+
+    for key, spec in rules.tags.items():
+        outcome = _settle_tag(ctx, spec, current.get(key), limits)
+        value, label, problem, notes = outcome
+        if value is not None:
+            sources[key] = label
+            if label != EXISTING:
+                writes[key] = value
+            reasons.append(f"{key} = {value!r} from {label}")
+            continue
+        if problem is None or key not in required:
+            if notes:
+                reasons.append(f"{key} (optional): not derived ({'; '.join(notes)})")
+            continue
+        kind, why = problem
+        (invalid if kind == "invalid" else missing).append(TagProblem(key, why))
+        reasons.append(f"{key}: {kind}: {why}")
+
+    for key in _over_limit(writes, current, limits):
+        del writes[key]
+        del sources[key]
+        reasons.append(
+            f"{key}: not written, the resource already has {len(current)} of {limits.max_tags} tags"
+        )
+        if key in required:
+            missing.append(
+                TagProblem(key, f"no room: the resource has {len(current)} of {limits.max_tags} tags")
+            )
+
+    if missing or invalid:
+        action = rule.on_missing
+        if action is Action.TAG_UNALLOCATED:
+            for gap in missing:
+                if len(set(current) | set(writes) | {gap.key}) <= limits.max_tags:
+                    writes[gap.key] = rules.unallocated_value
+                    sources[gap.key] = UNALLOCATED
+        reasons.append(f"unattributed: action {action.value} from rule {rule.id}")
+    else:
+        action = Action.TAG
+
+    stamps = _stamps(event, rule, rules, limits, current)
+    if stamps and _over_limit({**writes, **stamps}, current, limits):
+        reasons.append(f"stamp tags not written: the resource would exceed {limits.max_tags} tags")
+    else:
+        writes.update(stamps)
+        sources.update(dict.fromkeys(stamps, STAMP))
+    if action is Action.TAG and not writes:
+        action = Action.NONE
+
+    return Decision(
+        resource=resource,
+        action=action,
+        rule=rule.id,
+        tags=writes,
+        sources=sources,
+        missing=tuple(missing),
+        invalid=tuple(invalid),
+        grace_seconds=rule.grace_seconds if action in (Action.QUARANTINE, Action.DELETE) else None,
+        reasons=tuple(reasons),
+        unresolved=tuple(dict.fromkeys(ctx.unresolved)),
+    )
+
+
+Outcome = tuple[str | None, str, tuple[str, str] | None, list[str]]
+
+
+def _settle_tag(ctx: Context, spec: TagSpec, have: str | None, limits: TagLimits) -> Outcome:
+    """(value, source label, problem, notes): a value to keep or write, or why there is none."""
+    if have is not None:
+        bad = spec.problem(have)
+        if bad is None and spec.overwrite is not Overwrite.ALWAYS:
+            return have, EXISTING, None, []
+        if bad is not None and spec.overwrite is Overwrite.NEVER:
+            return None, "", ("invalid", f"present value {bad} (overwrite: never)"), []
+
+    notes: list[str] = []
+    rejected: list[str] = []
+    for source in spec.sources:
+        value, why = source.value(ctx)
+        if value is None or isinstance(value, Unresolved):
+            notes.append(f"{source.label} {why}")
+            continue
+        bad = spec.problem(value) or limits.value_problem(value)
+        if bad is not None:
+            rejected.append(f"{source.label} gave {bad}")
+            continue
+        if have is not None and value == have:
+            return have, EXISTING, None, []
+        return value, source.label, None, []
+
+    if have is not None and spec.problem(have) is None:
+        return have, EXISTING, None, []  # overwrite: always, but nothing better was found
+    if have is not None:
+        return None, "", ("invalid", f"present value {spec.problem(have)}; no source gave a valid one"), notes
+    if rejected:
+        return None, "", ("invalid", "; ".join(rejected + notes)), notes
+    if not spec.sources:
+        return None, "", ("missing", "not in the request and no sources configured"), notes
+    return None, "", ("missing", "no source had a value: " + "; ".join(notes)), notes
+
+
+def _exemption(ctx: Context, rules: RuleSet) -> str | None:
+    ex = rules.exemptions
+    event, resource = ctx.event, ctx.resource
+    if ex.principals is not None and ex.principals(event, resource):
+        return f"principal {event.actor.identity} is exempt"
+    if ex.resource_types is not None and ex.resource_types.match(resource.type):
+        return f"resource type {resource.type} is exempt"
+    if ex.marker_key is not None:
+        current = ctx.current_tags() or {}
+        value = current.get(ex.marker_key)
+        if value is not None and (ex.marker_value is None or value == ex.marker_value):
+            return f"resource carries the exemption tag {ex.marker_key}"
+    return None
+
+
+def _stamps(
+    event: CreationEvent, rule: Rule, rules: RuleSet, limits: TagLimits, current: Mapping[str, str]
+) -> dict[str, str]:
+    stamp = rules.stamp
+    if stamp is None:
+        return {}
+    wanted = {
+        "creator": stamp.creator and event.actor.identity,
+        "created-at": stamp.created_at and event.time,
+        "rule": stamp.rule and rule.id,
+        "event-id": stamp.event_id and event.event_id,
+    }
+    out: dict[str, str] = {}
+    for name, value in wanted.items():
+        key = stamp.prefix + name
+        if value and key not in current:
+            out[key] = fit_value(str(value), limits)
+    return out
+
+
+def _over_limit(writes: Mapping[str, str], current: Mapping[str, str], limits: TagLimits) -> list[str]:
+    """Keys of `writes` (last first) that do not fit within the cloud's tag count."""
+    new = [k for k in writes if k not in current]
+    room = max(limits.max_tags - len(current), 0)
+    return new[room:][::-1] if len(new) > room else []

@@ -1,0 +1,112 @@
+"""The compiled rule set: what the loader produces and the attribution core reads.
+
+Everything here is built once per cold start: regexes compiled, globs joined, durations parsed.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from tagwarden.attribution.sources import Source
+from tagwarden.model import Action, CreationEvent, Resource
+from tagwarden.rules.match import Matcher
+
+
+class Mode(StrEnum):
+    AUDIT = "audit"  # decide and report; change nothing
+    ENFORCE = "enforce"
+
+
+class Overwrite(StrEnum):
+    NEVER = "never"  # a tag already on the resource is left as it is, valid or not
+    INVALID = "invalid"  # replace a present value that fails validation
+    ALWAYS = "always"  # the sources win over what the resource has
+
+
+@dataclass(frozen=True, slots=True)
+class TagSpec:
+    key: str
+    required: bool
+    sources: tuple[Source, ...]
+    pattern: re.Pattern[str] | None = None
+    allowed: frozenset[str] | None = None
+    allowed_folded: frozenset[str] | None = None  # lower-cased, when ignore_case
+    min_length: int | None = None
+    max_length: int | None = None
+    overwrite: Overwrite = Overwrite.NEVER
+    description: str = ""
+
+    def problem(self, value: str) -> str | None:
+        """Why a value is not acceptable for this tag, or None."""
+        if self.min_length is not None and len(value) < self.min_length:
+            return f"{value!r} is shorter than {self.min_length} characters"
+        if self.max_length is not None and len(value) > self.max_length:
+            return f"{value!r} is longer than {self.max_length} characters"
+        if self.allowed is not None:
+            ok = value in self.allowed or (
+                self.allowed_folded is not None and value.lower() in self.allowed_folded
+            )
+            if not ok:
+                return f"{value!r} is not one of the allowed values"
+        if self.pattern is not None and not self.pattern.fullmatch(value):
+            return f"{value!r} does not match {self.pattern.pattern!r}"
+        return None
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    id: str
+    matchers: tuple[Matcher, ...]
+    on_missing: Action
+    grace_seconds: int | None
+    require: tuple[str, ...] | None  # None: every tag marked required
+    description: str = ""
+
+    def matches(self, event: CreationEvent, resource: Resource) -> bool:
+        return all(m(event, resource) for m in self.matchers)
+
+
+@dataclass(frozen=True, slots=True)
+class Stamp:
+    prefix: str
+    creator: bool
+    created_at: bool
+    rule: bool
+    event_id: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Exemptions:
+    principals: Matcher | None
+    resource_types: re.Pattern[str] | None
+    marker_key: str | None
+    marker_value: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Notifications:
+    sns_topic_arn: str | None = None
+    teams_webhook_url: str | None = None
+    storage_queue: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RuleSet:
+    source: str  # file name, for messages
+    mode: Mode
+    tags: Mapping[str, TagSpec]
+    rules: tuple[Rule, ...]
+    default_rule: Rule
+    exemptions: Exemptions
+    stamp: Stamp | None
+    unallocated_value: str
+    notifications: Notifications = field(default_factory=Notifications)
+
+    def rule_for(self, event: CreationEvent, resource: Resource) -> Rule:
+        for rule in self.rules:
+            if rule.matches(event, resource):
+                return rule
+        return self.default_rule

@@ -1,0 +1,21 @@
+"""Shared fixtures: the example rules, the corpus location."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # `import builders`
+
+EXAMPLE_RULES = ROOT / "functions" / "tagwarden" / "examples" / "rules.yaml"
+CORPUS = ROOT.parent / "shared" / "corpus"
+
+
+@pytest.fixture(scope="session")
+def example_rules():  # type: ignore[no-untyped-def]
+    from tagwarden.rules import load_rules
+
+    return load_rules(EXAMPLE_RULES, env={})
