@@ -56,24 +56,31 @@ NO_LOOKUPS = StaticLookups()
 
 
 class Context:
-    """Per-(event, resource) view with memoised lookups. Not shared across events."""
+    """Per-(event, resource) view. Lookup answers are memoised in `cache`, which the caller shares
+    across the resources of one event (one principal lookup per event, not per resource)."""
 
     __slots__ = ("_cache", "event", "lookups", "resource", "unresolved")
 
-    def __init__(self, event: CreationEvent, resource: Resource, lookups: Lookups) -> None:
+    def __init__(
+        self,
+        event: CreationEvent,
+        resource: Resource,
+        lookups: Lookups,
+        cache: dict[str, Mapping[str, str] | None] | None = None,
+    ) -> None:
         self.event = event
         self.resource = resource
         self.lookups = lookups
-        self._cache: dict[str, Mapping[str, str] | None] = {}
+        self._cache = {} if cache is None else cache
         self.unresolved: list[str] = []
 
     def _memo(
         self, key: str, what: str, fetch: Callable[[], Mapping[str, str] | None]
     ) -> Mapping[str, str] | None:
         if key in self._cache:
-            return self._cache[key]
-        got = fetch()
-        self._cache[key] = got
+            got = self._cache[key]
+        else:
+            got = self._cache[key] = fetch()
         if got is None:
             self.unresolved.append(what)
         return got
@@ -83,7 +90,7 @@ class Context:
         if self.resource.request_tags is not None:
             return self.resource.request_tags
         return self._memo(
-            "resource",
+            f"resource:{self.resource.id}",
             f"current tags of {self.resource.id}",
             lambda: self.lookups.resource_tags(self.event.provider, self.resource),
         )

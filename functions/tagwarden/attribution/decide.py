@@ -20,11 +20,18 @@ STAMP = "stamp"  # source label of the creator/created-at/rule tags
 
 
 def decide(event: CreationEvent, rules: RuleSet, lookups: Lookups = NO_LOOKUPS) -> tuple[Decision, ...]:
-    return tuple(decide_resource(event, resource, rules, lookups) for resource in event.resources)
+    cache: dict[str, Mapping[str, str] | None] = {}  # lookups shared by the event's resources
+    return tuple(decide_resource(event, resource, rules, lookups, cache) for resource in event.resources)
 
 
-def decide_resource(event: CreationEvent, resource: Resource, rules: RuleSet, lookups: Lookups) -> Decision:
-    ctx = Context(event, resource, lookups)
+def decide_resource(
+    event: CreationEvent,
+    resource: Resource,
+    rules: RuleSet,
+    lookups: Lookups = NO_LOOKUPS,
+    cache: dict[str, Mapping[str, str] | None] | None = None,
+) -> Decision:
+    ctx = Context(event, resource, lookups, cache)
     exemption = _exemption(ctx, rules)
     if exemption is not None:
         return Decision(
@@ -58,7 +65,8 @@ def decide_resource(event: CreationEvent, resource: Resource, rules: RuleSet, lo
             sources[key] = label
             if label != EXISTING:
                 writes[key] = value
-            reasons.append(f"{key} = {value!r} from {label}")
+            passed = f" (passed over: {'; '.join(notes)})" if notes else ""
+            reasons.append(f"{key} = {value!r} from {label}{passed}")
             continue
         if problem is None or key not in required:
             if notes:
@@ -137,8 +145,8 @@ def _settle_tag(ctx: Context, spec: TagSpec, have: str | None, limits: TagLimits
             rejected.append(f"{source.label} gave {bad}")
             continue
         if have is not None and value == have:
-            return have, EXISTING, None, []
-        return value, source.label, None, []
+            return have, EXISTING, None, rejected
+        return value, source.label, None, rejected
 
     if have is not None and spec.problem(have) is None:
         return have, EXISTING, None, []  # overwrite: always, but nothing better was found

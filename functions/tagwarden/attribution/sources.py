@@ -177,10 +177,11 @@ class Source:
     pattern: re.Pattern[str] | None = None
     mapping: Mapping[str, str] | None = None
     case: str | None = None
+    label: str = ""  # "kind:arg", set once at load (it is on the hot path of every decision)
 
-    @property
-    def label(self) -> str:
-        return f"{self.kind}:{self.arg}"
+    def __post_init__(self) -> None:
+        if not self.label:
+            object.__setattr__(self, "label", f"{self.kind}:{self.arg}")
 
     def value(self, ctx: Context) -> tuple[str | Unresolved | None, str]:
         """The value and, when there is none, why (for the decision's reasons)."""

@@ -44,7 +44,8 @@ def normalize(raw: Any) -> list[Result]:
         return [r for item in raw for r in normalize(item)]
     if not isinstance(raw, dict):
         raise MalformedEvent(f"expected a JSON object or array of events, got {type(raw).__name__}")
-    records = raw.get("Records")
+    # A CloudTrail log file ({"Records": [...]}) or an Azure diagnostic export ({"records": [...]}).
+    records = raw.get("Records", raw.get("records"))
     if isinstance(records, list) and "eventSource" not in raw:
         return normalize(records) if records else []
     for accepts, read in READERS:

@@ -56,8 +56,10 @@ def load_rules_text(text: str, filename: str = "<rules>", env: Mapping[str, str]
     data = substitute(located.data, os.environ if env is None else env, (), env_errors)
     found: list[Problem] = list(env_errors)
     SPEC.check(data, (), found)
-    if not found:
-        _semantic_checks(data, found)
+    if isinstance(data, dict):
+        # Cross-checks run on the parts whose shape is right, so one pass reports everything.
+        broken = {path[:3] for path, _ in found}
+        _semantic_checks(data, broken, found)
     if found:
         raise RulesError([_locate(located, filename, path, msg) for path, msg in found])
     return _compile(data, filename)
@@ -67,10 +69,18 @@ def _locate(located: Located, filename: str, path: KeyPath, msg: str) -> RulesPr
     return RulesProblem(filename, located.line_of(path), path, msg)
 
 
-def _semantic_checks(data: dict[str, Any], out: list[Problem]) -> None:
+def _ok(broken: set[KeyPath], path: KeyPath) -> bool:
+    """True when no shape error lies at or below `path` (paths are compared on 3 levels)."""
+    return not any(b[: len(path)] == path[:3] for b in broken)
+
+
+def _semantic_checks(data: dict[str, Any], broken: set[KeyPath], out: list[Problem]) -> None:
     """What the shape alone cannot say: cross-references, limits, values a tag would reject."""
-    tags: dict[str, Any] = data["tags"]
+    tags = data.get("tags") if isinstance(data.get("tags"), dict) else {}
+    assert isinstance(tags, dict)
     for key, spec in tags.items():
+        if not _ok(broken, ("tags", key)):
+            continue
         for provider, limits in LIMITS.items():
             if (msg := limits.key_problem(key)) is not None:
                 out.append((("tags", key), f"{msg} ({provider.value})"))
@@ -88,13 +98,18 @@ def _semantic_checks(data: dict[str, Any], out: list[Problem]) -> None:
                 out.append((("tags", key, "allowed", i), f"{value!r} does not match the tag's own pattern"))
 
     seen: dict[str, int] = {}
-    for i, rule in enumerate(data.get("rules", [])):
+    rules = data.get("rules") if isinstance(data.get("rules"), list) else []
+    assert isinstance(rules, list)
+    for i, rule in enumerate(rules):
+        if not isinstance(rule, dict) or not isinstance(rule.get("id"), str):
+            continue
         rid = rule["id"]
         if rid in seen:
             out.append((("rules", i, "id"), f"rule id {rid!r} is used twice (also rules[{seen[rid]}])"))
         seen.setdefault(rid, i)
-        for j, key in enumerate(rule.get("require", [])):
-            if key not in tags:
+        require = rule.get("require")
+        for j, key in enumerate(require if isinstance(require, list) else []):
+            if isinstance(key, str) and tags and key not in tags:
                 out.append(
                     (
                         ("rules", i, "require", j),
@@ -102,8 +117,14 @@ def _semantic_checks(data: dict[str, Any], out: list[Problem]) -> None:
                     )
                 )
 
+    unallocated = data.get("unallocated_value")
+    if isinstance(unallocated, str) and _ok(broken, ("unallocated_value",)):
+        for provider, limits in LIMITS.items():
+            if (msg := limits.value_problem(unallocated)) is not None:
+                out.append((("unallocated_value",), f"{msg} ({provider.value})"))
+
     stamp = data.get("stamp")
-    if stamp is not None:
+    if isinstance(stamp, dict) and _ok(broken, ("stamp",)):
         prefix = stamp.get("prefix", "tagwarden:")
         for provider, limits in LIMITS.items():
             if (msg := limits.key_problem(prefix + "created-at")) is not None:

@@ -293,6 +293,7 @@ class Obj(Node):
     doc: str = ""
     exactly_one_of: Sequence[str] = ()  # discriminating keys, e.g. the kind of a derivation source
     exactly_one_name: str = "key"
+    hints: Mapping[str, str] = field(default_factory=dict)  # unknown key -> what was probably meant
     extra_check: Callable[[dict[str, Any], KeyPath, list[Problem]], None] | None = field(
         default=None, repr=False
     )
@@ -304,7 +305,10 @@ class Obj(Node):
         for key, val in value.items():
             spec = self.fields.get(key)
             if spec is None:
-                out.append(((*path, key), f"unknown key {key!r}{did_you_mean(key, self.fields)}"))
+                hint = did_you_mean(key, self.fields)
+                if key in self.hints:
+                    hint = f"; did you mean '{self.hints[key]}'?"
+                out.append(((*path, key), f"unknown key {key!r}{hint}"))
                 continue
             spec.node.check(val, (*path, key), out)
         for key, spec in self.fields.items():

@@ -66,6 +66,13 @@ def _source_node() -> Obj:
         doc="one place a value can come from",
         exactly_one_of=tuple(SOURCE_KINDS),
         exactly_one_name="source kind",
+        # `session_name: ...` instead of `actor: session_name` is the likely slip.
+        hints={
+            name: f"{kind.name}: {name}"
+            for kind in SOURCE_KINDS.values()
+            for name in kind.choices
+            if name not in SOURCE_KINDS
+        },
     )
 
 

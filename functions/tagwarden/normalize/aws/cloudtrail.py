@@ -87,14 +87,22 @@ def unwrap(raw: Mapping[str, Any]) -> Mapping[str, Any]:
         detail = raw.get("detail")
         if not isinstance(detail, dict):
             raise MalformedEvent("EventBridge event has no 'detail' object")
-        if raw.get("detail-type") not in (None, DETAIL_TYPE):
-            raise MalformedEvent(f"EventBridge detail-type {raw.get('detail-type')!r} is not {DETAIL_TYPE!r}")
         return detail
     return raw
 
 
 def normalize_record(raw: Mapping[str, Any]) -> CreationEvent | Skipped:
     record = unwrap(raw)
+    detail_type = raw.get("detail-type")
+    if detail_type is not None and detail_type != DETAIL_TYPE:
+        # Sign-ins, service events, state changes: a rule routed them here, but they create nothing.
+        return Skipped(
+            f"EventBridge {detail_type!r} event: only {DETAIL_TYPE!r} events are acted on",
+            event_id=_str(record.get("eventID")) or _str(raw.get("id")),
+            event_name=_str(record.get("eventName")) or str(detail_type),
+            provider=Provider.AWS,
+            raw=raw,
+        )
     source, name = record.get("eventSource"), record.get("eventName")
     if not isinstance(source, str) or not isinstance(name, str):
         raise MalformedEvent("CloudTrail record without eventSource/eventName strings")

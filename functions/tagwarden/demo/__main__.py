@@ -1,0 +1,3 @@
+from tagwarden.demo.offline import run
+
+raise SystemExit(run())
