@@ -144,11 +144,29 @@ class CreationEvent:
     correlation_id: str | None = None  # Azure correlationId, AWS requestID
 
 
+class SkipKind(StrEnum):
+    """Low-cardinality class of a skip reason: the metric dimension (the reason itself is logged)."""
+
+    FAILED_CALL = "failed-call"
+    READ_ONLY = "read-only"
+    TAG_WRITE = "tag-write"
+    NOT_IN_CATALOGUE = "not-in-catalogue"
+    NOT_A_CREATE = "not-a-create"
+    NO_RESOURCE = "no-resource"
+    NOT_AN_API_CALL = "not-an-api-call"
+    DEPLOYMENT = "deployment"
+    NOT_BILLABLE = "not-billable"
+    UNSUPPORTED_SOURCE = "unsupported-source"
+    DUPLICATE = "duplicate"
+    OWN_CALL = "own-call"
+
+
 @dataclass(frozen=True, slots=True)
 class Skipped:
     """An event deliberately not acted on, with the reason (logged and counted, never silent)."""
 
     reason: str
+    kind: SkipKind = SkipKind.NOT_A_CREATE
     event_id: str | None = None
     event_name: str | None = None
     provider: Provider | None = None

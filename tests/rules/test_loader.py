@@ -175,6 +175,12 @@ def test_cross_checks() -> None:
     ]
 
 
+def test_keys_equal_but_for_case_are_one_tag_on_azure() -> None:
+    assert errors_of("version: 1\ntags:\n  Team: {}\n  team: {}\n") == [
+        "rules.yaml:4: tags.team: 'team' and 'Team' are one tag on Azure, which ignores case in tag names"
+    ]
+
+
 def test_yaml_syntax_error_has_line() -> None:
     assert errors_of("version: 1\ntags: [a\n") == [
         "rules.yaml:3: (top level): not valid YAML: did not find expected ',' or ']' (while parsing a flow sequence)"

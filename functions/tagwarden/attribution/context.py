@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Protocol
 
+from tagwarden.attribution.limits import LIMITS
 from tagwarden.model import Actor, CreationEvent, Provider, Resource
 
 
@@ -59,7 +60,7 @@ class Context:
     """Per-(event, resource) view. Lookup answers are memoised in `cache`, which the caller shares
     across the resources of one event (one principal lookup per event, not per resource)."""
 
-    __slots__ = ("_cache", "event", "lookups", "resource", "unresolved")
+    __slots__ = ("_cache", "event", "limits", "lookups", "marker", "overlay", "resource", "unresolved")
 
     def __init__(
         self,
@@ -73,6 +74,10 @@ class Context:
         self.lookups = lookups
         self._cache = {} if cache is None else cache
         self.unresolved: list[str] = []
+        self.limits = LIMITS[event.provider]
+        # Tags this decision is about to write, visible to request_tag sources (see decide()).
+        self.overlay: Mapping[str, str] = {}
+        self.marker: str | None = None  # the rules' unallocated value: never a source value
 
     def _memo(
         self, key: str, what: str, fetch: Callable[[], Mapping[str, str] | None]
@@ -94,6 +99,10 @@ class Context:
             f"current tags of {self.resource.id}",
             lambda: self.lookups.resource_tags(self.event.provider, self.resource),
         )
+
+    def settling(self, key: str, overlay: Mapping[str, str]) -> None:
+        """While a tag is settled, its sources see the other tags this decision writes, not its own."""
+        self.overlay = {k: v for k, v in overlay.items() if k != key} if overlay else overlay
 
     def principal_tags(self) -> Mapping[str, str] | None:
         actor = self.event.actor

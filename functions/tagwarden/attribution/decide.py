@@ -7,9 +7,10 @@ when a source needs them (the first valid source wins, so later ones are never f
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 
 from tagwarden.attribution.context import NO_LOOKUPS, Context, Lookups
-from tagwarden.attribution.limits import LIMITS, TagLimits, fit_value
+from tagwarden.attribution.limits import LIMITS, TagLimits, fit_value, tag_value
 from tagwarden.attribution.sources import Unresolved
 from tagwarden.model import Action, CreationEvent, Decision, Resource, TagProblem
 from tagwarden.rules.model import Overwrite, Rule, RuleSet, TagSpec
@@ -32,6 +33,7 @@ def decide_resource(
     cache: dict[str, Mapping[str, str] | None] | None = None,
 ) -> Decision:
     ctx = Context(event, resource, lookups, cache)
+    ctx.marker = rules.unallocated_value
     exemption = _exemption(ctx, rules)
     if exemption is not None:
         return Decision(
@@ -45,36 +47,29 @@ def decide_resource(
 
     rule = rules.rule_for(event, resource)
     limits = LIMITS[event.provider]
-    current = ctx.current_tags() or {}
+    fold = limits.fold
+    current = {fold(k): v for k, v in (ctx.current_tags() or {}).items()}
     required = (
         set(rule.require) if rule.require is not None else {k for k, t in rules.tags.items() if t.required}
     )
 
-    writes: dict[str, str] = {}
-    sources: dict[str, str] = {}
-    missing: list[TagProblem] = []
-    invalid: list[TagProblem] = []
-    reasons: list[str] = [
-        f"rule {rule.id} matched" if rule is not rules.default_rule else "no rule matched: defaults apply"
-    ]
-
-    for key, spec in rules.tags.items():
-        outcome = _settle_tag(ctx, spec, current.get(key), limits)
-        value, label, problem, notes = outcome
-        if value is not None:
-            sources[key] = label
-            if label != EXISTING:
-                writes[key] = value
-            passed = f" (passed over: {'; '.join(notes)})" if notes else ""
-            reasons.append(f"{key} = {value!r} from {label}{passed}")
-            continue
-        if problem is None or key not in required:
-            if notes:
-                reasons.append(f"{key} (optional): not derived ({'; '.join(notes)})")
-            continue
-        kind, why = problem
-        (invalid if kind == "invalid" else missing).append(TagProblem(key, why))
-        reasons.append(f"{key}: {kind}: {why}")
+    # When a tag's sources read tags this same decision writes (request_tag on another catalogue
+    # key), derive until nothing changes, so that a second pass over the result writes nothing.
+    overlay: dict[str, str] = {}
+    for _ in range(len(rules.tags) + 1):
+        derived = _derive(ctx, rules, rule, current, required, limits, overlay)
+        if not rules.reads_own_tags or derived.writes == overlay:
+            break
+        overlay = dict(derived.writes)
+    else:
+        derived.reasons.append("derivation did not settle: tags that read each other disagree")
+    writes, sources, missing, invalid, reasons = (
+        derived.writes,
+        derived.sources,
+        derived.missing,
+        derived.invalid,
+        derived.reasons,
+    )
 
     for key in _over_limit(writes, current, limits):
         del writes[key]
@@ -91,7 +86,9 @@ def decide_resource(
         action = rule.on_missing
         if action is Action.TAG_UNALLOCATED:
             for gap in missing:
-                if len(set(current) | set(writes) | {gap.key}) <= limits.max_tags:
+                if current.get(fold(gap.key)) == rules.unallocated_value:
+                    sources[gap.key] = UNALLOCATED  # already marked: nothing to write again
+                elif len(set(current) | {fold(k) for k in writes} | {fold(gap.key)}) <= limits.max_tags:
                     writes[gap.key] = rules.unallocated_value
                     sources[gap.key] = UNALLOCATED
         reasons.append(f"unattributed: action {action.value} from rule {rule.id}")
@@ -121,11 +118,61 @@ def decide_resource(
     )
 
 
+@dataclass
+class _Derived:
+    writes: dict[str, str] = field(default_factory=dict)
+    sources: dict[str, str] = field(default_factory=dict)
+    missing: list[TagProblem] = field(default_factory=list)
+    invalid: list[TagProblem] = field(default_factory=list)
+    reasons: list[str] = field(default_factory=list)
+
+
+def _derive(
+    ctx: Context,
+    rules: RuleSet,
+    rule: Rule,
+    current: Mapping[str, str],
+    required: set[str],
+    limits: TagLimits,
+    overlay: Mapping[str, str],
+) -> _Derived:
+    out = _Derived(
+        reasons=[
+            f"rule {rule.id} matched" if rule is not rules.default_rule else "no rule matched: defaults apply"
+        ]
+    )
+    for key, spec in rules.tags.items():
+        ctx.settling(key, overlay)
+        have = current.get(limits.fold(key))
+        value, label, problem, notes = _settle_tag(ctx, spec, have, limits, rules.unallocated_value)
+        if value is not None:
+            out.sources[key] = label
+            if label != EXISTING:
+                out.writes[key] = value
+            passed = f" (passed over: {'; '.join(notes)})" if notes else ""
+            out.reasons.append(f"{key} = {value!r} from {label}{passed}")
+            continue
+        if problem is None or key not in required:
+            if notes:
+                out.reasons.append(f"{key} (optional): not derived ({'; '.join(notes)})")
+            continue
+        kind, why = problem
+        (out.invalid if kind == "invalid" else out.missing).append(TagProblem(key, why))
+        out.reasons.append(f"{key}: {kind}: {why}")
+    return out
+
+
 Outcome = tuple[str | None, str, tuple[str, str] | None, list[str]]
 
 
-def _settle_tag(ctx: Context, spec: TagSpec, have: str | None, limits: TagLimits) -> Outcome:
+def _settle_tag(ctx: Context, spec: TagSpec, have: str | None, limits: TagLimits, marker: str) -> Outcome:
     """(value, source label, problem, notes): a value to keep or write, or why there is none."""
+    if have == marker:
+        # Our own "unallocated" mark: the tag is still missing, and any real value replaces it.
+        found, label, problem, passed = _settle_tag(ctx, spec, None, limits, marker)
+        if problem is not None:
+            problem = (problem[0], f"marked {marker!r}; {problem[1]}")
+        return found, label, problem, passed
     if have is not None:
         bad = spec.problem(have)
         if bad is None and spec.overwrite is not Overwrite.ALWAYS:
@@ -136,17 +183,17 @@ def _settle_tag(ctx: Context, spec: TagSpec, have: str | None, limits: TagLimits
     notes: list[str] = []
     rejected: list[str] = []
     for source in spec.sources:
-        value, why = source.value(ctx)
-        if value is None or isinstance(value, Unresolved):
+        got, why = source.value(ctx)
+        if got is None or isinstance(got, Unresolved):
             notes.append(f"{source.label} {why}")
             continue
-        bad = spec.problem(value) or limits.value_problem(value)
+        bad = spec.problem(got) or limits.value_problem(got)
         if bad is not None:
             rejected.append(f"{source.label} gave {bad}")
             continue
-        if have is not None and value == have:
+        if have is not None and got == have:
             return have, EXISTING, None, rejected
-        return value, source.label, None, rejected
+        return got, source.label, None, rejected
 
     if have is not None and spec.problem(have) is None:
         return have, EXISTING, None, []  # overwrite: always, but nothing better was found
@@ -167,8 +214,7 @@ def _exemption(ctx: Context, rules: RuleSet) -> str | None:
     if ex.resource_types is not None and ex.resource_types.match(resource.type):
         return f"resource type {resource.type} is exempt"
     if ex.marker_key is not None:
-        current = ctx.current_tags() or {}
-        value = current.get(ex.marker_key)
+        value = tag_value(ctx.current_tags(), ex.marker_key, ctx.limits)
         if value is not None and (ex.marker_value is None or value == ex.marker_value):
             return f"resource carries the exemption tag {ex.marker_key}"
     return None
@@ -189,13 +235,13 @@ def _stamps(
     out: dict[str, str] = {}
     for name, value in wanted.items():
         key = stamp.prefix + name
-        if value and key not in current:
+        if value and limits.fold(key) not in current:
             out[key] = fit_value(str(value), limits)
     return out
 
 
 def _over_limit(writes: Mapping[str, str], current: Mapping[str, str], limits: TagLimits) -> list[str]:
-    """Keys of `writes` (last first) that do not fit within the cloud's tag count."""
-    new = [k for k in writes if k not in current]
+    """Keys of `writes` (last first) that do not fit within the cloud's tag count (`current` is folded)."""
+    new = [k for k in writes if limits.fold(k) not in current]
     room = max(limits.max_tags - len(current), 0)
     return new[room:][::-1] if len(new) > room else []

@@ -9,6 +9,7 @@ to 512, 128 for storage accounts; value up to 256; names without `< > % & \\ ? /
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from tagwarden.model import Provider
@@ -25,6 +26,11 @@ class TagLimits:
     reserved_prefixes: tuple[str, ...]
     # Types with a shorter key limit (lower-cased type -> limit).
     key_max_by_type: tuple[tuple[str, int], ...] = ()
+    case_insensitive_keys: bool = False  # Azure: `costcenter` and `CostCenter` are one tag
+
+    def fold(self, key: str) -> str:
+        """The form under which the cloud compares keys."""
+        return key.lower() if self.case_insensitive_keys else key
 
     def key_limit(self, resource_type: str | None) -> int:
         if resource_type:
@@ -79,8 +85,20 @@ LIMITS: dict[Provider, TagLimits] = {
         key_forbidden=re.compile(r"[<>%&\\?/]"),
         reserved_prefixes=("microsoft", "azure", "windows"),
         key_max_by_type=(("microsoft.storage/storageaccounts", 128),),
+        case_insensitive_keys=True,
     ),
 }
+
+
+def tag_value(tags: Mapping[str, str] | None, key: str, limits: TagLimits) -> str | None:
+    """A tag's value, with keys compared the way the cloud compares them."""
+    if not tags:
+        return None
+    value = tags.get(key)
+    if value is None and limits.case_insensitive_keys:
+        wanted = key.lower()
+        return next((v for k, v in tags.items() if k.lower() == wanted), None)
+    return value
 
 
 def fit_value(value: str, limits: TagLimits) -> str:

@@ -13,6 +13,7 @@ from typing import Any
 
 from tagwarden.attribution import paths
 from tagwarden.attribution.context import Context, Scope
+from tagwarden.attribution.limits import tag_value
 from tagwarden.model import ACTOR_FIELDS
 
 # A fetch answers the raw value, None when the source has nothing, or an Unresolved marker.
@@ -24,23 +25,27 @@ class Unresolved:
     what: str
 
 
-def _tag_from(tags: Mapping[str, str] | None, key: str, what: str) -> str | Unresolved | None:
+def _tag_from(ctx: Context, tags: Mapping[str, str] | None, key: str, what: str) -> str | Unresolved | None:
     if tags is None:
         return Unresolved(what)
-    return tags.get(key)
+    return tag_value(tags, key, ctx.limits)
 
 
 def _request_tag(key: str) -> Fetch:
-    return lambda ctx: _tag_from(ctx.current_tags(), key, "request tags")
+    def fetch(ctx: Context) -> str | Unresolved | None:
+        written = tag_value(ctx.overlay, key, ctx.limits)  # another tag this decision writes
+        return written if written is not None else _tag_from(ctx, ctx.current_tags(), key, "request tags")
+
+    return fetch
 
 
 def _principal_tag(key: str) -> Fetch:
-    return lambda ctx: _tag_from(ctx.principal_tags(), key, "principal tags")
+    return lambda ctx: _tag_from(ctx, ctx.principal_tags(), key, "principal tags")
 
 
 def _container_tag(scope: Scope) -> Callable[[str], Fetch]:
     def make(key: str) -> Fetch:
-        return lambda ctx: _tag_from(ctx.container_tags(scope), key, f"{scope} tags")
+        return lambda ctx: _tag_from(ctx, ctx.container_tags(scope), key, f"{scope} tags")
 
     return make
 
@@ -188,6 +193,8 @@ class Source:
         raw = self.fetch(ctx)
         if raw is None or isinstance(raw, Unresolved):
             return raw, "absent" if raw is None else f"unresolved ({raw.what})"
+        if raw == ctx.marker:
+            return None, "is the unallocated marker"  # never propagate "we don't know" as a value
         value = raw
         if self.pattern is not None:
             m = self.pattern.search(value)

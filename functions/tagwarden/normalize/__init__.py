@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from tagwarden.model import CreationEvent, Skipped
+from tagwarden.model import CreationEvent, SkipKind, Skipped
 from tagwarden.normalize.aws.cloudtrail import is_envelope, is_record, normalize_record
 from tagwarden.normalize.azure.eventgrid import is_eventgrid, normalize_eventgrid
 from tagwarden.normalize.errors import MalformedEvent
@@ -30,6 +30,7 @@ READERS: tuple[tuple[Callable[[Mapping[str, Any]], bool], Callable[[Mapping[str,
         _is_activity_log,
         lambda raw: Skipped(
             "Azure Activity Log record: tagwarden reads Event Grid resource events, not the Activity Log",
+            SkipKind.UNSUPPORTED_SOURCE,
             event_name=str(raw.get("operationName")),
         ),
     ),

@@ -97,6 +97,17 @@ def _semantic_checks(data: dict[str, Any], broken: set[KeyPath], out: list[Probl
             if spec.get("pattern") and not re.fullmatch(spec["pattern"], str(value)):
                 out.append((("tags", key, "allowed", i), f"{value!r} does not match the tag's own pattern"))
 
+    by_name: dict[str, str] = {}
+    for key in tags:
+        other = by_name.setdefault(key.lower(), key)
+        if other != key:
+            out.append(
+                (
+                    ("tags", key),
+                    f"{key!r} and {other!r} are one tag on Azure, which ignores case in tag names",
+                )
+            )
+
     seen: dict[str, int] = {}
     rules = data.get("rules") if isinstance(data.get("rules"), list) else []
     assert isinstance(rules, list)
@@ -188,10 +199,12 @@ def _compile(data: dict[str, Any], filename: str) -> RuleSet:
     ex = data.get("exemptions") or {}
     marker = ex.get("marker_tag") or {}
     stamp = data.get("stamp")
+    tags = {k: _compile_tag(k, v) for k, v in data["tags"].items()}
+    folded = {k.lower() for k in tags}
     return RuleSet(
         source=filename,
         mode=Mode(data.get("mode", "audit")),
-        tags={k: _compile_tag(k, v) for k, v in data["tags"].items()},
+        tags=tags,
         rules=tuple(_compile_rule(r, default_grace) for r in data.get("rules", [])),
         default_rule=_compile_rule(
             {"id": "(default)", "on_missing": defaults.get("on_missing", DEFAULT_ON_MISSING)}, default_grace
@@ -215,4 +228,9 @@ def _compile(data: dict[str, Any], filename: str) -> RuleSet:
         ),
         unallocated_value=data.get("unallocated_value", "unallocated"),
         notifications=Notifications(**(data.get("notifications") or {})),
+        reads_own_tags=any(
+            src.kind == "request_tag" and src.arg.lower() in folded and src.arg.lower() != key.lower()
+            for key, spec in tags.items()
+            for src in spec.sources
+        ),
     )

@@ -104,6 +104,9 @@ class RuleSet:
     stamp: Stamp | None
     unallocated_value: str
     notifications: Notifications = field(default_factory=Notifications)
+    # Some tag's sources read a catalogue tag from the resource (request_tag: <catalogue key>),
+    # so one decision must derive until it settles (see attribution.decide).
+    reads_own_tags: bool = False
 
     def rule_for(self, event: CreationEvent, resource: Resource) -> Rule:
         for rule in self.rules:

@@ -18,6 +18,7 @@ from tagwarden.model import (
     CreationEvent,
     Provider,
     Resource,
+    SkipKind,
     Skipped,
 )
 from tagwarden.normalize.aws.catalogue import CATALOGUE, Creates
@@ -98,6 +99,7 @@ def normalize_record(raw: Mapping[str, Any]) -> CreationEvent | Skipped:
         # Sign-ins, service events, state changes: a rule routed them here, but they create nothing.
         return Skipped(
             f"EventBridge {detail_type!r} event: only {DETAIL_TYPE!r} events are acted on",
+            SkipKind.NOT_AN_API_CALL,
             event_id=_str(record.get("eventID")) or _str(raw.get("id")),
             event_name=_str(record.get("eventName")) or str(detail_type),
             provider=Provider.AWS,
@@ -109,22 +111,21 @@ def normalize_record(raw: Mapping[str, Any]) -> CreationEvent | Skipped:
     source = source.strip()
     event_id = _str(record.get("eventID")) or _str(raw.get("id")) or ""
 
-    def skip(reason: str) -> Skipped:
-        return Skipped(reason, event_id=event_id, event_name=name, provider=Provider.AWS, raw=raw)
+    def skip(reason: str, kind: SkipKind) -> Skipped:
+        return Skipped(reason, kind, event_id=event_id, event_name=name, provider=Provider.AWS, raw=raw)
 
     if record.get("errorCode") or record.get("errorMessage"):
-        return skip(
-            f"failed call ({record.get('errorCode') or record.get('errorMessage')}): nothing was created"
-        )
+        failure = record.get("errorCode") or record.get("errorMessage")
+        return skip(f"failed call ({failure}): nothing was created", SkipKind.FAILED_CALL)
     entry = CATALOGUE.get((source, name))
     if entry is None:
         if name in TAG_EVENTS:
-            return skip(f"tag write {name}: not a create")
+            return skip(f"tag write {name}: not a create", SkipKind.TAG_WRITE)
         if record.get("readOnly") is True or _READ.match(name):
-            return skip(f"read-only call {name}")
+            return skip(f"read-only call {name}", SkipKind.READ_ONLY)
         if _CREATE_LIKE.match(name):
-            return skip(f"{source} {name} is not in the catalogue")
-        return skip(f"{name} does not create resources")
+            return skip(f"{source} {name} is not in the catalogue", SkipKind.NOT_IN_CATALOGUE)
+        return skip(f"{name} does not create resources", SkipKind.NOT_A_CREATE)
 
     account = (
         _str(record.get("recipientAccountId"))
@@ -138,7 +139,10 @@ def normalize_record(raw: Mapping[str, Any]) -> CreationEvent | Skipped:
     for creates in entry.creates:
         resources.extend(_resources(record, creates, ctx))
     if not resources:
-        return skip(f"{name} record names no created resource (responseElements empty or redacted)")
+        return skip(
+            f"{name} record names no created resource (responseElements empty or redacted)",
+            SkipKind.NO_RESOURCE,
+        )
     return CreationEvent(
         provider=Provider.AWS,
         event_id=event_id,
@@ -208,24 +212,38 @@ def _request_tags(record: Mapping[str, Any], creates: Creates) -> dict[str, str]
         return {}
     out: dict[str, str] = {}
     if creates.tag_spec is not None:
+        # EC2 TagSpecifications: {resourceType, tags: [...]} or, in newer records,
+        # {ResourceType, Tag: [...]}; only the spec for this resource type applies.
         for spec in paths.values(record, creates.tags):
-            if isinstance(spec, dict) and spec.get("resourceType") == creates.tag_spec:
-                _merge_tags(out, spec.get("tags") or spec.get("tagSet"))
+            if (
+                isinstance(spec, dict)
+                and (spec.get("resourceType") or spec.get("ResourceType")) == creates.tag_spec
+            ):
+                for field in _SPEC_TAG_FIELDS:
+                    _merge_tags(out, spec.get(field))
         return out
     for found in paths.values(record, creates.tags):
         _merge_tags(out, found)
     return out
 
 
+_SPEC_TAG_FIELDS = ("tags", "Tags", "Tag", "tagSet")
+_KEY_FIELDS = ("Key", "key", "TagKey", "tagKey")
+_VALUE_FIELDS = ("Value", "value", "TagValue", "tagValue")
+
+
 def _merge_tags(out: dict[str, str], found: Any) -> None:
-    """Tags come as {k: v}, as a list of {Key, Value} / {key, value}, or as one such item."""
+    """Tags come as {k: v}, or as items {Key, Value} / {key, value} / {TagKey, TagValue} (KMS; items may
+    carry more fields, e.g. Auto Scaling's PropagateAtLaunch or EC2's `tag` index), alone or in lists."""
     if isinstance(found, dict):
-        key = found.get("Key", found.get("key"))
-        if key is not None and set(found) <= {"Key", "Value", "key", "value"}:
-            out[str(key)] = str(found.get("Value", found.get("value", "")) or "")
+        key = next((found[f] for f in _KEY_FIELDS if f in found), None)
+        if key is not None:
+            value = next((found[f] for f in _VALUE_FIELDS if f in found), "")
+            out[str(key)] = "" if value is None else str(value)
             return
         for k, v in found.items():
-            out[str(k)] = "" if v is None else str(v)
+            if not isinstance(v, (dict, list)):
+                out[str(k)] = "" if v is None else str(v)
     elif isinstance(found, list):
         for item in found:
             _merge_tags(out, item)

@@ -10,33 +10,48 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from tagwarden.model import Actor, ActorKind, CreationEvent, Provider, Resource, Skipped
+from tagwarden.model import Actor, ActorKind, CreationEvent, Provider, Resource, SkipKind, Skipped
 from tagwarden.normalize.azure.resource_id import parse_resource_id
 from tagwarden.normalize.errors import MalformedEvent
 
 WRITE_SUCCESS = "Microsoft.Resources.ResourceWriteSuccess"
 
 # Event types other than a successful write: why each is not acted on.
-_SKIP_TYPES: Mapping[str, str] = {
-    "Microsoft.Resources.ResourceWriteFailure": "failed write: nothing was created",
-    "Microsoft.Resources.ResourceWriteCancel": "cancelled write: nothing was created",
-    "Microsoft.Resources.ResourceDeleteSuccess": "delete: not a create",
-    "Microsoft.Resources.ResourceDeleteFailure": "failed delete",
-    "Microsoft.Resources.ResourceDeleteCancel": "cancelled delete",
-    "Microsoft.Resources.ResourceActionSuccess": "action (POST), not a create",
-    "Microsoft.Resources.ResourceActionFailure": "failed action",
-    "Microsoft.Resources.ResourceActionCancel": "cancelled action",
+_SKIP_TYPES: Mapping[str, tuple[str, SkipKind]] = {
+    "Microsoft.Resources.ResourceWriteFailure": ("failed write: nothing was created", SkipKind.FAILED_CALL),
+    "Microsoft.Resources.ResourceWriteCancel": ("cancelled write: nothing was created", SkipKind.FAILED_CALL),
+    "Microsoft.Resources.ResourceDeleteSuccess": ("delete: not a create", SkipKind.NOT_A_CREATE),
+    "Microsoft.Resources.ResourceDeleteFailure": ("failed delete", SkipKind.FAILED_CALL),
+    "Microsoft.Resources.ResourceDeleteCancel": ("cancelled delete", SkipKind.FAILED_CALL),
+    "Microsoft.Resources.ResourceActionSuccess": ("action (POST), not a create", SkipKind.NOT_A_CREATE),
+    "Microsoft.Resources.ResourceActionFailure": ("failed action", SkipKind.FAILED_CALL),
+    "Microsoft.Resources.ResourceActionCancel": ("cancelled action", SkipKind.FAILED_CALL),
 }
 
 # Write operations that are not resources to tag (lower-cased operationName -> reason).
-_SKIP_OPERATIONS: Mapping[str, str] = {
-    "microsoft.resources/tags/write": "tag write: not a create (our own tag writes land here too)",
-    "microsoft.resources/deployments/write": "deployment: its resources get their own events",
-    "microsoft.resources/deployments/validate/action": "deployment validation",
-    "microsoft.authorization/roleassignments/write": "role assignment: not a billable resource",
-    "microsoft.authorization/policyassignments/write": "policy assignment: not a billable resource",
-    "microsoft.authorization/locks/write": "lock: not a billable resource",
-    "microsoft.insights/diagnosticsettings/write": "diagnostic setting: not a billable resource",
+_SKIP_OPERATIONS: Mapping[str, tuple[str, SkipKind]] = {
+    "microsoft.resources/tags/write": (
+        "tag write: not a create (our own tag writes land here too)",
+        SkipKind.TAG_WRITE,
+    ),
+    "microsoft.resources/deployments/write": (
+        "deployment: its resources get their own events",
+        SkipKind.DEPLOYMENT,
+    ),
+    "microsoft.resources/deployments/validate/action": ("deployment validation", SkipKind.DEPLOYMENT),
+    "microsoft.authorization/roleassignments/write": (
+        "role assignment: not a billable resource",
+        SkipKind.NOT_BILLABLE,
+    ),
+    "microsoft.authorization/policyassignments/write": (
+        "policy assignment: not a billable resource",
+        SkipKind.NOT_BILLABLE,
+    ),
+    "microsoft.authorization/locks/write": ("lock: not a billable resource", SkipKind.NOT_BILLABLE),
+    "microsoft.insights/diagnosticsettings/write": (
+        "diagnostic setting: not a billable resource",
+        SkipKind.NOT_BILLABLE,
+    ),
 }
 
 _CLAIM = "http://schemas.xmlsoap.org/ws/2005/05/identity/claims/"
@@ -67,20 +82,22 @@ def normalize_eventgrid(raw: Mapping[str, Any]) -> CreationEvent | Skipped:
         raise MalformedEvent(f"Event Grid event {event_id or '(no id)'} has no 'data' object")
     operation = str(data.get("operationName") or data.get("authorization", {}).get("action") or "")
 
-    def skip(reason: str) -> Skipped:
+    def skip(reason: str, kind: SkipKind) -> Skipped:
         return Skipped(
-            reason, event_id=event_id, event_name=operation or etype, provider=Provider.AZURE, raw=raw
+            reason, kind, event_id=event_id, event_name=operation or etype, provider=Provider.AZURE, raw=raw
         )
 
     if etype != WRITE_SUCCESS:
-        reason = _SKIP_TYPES.get(etype)
-        return skip(f"{etype}: {reason}" if reason else f"event type {etype} is not a resource write")
+        known = _SKIP_TYPES.get(etype)
+        if known is None:
+            return skip(f"event type {etype} is not a resource write", SkipKind.NOT_AN_API_CALL)
+        return skip(f"{etype}: {known[0]}", known[1])
     status = str(data.get("status") or "Succeeded")
     if status.lower() != "succeeded":
-        return skip(f"write with status {status}: not a completed create")
-    op_reason = _SKIP_OPERATIONS.get(operation.lower())
-    if op_reason is not None:
-        return skip(op_reason)
+        return skip(f"write with status {status}: not a completed create", SkipKind.FAILED_CALL)
+    op_skip = _SKIP_OPERATIONS.get(operation.lower())
+    if op_skip is not None:
+        return skip(*op_skip)
 
     uri = data.get("resourceUri") or raw.get("subject")
     if not isinstance(uri, str):
@@ -88,9 +105,9 @@ def normalize_eventgrid(raw: Mapping[str, Any]) -> CreationEvent | Skipped:
     try:
         rid = parse_resource_id(uri)
     except ValueError as exc:
-        return skip(f"resource id not understood: {exc}")
+        return skip(f"resource id not understood: {exc}", SkipKind.NO_RESOURCE)
     if rid.type.lower().endswith("/tags"):
-        return skip("tag write: not a create")
+        return skip("tag write: not a create", SkipKind.TAG_WRITE)
 
     actor = actor_of(data)
     resource = Resource(

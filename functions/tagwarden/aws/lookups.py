@@ -1,0 +1,83 @@
+"""IAM (and Organizations) answers for the attribution core's Lookups port, cached per container.
+
+Principal tags are read with iam:ListRoleTags / iam:ListUserTags for the role behind an
+assumed-role session or for the IAM user. A principal that no longer exists has no tags; any
+other failure raises LookupFailed, so the event is retried instead of being decided on a guess
+(a wrong "unattributed" could quarantine a resource).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from tagwarden.attribution.context import Scope
+from tagwarden.aws.clients import Clients
+from tagwarden.model import Actor, Provider, Resource
+
+
+class LookupFailed(RuntimeError):
+    """A lookup the rules need could not be answered; the event should be retried."""
+
+
+def _paged_tags(call: Any, **kwargs: Any) -> dict[str, str]:
+    tags: dict[str, str] = {}
+    while True:
+        page = call(**kwargs)
+        tags.update({t["Key"]: t["Value"] for t in page.get("Tags", [])})
+        if not page.get("IsTruncated"):
+            return tags
+        kwargs["Marker"] = page["Marker"]
+
+
+class IamLookups:
+    def __init__(self, clients: Clients, account_tags: bool = False) -> None:
+        self._clients = clients
+        self._account_tags = account_tags
+        self._principals: dict[str, Mapping[str, str]] = {}
+        self._accounts: dict[str, Mapping[str, str] | None] = {}
+        self.calls = 0  # API calls made, for tests and the benchmark
+
+    def principal_tags(self, provider: Provider, actor: Actor) -> Mapping[str, str] | None:
+        if actor.role_arn:
+            key, kind, name = actor.role_arn, "role", actor.role_arn.rsplit("/", 1)[-1]
+        elif actor.user_name and actor.arn and ":user/" in actor.arn:
+            key, kind, name = actor.arn, "user", actor.user_name
+        else:
+            return {}  # root, services, federated users: no principal to read tags from
+        cached = self._principals.get(key)
+        if cached is not None:
+            return cached
+        iam = self._clients.get("iam")
+        self.calls += 1
+        try:
+            if kind == "role":
+                tags = _paged_tags(iam.list_role_tags, RoleName=name)
+            else:
+                tags = _paged_tags(iam.list_user_tags, UserName=name)
+        except ClientError as exc:
+            code = exc.response.get("Error", {}).get("Code", "")
+            if code == "NoSuchEntity":
+                tags = {}  # deleted since the call: it has no tags to give
+            else:
+                raise LookupFailed(f"cannot read tags of {kind} {name}: {code}: {exc}") from exc
+        self._principals[key] = tags
+        return tags
+
+    def container_tags(self, provider: Provider, scope: Scope, scope_id: str) -> Mapping[str, str] | None:
+        if scope is not Scope.ACCOUNT or not self._account_tags:
+            return None
+        if scope_id not in self._accounts:
+            org = self._clients.get("organizations")
+            self.calls += 1
+            try:
+                page = org.list_tags_for_resource(ResourceId=scope_id)
+                self._accounts[scope_id] = {t["Key"]: t["Value"] for t in page.get("Tags", [])}
+            except ClientError as exc:
+                raise LookupFailed(f"cannot read tags of account {scope_id}: {exc}") from exc
+        return self._accounts[scope_id]
+
+    def resource_tags(self, provider: Provider, resource: Resource) -> Mapping[str, str] | None:
+        return None  # CloudTrail events carry the request's tags
