@@ -1,0 +1,38 @@
+"""Lambda entry point: `tagwarden.aws.handler.lambda_handler`.
+
+Thin on purpose: build the enforcer once per container (rules compiled, clients created), then
+hand each EventBridge event to it. Unreadable input and failures are logged with a metric and
+re-raised, so Lambda retries the event and then sends it to the on-failure destination.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tagwarden.aws.enforcer import AwsEnforcer, build
+from tagwarden.aws.telemetry import Telemetry
+from tagwarden.normalize import MalformedEvent
+
+_TELEMETRY = Telemetry()
+_ENFORCER: AwsEnforcer | None = None
+
+
+def enforcer() -> AwsEnforcer:
+    global _ENFORCER  # noqa: PLW0603 - built once per container, on the first event
+    if _ENFORCER is None:
+        _ENFORCER = build(telemetry=_TELEMETRY)
+    return _ENFORCER
+
+
+@_TELEMETRY.metrics.log_metrics(capture_cold_start_metric=True)
+def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    try:
+        return enforcer().handle(event)
+    except MalformedEvent as exc:
+        _TELEMETRY.log("error", "unreadable event", error=str(exc), event=event)
+        _TELEMETRY.count_failure("MalformedEvent")
+        raise
+    except Exception as exc:
+        _TELEMETRY.logger.exception("event failed", extra={"error": str(exc)})
+        _TELEMETRY.count_failure(type(exc).__name__)
+        raise

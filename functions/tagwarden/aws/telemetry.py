@@ -1,0 +1,66 @@
+"""Structured logs and CloudWatch metrics (EMF) through Powertools, behind a small interface.
+
+Metrics keep dimensions low-cardinality: the action, the outcome, the skip kind. Identifiers
+(resource ARNs, event ids, creators) go to the logs, where they can be searched.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools.metrics import MetricUnit, single_metric
+
+from tagwarden.model import Action, SkipKind
+
+NAMESPACE = "tagwarden"
+SERVICE = "tagwarden-aws"
+
+# (action, outcome) -> metric name; outcome None means nothing was written (audit, none, skip).
+_RESOURCE_METRICS: dict[str, str] = {
+    "tagged": "ResourcesTagged",
+    "vanished": "ResourcesVanished",
+    "failed": "TagWriteFailures",
+    "unsupported": "TagWriteUnsupported",
+}
+
+
+class Telemetry:
+    def __init__(self, logger: Logger | None = None, metrics: Metrics | None = None) -> None:
+        self.logger = logger or Logger(service=SERVICE)
+        self.metrics = metrics or Metrics(namespace=NAMESPACE, service=SERVICE)
+
+    def correlate(self, event_id: str) -> None:
+        self.logger.set_correlation_id(event_id)
+
+    def log(self, level: str, message: str, **fields: Any) -> None:
+        getattr(self.logger, level)(message, extra=fields)
+
+    def count_resource(self, action: Action, outcome: Any) -> None:
+        if action not in (Action.TAG, Action.NONE, Action.SKIP):
+            self.metrics.add_metric(name="ResourcesUnattributed", unit=MetricUnit.Count, value=1)
+        if outcome is not None:
+            name = _RESOURCE_METRICS.get(str(outcome.value if hasattr(outcome, "value") else outcome))
+            if name:
+                self.metrics.add_metric(name=name, unit=MetricUnit.Count, value=1)
+
+    def count_skip(self, kind: SkipKind) -> None:
+        # A dimension of its own: emitted as a separate EMF document.
+        with single_metric(
+            name="EventsSkipped",
+            unit=MetricUnit.Count,
+            value=1,
+            namespace=NAMESPACE,
+            default_dimensions={"service": SERVICE},
+        ) as metric:
+            metric.add_dimension(name="kind", value=kind.value)
+
+    def count_failure(self, error: str) -> None:
+        with single_metric(
+            name="EventsFailed",
+            unit=MetricUnit.Count,
+            value=1,
+            namespace=NAMESPACE,
+            default_dimensions={"service": SERVICE},
+        ) as metric:
+            metric.add_dimension(name="error", value=error)

@@ -1,0 +1,1 @@
+"""Test and demo support: event builders and local emulator harnesses (not used by the handlers)."""
