@@ -7,7 +7,7 @@ from tagwarden.demo.offline import run
 
 def test_demo_prints_a_row_per_resource_and_skip() -> None:
     out = io.StringIO()
-    assert run(out) == 0
+    assert run(out) == 0  # every sample event, both clouds
     text = out.getvalue()
     lines = text.splitlines()
     assert lines[0].split()[:3] == ["event", "file", "resource"]

@@ -47,7 +47,9 @@ class AwsEnforcer:
 
     def handle(self, raw: Any) -> dict[str, Any]:
         """Process one delivery (an EventBridge event; a list or log file of records also works)."""
-        reports = [self._one(result) for result in normalize(raw)]
+        results = normalize(raw)
+        self.telemetry.count_events(len(results))
+        reports = [self._one(result) for result in results]
         return {"events": reports}
 
     def _one(self, result: CreationEvent | Skipped) -> dict[str, Any]:
@@ -131,6 +133,7 @@ class AwsEnforcer:
             "outcome": outcome,
             "error": result.error if result else None,
             "calls": result.calls if result else 0,
+            "tagged_at": tagged_at if result is not None and result.outcome is Outcome.TAGGED else None,
         }
         level = "info"
         if result is not None and result.outcome is Outcome.FAILED:

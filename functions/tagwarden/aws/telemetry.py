@@ -36,6 +36,9 @@ class Telemetry:
     def log(self, level: str, message: str, **fields: Any) -> None:
         getattr(self.logger, level)(message, extra=fields)
 
+    def count_events(self, n: int) -> None:
+        self.metrics.add_metric(name="EventsReceived", unit=MetricUnit.Count, value=n)
+
     def count_resource(self, action: Action, outcome: Any) -> None:
         if action not in (Action.TAG, Action.NONE, Action.SKIP):
             self.metrics.add_metric(name="ResourcesUnattributed", unit=MetricUnit.Count, value=1)

@@ -41,7 +41,8 @@ class DemoDirectory:
         return {}  # freshly created Azure resources in the demo carry no tags
 
 
-def run(out: TextIO = sys.stdout) -> int:
+def run(out: TextIO = sys.stdout, prefix: str = "") -> int:
+    """Decide every sample event whose file name starts with `prefix`."""
     examples = resources.files("tagwarden") / "examples"
     with resources.as_file(examples / "rules.yaml") as path:
         rules: RuleSet = load_rules(path, env={})
@@ -49,6 +50,8 @@ def run(out: TextIO = sys.stdout) -> int:
     rows: list[tuple[str, ...]] = []
     changes = 0
     for item in sorted((examples / "events").iterdir(), key=lambda p: p.name):
+        if not item.name.startswith(prefix):
+            continue
         for result in normalize(json.loads(item.read_text(encoding="utf-8"))):
             if isinstance(result, Skipped):
                 rows.append((item.name, "-", "-", "skipped", result.reason[:60]))

@@ -115,11 +115,17 @@ def run_instances(
     count: int = 1,
     tags: dict[str, str] | None = None,
     identity: dict[str, Any] | None = None,
+    instances: list[tuple[str, list[str]]] | None = None,
     **kw: Any,
 ) -> dict[str, Any]:
+    """RunInstances as CloudTrail logs it; `instances` gives real (instance id, ENI ids) pairs."""
+    if instances is None:
+        instances = [(f"i-{i:017x}", [f"eni-{i:017x}"]) for i in range(1, count + 1)]
     request: dict[str, Any] = {
         "instancesSet": {
-            "items": [{"imageId": "ami-0abcdef1234567890", "minCount": count, "maxCount": count}]
+            "items": [
+                {"imageId": "ami-0abcdef1234567890", "minCount": len(instances), "maxCount": len(instances)}
+            ]
         },
         "instanceType": "t3.micro",
         "blockDeviceMapping": {},
@@ -130,18 +136,30 @@ def run_instances(
         request["tagSpecificationSet"] = {"items": [ec2_tag_spec("instance", tags)]}
     items = [
         {
-            "instanceId": f"i-{i:017x}",
+            "instanceId": instance_id,
             "imageId": "ami-0abcdef1234567890",
             "instanceState": {"code": 0, "name": "pending"},
             "instanceType": "t3.micro",
             "networkInterfaceSet": {
-                "items": [{"networkInterfaceId": f"eni-{i:017x}", "subnetId": "subnet-0123456789abcdef0"}]
+                "items": [{"networkInterfaceId": eni, "subnetId": "subnet-0123456789abcdef0"} for eni in enis]
             },
         }
-        for i in range(1, count + 1)
+        for instance_id, enis in instances
     ]
     response = {"reservationId": "r-0123456789abcdef0", "ownerId": ACCOUNT, "instancesSet": {"items": items}}
     return cloudtrail("RunInstances", "ec2.amazonaws.com", request, response, identity, **kw)
+
+
+def lower_first(data: Any) -> Any:
+    """boto3's request/response shapes as CloudTrail logs them for JSON-protocol services: the
+    same members with a lower-case first letter (`TableDescription` -> `tableDescription`)."""
+    if isinstance(data, dict):
+        return {(k[:1].lower() + k[1:] if isinstance(k, str) else k): lower_first(v) for k, v in data.items()}
+    if isinstance(data, list):
+        return [lower_first(v) for v in data]
+    if hasattr(data, "isoformat"):
+        return data.isoformat()
+    return data
 
 
 def create_bucket(
