@@ -8,7 +8,11 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 PYTEST_ARGS ?=
 
-.PHONY: demo test lint typecheck unit bench schema clean
+SAM_VENV := .venv-sam
+SAM := $(SAM_VENV)/bin/sam
+SAM_VERSION := 1.170.0
+
+.PHONY: demo test lint typecheck unit bench bench-aws schema template clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -23,20 +27,34 @@ demo: $(STAMP)
 test: lint typecheck unit
 
 lint: $(STAMP)
-	$(BIN)/ruff check functions tests bench function_app.py
+	$(BIN)/ruff check functions tests bench infra function_app.py
 
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
-unit: $(STAMP)
+unit: $(STAMP) $(SAM)
 	$(BIN)/python -m pytest -n 2 $(PYTEST_ARGS)
+
+# The SAM CLI lives in its own virtualenv: its pins must not decide the project's versions.
+# tests/infra runs `sam validate --lint` on template.yaml with it (offline).
+$(SAM):
+	$(PYTHON) -m venv $(SAM_VENV)
+	$(SAM_VENV)/bin/python -m pip install -q aws-sam-cli==$(SAM_VERSION)
 
 bench: $(STAMP)
 	$(BIN)/python bench/core_bench.py
 
+bench-aws: $(STAMP)
+	$(BIN)/python bench/aws_bench.py
+
 # Regenerate the shipped JSON Schema after changing rules/spec.py (a test checks it is current).
 schema: $(STAMP)
 	$(BIN)/tagwarden rules schema > functions/tagwarden/rules/rules.schema.json
+
+# Regenerate the EventBridge rules and tag permissions in template.yaml from the catalogue
+# (a test fails while the template is stale).
+template: $(STAMP)
+	$(BIN)/python infra/aws/generate_template.py
 
 clean:
 	rm -rf .venv .venv-* .pytest_cache .mypy_cache .ruff_cache

@@ -8,9 +8,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import builders as b
 import pytest
-from conftest import EXAMPLE_RULES
 
 from tagwarden.aws.clients import Clients
 from tagwarden.aws.dedupe import DynamoClaims
@@ -18,6 +16,9 @@ from tagwarden.aws.enforcer import AwsEnforcer, TagWriteFailed, build
 from tagwarden.aws.patterns import event_patterns
 from tagwarden.aws.telemetry import Telemetry
 from tagwarden.testing.moto_world import Bus, LambdaContext, agent_role, client, moto_server
+
+import builders as b
+from conftest import EXAMPLE_RULES
 
 pytestmark = pytest.mark.e2e
 

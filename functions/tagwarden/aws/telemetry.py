@@ -59,11 +59,6 @@ class Telemetry:
             metric.add_dimension(name="kind", value=kind.value)
 
     def count_failure(self, error: str) -> None:
-        with single_metric(
-            name="EventsFailed",
-            unit=MetricUnit.Count,
-            value=1,
-            namespace=NAMESPACE,
-            default_dimensions={"service": SERVICE},
-        ) as metric:
-            metric.add_dimension(name="error", value=error)
+        # No dimension: the error type is in the log record next to it.
+        self.metrics.add_metric(name="EventsFailed", unit=MetricUnit.Count, value=1)
+        self.metrics.add_metadata(key="error", value=error)

@@ -16,6 +16,7 @@ from builders import ACCOUNT, REGION, cloudtrail, ec2_tag_spec
 TAGS = {"team": "ml-platform", "cost-center": "cc-1234"}
 ONE = {"team": "ml-platform"}
 
+
 @dataclass(frozen=True)
 class Res:
     """An expected resource. `tags` None: the case's tags."""

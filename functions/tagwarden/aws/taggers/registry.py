@@ -438,6 +438,14 @@ _ROWS: dict[str, TaggerSpec] = {
     # fails while the stack is still CREATE_IN_PROGRESS (minutes, far past the not-found window) and
     # re-tags every resource in it. Not done: UNSUPPORTED. The stack's resources are tagged from
     # their own create events (CloudFormation's calls are in CloudTrail too).
+    # CodeBuild has no tag action: tags change only through UpdateProject, which can rewrite the
+    # project's buildspec too. The enforcer is not granted that: recorded as UNSUPPORTED.
+    "codebuild": TaggerSpec(
+        "codebuild",
+        kind=Kind.DECLINED,
+        note="CodeBuild projects are tagged only through codebuild:UpdateProject, which the enforcer "
+        "is not granted (it can also change the project's build)",
+    ),
     "cloudformation": TaggerSpec(
         "cloudformation",
         kind=Kind.DECLINED,

@@ -159,6 +159,7 @@ MONITORING_AND_DEPLOYMENT: tuple[Entry, ...] = (
         "AWS::CodeBuild::Project",
         f"{RESP}.project.arn",
         name=f"{RESP}.project.name",
+        tagger="codebuild",
     ),
     row(
         "codepipeline",

@@ -1,0 +1,191 @@
+"""Benchmark of the AWS enforcer against moto's server (real HTTP on loopback).
+
+    make bench-aws      (or: .venv/bin/python bench/aws_bench.py [--events N])
+
+1. Per event: RunInstances events (1 instance + its ENI each) through the real enforcer. Every
+   botocore API call is timed (wrapping BaseClient._make_api_call); "own" time is the handler's
+   wall time minus its API time: normalize, decide, plan, logging, metrics. p50 / p99.
+2. Cold start, in fresh interpreters: import the handler module, build the enforcer (rules
+   compiled, clients made) and create its first client, as a ratio to `import boto3` plus one
+   client creation measured in the same run (noisy machines: compare ratios, not seconds).
+3. Tag calls per resource for one RunInstances of 100 instances (100 instances + 100 ENIs).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+RULES = ROOT / "functions" / "tagwarden" / "examples" / "rules.yaml"
+
+
+def percentile(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
+
+
+def per_event(n: int) -> dict[str, Any]:
+    import botocore.client
+
+    from tagwarden.aws.clients import Clients
+    from tagwarden.aws.enforcer import build
+    from tagwarden.aws.telemetry import Telemetry
+    from tagwarden.testing import events as ev
+    from tagwarden.testing.moto_world import agent_role, client, moto_server
+
+    api = [0.0]
+    calls: dict[str, int] = {}
+    original = botocore.client.BaseClient._make_api_call
+
+    def timed(self: Any, operation: str, params: Any) -> Any:
+        start = time.perf_counter()
+        try:
+            return original(self, operation, params)
+        finally:
+            api[0] += time.perf_counter() - start
+            calls[operation] = calls.get(operation, 0) + 1
+
+    with moto_server():
+        agent_role("agent-fleet-support", {"Outcome-ID": "OUT-7001"})
+        ec2 = client("ec2")
+        records = []
+        for _ in range(n):
+            got = ec2.run_instances(ImageId="ami-12c6146b", MinCount=1, MaxCount=1)["Instances"]
+            pairs = [
+                (i["InstanceId"], [x["NetworkInterfaceId"] for x in i["NetworkInterfaces"]]) for i in got
+            ]
+            records.append(ev.eventbridge(ev.run_instances(identity=ev.assumed_role(), instances=pairs)))
+        big = ec2.run_instances(ImageId="ami-12c6146b", MinCount=100, MaxCount=100)["Instances"]
+        big_pairs = [
+            (i["InstanceId"], [x["NetworkInterfaceId"] for x in i["NetworkInterfaces"]]) for i in big
+        ]
+
+        import logging
+        import os
+
+        from aws_lambda_powertools import Logger
+
+        # Logs are formatted as in Lambda (JSON, every record) but written to /dev/null.
+        sink = logging.StreamHandler(open(os.devnull, "w"))  # noqa: SIM115 - lives as long as the run
+        enforcer = build(
+            {"TAGWARDEN_RULES_PATH": str(RULES), "TAGWARDEN_NOT_FOUND_WINDOW": "1"},
+            clients=Clients(),
+            telemetry=Telemetry(logger=Logger(service="tagwarden-bench", logger_handler=sink)),
+        )
+        botocore.client.BaseClient._make_api_call = timed  # type: ignore[method-assign]
+        try:
+            enforcer.handle(records[0])  # warm: principal tags cached, clients created
+            totals, owns, apis = [], [], []
+            for record in records[1:]:
+                api[0] = 0.0
+                start = time.perf_counter()
+                enforcer.handle(record)
+                total = time.perf_counter() - start
+                totals.append(total * 1000)
+                apis.append(api[0] * 1000)
+                owns.append((total - api[0]) * 1000)
+            calls.clear()
+            report = enforcer.handle(
+                ev.eventbridge(ev.run_instances(identity=ev.assumed_role(), instances=big_pairs))
+            )
+        finally:
+            botocore.client.BaseClient._make_api_call = original  # type: ignore[method-assign]
+    resources = len(report["events"][0]["resources"])
+    tag_calls = calls.get("CreateTags", 0)
+    return {
+        "events": len(totals),
+        "handler_ms_p50": percentile(totals, 50),
+        "handler_ms_p99": percentile(totals, 99),
+        "own_ms_p50": percentile(owns, 50),
+        "own_ms_p99": percentile(owns, 99),
+        "api_ms_p50": percentile(apis, 50),
+        "api_ms_p99": percentile(apis, 99),
+        "run_instances_100": {
+            "resources": resources,
+            "CreateTags_calls": tag_calls,
+            "tag_calls_per_resource": tag_calls / resources,
+            "all_calls": dict(calls),
+        },
+    }
+
+
+COLD_HANDLER = f"""
+import os
+os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
+os.environ["TAGWARDEN_RULES_PATH"] = {str(RULES)!r}
+from tagwarden.aws import handler
+e = handler.enforcer()
+e.clients.get("ec2", "us-east-1")
+"""
+COLD_BARE = """
+import boto3
+boto3.client("ec2", region_name="us-east-1")
+"""
+
+
+def cold_start(repeats: int) -> dict[str, Any]:
+    def run(code: str) -> float:
+        start = time.perf_counter()
+        subprocess.run(
+            [sys.executable, "-c", code],
+            check=True,
+            env={"PATH": "/usr/bin", "AWS_ACCESS_KEY_ID": "x", "AWS_SECRET_ACCESS_KEY": "x"},
+        )
+        return time.perf_counter() - start
+
+    bare, ours = [], []
+    for _ in range(repeats):  # interleaved, so both see the same machine noise
+        bare.append(run(COLD_BARE))
+        ours.append(run(COLD_HANDLER))
+    b, o = statistics.median(bare), statistics.median(ours)
+    sdk_check = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            COLD_HANDLER + "\nimport sys\nprint(sorted(m for m in sys.modules if m.startswith('azure')))",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={"PATH": "/usr/bin", "AWS_ACCESS_KEY_ID": "x", "AWS_SECRET_ACCESS_KEY": "x"},
+    ).stdout.strip()
+    return {
+        "bare_boto3_plus_client_ms": b * 1000,
+        "handler_import_build_client_ms": o * 1000,
+        "ratio": o / b,
+        "azure_modules_imported": sdk_check,
+    }
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--events", type=int, default=200)
+    parser.add_argument("--repeats", type=int, default=10)
+    args = parser.parse_args()
+    result = {
+        "python": sys.version.split()[0],
+        "per_event": per_event(args.events),
+        "cold_start": cold_start(args.repeats),
+    }
+    print(json.dumps(result, indent=2))
+    out = ROOT / "bench" / "results"
+    out.mkdir(exist_ok=True)
+    (out / "aws.json").write_text(json.dumps(result, indent=2) + "\n")
+    ok = result["per_event"]["own_ms_p50"] < 2.0 and result["cold_start"]["ratio"] <= 1.3
+    print(
+        "goals met"
+        if ok
+        else "GOALS NOT MET: own time p50 < 2 ms and cold start within 1.3x of boto3 + one client"
+    )
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
