@@ -188,25 +188,22 @@ def test_vanished_resource_is_recorded_not_retried_forever(aws: Bus) -> None:
     assert res["tags"]["Agent-ID"] == "42"  # what it would have been tagged with is kept
 
 
-def test_throttling_is_retried(aws: Bus) -> None:
-    e = enforcer()
-    throttled = [0]
+class Injected:
+    """Answers EC2 CreateTags with an error, over the wire, for the first `times` attempts."""
 
-    def throttle(request: Any, **_: Any) -> Any:
-        if throttled[0] < 2:
-            throttled[0] += 1
-            from botocore.awsrequest import AWSResponse
+    def __init__(self, e: AwsEnforcer, code: str, status: int, times: int) -> None:
+        self.code, self.status, self.left, self.sent = code, status, times, 0
+        e.clients.get("ec2", "us-east-1").meta.events.register("before-send.ec2.CreateTags", self)
 
-            body = b"<Response><Errors><Error><Code>RequestLimitExceeded</Code><Message>slow down</Message></Error></Errors></Response>"
-            return AWSResponse(request.url, 503, {}, _Raw(body))
-        return None
+    def __call__(self, request: Any, **_: Any) -> Any:
+        if self.left <= 0:
+            return None  # let the real request through to moto
+        from botocore.awsrequest import AWSResponse
 
-    e.clients.get("ec2", "us-east-1").meta.events.register("before-send.ec2.CreateTags", throttle)
-    record = run_instances()
-    (event,) = deliver(aws, record)
-    (report,) = e.handle(event)["events"]
-    assert throttled[0] == 2
-    assert {r["outcome"] for r in report["resources"]} == {"tagged"}
+        self.left -= 1
+        self.sent += 1
+        body = f"<Response><Errors><Error><Code>{self.code}</Code><Message>injected</Message></Error></Errors></Response>"
+        return AWSResponse(request.url, self.status, {}, _Raw(body.encode()))
 
 
 class _Raw:
@@ -220,25 +217,24 @@ class _Raw:
         return self._body
 
 
+def test_throttling_is_retried(aws: Bus) -> None:
+    e = enforcer()
+    throttle = Injected(e, "RequestLimitExceeded", 503, times=2)
+    (event,) = deliver(aws, run_instances())
+    (report,) = e.handle(event)["events"]
+    assert throttle.sent == 2
+    assert {r["outcome"] for r in report["resources"]} == {"tagged"}
+
+
 def test_failed_write_raises_for_retry_and_the_retry_acts(aws: Bus) -> None:
     e = enforcer()
-    denied = [True]
-
-    def deny(request: Any, **_: Any) -> Any:
-        if denied[0]:
-            from botocore.awsrequest import AWSResponse
-
-            body = b"<Response><Errors><Error><Code>UnauthorizedOperation</Code><Message>no</Message></Error></Errors></Response>"
-            return AWSResponse(request.url, 403, {}, _Raw(body))
-        return None
-
-    e.clients.get("ec2", "us-east-1").meta.events.register("before-send.ec2.CreateTags", deny)
+    deny = Injected(e, "UnauthorizedOperation", 403, times=1)
     record = run_instances()
     (event,) = deliver(aws, record)
     with pytest.raises(TagWriteFailed, match="UnauthorizedOperation"):
         e.handle(event)
-    denied[0] = False  # permissions fixed; Lambda retries the same event
-    (report,) = e.handle(event)["events"]
+    assert deny.sent == 1  # not retried by botocore: it is not transient
+    (report,) = e.handle(event)["events"]  # permissions fixed; Lambda retries the same event
     assert report["skipped"] is None  # the failed attempt released its claim
     instance = record["responseElements"]["instancesSet"]["items"][0]["instanceId"]
     assert ec2_tags(instance)["Agent-ID"] == "42"
