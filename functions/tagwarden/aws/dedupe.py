@@ -1,48 +1,19 @@
-"""At-least-once delivery, exactly-once effects: an event id is claimed before it is acted on.
+"""Event claims in DynamoDB, shared by every container (see tagwarden.claims for the port).
 
-EventBridge may deliver an event twice. A claim is a conditional put keyed on the event id; a
-second delivery finds the claim and is skipped as a duplicate. A claim left by a failed
-invocation is released so the retry can act; one left by a crashed invocation expires.
-Without a table (local runs), claims live in the container's memory.
+EventBridge may deliver an event twice, to different containers. A claim is a conditional put
+keyed on the event id; a claim left by a crashed invocation expires (TTL attribute `expires`).
 """
 
 from __future__ import annotations
 
 import time
-from collections import OrderedDict
-from typing import Any, Protocol
+from typing import Any
 
 from botocore.exceptions import ClientError
 
+from tagwarden.claims import DUPLICATE, IN_PROGRESS, MemoryClaims
 
-class Claim(Protocol):
-    def claim(self, event_id: str) -> str | None:
-        """None when claimed now; otherwise why not ("duplicate", "in progress")."""
-
-    def done(self, event_id: str) -> None: ...
-
-    def release(self, event_id: str) -> None: ...
-
-
-class MemoryClaims:
-    def __init__(self, size: int = 10_000) -> None:
-        self._seen: OrderedDict[str, str] = OrderedDict()
-        self._size = size
-
-    def claim(self, event_id: str) -> str | None:
-        state = self._seen.get(event_id)
-        if state is not None:
-            return "duplicate delivery" if state == "done" else "in progress"
-        self._seen[event_id] = "in-progress"
-        if len(self._seen) > self._size:
-            self._seen.popitem(last=False)
-        return None
-
-    def done(self, event_id: str) -> None:
-        self._seen[event_id] = "done"
-
-    def release(self, event_id: str) -> None:
-        self._seen.pop(event_id, None)
+__all__ = ["DynamoClaims", "MemoryClaims"]
 
 
 class DynamoClaims:
@@ -74,7 +45,7 @@ class DynamoClaims:
                 raise
             item = self._ddb.get_item(TableName=self._table, Key={"pk": {"S": event_id}}, ConsistentRead=True)
             state = item.get("Item", {}).get("state", {}).get("S")
-            return "duplicate delivery" if state == "done" else "in progress"
+            return DUPLICATE if state == "done" else IN_PROGRESS
         return None
 
     def done(self, event_id: str) -> None:

@@ -34,7 +34,6 @@ import re
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from enum import StrEnum
 from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
@@ -49,36 +48,11 @@ from tagwarden.aws.taggers.spec import (
     format_tags,
     target_id,
 )
-from tagwarden.model import Resource
+from tagwarden.tagging import Outcome, TagResult, TagWrite
 
 BASE_DELAY = 0.5  # first backoff sleep (seconds, before jitter)
 MAX_DELAY = 8.0  # longest single backoff sleep
 S3_MAX_TAGS = 50  # user tags per bucket (aws: system tags do not count)
-
-
-class Outcome(StrEnum):
-    TAGGED = "tagged"
-    VANISHED = "vanished"  # not found for the whole window: deleted before we could tag it
-    FAILED = "failed"
-    UNSUPPORTED = "unsupported"  # no tagger for it, or its type cannot carry tags
-
-
-@dataclass(frozen=True, slots=True)
-class TagWrite:
-    """One resource and the tags to add to it."""
-
-    resource: Resource
-    tags: Mapping[str, str]
-
-
-@dataclass(frozen=True, slots=True)
-class TagResult:
-    resource: Resource
-    outcome: Outcome
-    tags: Mapping[str, str]  # what was (or would have been) written
-    calls: int  # API calls that carried this resource (a batch call counts 1 for each member)
-    error: str | None = None  # "Code: message" when not TAGGED
-    attempts: int = 1  # rounds taken (0: no call was made)
 
 
 @dataclass(frozen=True, slots=True)

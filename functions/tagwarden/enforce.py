@@ -1,0 +1,182 @@
+"""The enforcer, the same for every cloud: a delivery in, tags written and actions recorded out.
+
+Parse, normalize, guard, claim, decide, plan, write, log. The cloud comes in through ports: a
+TagWriter, a Lookups factory, a Claim store and a Telemetry sink; tagwarden.aws and
+tagwarden.azure compose them. Each event ends in exactly one of: acted on, skipped with a logged
+reason, or an exception that leaves it to the platform's retry and dead-letter path.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from tagwarden.attribution.context import Lookups
+from tagwarden.attribution.decide import decide
+from tagwarden.claims import DUPLICATE, Claim
+from tagwarden.guards import OwnIdentity
+from tagwarden.model import Action, CreationEvent, Decision, SkipKind, Skipped
+from tagwarden.normalize import normalize
+from tagwarden.plan import EffectKind, plan
+from tagwarden.rules.model import RuleSet
+from tagwarden.tagging import Outcome, TagResult, TagWrite, TagWriter
+
+
+class TagWriteFailed(RuntimeError):
+    """Some tags could not be written; raised after logging so that the event is retried."""
+
+
+class Telemetry(Protocol):
+    def correlate(self, event_id: str) -> None: ...
+
+    def log(self, level: str, message: str, **fields: Any) -> None: ...
+
+    def count_events(self, n: int) -> None: ...
+
+    def count_resource(self, action: Action, outcome: Outcome | None) -> None: ...
+
+    def count_skip(self, kind: SkipKind) -> None: ...
+
+
+def event_key(event: CreationEvent) -> str:
+    """The claim key: the event id (a redelivery has the same id)."""
+    return event.event_id
+
+
+# Effects that the lifecycle step (quarantine, notifications, deletion) carries out.
+PENDING_EFFECTS = frozenset({EffectKind.NOTIFY, EffectKind.QUARANTINE, EffectKind.SCHEDULE_DELETE})
+
+
+@dataclass
+class Enforcer:
+    rules: RuleSet
+    write: TagWriter
+    lookups: Callable[[], Lookups]  # called once per delivery (caches live as long as the answer)
+    claims: Claim
+    own: OwnIdentity
+    telemetry: Telemetry
+    claim_key: Callable[[CreationEvent], str] = event_key
+    clock: Callable[[], float] = time.time
+    results: list[dict[str, Any]] = field(default_factory=list)  # reports of acted-on events
+
+    def handle(self, raw: Any) -> dict[str, Any]:
+        """Process one delivery: an event, a batch array, or a log file of records."""
+        results = normalize(raw)
+        self.telemetry.count_events(len(results))
+        lookups = self.lookups()
+        return {"events": [self._one(result, lookups) for result in results]}
+
+    def _one(self, result: CreationEvent | Skipped, lookups: Lookups) -> dict[str, Any]:
+        if isinstance(result, Skipped):
+            return self._skip(result.event_id, result.event_name, result.kind, result.reason)
+        event = result
+        self.telemetry.correlate(event.event_id)
+        if self.own.is_own(event):
+            return self._skip(event.event_id, event.event_name, SkipKind.OWN_CALL, "our own call")
+        key = self.claim_key(event)
+        busy = self.claims.claim(key) if key else None
+        if busy == DUPLICATE:
+            return self._skip(event.event_id, event.event_name, SkipKind.DUPLICATE, busy)
+        if busy is not None:
+            raise RuntimeError(f"event {event.event_id} is {busy} in another invocation; retry later")
+        try:
+            report = self._act(event, lookups)
+        except BaseException:
+            if key:
+                self.claims.release(key)
+            raise
+        if key:
+            self.claims.done(key)
+        return report
+
+    def _act(self, event: CreationEvent, lookups: Lookups) -> dict[str, Any]:
+        started = time.perf_counter()
+        decisions = decide(event, self.rules, lookups)
+        effects = plan(decisions, self.rules.mode)
+        writes = [TagWrite(e.resource, e.tags) for e in effects if e.kind is EffectKind.WRITE_TAGS]
+        own_seconds = time.perf_counter() - started
+        written = self.write(writes, event.region)
+        outcomes = {r.resource.id: r for r in written}
+        tagged_at = self.clock()
+        rows = [self._record(event, d, outcomes.get(d.resource.id), tagged_at) for d in decisions]
+        for effect in effects:
+            if effect.kind in PENDING_EFFECTS:
+                # Carried out by the lifecycle step; until then recorded loudly, so nothing
+                # unattributed goes unnoticed.
+                self.telemetry.log(
+                    "warning",
+                    "action pending",
+                    effect=effect.kind.value,
+                    resource=effect.resource.id,
+                    action=effect.action.value,
+                    grace_seconds=effect.grace_seconds,
+                )
+        report = {
+            "event_id": event.event_id,
+            "event_name": event.event_name,
+            "actor": event.actor.identity,
+            "mode": self.rules.mode.value,
+            "resources": rows,
+            "own_ms": round(own_seconds * 1000, 3),
+            "skipped": None,
+        }
+        self.results.append(report)
+        failed = [r for r in written if r.outcome is Outcome.FAILED]
+        if failed:
+            raise TagWriteFailed(
+                f"{len(failed)} of {len(written)} tag writes failed: "
+                + "; ".join(f"{r.resource.id}: {r.error}" for r in failed[:5])
+            )
+        return report
+
+    def _record(
+        self, event: CreationEvent, d: Decision, result: TagResult | None, tagged_at: float
+    ) -> dict[str, Any]:
+        outcome = result.outcome.value if result else ("audit" if d.tags else "nothing-to-write")
+        row = {
+            "resource": d.resource.id,
+            "type": d.resource.type,
+            "action": d.action.value,
+            "rule": d.rule,
+            "tags": dict(d.tags),
+            "missing": [p.key for p in d.missing],
+            "invalid": [p.key for p in d.invalid],
+            "outcome": outcome,
+            "error": result.error if result else None,
+            "calls": result.calls if result else 0,
+            "tagged_at": tagged_at if result is not None and result.outcome is Outcome.TAGGED else None,
+        }
+        level = "info"
+        if result is not None and result.outcome is Outcome.FAILED:
+            level = "error"
+        elif d.action not in (Action.TAG, Action.NONE, Action.SKIP) or (
+            result is not None and result.outcome is Outcome.VANISHED
+        ):
+            level = "warning"
+        self.telemetry.log(
+            level,
+            "resource decided",
+            creator=event.actor.identity,
+            reasons=list(d.reasons),
+            unresolved=list(d.unresolved),
+            **row,
+        )
+        self.telemetry.count_resource(d.action, result.outcome if result else None)
+        return row
+
+    def _skip(
+        self, event_id: str | None, event_name: str | None, kind: SkipKind, reason: str
+    ) -> dict[str, Any]:
+        self.telemetry.log(
+            "info", "event skipped", event_id=event_id, event_name=event_name, kind=kind.value, reason=reason
+        )
+        self.telemetry.count_skip(kind)
+        return {
+            "event_id": event_id,
+            "event_name": event_name,
+            "skipped": reason,
+            "kind": kind.value,
+            "resources": [],
+        }

@@ -1,0 +1,112 @@
+"""The provider-neutral enforcer with in-memory ports: every path ends acted on, skipped or raised."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import pytest
+
+from tagwarden.attribution.context import StaticLookups
+from tagwarden.claims import MemoryClaims
+from tagwarden.enforce import Enforcer, TagWriteFailed
+from tagwarden.guards import OwnIdentity
+from tagwarden.model import Action, SkipKind
+from tagwarden.rules.model import RuleSet
+from tagwarden.tagging import Outcome, TagResult, TagWrite
+
+import builders as b
+
+
+class Recorder:
+    def __init__(self) -> None:
+        self.logs: list[tuple[str, str, dict[str, Any]]] = []
+        self.skips: list[SkipKind] = []
+        self.resources: list[tuple[Action, Outcome | None]] = []
+        self.events = 0
+
+    def correlate(self, event_id: str) -> None:
+        pass
+
+    def log(self, level: str, message: str, **fields: Any) -> None:
+        self.logs.append((level, message, fields))
+
+    def count_events(self, n: int) -> None:
+        self.events += n
+
+    def count_resource(self, action: Action, outcome: Outcome | None) -> None:
+        self.resources.append((action, outcome))
+
+    def count_skip(self, kind: SkipKind) -> None:
+        self.skips.append(kind)
+
+
+class Writer:
+    def __init__(self, outcome: Outcome = Outcome.TAGGED) -> None:
+        self.outcome = outcome
+        self.writes: list[TagWrite] = []
+
+    def __call__(self, writes: Sequence[TagWrite], region: str | None) -> list[TagResult]:
+        self.writes.extend(writes)
+        return [
+            TagResult(
+                w.resource, self.outcome, w.tags, 1, None if self.outcome is Outcome.TAGGED else "X: no"
+            )
+            for w in writes
+        ]
+
+
+def enforcer(rules: RuleSet, writer: Writer | None = None) -> Enforcer:
+    return Enforcer(
+        rules=rules,
+        write=writer or Writer(),
+        lookups=lambda: StaticLookups(principal={"Outcome-ID": "OUT-1001"}),
+        claims=MemoryClaims(),
+        own=OwnIdentity(arns=("arn:aws:iam::*:role/tagwarden-*",)),
+        telemetry=Recorder(),
+    )
+
+
+def test_acts_and_records(example_rules: RuleSet) -> None:
+    e = enforcer(example_rules)
+    (report,) = e.handle(b.eventbridge(b.run_instances(tags={"CostCenter": "101"})))["events"]
+    assert [r["outcome"] for r in report["resources"]] == ["tagged", "tagged"]
+    assert e.write.writes[0].tags["Agent-ID"] == "42"  # type: ignore[attr-defined]
+    assert e.telemetry.resources == [(Action.TAG, Outcome.TAGGED)] * 2  # type: ignore[attr-defined]
+
+
+def test_skip_is_logged_and_counted(example_rules: RuleSet) -> None:
+    e = enforcer(example_rules)
+    (report,) = e.handle(b.run_instances(error_code="AccessDenied"))["events"]
+    assert report["kind"] == "failed-call"
+    assert e.telemetry.skips == [SkipKind.FAILED_CALL]  # type: ignore[attr-defined]
+    assert e.telemetry.logs[-1][1] == "event skipped"  # type: ignore[attr-defined]
+
+
+def test_own_call_and_duplicate(example_rules: RuleSet) -> None:
+    e = enforcer(example_rules)
+    own = b.run_instances(identity=b.assumed_role("tagwarden-enforcer", "x"))
+    assert e.handle(own)["events"][0]["kind"] == "own-call"
+    event = b.run_instances()
+    e.handle(event)
+    assert e.handle(event)["events"][0]["kind"] == "duplicate"
+    assert len(e.write.writes) == 2  # type: ignore[attr-defined]  # instance + ENI, once
+
+
+def test_failure_raises_and_releases_the_claim(example_rules: RuleSet) -> None:
+    writer = Writer(Outcome.FAILED)
+    e = enforcer(example_rules, writer)
+    event = b.run_instances()
+    with pytest.raises(TagWriteFailed, match="2 of 2 tag writes failed"):
+        e.handle(event)
+    writer.outcome = Outcome.TAGGED
+    assert e.handle(event)["events"][0]["skipped"] is None  # the retry acts
+
+
+def test_unattributed_action_is_logged_as_pending(example_rules: RuleSet) -> None:
+    e = enforcer(example_rules)
+    e.lookups = lambda: StaticLookups(principal={})
+    e.handle(b.run_instances(identity=b.assumed_role("agent-fleet-unmapped", "agent-9")))
+    pending = [f for level, msg, f in e.telemetry.logs if msg == "action pending"]  # type: ignore[attr-defined]
+    assert {p["effect"] for p in pending} == {"quarantine", "notify"}
+    assert all(p["grace_seconds"] == 14400 for p in pending if p["effect"] == "quarantine")
