@@ -1,0 +1,128 @@
+// tagwarden on Azure: a Flex Consumption function tagging new resources as they are written.
+//
+// One subscription-scope deployment (az deployment sub create): it creates the resource group,
+// deploys the app into it, and grants the function's identity its subscription-wide roles.
+// The subscription's system topic lives in that resource group; its event subscription is only
+// deployed once the function code is published (deployEventSubscription=true), because Event Grid
+// validates the AzureFunction endpoint when the subscription is created.
+targetScope = 'subscription'
+
+@description('Region for the resource group and the app (a region offering Flex Consumption).')
+param location string = deployment().location
+
+@description('Resource group holding the app, its storage, monitoring and the system topic.')
+param resourceGroupName string = 'rg-tagwarden'
+
+@description('Prefix of every resource name (lower case letters, digits and dashes).')
+@minLength(3)
+@maxLength(20)
+param namePrefix string = 'tagwarden'
+
+@description('Tags put on the resource group and on every resource deployed here.')
+param tags object = {}
+
+@description('System topic of the subscription; an existing one must live in resourceGroupName.')
+param systemTopicName string = '${namePrefix}-subscription-events'
+
+@description('Name of the Event Grid triggered function in function_app.py.')
+param functionName string = 'tagwarden_resource_write'
+
+@description('Rules file deployed with the code, relative to the app root (the folder of function_app.py).')
+param rulesPath string = 'functions/tagwarden/examples/rules.yaml'
+
+@description('Upper bound on Flex Consumption instances (also bounds concurrent ARM calls).')
+@maxValue(1000)
+param maximumInstanceCount int = 40
+
+@description('Memory of each Flex Consumption instance, in MB.')
+@allowed([
+  2048
+  4096
+])
+param instanceMemoryMB int = 2048
+
+@description('Deploy the Event Grid subscription: only once the function code is published.')
+param deployEventSubscription bool = false
+
+@description('Event Grid delivery attempts before an event is dead-lettered.')
+@minValue(1)
+@maxValue(30)
+param maxDeliveryAttempts int = 10
+
+@description('Minutes Event Grid keeps retrying an event before it is dead-lettered.')
+@minValue(1)
+@maxValue(1440)
+param eventTimeToLiveInMinutes int = 1440
+
+var token = uniqueString(subscription().id, resourceGroupName, namePrefix)
+var compactPrefix = take(replace(namePrefix, '-', ''), 9)
+var functionAppName = '${namePrefix}-${token}'
+var storageAccountName = toLower(take('st${compactPrefix}${token}', 24))
+var deadLetterContainerName = 'deadletters'
+
+resource rg 'Microsoft.Resources/resourceGroups@2024-03-01' = {
+  name: resourceGroupName
+  location: location
+  tags: tags
+}
+
+module app 'modules/app.bicep' = {
+  name: 'tagwarden-app'
+  scope: rg
+  params: {
+    location: location
+    tags: tags
+    functionAppName: functionAppName
+    planName: '${namePrefix}-plan-${token}'
+    storageAccountName: storageAccountName
+    logAnalyticsName: '${namePrefix}-logs-${token}'
+    appInsightsName: '${namePrefix}-appi-${token}'
+    deploymentContainerName: 'app-package'
+    deadLetterContainerName: deadLetterContainerName
+    rulesPath: rulesPath
+    maximumInstanceCount: maximumInstanceCount
+    instanceMemoryMB: instanceMemoryMB
+  }
+}
+
+module systemTopic 'modules/system-topic.bicep' = {
+  name: 'tagwarden-system-topic'
+  scope: rg
+  params: {
+    name: systemTopicName
+    tags: tags
+    storageAccountName: app.outputs.storageAccountName
+    deadLetterContainerName: deadLetterContainerName
+  }
+}
+
+// Subscription-wide: read any resource, write tags (and nothing else) anywhere in the subscription.
+module subscriptionRoles 'modules/subscription-roles.bicep' = {
+  name: 'tagwarden-subscription-roles'
+  params: {
+    principalId: app.outputs.principalId
+  }
+}
+
+module eventSubscription 'modules/event-subscription.bicep' = if (deployEventSubscription) {
+  name: 'tagwarden-event-subscription'
+  scope: rg
+  params: {
+    systemTopicName: systemTopic.outputs.name
+    functionAppName: app.outputs.functionAppName
+    functionName: functionName
+    storageAccountName: app.outputs.storageAccountName
+    deadLetterContainerName: deadLetterContainerName
+    maxDeliveryAttempts: maxDeliveryAttempts
+    eventTimeToLiveInMinutes: eventTimeToLiveInMinutes
+  }
+  dependsOn: [
+    subscriptionRoles
+  ]
+}
+
+output resourceGroupName string = rg.name
+output functionAppName string = app.outputs.functionAppName
+output principalId string = app.outputs.principalId
+output systemTopicName string = systemTopic.outputs.name
+output storageAccountName string = app.outputs.storageAccountName
