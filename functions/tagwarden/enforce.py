@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from tagwarden.attribution.context import Lookups
+from tagwarden.attribution.context import Lookups, ResourceGone
 from tagwarden.attribution.decide import decide
 from tagwarden.claims import DUPLICATE, Claim
 from tagwarden.guards import OwnIdentity
@@ -93,7 +93,10 @@ class Enforcer:
 
     def _act(self, event: CreationEvent, lookups: Lookups) -> dict[str, Any]:
         started = time.perf_counter()
-        decisions = decide(event, self.rules, lookups)
+        try:
+            decisions = decide(event, self.rules, lookups)
+        except ResourceGone as gone:
+            return self._gone(event, gone)
         effects = plan(decisions, self.rules.mode)
         writes = [TagWrite(e.resource, e.tags) for e in effects if e.kind is EffectKind.WRITE_TAGS]
         own_seconds = time.perf_counter() - started
@@ -165,6 +168,38 @@ class Enforcer:
         )
         self.telemetry.count_resource(d.action, result.outcome if result else None)
         return row
+
+    def _gone(self, event: CreationEvent, gone: ResourceGone) -> dict[str, Any]:
+        """Deleted before we could read it (Azure reads current tags first): recorded, not retried."""
+        rows = []
+        for resource in event.resources:
+            row: dict[str, Any] = {
+                "resource": resource.id,
+                "type": resource.type,
+                "action": Action.NONE.value,
+                "rule": None,
+                "tags": {},
+                "missing": [],
+                "invalid": [],
+                "outcome": Outcome.VANISHED.value,
+                "error": str(gone),
+                "calls": 0,
+                "tagged_at": None,
+            }
+            self.telemetry.log("warning", "resource decided", creator=event.actor.identity, **row)
+            self.telemetry.count_resource(Action.NONE, Outcome.VANISHED)
+            rows.append(row)
+        report = {
+            "event_id": event.event_id,
+            "event_name": event.event_name,
+            "actor": event.actor.identity,
+            "mode": self.rules.mode.value,
+            "resources": rows,
+            "own_ms": 0.0,
+            "skipped": None,
+        }
+        self.results.append(report)
+        return report
 
     def _skip(
         self, event_id: str | None, event_name: str | None, kind: SkipKind, reason: str

@@ -18,6 +18,14 @@ from tagwarden.attribution.limits import LIMITS
 from tagwarden.model import Actor, CreationEvent, Provider, Resource
 
 
+class ResourceGone(RuntimeError):
+    """A lookup found the resource itself gone: nothing to decide, nothing to retry."""
+
+    def __init__(self, resource_id: str, detail: str) -> None:
+        super().__init__(f"{resource_id}: {detail}")
+        self.resource_id = resource_id
+
+
 class Scope(StrEnum):
     RESOURCE_GROUP = "resource_group"
     SUBSCRIPTION = "subscription"

@@ -1,0 +1,1 @@
+"""Azure adapter: ARM calls through the Azure SDK (azure-mgmt-resource); imports no boto3."""

@@ -1,0 +1,62 @@
+"""The Azure Function's body: Event Grid events (as the trigger hands them) to the enforcer.
+
+Thin: convert the trigger's objects to the Event Grid schema dicts the normalizer reads, build the
+enforcer once per worker, handle. Unreadable input and failures are logged and re-raised, so Event
+Grid retries the delivery and then dead-letters it.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from typing import Any
+
+from tagwarden.azure.enforcer import AzureEnforcer, build
+from tagwarden.azure.telemetry import Telemetry
+from tagwarden.normalize import MalformedEvent
+
+# azure-core logs every HTTP request at INFO; in a Function each line becomes an Application
+# Insights trace. Our own records say what happened; the SDK's are kept for warnings and errors.
+logging.getLogger("azure.core.pipeline.policies.http_logging_policy").setLevel(logging.WARNING)
+
+_TELEMETRY = Telemetry()
+_ENFORCER: AzureEnforcer | None = None
+
+
+def enforcer() -> AzureEnforcer:
+    global _ENFORCER  # noqa: PLW0603 - built once per worker, on the first event
+    if _ENFORCER is None:
+        # Relative rules paths are read from the app root (the folder of function_app.py), which
+        # the Functions host names in AzureWebJobsScriptRoot.
+        root = os.environ.get("AzureWebJobsScriptRoot") or os.getcwd()  # noqa: SIM112 - the host's name
+        _ENFORCER = build(telemetry=_TELEMETRY, base_dir=root)
+    return _ENFORCER
+
+
+def as_eventgrid_dict(event: Any) -> dict[str, Any]:
+    """azure.functions.EventGridEvent (or a plain dict) -> the Event Grid schema as delivered."""
+    if isinstance(event, dict):
+        return event
+    return {
+        "id": event.id,
+        "subject": event.subject,
+        "eventType": event.event_type,
+        "eventTime": event.event_time.isoformat() if event.event_time else None,
+        "data": event.get_json(),
+        "topic": event.topic,
+        "dataVersion": event.data_version,
+    }
+
+
+def handle(events: Any) -> dict[str, Any]:
+    raw = [as_eventgrid_dict(e) for e in events] if isinstance(events, list) else as_eventgrid_dict(events)
+    try:
+        return enforcer().handle(raw)
+    except MalformedEvent as exc:
+        _TELEMETRY.log("error", "unreadable event", error=str(exc), event=raw)
+        _TELEMETRY.count_failure("MalformedEvent")
+        raise
+    except Exception as exc:
+        _TELEMETRY.log("error", "event failed", error=f"{type(exc).__name__}: {exc}")
+        _TELEMETRY.count_failure(type(exc).__name__)
+        raise

@@ -1,0 +1,55 @@
+"""Structured logs and counters for the Azure Function, through the standard `logging` module.
+
+The Functions host sends Python log records to Application Insights as traces. Each record's
+message is one JSON object (searchable with `parse_json(message)` in Log Analytics); counters are
+records with `"metric": <name>`, which a query can sum. No Azure SDK is needed for either.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any
+
+from tagwarden.model import Action, SkipKind
+from tagwarden.tagging import Outcome
+
+LOGGER = "tagwarden.azure"
+
+_OUTCOME_METRICS = {
+    Outcome.TAGGED: "ResourcesTagged",
+    Outcome.VANISHED: "ResourcesVanished",
+    Outcome.FAILED: "TagWriteFailures",
+    Outcome.UNSUPPORTED: "TagWriteUnsupported",
+}
+
+
+class Telemetry:
+    def __init__(self, logger: logging.Logger | None = None) -> None:
+        self.logger = logger or logging.getLogger(LOGGER)
+        self._correlation: str | None = None
+
+    def correlate(self, event_id: str) -> None:
+        self._correlation = event_id
+
+    def log(self, level: str, message: str, **fields: Any) -> None:
+        record = {"message": message, "correlation_id": self._correlation, **fields}
+        self.logger.log(logging.getLevelName(level.upper()), json.dumps(record, default=str))
+
+    def _metric(self, name: str, value: int = 1, **dimensions: str) -> None:
+        self.logger.info(json.dumps({"metric": name, "value": value, **dimensions}))
+
+    def count_events(self, n: int) -> None:
+        self._metric("EventsReceived", n)
+
+    def count_resource(self, action: Action, outcome: Outcome | None) -> None:
+        if action not in (Action.TAG, Action.NONE, Action.SKIP):
+            self._metric("ResourcesUnattributed")
+        if outcome is not None:
+            self._metric(_OUTCOME_METRICS[outcome])
+
+    def count_skip(self, kind: SkipKind) -> None:
+        self._metric("EventsSkipped", kind=kind.value)
+
+    def count_failure(self, error: str) -> None:
+        self._metric("EventsFailed", error=error)
