@@ -27,6 +27,8 @@ _OUTCOME_METRICS = {
 class Telemetry:
     def __init__(self, logger: logging.Logger | None = None) -> None:
         self.logger = logger or logging.getLogger(LOGGER)
+        if self.logger.level == logging.NOTSET:
+            self.logger.setLevel(logging.INFO)  # counters are INFO records: keep them whatever the root says
         self._correlation: str | None = None
 
     def correlate(self, event_id: str) -> None:

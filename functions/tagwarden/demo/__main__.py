@@ -1,8 +1,8 @@
 import sys
 
-from tagwarden.demo import aws, offline
+from tagwarden.demo import aws, azure
 
 code = aws.run()
-print("\nAzure (offline: sample Event Grid events through the same rules; ARM stand-in to come)\n")
-code |= offline.run(prefix="azure-")
+print()
+code |= azure.run()
 sys.exit(code)

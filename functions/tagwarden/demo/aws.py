@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import io
 import json
-import os
 import sys
 import time
 import zipfile
@@ -19,6 +18,7 @@ from importlib import resources
 from typing import Any, TextIO
 
 from tagwarden.testing import events as ev
+from tagwarden.testing.env import environ
 from tagwarden.testing.moto_world import Bus, LambdaContext, agent_role, client, moto_server
 
 ROLE_TAGS = {
@@ -199,13 +199,16 @@ def run(out: TextIO = sys.stdout, log: TextIO | None = None) -> int:
     """Run the scenario; returns 0 when every resource ended as the rules say."""
     log = log or io.StringIO()
     rules_path = resources.files("tagwarden") / "examples" / "rules.yaml"
-    with moto_server(), resources.as_file(rules_path) as rules_file:
-        os.environ.update(
+    with (
+        moto_server(),
+        resources.as_file(rules_path) as rules_file,
+        environ(
             TAGWARDEN_RULES_PATH=str(rules_file),
             TAGWARDEN_NOT_FOUND_WINDOW="1.5",
             TAGWARDEN_OWN_ARNS="arn:aws:iam::*:role/tagwarden-enforcer*",
             POWERTOOLS_SERVICE_NAME="tagwarden-aws",
-        )
+        ),
+    ):
         for role, tags in ROLE_TAGS.items():
             agent_role(role, tags)
         fn_role = agent_role("agent-function-exec")
@@ -229,6 +232,7 @@ def run(out: TextIO = sys.stdout, log: TextIO | None = None) -> int:
 
             handler._ENFORCER = None
             rows, problems = _play(steps(fn_role), bus, handler)
+            handler._ENFORCER = None  # it points at this run's moto server
         _print(out, rows, problems, bus, log)
     return 1 if problems else 0
 

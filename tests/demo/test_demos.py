@@ -1,0 +1,28 @@
+"""`make demo` must stay true: both scenarios run against their emulators and end as the rules say."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+
+from tagwarden.demo import aws, azure
+
+pytestmark = pytest.mark.e2e
+
+
+def test_aws_demo() -> None:
+    out = io.StringIO()
+    assert aws.run(out) == 0, out.getvalue()
+    text = out.getvalue()
+    assert "Every resource ended as the rules say." in text
+    assert "vanished" in text and "duplicate delivery" in text
+    assert text.count(" quarantine ") >= 3
+
+
+def test_azure_demo() -> None:
+    out = io.StringIO()
+    assert azure.run(out) == 0, out.getvalue()
+    text = out.getvalue()
+    assert "CostCenter=101" in text  # inherited from rg-agent-customer-support
+    assert "Every resource ended as the rules say." in text
