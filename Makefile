@@ -12,7 +12,7 @@ SAM_VENV := .venv-sam
 SAM := $(SAM_VENV)/bin/sam
 SAM_VERSION := 1.170.0
 
-.PHONY: demo test lint typecheck unit bench bench-aws schema template clean
+.PHONY: demo test lint typecheck unit bench bench-aws bench-azure schema template clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -46,6 +46,9 @@ bench: $(STAMP)
 
 bench-aws: $(STAMP)
 	$(BIN)/python bench/aws_bench.py
+
+bench-azure: $(STAMP)
+	$(BIN)/python bench/azure_bench.py
 
 # Regenerate the shipped JSON Schema after changing rules/spec.py (a test checks it is current).
 schema: $(STAMP)
