@@ -8,6 +8,8 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 PYTEST_ARGS ?=
 
+AZURITE := .azurite/node_modules/.bin/azurite-queue
+AZURITE_VERSION := 3.35.0
 SAM_VENV := .venv-sam
 SAM := $(SAM_VENV)/bin/sam
 SAM_VERSION := 1.170.0
@@ -32,8 +34,12 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
-unit: $(STAMP) $(SAM)
+unit: $(STAMP) $(SAM) $(AZURITE)
 	$(BIN)/python -m pytest -n 2 $(PYTEST_ARGS)
+
+# Azurite, Microsoft's storage emulator (npm), for the notification queue tests.
+$(AZURITE):
+	npm install --prefix .azurite --no-audit --no-fund azurite@$(AZURITE_VERSION)
 
 # The SAM CLI lives in its own virtualenv: its pins must not decide the project's versions.
 # tests/infra runs `sam validate --lint` on template.yaml with it (offline).

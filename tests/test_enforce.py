@@ -40,6 +40,9 @@ class Recorder:
     def count_skip(self, kind: SkipKind) -> None:
         self.skips.append(kind)
 
+    def count_failure(self, error: str) -> None:
+        self.skips.append(error)  # type: ignore[arg-type]
+
 
 class Writer:
     def __init__(self, outcome: Outcome = Outcome.TAGGED) -> None:
@@ -103,10 +106,29 @@ def test_failure_raises_and_releases_the_claim(example_rules: RuleSet) -> None:
     assert e.handle(event)["events"][0]["skipped"] is None  # the retry acts
 
 
-def test_unattributed_action_is_logged_as_pending(example_rules: RuleSet) -> None:
+def test_unattributed_resources_are_marked_and_notified(example_rules: RuleSet) -> None:
     e = enforcer(example_rules)
     e.lookups = lambda: StaticLookups(principal={})
     e.handle(b.run_instances(identity=b.assumed_role("agent-fleet-unmapped", "agent-9")))
-    pending = [f for level, msg, f in e.telemetry.logs if msg == "action pending"]  # type: ignore[attr-defined]
-    assert {p["effect"] for p in pending} == {"quarantine", "notify"}
-    assert all(p["grace_seconds"] == 14400 for p in pending if p["effect"] == "quarantine")
+    logs = e.telemetry.logs  # type: ignore[attr-defined]
+    actions = [f for level, msg, f in logs if msg == "lifecycle action"]
+    assert [a["status"] for a in actions] == ["marked-only", "marked-only"]  # no quarantiner configured
+    notes = [f for level, msg, f in logs if msg == "notification"]
+    assert {n["n_kind"] for n in notes} == {"quarantined"}
+    assert all(n["n_deadline"] for n in notes)
+    written = e.write.writes  # type: ignore[attr-defined]
+    assert all(w.tags["tagwarden:quarantine"] == "quarantined" for w in written)
+    assert all(w.tags["tagwarden:reason"] == "missing CostCenter Outcome-ID" for w in written)
+
+
+def test_dry_run_writes_nothing_but_notifies(example_rules: RuleSet) -> None:
+    import dataclasses
+
+    from tagwarden.rules.model import Lifecycle
+
+    e = enforcer(dataclasses.replace(example_rules, lifecycle=Lifecycle(dry_run=True)))
+    e.lookups = lambda: StaticLookups(principal={})
+    e.handle(b.run_instances(identity=b.assumed_role("agent-fleet-unmapped", "agent-9")))
+    assert e.write.writes == []  # type: ignore[attr-defined]
+    notes = [f for level, msg, f in e.telemetry.logs if msg == "notification"]  # type: ignore[attr-defined]
+    assert notes and all(n["n_dry_run"] for n in notes)

@@ -68,6 +68,7 @@ RULE = SCHEMA["properties"]["rules"]["items"]
         ("Stamps (`stamp`)", set(SCHEMA["properties"]["stamp"]["properties"])),
         ("Exemptions (`exemptions`)", set(SCHEMA["properties"]["exemptions"]["properties"])),
         ("Notifications (`notifications`)", set(SCHEMA["properties"]["notifications"]["properties"])),
+        ("Lifecycle (`lifecycle`)", set(SCHEMA["properties"]["lifecycle"]["properties"])),
     ],
 )
 def test_reference_tables_list_exactly_the_schema_keys(title: str, expected: set[str]) -> None:

@@ -8,20 +8,26 @@ reason, or an exception that leaves it to the platform's retry and dead-letter p
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from tagwarden.attribution.context import Lookups, ResourceGone
 from tagwarden.attribution.decide import decide
 from tagwarden.claims import DUPLICATE, Claim
 from tagwarden.guards import OwnIdentity
+from tagwarden.lifecycle import act as lifecycle
+from tagwarden.lifecycle.act import FixCommand, Outcome
+from tagwarden.lifecycle.ports import Notification, Notifier, Quarantiner, Status
 from tagwarden.model import Action, CreationEvent, Decision, SkipKind, Skipped
 from tagwarden.normalize import normalize
 from tagwarden.plan import EffectKind, plan
-from tagwarden.rules.model import RuleSet
-from tagwarden.tagging import Outcome, TagResult, TagWrite, TagWriter
+from tagwarden.rules.model import Mode, RuleSet
+from tagwarden.tagging import Outcome as WriteOutcome
+from tagwarden.tagging import TagResult, TagWrite, TagWriter
 
 
 class TagWriteFailed(RuntimeError):
@@ -35,18 +41,16 @@ class Telemetry(Protocol):
 
     def count_events(self, n: int) -> None: ...
 
-    def count_resource(self, action: Action, outcome: Outcome | None) -> None: ...
+    def count_resource(self, action: Action, outcome: WriteOutcome | None) -> None: ...
 
     def count_skip(self, kind: SkipKind) -> None: ...
+
+    def count_failure(self, error: str) -> None: ...
 
 
 def event_key(event: CreationEvent) -> str:
     """The claim key: the event id (a redelivery has the same id)."""
     return event.event_id
-
-
-# Effects that the lifecycle step (quarantine, notifications, deletion) carries out.
-PENDING_EFFECTS = frozenset({EffectKind.NOTIFY, EffectKind.QUARANTINE, EffectKind.SCHEDULE_DELETE})
 
 
 @dataclass
@@ -58,6 +62,8 @@ class Enforcer:
     own: OwnIdentity
     telemetry: Telemetry
     claim_key: Callable[[CreationEvent], str] = event_key
+    quarantiner: Quarantiner | None = None  # None: quarantined resources are marked only
+    notifier: Notifier | None = None  # None: notifications are logged only
     clock: Callable[[], float] = time.time
     results: list[dict[str, Any]] = field(default_factory=list)  # reports of acted-on events
 
@@ -98,24 +104,36 @@ class Enforcer:
         except ResourceGone as gone:
             return self._gone(event, gone)
         effects = plan(decisions, self.rules.mode)
-        writes = [TagWrite(e.resource, e.tags) for e in effects if e.kind is EffectKind.WRITE_TAGS]
+        now = datetime.fromtimestamp(self.clock(), UTC)
+        life = Outcome()
+        if self.rules.mode is Mode.ENFORCE:
+            life = lifecycle.apply(event, decisions, self.rules, self.quarantiner, now, _fix_command())
+        tags: dict[str, dict[str, str]] = {}
+        for effect in effects:
+            if effect.kind is EffectKind.WRITE_TAGS:
+                tags[effect.resource.id] = dict(effect.tags)
+        for rid, marker in life.tags.items():
+            tags.setdefault(rid, {}).update(marker)
+        writes = [TagWrite(d.resource, tags[d.resource.id]) for d in decisions if tags.get(d.resource.id)]
+        if self.rules.lifecycle.dry_run:
+            writes = []  # plan and notify, change nothing
         own_seconds = time.perf_counter() - started
-        written = self.write(writes, event.region)
+        written = self.write(writes, event.region) if writes else []
         outcomes = {r.resource.id: r for r in written}
         tagged_at = self.clock()
         rows = [self._record(event, d, outcomes.get(d.resource.id), tagged_at) for d in decisions]
-        for effect in effects:
-            if effect.kind in PENDING_EFFECTS:
-                # Carried out by the lifecycle step; until then recorded loudly, so nothing
-                # unattributed goes unnoticed.
-                self.telemetry.log(
-                    "warning",
-                    "action pending",
-                    effect=effect.kind.value,
-                    resource=effect.resource.id,
-                    action=effect.action.value,
-                    grace_seconds=effect.grace_seconds,
-                )
+        for result in life.results:
+            level = "error" if result.status is Status.FAILED else "warning"
+            self.telemetry.log(
+                level,
+                "lifecycle action",
+                action=result.action,
+                status=result.status.value,
+                resource=result.resource.id,
+                undo=result.undo,
+                detail=result.detail,
+            )
+        self._notify(life.notifications)
         report = {
             "event_id": event.event_id,
             "event_name": event.event_name,
@@ -126,7 +144,7 @@ class Enforcer:
             "skipped": None,
         }
         self.results.append(report)
-        failed = [r for r in written if r.outcome is Outcome.FAILED]
+        failed = [r for r in written if r.outcome is WriteOutcome.FAILED]
         if failed:
             raise TagWriteFailed(
                 f"{len(failed)} of {len(written)} tag writes failed: "
@@ -149,13 +167,13 @@ class Enforcer:
             "outcome": outcome,
             "error": result.error if result else None,
             "calls": result.calls if result else 0,
-            "tagged_at": tagged_at if result is not None and result.outcome is Outcome.TAGGED else None,
+            "tagged_at": tagged_at if result is not None and result.outcome is WriteOutcome.TAGGED else None,
         }
         level = "info"
-        if result is not None and result.outcome is Outcome.FAILED:
+        if result is not None and result.outcome is WriteOutcome.FAILED:
             level = "error"
         elif d.action not in (Action.TAG, Action.NONE, Action.SKIP) or (
-            result is not None and result.outcome is Outcome.VANISHED
+            result is not None and result.outcome is WriteOutcome.VANISHED
         ):
             level = "warning"
         self.telemetry.log(
@@ -169,6 +187,21 @@ class Enforcer:
         self.telemetry.count_resource(d.action, result.outcome if result else None)
         return row
 
+    def _notify(self, notifications: list[Notification]) -> None:
+        """Send each notification. A channel that fails is logged with the whole message and
+        counted, not retried through the event: a retry would repeat the quarantine itself."""
+        for n in notifications:
+            self.telemetry.log("warning", "notification", **lifecycle_json(n))
+            if self.notifier is None:
+                continue
+            try:
+                self.notifier.send(n)
+            except Exception as exc:  # every channel failure is logged with its message, and counted
+                self.telemetry.log(
+                    "error", "notification failed", error=f"{type(exc).__name__}: {exc}", **lifecycle_json(n)
+                )
+                self.telemetry.count_failure("NotificationFailed")
+
     def _gone(self, event: CreationEvent, gone: ResourceGone) -> dict[str, Any]:
         """Deleted before we could read it (Azure reads current tags first): recorded, not retried."""
         rows = []
@@ -181,13 +214,13 @@ class Enforcer:
                 "tags": {},
                 "missing": [],
                 "invalid": [],
-                "outcome": Outcome.VANISHED.value,
+                "outcome": WriteOutcome.VANISHED.value,
                 "error": str(gone),
                 "calls": 0,
                 "tagged_at": None,
             }
             self.telemetry.log("warning", "resource decided", creator=event.actor.identity, **row)
-            self.telemetry.count_resource(Action.NONE, Outcome.VANISHED)
+            self.telemetry.count_resource(Action.NONE, WriteOutcome.VANISHED)
             rows.append(row)
         report = {
             "event_id": event.event_id,
@@ -215,3 +248,13 @@ class Enforcer:
             "kind": kind.value,
             "resources": [],
         }
+
+
+def lifecycle_json(n: Notification) -> dict[str, Any]:
+    return {f"n_{k}": v for k, v in dataclasses.asdict(n).items() if v not in (None, "", (), {})}
+
+
+def _fix_command() -> FixCommand:
+    from tagwarden.lifecycle.messages import fix_command
+
+    return fix_command

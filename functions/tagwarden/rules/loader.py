@@ -17,6 +17,7 @@ from tagwarden.rules.errors import KeyPath, RulesError, RulesProblem, did_you_me
 from tagwarden.rules.match import MATCH_FIELDS, Matcher, compile_globs
 from tagwarden.rules.model import (
     Exemptions,
+    Lifecycle,
     Mode,
     Notifications,
     Overwrite,
@@ -228,6 +229,7 @@ def _compile(data: dict[str, Any], filename: str) -> RuleSet:
         ),
         unallocated_value=data.get("unallocated_value", "unallocated"),
         notifications=Notifications(**(data.get("notifications") or {})),
+        lifecycle=Lifecycle(**(data.get("lifecycle") or {})),
         reads_own_tags=any(
             src.kind == "request_tag" and src.arg.lower() in folded and src.arg.lower() != key.lower()
             for key, spec in tags.items()

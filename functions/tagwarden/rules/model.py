@@ -94,6 +94,16 @@ class Notifications:
 
 
 @dataclass(frozen=True, slots=True)
+class Lifecycle:
+    """Safety settings for destructive actions; the defaults are the careful ones."""
+
+    dry_run: bool = False
+    delete_dry_run: bool = True  # deletion is opt-in: switch it off once the notifications look right
+    max_deletions_per_sweep: int = 10
+    protect_tag: str = "tagwarden:protect"
+
+
+@dataclass(frozen=True, slots=True)
 class RuleSet:
     source: str  # file name, for messages
     mode: Mode
@@ -104,6 +114,7 @@ class RuleSet:
     stamp: Stamp | None
     unallocated_value: str
     notifications: Notifications = field(default_factory=Notifications)
+    lifecycle: Lifecycle = field(default_factory=Lifecycle)
     # Some tag's sources read a catalogue tag from the resource (request_tag: <catalogue key>),
     # so one decision must derive until it settles (see attribution.decide).
     reads_own_tags: bool = False

@@ -227,6 +227,31 @@ def build_spec() -> Obj:
                     doc="where notifications go (usually ${ENV_VAR} references)",
                 )
             ),
+            "lifecycle": Field(
+                Obj(
+                    {
+                        "dry_run": Field(
+                            Bool(doc="plan and notify every action, change nothing (no tags, no quarantine)"),
+                            default=False,
+                        ),
+                        "delete_dry_run": Field(
+                            Bool(
+                                doc="deletions are planned and notified, not carried out, until set to false"
+                            ),
+                            default=True,
+                        ),
+                        "max_deletions_per_sweep": Field(
+                            Int(minimum=0, maximum=1000, doc="a sweep deletes at most this many resources"),
+                            default=10,
+                        ),
+                        "protect_tag": Field(
+                            Str(min_length=1, doc="a resource with this tag is never quarantined or deleted"),
+                            default="tagwarden:protect",
+                        ),
+                    },
+                    doc="quarantine, grace period, release and delete: the safety settings",
+                )
+            ),
         },
         doc="tagwarden attribution rules",
     )
