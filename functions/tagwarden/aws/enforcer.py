@@ -13,6 +13,9 @@ from dataclasses import dataclass, field
 from tagwarden.aws.clients import Clients
 from tagwarden.aws.dedupe import DynamoClaims
 from tagwarden.aws.lookups import IamLookups
+from tagwarden.aws.notify import SnsNotifier
+from tagwarden.aws.quarantine import AwsQuarantiner
+from tagwarden.aws.sweeper import AwsSweeper
 from tagwarden.aws.taggers import write_tags
 from tagwarden.aws.telemetry import Telemetry
 from tagwarden.claims import Claim, MemoryClaims
@@ -22,7 +25,7 @@ from tagwarden.rules import load_rules, load_rules_text
 from tagwarden.rules.model import RuleSet
 from tagwarden.tagging import TagResult, TagWrite
 
-__all__ = ["AwsEnforcer", "TagWriteFailed", "build", "load_rules_from_env"]
+__all__ = ["AwsEnforcer", "TagWriteFailed", "build", "build_sweeper", "load_rules_from_env"]
 
 
 @dataclass
@@ -65,9 +68,7 @@ def build(
     rules = load_rules_from_env(env, clients)
     table = env.get("TAGWARDEN_IDEMPOTENCY_TABLE")
     claims: Claim = DynamoClaims(clients.get("dynamodb"), table) if table else MemoryClaims()
-    own = OwnIdentity(
-        arns=tuple(a.strip() for a in env.get("TAGWARDEN_OWN_ARNS", "").split(",") if a.strip())
-    )
+    own = OwnIdentity(arns=_csv(env.get("TAGWARDEN_OWN_ARNS")))
     lookups = IamLookups(clients, account_tags=env.get("TAGWARDEN_ACCOUNT_TAGS") == "organizations")
     return AwsEnforcer(
         rules=rules,
@@ -77,4 +78,42 @@ def build(
         own=own,
         telemetry=telemetry or Telemetry(),
         clients=clients,
+        quarantiner=quarantiner(env, clients),
+        notifier=notifier(env, rules, clients),
+    )
+
+
+def _csv(value: str | None) -> tuple[str, ...]:
+    return tuple(v.strip() for v in (value or "").split(",") if v.strip())
+
+
+def quarantiner(env: Mapping[str, str], clients: Clients) -> AwsQuarantiner:
+    """S3 quarantine policies spare the enforcer and the break-glass principals."""
+    return AwsQuarantiner(
+        clients,
+        enforcer_principals=_csv(env.get("TAGWARDEN_OWN_ARNS")),
+        break_glass=_csv(env.get("TAGWARDEN_BREAK_GLASS_ARNS")),
+    )
+
+
+def notifier(env: Mapping[str, str], rules: RuleSet, clients: Clients) -> SnsNotifier | None:
+    topic = env.get("TAGWARDEN_SNS_TOPIC_ARN") or rules.notifications.sns_topic_arn
+    if not topic:
+        return None  # notifications are still logged, one structured record each
+    return SnsNotifier(clients, topic, env.get("TAGWARDEN_CHATBOT_TOPIC_ARN") or None)
+
+
+def build_sweeper(
+    env: Mapping[str, str] | None = None, clients: Clients | None = None, telemetry: Telemetry | None = None
+) -> AwsSweeper:
+    env = os.environ if env is None else env
+    clients = clients or Clients()
+    rules = load_rules_from_env(env, clients)
+    return AwsSweeper(
+        rules=rules,
+        clients=clients,
+        quarantiner=quarantiner(env, clients),
+        notifier=notifier(env, rules, clients),
+        telemetry=telemetry or Telemetry(),
+        region=env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or None,
     )

@@ -9,12 +9,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from tagwarden.aws.enforcer import AwsEnforcer, build
+from tagwarden.aws.enforcer import AwsEnforcer, build, build_sweeper
+from tagwarden.aws.sweeper import AwsSweeper
 from tagwarden.aws.telemetry import Telemetry
 from tagwarden.normalize import MalformedEvent
 
 _TELEMETRY = Telemetry()
 _ENFORCER: AwsEnforcer | None = None
+_SWEEPER: AwsSweeper | None = None
 
 
 def enforcer() -> AwsEnforcer:
@@ -36,3 +38,23 @@ def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         _TELEMETRY.logger.exception("event failed", extra={"error": str(exc)})
         _TELEMETRY.count_failure(type(exc).__name__)
         raise
+
+
+def sweeper() -> AwsSweeper:
+    global _SWEEPER  # noqa: PLW0603 - built once per container
+    if _SWEEPER is None:
+        _SWEEPER = build_sweeper(telemetry=_TELEMETRY)
+    return _SWEEPER
+
+
+@_TELEMETRY.metrics.log_metrics(capture_cold_start_metric=True)
+def sweeper_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    """Scheduled: release what is now attributed, delete what is past its deadline, leave the rest."""
+    try:
+        result = sweeper().run()
+    except Exception as exc:
+        _TELEMETRY.logger.exception("sweep failed", extra={"error": str(exc)})
+        _TELEMETRY.count_failure(type(exc).__name__)
+        raise
+    _TELEMETRY.count_events(len(result["resources"]))
+    return result

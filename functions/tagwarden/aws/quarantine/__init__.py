@@ -1,0 +1,161 @@
+"""AWS quarantine: make an unattributed resource stop costing money and stop being usable, reversibly;
+release it exactly; delete it when the grace period has run out.
+
+`AwsQuarantiner` implements `tagwarden.lifecycle.ports.Quarantiner` over the table in `registry`
+(resource type -> quarantine / release / delete functions, in `actions`). How a call proceeds:
+
+1. The row for `resource.type`. No row (or a row without that function): quarantine is MARKED_ONLY,
+   release DONE with nothing to restore (FAILED if an undo token was given: never guessed), delete
+   UNSUPPORTED. No call is made.
+2. The row's function runs against the service's client in the resource's region (the ARN's, else
+   the quarantiner's). It reads what it needs and makes every change through `Ctx.change`.
+3. Its status is returned with the undo token (quarantine) and a detail built from its notes. In a
+   dry run nothing that changes state is called: DONE and MARKED_ONLY become DRY_RUN, the detail
+   says what would have been done (and the undo the quarantine would have returned); VANISHED,
+   UNSUPPORTED and FAILED are reported as they are, since they are facts read, not changes.
+4. A ClientError is VANISHED when its code (or SageMaker's message) means "not found" for that
+   service (the tagger registry's codes, plus the row's), else FAILED with code and message; a
+   BotoCoreError or an unusable undo token is FAILED. Nothing is raised.
+
+Undo tokens are `key=value` pairs that fit in an AWS tag value (e.g. `state=running`,
+`concurrency=none`, `desired=3`, `policy=added`). Waits (an instance leaving `pending`, volumes
+detaching after a terminate) poll every `poll_seconds` through the injected `sleep` for at most
+`wait_seconds` (defaults 5 s and 120 s).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable, Mapping
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from tagwarden.aws.clients import Clients
+from tagwarden.aws.quarantine.base import Ctx, Refused, Row, Step, parse_undo
+from tagwarden.aws.quarantine.registry import IAM_ACTIONS, QUARANTINE_ROWS
+from tagwarden.aws.taggers.registry import TAGGERS
+from tagwarden.aws.taggers.spec import ErrorKind, arn_region
+from tagwarden.lifecycle.ports import ActionResult, Status
+from tagwarden.model import Resource
+
+WAIT_SECONDS = 120.0
+POLL_SECONDS = 5.0
+
+QUARANTINE, RELEASE, DELETE = "quarantine", "release", "delete"
+
+
+class AwsQuarantiner:
+    """Per-type quarantine, release and delete for AWS, driven by `QUARANTINE_ROWS`.
+
+    `enforcer_principals` and `break_glass` are IAM principal ARNs (globs allowed) spared by the
+    S3 deny statement; the enforcer's own role must be among them (S3 quarantine refuses otherwise,
+    it would lock the enforcer out of release and delete).
+    """
+
+    def __init__(
+        self,
+        clients: Clients,
+        region: str | None = None,
+        enforcer_principals: Iterable[str] = (),
+        break_glass: Iterable[str] = (),
+        *,
+        sleep: Callable[[float], None] = time.sleep,
+        wait_seconds: float = WAIT_SECONDS,
+        poll_seconds: float = POLL_SECONDS,
+        rows: Mapping[str, Row] = QUARANTINE_ROWS,
+    ) -> None:
+        self._clients = clients
+        self._region = region
+        self._enforcer = tuple(enforcer_principals)
+        self._break_glass = tuple(break_glass)
+        self._sleep = sleep
+        self._wait_seconds = wait_seconds
+        self._poll_seconds = poll_seconds
+        self._rows = rows
+
+    def quarantine(self, resource: Resource, *, dry_run: bool) -> ActionResult:
+        row = self._rows.get(resource.type)
+        if row is None or row.quarantine is None:
+            why = row.note if row and row.note else f"no cheap reversible quarantine for {resource.type}"
+            return self._settled(resource, QUARANTINE, Status.MARKED_ONLY, f"{why}: marked only", dry_run)
+        return self._run(resource, QUARANTINE, row, dry_run, row.quarantine)
+
+    def release(self, resource: Resource, undo: str, *, dry_run: bool) -> ActionResult:
+        row = self._rows.get(resource.type)
+        if row is None or row.release is None:
+            if undo.strip():
+                detail = f"BadUndo: {resource.type} has no release, yet undo {undo!r} was given: not guessed"
+                return ActionResult(resource, RELEASE, Status.FAILED, detail=detail)
+            why = row.note if row and row.note else f"{resource.type} was only marked"
+            return self._settled(resource, RELEASE, Status.DONE, f"{why}: nothing to restore", dry_run)
+        fn = row.release
+        return self._run(resource, RELEASE, row, dry_run, lambda ctx: fn(ctx, parse_undo(undo)))
+
+    def delete(self, resource: Resource, *, dry_run: bool) -> ActionResult:
+        row = self._rows.get(resource.type)
+        if row is None or row.delete is None:
+            why = row.note if row and row.note else f"no delete for {resource.type}"
+            return ActionResult(resource, DELETE, Status.UNSUPPORTED, detail=f"{why}: left alone")
+        return self._run(resource, DELETE, row, dry_run, row.delete)
+
+    # --- engine --------------------------------------------------------------------------------
+
+    def _settled(
+        self, resource: Resource, action: str, status: Status, detail: str, dry_run: bool
+    ) -> ActionResult:
+        if dry_run:
+            return ActionResult(resource, action, Status.DRY_RUN, detail=f"dry run: {detail}")
+        return ActionResult(resource, action, status, detail=detail)
+
+    def _run(
+        self, resource: Resource, action: str, row: Row, dry_run: bool, fn: Callable[[Ctx], Step]
+    ) -> ActionResult:
+        spec = TAGGERS.get(row.tagger)
+        region = (
+            (spec.region if spec else None) or arn_region(resource.id) or self._region or self._clients.region
+        )
+        ctx = Ctx(
+            resource=resource,
+            client=None,
+            region=region,
+            dry_run=dry_run,
+            sleep=self._sleep,
+            wait_seconds=self._wait_seconds,
+            poll_seconds=self._poll_seconds,
+            enforcer_principals=self._enforcer,
+            break_glass=self._break_glass,
+        )
+        try:
+            ctx.client = self._clients.get(row.service, region)
+            step = fn(ctx)
+        except ClientError as exc:
+            err = exc.response.get("Error", {})
+            code, message = str(err.get("Code") or "Unknown"), str(err.get("Message") or exc)
+            status = Status.VANISHED if _gone(row, code, message) else Status.FAILED
+            return ActionResult(resource, action, status, detail=_detail(ctx, f"{code}: {message}"))
+        except BotoCoreError as exc:
+            detail = _detail(ctx, f"{type(exc).__name__}: {exc}")
+            return ActionResult(resource, action, Status.FAILED, detail=detail)
+        except Refused as exc:
+            detail = _detail(ctx, f"{type(exc).__name__}: {exc}")
+            return ActionResult(resource, action, Status.FAILED, detail=detail)
+        if dry_run and step.status in (Status.DONE, Status.MARKED_ONLY):
+            would_undo = f"undo would be {step.undo!r}" if step.undo else ""
+            return ActionResult(
+                resource, action, Status.DRY_RUN, detail="dry run: " + _detail(ctx, would_undo)
+            )
+        return ActionResult(resource, action, step.status, undo=step.undo, detail=_detail(ctx))
+
+
+def _gone(row: Row, code: str, message: str) -> bool:
+    if code in row.not_found or any(code == c and text in message for c, text in row.not_found_messages):
+        return True
+    spec = TAGGERS.get(row.tagger)
+    return spec is not None and spec.classify(code) is ErrorKind.NOT_FOUND
+
+
+def _detail(ctx: Ctx, *more: str) -> str:
+    return "; ".join(note for note in (*ctx.notes, *more) if note)
+
+
+__all__ = ["IAM_ACTIONS", "QUARANTINE_ROWS", "AwsQuarantiner", "Row"]

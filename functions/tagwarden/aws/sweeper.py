@@ -1,0 +1,220 @@
+"""The AWS sweeper: a scheduled Lambda that finds marked resources, and releases, deletes or leaves them.
+
+Found by the marker tag through the Resource Groups Tagging API (one region per deployment, like
+the enforcer); judged by tagwarden.lifecycle.sweep; acted on through the quarantiner; the marker is
+removed on release through each service's own untag call. Every action is logged and notified.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from tagwarden.aws.clients import Clients
+from tagwarden.lifecycle.marker import Keys, iso
+from tagwarden.lifecycle.ports import ActionResult, Notification, Notifier, Quarantiner, Status
+from tagwarden.lifecycle.sweep import Found, Judgement, Verdict, sweep
+from tagwarden.model import Provider, Resource
+from tagwarden.rules.model import RuleSet
+
+# ARN (service, resource-type prefix) -> (CloudFormation type, tagger); "" matches ARNs without one.
+ARN_TYPES: Mapping[tuple[str, str], tuple[str, str]] = {
+    ("ec2", "instance"): ("AWS::EC2::Instance", "ec2"),
+    ("ec2", "volume"): ("AWS::EC2::Volume", "ec2"),
+    ("ec2", "security-group"): ("AWS::EC2::SecurityGroup", "ec2"),
+    ("ec2", "network-interface"): ("AWS::EC2::NetworkInterface", "ec2"),
+    ("s3", ""): ("AWS::S3::Bucket", "s3"),
+    ("lambda", "function"): ("AWS::Lambda::Function", "lambda"),
+    ("sqs", ""): ("AWS::SQS::Queue", "sqs"),
+    ("sns", ""): ("AWS::SNS::Topic", "sns"),
+    ("dynamodb", "table"): ("AWS::DynamoDB::Table", "dynamodb"),
+    ("rds", "db"): ("AWS::RDS::DBInstance", "rds"),
+    ("ecs", "service"): ("AWS::ECS::Service", "ecs"),
+    ("sagemaker", "notebook-instance"): ("AWS::SageMaker::NotebookInstance", "sagemaker"),
+    ("sagemaker", "endpoint"): ("AWS::SageMaker::Endpoint", "sagemaker"),
+    ("logs", "log-group"): ("AWS::Logs::LogGroup", "logs"),
+    ("kinesis", "stream"): ("AWS::Kinesis::Stream", "kinesis"),
+    ("aoss", "collection"): ("AWS::OpenSearchServerless::Collection", "aoss"),
+}
+
+
+def resource_from_arn(arn: str) -> Resource:
+    parts = arn.split(":", 5)
+    service, rest = parts[2], parts[5] if len(parts) > 5 else ""
+    kind, _, ident = rest.partition("/") if "/" in rest else rest.partition(":")
+    if not ident:
+        kind, ident = "", rest
+    rtype, tagger = ARN_TYPES.get((service, kind), (f"AWS::{service.upper()}::{kind or 'Resource'}", "rgta"))
+    native = arn
+    if tagger in ("ec2", "s3"):
+        native = ident
+    elif tagger == "sqs":
+        native = f"https://sqs.{parts[3]}.amazonaws.com/{parts[4]}/{ident}"
+    return Resource(id=arn, type=rtype, name=ident.rsplit("/", 1)[-1], native_id=native, tagger=tagger)
+
+
+# How to remove tags, per tagger (marker tags go when a resource is released).
+def _untag_ec2(c: Clients, r: Resource, region: str | None, keys: list[str]) -> None:
+    c.get("ec2", region).delete_tags(Resources=[r.native_id], Tags=[{"Key": k} for k in keys])
+
+
+def _untag_s3(c: Clients, r: Resource, region: str | None, keys: list[str]) -> None:
+    s3 = c.get("s3", region)
+    current = s3.get_bucket_tagging(Bucket=r.native_id).get("TagSet", [])
+    kept = [t for t in current if t["Key"] not in keys]
+    if kept:
+        s3.put_bucket_tagging(Bucket=r.native_id, Tagging={"TagSet": kept})
+    else:
+        s3.delete_bucket_tagging(Bucket=r.native_id)
+
+
+def _untag_sqs(c: Clients, r: Resource, region: str | None, keys: list[str]) -> None:
+    sqs = c.get("sqs", region)
+    url = sqs.get_queue_url(QueueName=r.name)["QueueUrl"]
+    sqs.untag_queue(QueueUrl=url, TagKeys=keys)
+
+
+UNTAG: Mapping[str, Callable[[Clients, Resource, str | None, list[str]], None]] = {
+    "ec2": _untag_ec2,
+    "s3": _untag_s3,
+    "sqs": _untag_sqs,
+    "lambda": lambda c, r, region, keys: c.get("lambda", region).untag_resource(Resource=r.id, TagKeys=keys),
+    "sns": lambda c, r, region, keys: c.get("sns", region).untag_resource(ResourceArn=r.id, TagKeys=keys),
+    "dynamodb": lambda c, r, region, keys: c.get("dynamodb", region).untag_resource(
+        ResourceArn=r.id, TagKeys=keys
+    ),
+    "rds": lambda c, r, region, keys: c.get("rds", region).remove_tags_from_resource(
+        ResourceName=r.id, TagKeys=keys
+    ),
+}
+
+
+def _untag_any(c: Clients, r: Resource, region: str | None, keys: list[str]) -> None:
+    result = c.get("resourcegroupstaggingapi", region).untag_resources(ResourceARNList=[r.id], TagKeys=keys)
+    failed = result.get("FailedResourcesMap", {})
+    if failed:
+        raise RuntimeError(f"untag failed for {r.id}: {failed}")
+
+
+@dataclass
+class AwsSweeper:
+    rules: RuleSet
+    clients: Clients
+    quarantiner: Quarantiner
+    notifier: Notifier | None
+    telemetry: Any
+    region: str | None = None
+    clock: Callable[[], float] = time.time
+    last: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def keys(self) -> Keys:
+        return Keys.with_prefix(self.rules.stamp.prefix if self.rules.stamp is not None else "tagwarden:")
+
+    def find(self) -> list[Found]:
+        rgta = self.clients.get("resourcegroupstaggingapi", self.region)
+        found: list[Found] = []
+        token = ""
+        while True:
+            page = rgta.get_resources(TagFilters=[{"Key": self.keys.state}], PaginationToken=token)
+            for item in page.get("ResourceTagMappingList", []):
+                tags = {t["Key"]: t["Value"] for t in item.get("Tags", [])}
+                found.append(Found(resource_from_arn(item["ResourceARN"]), tags, Provider.AWS))
+            token = page.get("PaginationToken") or ""
+            if not token:
+                return found
+
+    def run(self) -> dict[str, Any]:
+        now = datetime.fromtimestamp(self.clock(), UTC)
+        judgements = sweep(self.find(), self.rules, now)
+        self.last = [self._act(j, now) for j in judgements]
+        counts: dict[str, int] = {}
+        for row in self.last:
+            counts[row["verdict"]] = counts.get(row["verdict"], 0) + 1
+        self.telemetry.log("info", "sweep done", at=iso(now), **counts)
+        return {"at": iso(now), "resources": self.last}
+
+    def _act(self, j: Judgement, now: datetime) -> dict[str, Any]:
+        resource = j.found.resource
+        row: dict[str, Any] = {
+            "resource": resource.id,
+            "type": resource.type,
+            "verdict": j.verdict.value,
+            "reason": j.reason,
+            "problems": list(j.problems),
+            "status": None,
+        }
+        dry_run = self.rules.lifecycle.dry_run
+        result: ActionResult | None = None
+        kind = ""
+        if j.verdict is Verdict.RELEASE:
+            result = self.quarantiner.release(resource, j.marker.undo, dry_run=dry_run)
+            if result.status in (Status.DONE, Status.MARKED_ONLY) and not dry_run:
+                self._remove_marker(resource)
+            kind = "released" if result.status is not Status.FAILED else "failed"
+        elif j.verdict is Verdict.DELETE:
+            result = self.quarantiner.delete(resource, dry_run=dry_run or j.dry_run)
+            kind = "deleted" if result.status in (Status.DONE, Status.DRY_RUN, Status.VANISHED) else "failed"
+        if result is not None:
+            row["status"] = result.status.value
+            row["detail"] = result.detail
+            level = "error" if result.status is Status.FAILED else "warning"
+            self.telemetry.log(
+                level,
+                "lifecycle action",
+                action=result.action,
+                status=result.status.value,
+                resource=resource.id,
+                detail=result.detail,
+                reason=j.reason,
+            )
+            self._notify(j, kind, result)
+        else:
+            self.telemetry.log("info", "left in quarantine", resource=resource.id, reason=j.reason)
+        return row
+
+    def _remove_marker(self, resource: Resource) -> None:
+        keys = list(self.keys.all())
+        untag = UNTAG.get(resource.tagger or "", _untag_any)
+        try:
+            untag(self.clients, resource, self.region, keys)
+        except ClientError as exc:
+            self.telemetry.log("error", "marker not removed", resource=resource.id, error=str(exc))
+
+    def _notify(self, j: Judgement, kind: str, result: ActionResult) -> None:
+        if self.notifier is None:
+            return
+        from tagwarden.lifecycle.messages import fix_command
+
+        missing = tuple(p.split(" ", 1)[0] for p in j.problems)
+        creator = j.found.tags.get(
+            (self.rules.stamp.prefix if self.rules.stamp else "tagwarden:") + "creator"
+        )
+        n = Notification(
+            kind=kind,
+            provider="aws",
+            resource_id=j.found.resource.id,
+            resource_type=j.found.resource.type,
+            account=j.found.resource.id.split(":")[4],
+            region=self.region,
+            creator=creator,
+            creator_address=None,
+            rule=j.marker.rule,
+            missing=missing,
+            action=j.verdict.value,
+            deadline=iso(j.marker.deadline),
+            dry_run=result.status is Status.DRY_RUN,
+            detail=result.detail,
+            fix=fix_command("aws", j.found.resource.id, j.found.resource.type, missing) if missing else "",
+        )
+        try:
+            self.notifier.send(n)
+        except Exception as exc:  # logged with the message: the action itself is done
+            self.telemetry.log(
+                "error", "notification failed", error=str(exc), resource=n.resource_id, kind=n.kind
+            )

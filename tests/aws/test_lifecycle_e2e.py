@@ -1,0 +1,201 @@
+"""Whole lifecycles over real HTTP (moto's server): create -> quarantine -> fixed -> released and
+restored exactly; create -> quarantine -> deadline -> deleted; dry-run; protected; notifications."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tagwarden.aws.clients import Clients
+from tagwarden.aws.enforcer import AwsEnforcer, build, build_sweeper
+from tagwarden.aws.sweeper import AwsSweeper
+from tagwarden.aws.telemetry import Telemetry
+from tagwarden.testing.moto_world import agent_role, client, moto_server
+
+import builders as b
+from conftest import EXAMPLE_RULES
+
+pytestmark = pytest.mark.e2e
+
+HOUR = 3600.0
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = time.time()
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.fixture(scope="module")
+def world() -> Iterator[dict[str, str]]:
+    with moto_server():
+        agent_role("agent-fleet-adhoc")
+        sns, sqs = client("sns"), client("sqs")
+        topic = sns.create_topic(Name="tagwarden-notifications")["TopicArn"]
+        url = sqs.create_queue(QueueName="inbox")["QueueUrl"]
+        arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+        sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=arn, Attributes={"RawMessageDelivery": "true"})
+        yield {"topic": topic, "inbox": url}
+
+
+def rules_file(tmp_path: Path, lifecycle: str = "  delete_dry_run: false\n") -> str:
+    path = tmp_path / "rules.yaml"
+    path.write_text(EXAMPLE_RULES.read_text() + "lifecycle:\n" + lifecycle)
+    return str(path)
+
+
+def env(world: dict[str, str], rules: str) -> dict[str, str]:
+    return {
+        "TAGWARDEN_RULES_PATH": rules,
+        "TAGWARDEN_SNS_TOPIC_ARN": world["topic"],
+        "TAGWARDEN_NOT_FOUND_WINDOW": "0.5",
+    }
+
+
+def pair(world: dict[str, str], rules: str, clock: Clock) -> tuple[AwsEnforcer, AwsSweeper]:
+    e = build(env(world, rules), clients=Clients(), telemetry=Telemetry())
+    s = build_sweeper(env(world, rules), clients=Clients(), telemetry=Telemetry())
+    e.clock = s.clock = clock
+    return e, s
+
+
+def inbox(world: dict[str, str]) -> list[dict[str, Any]]:
+    sqs = client("sqs")
+    out = []
+    while msgs := sqs.receive_message(QueueUrl=world["inbox"], MaxNumberOfMessages=10).get("Messages", []):
+        for m in msgs:
+            out.append(json.loads(m["Body"]))
+            sqs.delete_message(QueueUrl=world["inbox"], ReceiptHandle=m["ReceiptHandle"])
+    return out
+
+
+def launch(tags: dict[str, str] | None = None) -> tuple[str, dict[str, Any]]:
+    got = client("ec2").run_instances(ImageId="ami-12c6146b", MinCount=1, MaxCount=1)["Instances"][0]
+    pairs = [(got["InstanceId"], [n["NetworkInterfaceId"] for n in got["NetworkInterfaces"]])]
+    if tags:
+        client("ec2").create_tags(
+            Resources=[got["InstanceId"]], Tags=[{"Key": k, "Value": v} for k, v in tags.items()]
+        )
+    record = b.run_instances(
+        tags=tags, identity=b.assumed_role("agent-fleet-adhoc", "agent-13"), instances=pairs
+    )
+    return got["InstanceId"], b.eventbridge(record)
+
+
+def state(instance: str) -> str:
+    return str(
+        client("ec2").describe_instances(InstanceIds=[instance])["Reservations"][0]["Instances"][0]["State"][
+            "Name"
+        ]
+    )
+
+
+def tags_of(instance: str) -> dict[str, str]:
+    found = client("ec2").describe_tags(Filters=[{"Name": "resource-id", "Values": [instance]}])["Tags"]
+    return {t["Key"]: t["Value"] for t in found}
+
+
+def test_quarantine_then_fixed_then_released_exactly(world: dict[str, str], tmp_path: Path) -> None:
+    inbox(world)
+    clock = Clock()
+    e, s = pair(world, rules_file(tmp_path), clock)
+    instance, event = launch()
+    assert state(instance) == "running"
+    e.handle(event)
+    assert state(instance) == "stopped"
+    tags = tags_of(instance)
+    assert tags["tagwarden:quarantine"] == "quarantined"
+    assert tags["tagwarden:undo"] == "state=running"
+    sent = inbox(world)
+    quarantined = [m for m in sent if m["kind"] == "quarantined" and m["resource_id"].endswith(instance)]
+    assert (
+        quarantined and "CostCenter" in quarantined[0]["missing"] and "tag-resources" in quarantined[0]["fix"]
+    )
+
+    clock.now += 1 * HOUR  # within the 4h grace: left alone
+    assert [r["verdict"] for r in s.run()["resources"] if r["resource"].endswith(instance)] == ["leave"]
+
+    # The agent's owner adds the missing tags; the next sweep releases and restores it.
+    client("ec2").create_tags(
+        Resources=[instance],
+        Tags=[{"Key": "CostCenter", "Value": "101"}, {"Key": "Outcome-ID", "Value": "OUT-5555"}],
+    )
+    clock.now += 1 * HOUR
+    rows = [r for r in s.run()["resources"] if r["resource"].endswith(instance)]
+    assert [(r["verdict"], r["status"]) for r in rows] == [("release", "done")]
+    assert state(instance) == "running"
+    after = tags_of(instance)
+    assert not any(
+        k in after
+        for k in ("tagwarden:quarantine", "tagwarden:deadline", "tagwarden:undo", "tagwarden:reason")
+    )
+    assert after["CostCenter"] == "101" and after["Agent-ID"] == "13"
+    assert any(m["kind"] == "released" and m["resource_id"].endswith(instance) for m in inbox(world))
+
+
+def test_quarantine_then_deadline_then_deleted(world: dict[str, str], tmp_path: Path) -> None:
+    inbox(world)
+    clock = Clock()
+    e, s = pair(world, rules_file(tmp_path), clock)
+    instance, event = launch()
+    e.handle(event)
+    assert state(instance) == "stopped"
+    clock.now += 5 * HOUR  # past the 4h grace, still unattributed
+    rows = [r for r in s.run()["resources"] if r["resource"].endswith(instance)]
+    assert [(r["verdict"], r["status"]) for r in rows] == [("delete", "done")]
+    assert state(instance) in ("terminated", "shutting-down")
+    assert any(
+        m["kind"] == "deleted" and not m["dry_run"]
+        for m in inbox(world)
+        if m["resource_id"].endswith(instance)
+    )
+
+
+def test_delete_dry_run_by_default_plans_and_notifies_only(world: dict[str, str], tmp_path: Path) -> None:
+    inbox(world)
+    clock = Clock()
+    e, s = pair(world, rules_file(tmp_path, "  max_deletions_per_sweep: 10\n"), clock)
+    instance, event = launch()
+    e.handle(event)
+    clock.now += 5 * HOUR
+    rows = [r for r in s.run()["resources"] if r["resource"].endswith(instance)]
+    assert [(r["verdict"], r["status"]) for r in rows] == [("delete", "dry-run")]
+    assert state(instance) == "stopped"  # still there
+    assert any(
+        m["kind"] == "deleted" and m["dry_run"] for m in inbox(world) if m["resource_id"].endswith(instance)
+    )
+
+
+def test_global_dry_run_changes_nothing(world: dict[str, str], tmp_path: Path) -> None:
+    inbox(world)
+    e, _ = pair(world, rules_file(tmp_path, "  dry_run: true\n"), Clock())
+    instance, event = launch()
+    e.handle(event)
+    assert state(instance) == "running"
+    assert tags_of(instance) == {}
+    sent = [m for m in inbox(world) if m["resource_id"].endswith(instance)]
+    assert sent and all(m["dry_run"] for m in sent)
+
+
+def test_protected_resources_are_never_quarantined_or_deleted(world: dict[str, str], tmp_path: Path) -> None:
+    clock = Clock()
+    e, s = pair(world, rules_file(tmp_path), clock)
+    instance, event = launch(tags={"tagwarden:protect": "oncall"})
+    e.handle(event)
+    assert state(instance) == "running"
+    assert "tagwarden:quarantine" not in tags_of(instance)
+    # quarantined first, protected later: the sweep never deletes it
+    other, event2 = launch()
+    e.handle(event2)
+    client("ec2").create_tags(Resources=[other], Tags=[{"Key": "tagwarden:protect", "Value": "keep"}])
+    clock.now += 10 * HOUR
+    rows = [r for r in s.run()["resources"] if r["resource"].endswith(other)]
+    assert [r["verdict"] for r in rows] == ["leave"] and "protected" in rows[0]["reason"]
+    assert state(other) == "stopped"
