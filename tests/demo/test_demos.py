@@ -6,7 +6,7 @@ import io
 
 import pytest
 
-from tagwarden.demo import aws, azure
+from tagwarden.demo import aws, azure, lifecycle
 
 pytestmark = pytest.mark.e2e
 
@@ -26,3 +26,12 @@ def test_azure_demo() -> None:
     text = out.getvalue()
     assert "CostCenter=101" in text  # inherited from rg-agent-customer-support
     assert "Every resource ended as the rules say." in text
+
+
+def test_lifecycle_demo() -> None:
+    out = io.StringIO()
+    assert lifecycle.run(out) == 0, out.getvalue()
+    text = out.getvalue()
+    for kind in ("[quarantined]", "[released]", "[deleted]"):
+        assert kind in text
+    assert "function concurrency 5 (restored)" in text

@@ -160,6 +160,12 @@ class AwsSweeper:
         elif j.verdict is Verdict.DELETE:
             result = self.quarantiner.delete(resource, dry_run=dry_run or j.dry_run)
             kind = "deleted" if result.status in (Status.DONE, Status.DRY_RUN, Status.VANISHED) else "failed"
+            if result.status is Status.UNSUPPORTED and not dry_run:
+                # tagwarden will never delete it: say so once, and stop sweeping it
+                self._remove_marker(resource)
+                result = ActionResult(
+                    resource, result.action, result.status, detail=f"left for a person: {result.detail}"
+                )
         if result is not None:
             row["status"] = result.status.value
             row["detail"] = result.detail
@@ -210,7 +216,9 @@ class AwsSweeper:
             deadline=iso(j.marker.deadline),
             dry_run=result.status is Status.DRY_RUN,
             detail=result.detail,
-            fix=fix_command("aws", j.found.resource.id, j.found.resource.type, missing) if missing else "",
+            fix=fix_command("aws", j.found.resource.id, j.found.resource.type, missing)
+            if missing and kind not in ("released", "deleted")
+            else "",
         )
         try:
             self.notifier.send(n)

@@ -26,6 +26,10 @@ NOTIFY_KIND: Mapping[Action, str] = {
     Action.DELETE: "delete-scheduled",
 }
 
+# Types whose lifecycle is their parent's: an instance's network interfaces are stopped, released
+# and deleted with it, so they get tags but no marker of their own (it would outlive a release).
+FOLLOWS_PARENT = frozenset({"AWS::EC2::NetworkInterface"})
+
 FixCommand = Callable[[str, str, str, Sequence[str]], str]  # provider, resource id, type, keys -> command
 
 
@@ -58,7 +62,7 @@ def apply(
     limits = LIMITS[event.provider]
     for d in decisions:
         kind = NOTIFY_KIND.get(d.action)
-        if kind is None:
+        if kind is None or d.resource.type in FOLLOWS_PARENT:
             continue
         deadline: datetime | None = None
         detail = ""
