@@ -9,7 +9,7 @@ from __future__ import annotations
 import fnmatch
 from dataclasses import dataclass
 
-from tagwarden.model import CreationEvent
+from tagwarden.model import Actor, CreationEvent
 
 
 @dataclass(frozen=True, slots=True)
@@ -20,7 +20,9 @@ class OwnIdentity:
     ids: frozenset[str] = frozenset()
 
     def is_own(self, event: CreationEvent) -> bool:
-        actor = event.actor
+        return self.is_own_actor(event.actor)
+
+    def is_own_actor(self, actor: Actor) -> bool:
         for value in (actor.arn, actor.role_arn):
             if value and any(fnmatch.fnmatchcase(value, pattern) for pattern in self.arns):
                 return True

@@ -199,3 +199,45 @@ def test_protected_resources_are_never_quarantined_or_deleted(world: dict[str, s
     rows = [r for r in s.run()["resources"] if r["resource"].endswith(other)]
     assert [r["verdict"] for r in rows] == ["leave"] and "protected" in rows[0]["reason"]
     assert state(other) == "stopped"
+
+
+def test_tag_write_by_a_person_releases_at_once(
+    world: dict[str, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tagwarden.aws import handler
+    from tagwarden.testing.moto_world import LambdaContext
+
+    clock = Clock()
+    e, s = pair(world, rules_file(tmp_path), clock)
+    monkeypatch.setattr(handler, "_ENFORCER", e)
+    monkeypatch.setattr(handler, "_SWEEPER", s)
+    instance, event = launch()
+    handler.lambda_handler(event, LambdaContext())
+    assert state(instance) == "stopped"
+    fixed = [{"Key": "CostCenter", "Value": "205"}, {"Key": "Outcome-ID", "Value": "OUT-4321"}]
+    client("ec2").create_tags(Resources=[instance], Tags=fixed)
+    person = b.cloudtrail(
+        "CreateTags",
+        "ec2.amazonaws.com",
+        {
+            "resourcesSet": {"items": [{"resourceId": instance}]},
+            "tagSet": {"items": [{"key": t["Key"], "value": t["Value"]} for t in fixed]},
+        },
+        {"_return": True},
+        b.iam_user("bob"),
+    )
+    result = handler.lambda_handler(b.eventbridge(person), LambdaContext())
+    (report,) = result["events"]
+    assert [(r["verdict"], r["status"]) for r in report["resources"]] == [("release", "done")]
+    assert state(instance) == "running"
+    assert "tagwarden:quarantine" not in tags_of(instance)
+    # the enforcer's own tag writes come back as CreateTags too: ignored
+    ours = b.cloudtrail(
+        "CreateTags",
+        "ec2.amazonaws.com",
+        {"resourcesSet": {"items": [{"resourceId": instance}]}},
+        None,
+        b.assumed_role("tagwarden-enforcer", "tagwarden"),
+    )
+    e.own = type(e.own)(arns=("arn:aws:iam::*:role/tagwarden-enforcer*",))
+    assert handler.lambda_handler(b.eventbridge(ours), LambdaContext())["events"][0]["kind"] == "own-call"

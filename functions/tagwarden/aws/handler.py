@@ -13,6 +13,7 @@ from tagwarden.aws.enforcer import AwsEnforcer, build, build_sweeper
 from tagwarden.aws.sweeper import AwsSweeper
 from tagwarden.aws.telemetry import Telemetry
 from tagwarden.normalize import MalformedEvent
+from tagwarden.normalize.aws.tag_events import TagChange, tag_change
 
 _TELEMETRY = Telemetry()
 _ENFORCER: AwsEnforcer | None = None
@@ -29,6 +30,10 @@ def enforcer() -> AwsEnforcer:
 @_TELEMETRY.metrics.log_metrics(capture_cold_start_metric=True)
 def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     try:
+        change = tag_change(event) if isinstance(event, dict) else None
+        if change is not None:
+            _TELEMETRY.count_events(1)
+            return {"events": [released_on_tag_write(change)]}
         return enforcer().handle(event)
     except MalformedEvent as exc:
         _TELEMETRY.log("error", "unreadable event", error=str(exc), event=event)
@@ -38,6 +43,21 @@ def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         _TELEMETRY.logger.exception("event failed", extra={"error": str(exc)})
         _TELEMETRY.count_failure(type(exc).__name__)
         raise
+
+
+def released_on_tag_write(change: TagChange) -> dict[str, Any]:
+    """A person (or an agent) wrote tags: quarantined resources among them are released now.
+    Our own tag writes (markers, stamps) come back as such events too, and are ignored."""
+    own = enforcer().own
+    if own.is_own_actor(change.actor):
+        return {
+            "event_id": change.event_id,
+            "event_name": change.event_name,
+            "resources": [],
+            "skipped": "our own tag write",
+            "kind": "own-call",
+        }
+    return sweeper().release_now(change)
 
 
 def sweeper() -> AwsSweeper:

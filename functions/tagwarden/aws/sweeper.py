@@ -18,8 +18,9 @@ from botocore.exceptions import ClientError
 from tagwarden.aws.clients import Clients
 from tagwarden.lifecycle.marker import Keys, iso
 from tagwarden.lifecycle.ports import ActionResult, Notification, Notifier, Quarantiner, Status
-from tagwarden.lifecycle.sweep import Found, Judgement, Verdict, sweep
+from tagwarden.lifecycle.sweep import Found, Judgement, Verdict, judge, sweep
 from tagwarden.model import Provider, Resource
+from tagwarden.normalize.aws.tag_events import TagChange
 from tagwarden.rules.model import RuleSet
 
 # ARN (service, resource-type prefix) -> (CloudFormation type, tagger); "" matches ARNs without one.
@@ -128,6 +129,36 @@ class AwsSweeper:
             token = page.get("PaginationToken") or ""
             if not token:
                 return found
+
+    def release_now(self, change: TagChange) -> dict[str, Any]:
+        """Someone wrote tags on these resources: release the quarantined ones that are now
+        attributed, at once. A tag event never deletes anything: deletion is the sweep's."""
+        now = datetime.fromtimestamp(self.clock(), UTC)
+        rgta = self.clients.get("resourcegroupstaggingapi", self.region)
+        page = rgta.get_resources(ResourceARNList=list(change.arns)[:100])
+        rows = []
+        for item in page.get("ResourceTagMappingList", []):
+            tags = {t["Key"]: t["Value"] for t in item.get("Tags", [])}
+            j = judge(Found(resource_from_arn(item["ResourceARN"]), tags, Provider.AWS), self.rules, now)
+            if j is not None and j.verdict is Verdict.RELEASE:
+                rows.append(self._act(j, now))
+            elif j is not None:
+                rows.append(
+                    {
+                        "resource": j.found.resource.id,
+                        "verdict": Verdict.LEAVE.value,
+                        "reason": j.reason,
+                        "problems": list(j.problems),
+                        "status": None,
+                    }
+                )
+        return {
+            "event_id": change.event_id,
+            "event_name": change.event_name,
+            "resources": rows,
+            "skipped": None if rows else "tag write on resources tagwarden has not quarantined",
+            "kind": "tag-change",
+        }
 
     def run(self) -> dict[str, Any]:
         now = datetime.fromtimestamp(self.clock(), UTC)
