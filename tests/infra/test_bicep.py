@@ -47,6 +47,9 @@ APP_SETTINGS = {
 # Oldest api-version accepted per resource type (longest prefix wins); a type missing here fails,
 # so adding a resource means choosing its floor.
 API_FLOORS = {
+    "Microsoft.Authorization/policyDefinitions": "2023-04-01",
+    "Microsoft.Authorization/policyAssignments": "2023-04-01",
+    "Microsoft.PolicyInsights/remediations": "2021-10-01",
     "Microsoft.Resources/resourceGroups": "2022-09-01",
     "Microsoft.Storage/storageAccounts": "2023-01-01",
     "Microsoft.OperationalInsights/workspaces": "2022-10-01",

@@ -14,6 +14,7 @@ from typing import Any, TextIO
 
 from tagwarden.attribution.context import StaticLookups
 from tagwarden.cli.explain import explain_events, render_text
+from tagwarden.cli.policy import add_policy_commands, run_policy
 from tagwarden.normalize import MalformedEvent
 from tagwarden.rules import RulesError, load_rules
 from tagwarden.rules.spec import json_schema
@@ -62,6 +63,7 @@ def build_parser() -> argparse.ArgumentParser:
     cat = sub.add_parser("catalogue", help="list the create events tagwarden understands")
     cat.add_argument("--provider", choices=("aws",), default="aws")
     cat.add_argument("--format", choices=("json", "text"), default="text")
+    add_policy_commands(sub)
     return parser
 
 
@@ -74,6 +76,8 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None, err: Text
             return _rules(args, out, err)
         if args.command == "explain":
             return _explain(args, out)
+        if args.command == "policy":
+            return run_policy(args, out, err)
         return _catalogue(args, out)
     except RulesError as exc:
         print(exc.render(), file=err)
