@@ -112,13 +112,14 @@ def test_unattributed_resources_are_marked_and_notified(example_rules: RuleSet) 
     e.handle(b.run_instances(identity=b.assumed_role("agent-fleet-unmapped", "agent-9")))
     logs = e.telemetry.logs  # type: ignore[attr-defined]
     actions = [f for level, msg, f in logs if msg == "lifecycle action"]
-    assert [a["status"] for a in actions] == ["marked-only", "marked-only"]  # no quarantiner configured
+    assert [a["status"] for a in actions] == ["marked-only"]  # no quarantiner; the ENI follows its instance
     notes = [f for level, msg, f in logs if msg == "notification"]
     assert {n["n_kind"] for n in notes} == {"quarantined"}
     assert all(n["n_deadline"] for n in notes)
-    written = e.write.writes  # type: ignore[attr-defined]
-    assert all(w.tags["tagwarden:quarantine"] == "quarantined" for w in written)
-    assert all(w.tags["tagwarden:reason"] == "missing CostCenter Outcome-ID" for w in written)
+    written = {w.resource.type: w.tags for w in e.write.writes}  # type: ignore[attr-defined]
+    assert written["AWS::EC2::Instance"]["tagwarden:quarantine"] == "quarantined"
+    assert written["AWS::EC2::Instance"]["tagwarden:reason"] == "missing CostCenter Outcome-ID"
+    assert "tagwarden:quarantine" not in written["AWS::EC2::NetworkInterface"]
 
 
 def test_dry_run_writes_nothing_but_notifies(example_rules: RuleSet) -> None:
