@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import dataclasses
 import time
-from collections.abc import Callable
+from collections import deque
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Protocol
@@ -22,7 +23,7 @@ from tagwarden.guards import OwnIdentity
 from tagwarden.lifecycle import act as lifecycle
 from tagwarden.lifecycle.act import FixCommand, Outcome
 from tagwarden.lifecycle.ports import Notification, Notifier, Quarantiner, Status
-from tagwarden.model import Action, CreationEvent, Decision, SkipKind, Skipped
+from tagwarden.model import Action, CreationEvent, Decision, Provider, Resource, SkipKind, Skipped
 from tagwarden.normalize import normalize
 from tagwarden.plan import EffectKind, plan
 from tagwarden.rules.model import Mode, RuleSet
@@ -65,7 +66,8 @@ class Enforcer:
     quarantiner: Quarantiner | None = None  # None: quarantined resources are marked only
     notifier: Notifier | None = None  # None: notifications are logged only
     clock: Callable[[], float] = time.time
-    results: list[dict[str, Any]] = field(default_factory=list)  # reports of acted-on events
+    results: deque[dict[str, Any]] = field(default_factory=lambda: deque(maxlen=100))  # latest reports
+    current_tags: Callable[[Resource], Mapping[str, str] | None] | None = None  # reads tags now (AWS)
 
     def handle(self, raw: Any) -> dict[str, Any]:
         """Process one delivery: an event, a batch array, or a log file of records."""
@@ -107,7 +109,15 @@ class Enforcer:
         now = datetime.fromtimestamp(self.clock(), UTC)
         life = Outcome()
         if self.rules.mode is Mode.ENFORCE:
-            life = lifecycle.apply(event, decisions, self.rules, self.quarantiner, now, _fix_command())
+            life = lifecycle.apply(
+                event,
+                decisions,
+                self.rules,
+                self.quarantiner,
+                now,
+                _fix_command(),
+                self._current_tags(lookups, event.provider),
+            )
         tags: dict[str, dict[str, str]] = {}
         for effect in effects:
             if effect.kind is EffectKind.WRITE_TAGS:
@@ -186,6 +196,20 @@ class Enforcer:
         )
         self.telemetry.count_resource(d.action, result.outcome if result else None)
         return row
+
+    def _current_tags(
+        self, lookups: Lookups, provider: Provider
+    ) -> Callable[[Resource], Mapping[str, str] | None]:
+        """What a resource carries now: the adapter's reader, or the lookups' (Azure), or the request."""
+        if self.current_tags is not None:
+            return self.current_tags
+
+        def read(resource: Resource) -> Mapping[str, str] | None:
+            if resource.request_tags is not None:
+                return resource.request_tags
+            return lookups.resource_tags(provider, resource)
+
+        return read
 
     def _notify(self, notifications: list[Notification]) -> None:
         """Send each notification. A channel that fails is logged with the whole message and

@@ -1,7 +1,8 @@
-"""Write the generated blocks of template.yaml: EventBridge rules, permissions, tag-write policy.
+"""Write the generated blocks of template.yaml: EventBridge rules, permissions, IAM policies.
 
-Re-run after changing the CloudTrail catalogue (tagwarden/normalize/aws/catalogue) or the tagger
-table (tagwarden/aws/taggers/registry.py), from the repository root:
+Re-run after changing the CloudTrail catalogue (tagwarden/normalize/aws/catalogue), the tagger
+table (tagwarden/aws/taggers/registry.py) or the quarantine table
+(tagwarden/aws/quarantine/registry.py), from the repository root:
 
     .venv/bin/python infra/aws/generate_template.py            # rewrite template.yaml in place
     .venv/bin/python infra/aws/generate_template.py --check    # exit 1 if template.yaml is stale
@@ -13,8 +14,11 @@ lines of template.yaml and leaves everything else as written:
 
 - resources: one AWS::Events::Rule per pattern of tagwarden.aws.patterns.event_patterns(), each
   with its AWS::Lambda::Permission, target retry policy and dead-letter queue; the dead-letter
-  queue's policy (EventBridge may send only for these rules); and TagWritePolicy, the role's tag
-  actions from tagwarden.aws.patterns.tag_actions().
+  queue's policy (EventBridge may send only for these rules); TagWritePolicy, the enforcer role's
+  tag actions from tagwarden.aws.patterns.tag_actions(); EnforcerQuarantinePolicy, the part of the
+  quarantine table's actions (tagwarden.aws.quarantine.IAM_ACTIONS) that quarantining needs; and
+  SweeperLifecyclePolicy, the sweeper role's release / delete actions (all of IAM_ACTIONS) and the
+  untag actions that remove marker tags (`untag_actions`: each tag action's counterpart).
 - outputs: CreateEventsRuleNames.
 """
 
@@ -40,6 +44,7 @@ from tagwarden.aws.patterns import (  # noqa: E402
     pattern_chars,
     tag_actions,
 )
+from tagwarden.aws.quarantine import IAM_ACTIONS as LIFECYCLE_ACTIONS  # noqa: E402
 
 # EventBridge -> Lambda delivery (fails only when the invoke itself fails: throttling, permissions,
 # a Lambda outage); after that the event goes to the dead-letter queue.
@@ -48,6 +53,73 @@ TARGET_MAX_EVENT_AGE_SECONDS = 3600
 
 RULE_ID = "CreateEventsRule{n}"
 BLOCKS = ("resources", "outputs")
+
+# --- lifecycle permissions -------------------------------------------------------------------------
+
+# The enforcer only quarantines (tagwarden.lifecycle.act); release and delete are the sweeper's. Of
+# the quarantine table's actions it gets the reads and the reversible changes quarantining makes
+# (stop, scale to 0, reserved concurrency 0, a bucket-policy statement): these verbs. Never Delete,
+# Terminate or Start. tests/infra/test_template.py reads the row functions' calls to check it.
+QUARANTINE_VERBS = ("Describe", "Get", "Put", "Stop", "Update")
+
+# Tag action -> the action that removes such tags, where it is not the rule in `untag_action`.
+UNTAG_EXCEPTIONS: dict[str, tuple[str, ...]] = {
+    "ec2:CreateTags": ("ec2:DeleteTags",),
+    "autoscaling:CreateOrUpdateTags": ("autoscaling:DeleteTags",),
+    "mq:CreateTags": ("mq:DeleteTags",),
+    "redshift:CreateTags": ("redshift:DeleteTags",),
+    "workspaces:CreateTags": ("workspaces:DeleteTags",),
+    "sagemaker:AddTags": ("sagemaker:DeleteTags",),
+    # One call adds and removes tags.
+    "route53:ChangeTagsForResource": ("route53:ChangeTagsForResource",),
+    "elasticbeanstalk:UpdateTagsForResource": ("elasticbeanstalk:UpdateTagsForResource",),
+    # S3 DeleteBucketTagging is authorized by s3:PutBucketTagging (the sweeper reads, then puts the
+    # rest back or deletes the set).
+    "s3:GetBucketTagging": ("s3:GetBucketTagging",),
+    "s3:PutBucketTagging": ("s3:PutBucketTagging",),
+    # API Gateway UntagResource is DELETE /tags/{arn} (REST) and DELETE /v2/tags/{arn} (HTTP, WebSocket).
+    "apigateway:PUT": ("apigateway:DELETE",),
+    "apigateway:POST": ("apigateway:DELETE",),
+}
+# Reads the sweeper's untag calls make besides (tagwarden.aws.sweeper.UNTAG): the queue URL by name.
+UNTAG_READS = ("sqs:GetQueueUrl",)
+# Untag actions that must not get Resource "*" (as tagwarden.aws.patterns.ACTION_RESOURCES).
+UNTAG_RESOURCES = {"apigateway:DELETE": "arn:${AWS::Partition}:apigateway:*::/tags/*"}
+
+
+def untag_action(tag_action: str) -> tuple[str, ...]:
+    """The IAM actions that remove the tags `tag_action` writes: TagX -> UntagX, AddTagsToX ->
+    RemoveTagsFromX, AddTagsX -> RemoveTagsX, else UNTAG_EXCEPTIONS."""
+    if tag_action in UNTAG_EXCEPTIONS:
+        return UNTAG_EXCEPTIONS[tag_action]
+    prefix, _, verb = tag_action.partition(":")
+    for tag, untag in (("AddTagsTo", "RemoveTagsFrom"), ("AddTags", "RemoveTags"), ("Tag", "Untag")):
+        if verb.startswith(tag):
+            return (f"{prefix}:{untag}{verb.removeprefix(tag)}",)
+    raise SystemExit(f"no untag action known for {tag_action}: add it to UNTAG_EXCEPTIONS")
+
+
+def untag_actions(perms: TagPermissions) -> TagPermissions:
+    """What removing marker tags needs: the counterpart of every tag action the enforcer has (a
+    marked resource was tagged through one of them). The sweeper removes them through the service's
+    own untag call (tagwarden.aws.sweeper.UNTAG) or through tag:UntagResources, which also needs the
+    service's own untag permission; both are covered."""
+    tagging = (*perms.actions, *(a for acts in perms.scoped.values() for a in acts))
+    wanted = {u for action in tagging for u in untag_action(action)} | set(UNTAG_READS)
+    scoped: dict[str, set[str]] = {}
+    for action in wanted & set(UNTAG_RESOURCES):
+        scoped.setdefault(UNTAG_RESOURCES[action], set()).add(action)
+    return TagPermissions(
+        actions=tuple(sorted(wanted - set(UNTAG_RESOURCES), key=str.lower)),
+        scoped={arn: tuple(sorted(a)) for arn, a in sorted(scoped.items())},
+        by_tagger={},
+        missing=(),
+    )
+
+
+def quarantine_actions(actions: Sequence[str] = LIFECYCLE_ACTIONS) -> tuple[str, ...]:
+    """The enforcer's share of the quarantine table's actions (QUARANTINE_VERBS)."""
+    return tuple(a for a in actions if a.partition(":")[2].startswith(QUARANTINE_VERBS))
 
 
 class _Dumper(yaml.SafeDumper):
@@ -70,7 +142,7 @@ def _rule(n: int, total: int, pattern: Mapping[str, Any]) -> str:
         f"{pattern_chars(pattern)} of {MAX_PATTERN_CHARS} characters\n"
         f"  {rule}:\n"
         "    Type: AWS::Events::Rule\n"
-        "    DependsOn: TagWritePolicy\n"
+        "    DependsOn: [TagWritePolicy, EnforcerQuarantinePolicy]\n"
         "    Properties:\n"
         f"      Description: tagwarden - successful create calls, part {n} of {total}\n"
         "      State: ENABLED\n"
@@ -150,6 +222,65 @@ def _tag_policy(perms: TagPermissions) -> str:
     )
 
 
+def _listed(actions: Sequence[str]) -> str:
+    return "".join(f"              - {action}\n" for action in actions)
+
+
+def _lifecycle_policies(quarantine: Sequence[str], lifecycle: Sequence[str], untag: TagPermissions) -> str:
+    scoped = ""
+    for n, (arn, actions) in enumerate(untag.scoped.items(), start=1):
+        scoped += (
+            f"          - Sid: MarkerRemovalOnPath{n}\n"
+            "            Effect: Allow\n"
+            "            Action:\n"
+            f"{_listed(actions)}"
+            f'            Resource: !Sub "{arn}"\n'
+        )
+    return (
+        "  # Quarantine, release and delete, per resource type (tagwarden.aws.quarantine.registry).\n"
+        "  # These actions stop, scale down, lock and delete resources: they are granted because the rules\n"
+        "  # may say quarantine or delete. Nothing is acted on while the rules file says\n"
+        "  # lifecycle.dry_run: true, and nothing is deleted until it says lifecycle.delete_dry_run: false.\n"
+        "  # Resource *: the resources are arbitrary. Each action is named: no wildcard.\n"
+        "  # The enforcer quarantines at create time: reads and reversible changes only.\n"
+        "  EnforcerQuarantinePolicy:\n"
+        "    Type: AWS::IAM::RolePolicy\n"
+        "    Properties:\n"
+        "      RoleName: !Ref EnforcerRole\n"
+        "      PolicyName: quarantine\n"
+        "      PolicyDocument:\n"
+        '        Version: "2012-10-17"\n'
+        "        Statement:\n"
+        "          - Sid: Quarantine\n"
+        "            Effect: Allow\n"
+        "            Action:\n"
+        f"{_listed(quarantine)}"
+        '            Resource: "*"\n'
+        "  # The sweeper releases (start, restore, remove the bucket-policy statement), deletes\n"
+        "  # past-deadline resources, and removes the marker tags of released ones (the untag counterpart\n"
+        "  # of each tag action).\n"
+        "  SweeperLifecyclePolicy:\n"
+        "    Type: AWS::IAM::RolePolicy\n"
+        "    Properties:\n"
+        "      RoleName: !Ref SweeperRole\n"
+        "      PolicyName: release-delete-untag\n"
+        "      PolicyDocument:\n"
+        '        Version: "2012-10-17"\n'
+        "        Statement:\n"
+        "          - Sid: ReleaseAndDelete\n"
+        "            Effect: Allow\n"
+        "            Action:\n"
+        f"{_listed(lifecycle)}"
+        '            Resource: "*"\n'
+        "          - Sid: MarkerRemoval\n"
+        "            Effect: Allow\n"
+        "            Action:\n"
+        f"{_listed(untag.actions)}"
+        '            Resource: "*"\n'
+        f"{scoped}"
+    )
+
+
 def _outputs(rules: Sequence[str]) -> str:
     refs = "".join(f"        - !Ref {rule}\n" for rule in rules)
     return (
@@ -161,13 +292,18 @@ def _outputs(rules: Sequence[str]) -> str:
     )
 
 
-def blocks(patterns: Sequence[Mapping[str, Any]], perms: TagPermissions) -> dict[str, str]:
+def blocks(
+    patterns: Sequence[Mapping[str, Any]],
+    perms: TagPermissions,
+    lifecycle: Sequence[str] = LIFECYCLE_ACTIONS,
+) -> dict[str, str]:
     """The text of each generated block, keyed by block name."""
     if perms.missing:
         raise SystemExit(f"the tagger table has no row for catalogue taggers {list(perms.missing)}")
     rules = [RULE_ID.format(n=n) for n in range(1, len(patterns) + 1)]
     resources = "".join(_rule(n, len(patterns), p) for n, p in enumerate(patterns, start=1))
     resources += _queue_policy(rules) + _tag_policy(perms)
+    resources += _lifecycle_policies(quarantine_actions(lifecycle), lifecycle, untag_actions(perms))
     return {"resources": resources, "outputs": _outputs(rules)}
 
 

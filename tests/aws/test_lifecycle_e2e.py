@@ -241,3 +241,62 @@ def test_tag_write_by_a_person_releases_at_once(
     )
     e.own = type(e.own)(arns=("arn:aws:iam::*:role/tagwarden-enforcer*",))
     assert handler.lambda_handler(b.eventbridge(ours), LambdaContext())["events"][0]["kind"] == "own-call"
+
+
+def test_a_retried_event_never_quarantines_twice(world: dict[str, str], tmp_path: Path) -> None:
+    rules = rules_file(tmp_path)
+    first, _ = pair(world, rules, Clock())
+    instance, event = launch()
+    first.handle(event)
+    assert tags_of(instance)["tagwarden:undo"] == "state=running"
+    retry, _ = pair(world, rules, Clock())  # e.g. Lambda's retry after a failed write, another container
+    retry.handle(event)
+    assert tags_of(instance)["tagwarden:undo"] == "state=running"  # not overwritten with state=stopped
+
+
+def test_delete_pending_is_released_without_an_undo(world: dict[str, str], tmp_path: Path) -> None:
+    path = tmp_path / "rules.yaml"
+    path.write_text(
+        EXAMPLE_RULES.read_text().replace("    on_missing: quarantine\n", "    on_missing: delete\n", 1)
+    )
+    clock = Clock()
+    e, s = pair(world, str(path), clock)
+    instance, event = launch()
+    e.handle(event)
+    assert tags_of(instance)["tagwarden:quarantine"] == "delete-pending"
+    assert state(instance) == "running"  # delete-pending does not quarantine
+    client("ec2").create_tags(
+        Resources=[instance],
+        Tags=[{"Key": "CostCenter", "Value": "101"}, {"Key": "Outcome-ID", "Value": "OUT-1111"}],
+    )
+    rows = [r for r in s.run()["resources"] if r["resource"].endswith(instance)]
+    assert [(r["verdict"], r["status"]) for r in rows] == [("release", "done")]
+    assert "tagwarden:quarantine" not in tags_of(instance)
+
+
+def test_audit_mode_sweeps_without_changing_anything(world: dict[str, str], tmp_path: Path) -> None:
+    rules = rules_file(tmp_path)
+    clock = Clock()
+    e, _ = pair(world, rules, clock)
+    instance, event = launch()
+    e.handle(event)
+    audit = tmp_path / "audit.yaml"
+    audit.write_text(Path(rules).read_text().replace("mode: enforce", "mode: audit"))
+    _, s = pair(world, str(audit), clock)
+    clock.now += 10 * HOUR
+    rows = [r for r in s.run()["resources"] if r["resource"].endswith(instance)]
+    assert [(r["verdict"], r["status"]) for r in rows] == [("delete", "dry-run")]
+    assert state(instance) == "stopped"
+
+
+def test_a_planned_deletion_is_notified_once(world: dict[str, str], tmp_path: Path) -> None:
+    inbox(world)
+    clock = Clock()
+    e, s = pair(world, rules_file(tmp_path, "  max_deletions_per_sweep: 10\n"), clock)
+    instance, event = launch()
+    e.handle(event)
+    clock.now += 5 * HOUR
+    s.run()
+    s.run()
+    deleted = [m for m in inbox(world) if m["kind"] == "deleted" and m["resource_id"].endswith(instance)]
+    assert len(deleted) == 1 and deleted[0]["dry_run"]

@@ -362,3 +362,79 @@ def test_template_tag_policy_is_the_generated_one() -> None:
     assert statements[0]["Resource"] == "*"
     scoped = {s["Resource"]["Fn::Sub"]: tuple(s["Action"]) for s in statements[1:]}
     assert scoped == dict(perms.scoped)
+
+
+# --- untag actions (the sweeper removes marker tags) ------------------------------------------------
+
+
+def test_every_tag_action_has_an_untag_counterpart_that_exists_in_iam() -> None:
+    gen = generator()
+    perms = tag_actions(TAGGERS)
+    untag = gen.untag_actions(perms)
+    reference = iam_reference()
+    for action in (*untag.actions, *(a for acts in untag.scoped.values() for a in acts)):
+        prefix, _, verb = action.partition(":")
+        assert "*" not in action
+        assert verb.lower() in reference[prefix]["Actions"], action
+    assert dict(untag.scoped) == {"arn:${AWS::Partition}:apigateway:*::/tags/*": ("apigateway:DELETE",)}
+    assert {
+        action: gen.untag_action(action)
+        for action in (
+            "ec2:CreateTags",
+            "sagemaker:AddTags",
+            "elasticloadbalancing:AddTags",
+            "rds:AddTagsToResource",
+            "kinesis:AddTagsToStream",
+            "iam:TagRole",
+            "sqs:TagQueue",
+            "tag:TagResources",
+            "s3:PutBucketTagging",
+        )
+    } == {
+        "ec2:CreateTags": ("ec2:DeleteTags",),
+        "sagemaker:AddTags": ("sagemaker:DeleteTags",),
+        "elasticloadbalancing:AddTags": ("elasticloadbalancing:RemoveTags",),
+        "rds:AddTagsToResource": ("rds:RemoveTagsFromResource",),
+        "kinesis:AddTagsToStream": ("kinesis:RemoveTagsFromStream",),
+        "iam:TagRole": ("iam:UntagRole",),
+        "sqs:TagQueue": ("sqs:UntagQueue",),
+        "tag:TagResources": ("tag:UntagResources",),
+        "s3:PutBucketTagging": ("s3:PutBucketTagging",),  # DeleteBucketTagging is authorized by it
+    }
+    with pytest.raises(SystemExit, match="UNTAG_EXCEPTIONS"):
+        gen.untag_action("example:FrobnicateTags")
+
+
+def test_untag_action_names_are_the_boto3_operations() -> None:
+    """Each tag call's counterpart is an operation of the same service (the sweeper calls it, or
+    tag:UntagResources needs it)."""
+    gen = generator()
+    session = botocore.session.get_session()
+    checked = 0
+    for row in TAGGERS.values():
+        for spec in (row, *row.by_type.values()):
+            if spec.kind not in (Kind.API, Kind.RGTA) or (spec.service, spec.method) in CALL_ACTIONS:
+                continue
+            (action,) = row_actions(spec)
+            for untag in gen.untag_action(action):
+                model = session.get_service_model(spec.service)
+                assert untag.partition(":")[2] in model.operation_names, (spec.service, untag)
+                checked += 1
+    assert checked > 50
+
+
+def test_template_lifecycle_policies_are_the_generated_ones() -> None:
+    from tagwarden.aws.quarantine import IAM_ACTIONS
+
+    gen = generator()
+    resources = template()["Resources"]
+    (quarantine,) = resources["EnforcerQuarantinePolicy"]["Properties"]["PolicyDocument"]["Statement"]
+    assert resources["EnforcerQuarantinePolicy"]["Properties"]["RoleName"] == {"Ref": "EnforcerRole"}
+    assert quarantine["Action"] == list(gen.quarantine_actions(IAM_ACTIONS))
+    sweeper = resources["SweeperLifecyclePolicy"]["Properties"]
+    assert sweeper["RoleName"] == {"Ref": "SweeperRole"}
+    statements = {s["Sid"]: s for s in sweeper["PolicyDocument"]["Statement"]}
+    assert statements["ReleaseAndDelete"]["Action"] == list(IAM_ACTIONS)
+    untag = gen.untag_actions(tag_actions(TAGGERS))
+    assert statements["MarkerRemoval"]["Action"] == list(untag.actions)
+    assert statements["MarkerRemovalOnPath1"]["Action"] == ["apigateway:DELETE"]

@@ -520,7 +520,7 @@ def test_ecs_service_scaled_to_zero_restored_deleted(q: AwsQuarantiner) -> None:
     assert q.delete(r, dry_run=False).status is VANISHED
 
 
-def test_ecs_task_stopped_not_reversible(q: AwsQuarantiner) -> None:
+def test_ecs_task_marked_at_quarantine_stopped_only_at_delete(q: AwsQuarantiner) -> None:
     ecs = client("ecs")
     ecs.create_cluster(clusterName="c")
     ec2 = boto3.resource("ec2", region_name=REGION)
@@ -532,12 +532,12 @@ def test_ecs_task_stopped_not_reversible(q: AwsQuarantiner) -> None:
     )
     arn = ecs.run_task(cluster="c", taskDefinition="t", count=1)["tasks"][0]["taskArn"]
     r = Resource(id=arn, type="AWS::ECS::Task", native_id=arn, tagger="ecs")
-    result = quarantined(q, r, "")
-    assert "not reversible" in result.detail
+    result = q.quarantine(r, dry_run=False)
+    assert result.status is MARKED_ONLY  # stopping cannot be undone: not before the grace period ends
+    assert ecs.describe_tasks(cluster="c", tasks=[arn])["tasks"][0]["desiredStatus"] == "RUNNING"
+    assert q.delete(r, dry_run=False).status is DONE
     task = ecs.describe_tasks(cluster="c", tasks=[arn])["tasks"][0]
     assert task["desiredStatus"] == "STOPPED" and task["stoppedReason"].startswith("tagwarden")
-    released = q.release(r, "", dry_run=False)
-    assert released.status is DONE and "cannot be restarted" in released.detail
 
 
 # --- RDS ----------------------------------------------------------------------------------------
@@ -804,9 +804,6 @@ _GONE = [
         id="ecs-cluster",
     ),
     pytest.param(
-        Resource(f"arn:aws:ecs:{REGION}:{ACCOUNT}:task/c/0123", "AWS::ECS::Task"), "", id="ecs-task"
-    ),
-    pytest.param(
         Resource(f"arn:aws:rds:{REGION}:{ACCOUNT}:db:nope", "AWS::RDS::DBInstance", native_id="nope"),
         "state=available",
         id="rds",
@@ -825,7 +822,7 @@ def test_vanished_resources(q: AwsQuarantiner, r: Resource, undo: str) -> None:
         assert result.status is VANISHED, result
         assert result.undo == ""
     released = q.release(r, undo, dry_run=False)
-    assert released.status is (DONE if r.type == "AWS::ECS::Task" else VANISHED)  # a task has no release
+    assert released.status is VANISHED
 
 
 def test_other_errors_fail_with_code_and_message_never_raise(q: AwsQuarantiner) -> None:
@@ -871,3 +868,22 @@ def test_iam_actions_name_real_operations() -> None:
         assert _IAM_NOT_OPERATIONS.get(action, operation) in model.operation_names, action
     rows_actions = {a for row in QUARANTINE_ROWS.values() for a in row.actions}
     assert set(IAM_ACTIONS) == rows_actions
+
+
+@pytest.mark.parametrize(
+    ("arn", "rtype", "name"),
+    [
+        ("arn:aws:logs:us-east-1:123456789012:log-group:/aws/lambda/fn", "AWS::Logs::LogGroup", "fn"),
+        ("arn:aws:ecs:us-east-1:123456789012:task/c/0123", "AWS::ECS::Task", "0123"),
+        ("arn:aws:ec2:us-east-1:123456789012:instance/i-1", "AWS::EC2::Instance", "i-1"),
+        ("arn:aws:s3:::agent-bucket", "AWS::S3::Bucket", "agent-bucket"),
+        ("arn:aws:sqs:us-east-1:123456789012:jobs", "AWS::SQS::Queue", "jobs"),
+        ("arn:aws:rds:us-east-1:123456789012:db:db1", "AWS::RDS::DBInstance", "db1"),
+        ("arn:aws:lambda:us-east-1:123456789012:function:f", "AWS::Lambda::Function", "f"),
+    ],
+)
+def test_resource_from_arn(arn: str, rtype: str, name: str) -> None:
+    from tagwarden.aws.sweeper import resource_from_arn
+
+    r = resource_from_arn(arn)
+    assert (r.type, r.name) == (rtype, name)

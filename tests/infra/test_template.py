@@ -1,4 +1,4 @@
-"""template.yaml: valid SAM, lint-clean CloudFormation, least-privilege role, wired to the code.
+"""template.yaml: valid SAM, lint-clean CloudFormation, least-privilege roles, wired to the code.
 
 The SAM template is expanded offline with aws-sam-translator (CodeUri replaced by an S3 URI, as
 `sam package` would) and the expansion is linted with cfn-lint, as is the template itself.
@@ -77,11 +77,10 @@ def _lint(text: str) -> list[Any]:
     return lint(text, config=ManualArgs(regions=REGIONS))
 
 
-def test_cfn_lint_finds_no_errors_in_the_template() -> None:
+def test_cfn_lint_finds_no_errors_or_warnings_in_the_template() -> None:
     matches = _lint(TEMPLATE.read_text())
-    errors = [m for m in matches if m.rule.id.startswith("E")]
-    assert not errors, "\n".join(str(m) for m in errors)
-    # Warnings are allowed (there are none today: `.venv/bin/cfn-lint template.yaml` lists any).
+    found = [m for m in matches if m.rule.id.startswith(("E", "W"))]
+    assert not found, "\n".join(str(m) for m in found)
 
 
 def test_cfn_lint_finds_no_errors_in_the_expansion() -> None:
@@ -115,12 +114,18 @@ def test_sam_validate_lint() -> None:
     assert "is a valid SAM Template" in result.stdout + result.stderr
 
 
-# --- the function ---------------------------------------------------------------------------------
+# --- the functions --------------------------------------------------------------------------------
+
+FUNCTIONS = {
+    "Enforcer": "tagwarden.aws.handler.lambda_handler",
+    "Sweeper": "tagwarden.aws.handler.sweeper_handler",
+}
 
 
-def function() -> dict[str, Any]:
-    (fn,) = resources("AWS::Lambda::Function").values()
-    props: dict[str, Any] = fn["Properties"]
+def function(name: str = "Enforcer") -> dict[str, Any]:
+    functions = resources("AWS::Lambda::Function")
+    assert set(functions) == set(FUNCTIONS)
+    props: dict[str, Any] = functions[name]["Properties"]
     return props
 
 
@@ -138,12 +143,56 @@ def test_function_runtime_and_limits() -> None:
     assert template()["Resources"]["Enforcer"]["Properties"]["CodeUri"] == "functions/"
 
 
-def test_handler_exists_in_the_code_uri() -> None:
+def test_sweeper_function() -> None:
+    props = function("Sweeper")
+    enforcer = function("Enforcer")
+    assert props["Handler"] == FUNCTIONS["Sweeper"]
+    for key in ("Runtime", "Architectures", "Environment"):
+        assert props[key] == enforcer[key], key
+    assert template()["Resources"]["Sweeper"]["Properties"]["CodeUri"] == "functions/"
+    assert props["Timeout"] == 300
+    assert 256 <= props["MemorySize"] <= 1024
+    assert props["Role"] == {"Fn::GetAtt": ["SweeperRole", "Arn"]}
+    assert props["LoggingConfig"]["LogGroup"] == {"Ref": "SweeperLogGroup"}
+
+
+def test_sweeper_runs_on_the_schedule() -> None:
+    schedule = template()["Parameters"]["SweepSchedule"]
+    assert schedule["Default"] == "rate(15 minutes)"
+    assert re.fullmatch(schedule["AllowedPattern"], "rate(15 minutes)")
+    assert re.fullmatch(schedule["AllowedPattern"], "cron(0/30 * * * ? *)")
+    assert not re.fullmatch(schedule["AllowedPattern"], "15 minutes")
+    rules = {
+        k: r for k, r in resources("AWS::Events::Rule").items() if "ScheduleExpression" in r["Properties"]
+    }
+    ((rule_id, rule),) = rules.items()
+    assert rule["Properties"]["ScheduleExpression"] == {"Ref": "SweepSchedule"}
+    (target,) = rule["Properties"]["Targets"]
+    assert target["Arn"] == {"Fn::GetAtt": ["Sweeper", "Arn"]}
+    (permission,) = [
+        p["Properties"]
+        for p in resources("AWS::Lambda::Permission").values()
+        if p["Properties"]["SourceArn"] == {"Fn::GetAtt": [rule_id, "Arn"]}
+    ]
+    assert permission["FunctionName"] == {"Ref": "Sweeper"}
+    assert permission["Principal"] == "events.amazonaws.com"
+    # The next sweep is the retry: a failed one is not repeated on top of it.
+    (config,) = [
+        c["Properties"]
+        for c in resources("AWS::Lambda::EventInvokeConfig").values()
+        if c["Properties"]["FunctionName"] == {"Ref": "Sweeper"}
+    ]
+    assert config["MaximumRetryAttempts"] == 0
+
+
+@pytest.mark.parametrize("name", sorted(FUNCTIONS))
+def test_handler_exists_in_the_code_uri(name: str) -> None:
     spec = importlib.util.find_spec("tagwarden.aws.handler")
     assert spec is not None and spec.origin is not None
     origin = Path(spec.origin).resolve()
     code_root = ROOT / "functions"
-    module, _, name = function()["Handler"].rpartition(".")
+    assert function(name)["Handler"] == FUNCTIONS[name]
+    module, _, name = function(name)["Handler"].rpartition(".")
     assert origin == code_root / (module.replace(".", "/") + ".py")
     tree = ast.parse(origin.read_text())
     handlers = [n for n in tree.body if isinstance(n, ast.FunctionDef) and n.name == name]
@@ -152,8 +201,11 @@ def test_handler_exists_in_the_code_uri() -> None:
 
 
 def test_async_retries_end_in_the_dead_letter_queue() -> None:
-    (config,) = resources("AWS::Lambda::EventInvokeConfig").values()
-    props = config["Properties"]
+    (props,) = [
+        c["Properties"]
+        for c in resources("AWS::Lambda::EventInvokeConfig").values()
+        if c["Properties"]["FunctionName"] == {"Ref": "Enforcer"}
+    ]
     assert 0 <= props["MaximumRetryAttempts"] <= 2
     assert 60 <= props["MaximumEventAgeInSeconds"] <= 21600
     assert props["DestinationConfig"]["OnFailure"]["Destination"] == {
@@ -176,13 +228,52 @@ def test_idempotency_table_matches_dedupe() -> None:
 # --- environment ----------------------------------------------------------------------------------
 
 
+def _env_names(node: ast.AST) -> set[str]:
+    names: set[str] = set()
+    for sub in ast.walk(node):
+        if isinstance(sub, ast.Constant) and isinstance(sub.value, str):
+            names.update(re.findall(r"^(TAGWARDEN_[A-Z_]+)$", sub.value))
+    return names
+
+
 def _env_names_read_by_the_code() -> set[str]:
     names: set[str] = set()
     for path in (ROOT / "functions" / "tagwarden" / "aws").rglob("*.py"):
-        for node in ast.walk(ast.parse(path.read_text())):
-            if isinstance(node, ast.Constant) and isinstance(node.value, str):
-                names.update(re.findall(r"^(TAGWARDEN_[A-Z_]+)$", node.value))
+        names |= _env_names(ast.parse(path.read_text()))
     return names
+
+
+def _reachable(path: Path, entry: str) -> list[ast.FunctionDef]:
+    """`entry` and the module-level functions of `path` it calls, directly or not."""
+    defs = {n.name: n for n in ast.parse(path.read_text()).body if isinstance(n, ast.FunctionDef)}
+    seen: dict[str, ast.FunctionDef] = {}
+    todo = [entry]
+    while todo:
+        name = todo.pop()
+        if name in seen or name not in defs:
+            continue
+        seen[name] = defs[name]
+        todo.extend(
+            n.func.id
+            for n in ast.walk(defs[name])
+            if isinstance(n, ast.Call) and isinstance(n.func, ast.Name)
+        )
+    assert entry in seen, entry
+    return list(seen.values())
+
+
+def _env_names_read_by(entry: str) -> set[str]:
+    """The variables `tagwarden.aws.enforcer.<entry>` (build, build_sweeper) reads."""
+    path = ROOT / "functions" / "tagwarden" / "aws" / "enforcer.py"
+    return {name for fn in _reachable(path, entry) for name in _env_names(fn)}
+
+
+LIFECYCLE_VARIABLES = {
+    "TAGWARDEN_OWN_ARNS",
+    "TAGWARDEN_BREAK_GLASS_ARNS",
+    "TAGWARDEN_SNS_TOPIC_ARN",
+    "TAGWARDEN_CHATBOT_TOPIC_ARN",
+}
 
 
 def test_every_variable_the_code_reads_is_set() -> None:
@@ -195,8 +286,19 @@ def test_every_variable_the_code_reads_is_set() -> None:
         "TAGWARDEN_OWN_ARNS",
         "TAGWARDEN_ACCOUNT_TAGS",
         "TAGWARDEN_NOT_FOUND_WINDOW",
+        *LIFECYCLE_VARIABLES,
     }
-    assert read <= set(variables), read - set(variables)
+    by_function = {"Enforcer": _env_names_read_by("build"), "Sweeper": _env_names_read_by("build_sweeper")}
+    assert by_function["Enforcer"] >= {"TAGWARDEN_IDEMPOTENCY_TABLE", *LIFECYCLE_VARIABLES}
+    assert by_function["Sweeper"] >= {"TAGWARDEN_RULES_PATH", *LIFECYCLE_VARIABLES}
+    for name, needed in by_function.items():
+        present = set(function(name)["Environment"]["Variables"])
+        assert needed <= present, (name, needed - present)
+        # Anything any AWS module reads is set on both (they share the configuration).
+        assert read <= present, (name, read - present)
+    assert variables["TAGWARDEN_SNS_TOPIC_ARN"] == {"Ref": "NotificationTopic"}
+    assert variables["TAGWARDEN_CHATBOT_TOPIC_ARN"] == {"Ref": "ChatbotTopicArn"}
+    assert variables["TAGWARDEN_BREAK_GLASS_ARNS"] == {"Ref": "BreakGlassArns"}
     assert variables["POWERTOOLS_SERVICE_NAME"] == "tagwarden-aws"
     assert variables["POWERTOOLS_METRICS_NAMESPACE"] == "tagwarden"
     assert variables["POWERTOOLS_LOG_LEVEL"] == {"Ref": "LogLevel"}
@@ -215,7 +317,23 @@ def test_parameters() -> None:
         "NotFoundWindowSeconds",
         "LogLevel",
         "AccountTags",
+        "NotificationEmail",
+        "ChatbotTopicArn",
+        "BreakGlassArns",
+        "SweepSchedule",
     }
+    for name in ("NotificationEmail", "ChatbotTopicArn", "BreakGlassArns"):
+        assert params[name]["Default"] == "", name
+        assert re.fullmatch(params[name]["AllowedPattern"], ""), name
+    assert re.fullmatch(params["NotificationEmail"]["AllowedPattern"], "finops@example.com")
+    assert not re.fullmatch(params["NotificationEmail"]["AllowedPattern"], "finops")
+    chatbot = params["ChatbotTopicArn"]["AllowedPattern"]
+    assert re.fullmatch(chatbot, "arn:aws:sns:eu-west-1:123456789012:tagwarden-chat")
+    assert not re.fullmatch(chatbot, "tagwarden-chat")
+    glass = params["BreakGlassArns"]["AllowedPattern"]
+    assert re.fullmatch(glass, "arn:aws:iam::123456789012:role/break-glass-*")
+    assert re.fullmatch(glass, "arn:aws:iam::1:role/a, arn:aws:iam::1:role/b")
+    assert not re.fullmatch(glass, "break-glass")
     assert params["RulesPath"]["Default"] == "tagwarden/examples/rules.yaml"
     assert (
         ROOT / "functions" / params["RulesPath"]["Default"]
@@ -229,27 +347,82 @@ def _sub(text: str, values: dict[str, str]) -> str:
     return re.sub(r"\$\{([^}]+)\}", lambda m: values[m.group(1)], text)
 
 
-def test_own_arns_match_the_role_and_its_sessions() -> None:
+ROLE_VALUES = {
+    "EnforcerRole.Arn": "arn:aws:iam::123456789012:role/tw-EnforcerRole-AbC123",
+    "EnforcerRole": "tw-EnforcerRole-AbC123",
+    "SweeperRole.Arn": "arn:aws:iam::123456789012:role/tw-SweeperRole-XyZ789",
+    "SweeperRole": "tw-SweeperRole-XyZ789",
+    "AWS::Partition": "aws",
+    "AWS::AccountId": "123456789012",
+}
+
+
+def _own_arns(name: str = "Enforcer") -> tuple[str, ...]:
+    raw = function(name)["Environment"]["Variables"]["TAGWARDEN_OWN_ARNS"]["Fn::Sub"]
+    return tuple(a.strip() for a in _sub(raw, ROLE_VALUES).split(","))
+
+
+def test_own_arns_match_the_roles_and_their_sessions() -> None:
     from tagwarden.guards import OwnIdentity
 
-    values = {
-        "EnforcerRole.Arn": "arn:aws:iam::123456789012:role/tw-EnforcerRole-AbC123",
-        "EnforcerRole": "tw-EnforcerRole-AbC123",
-        "AWS::Partition": "aws",
-        "AWS::AccountId": "123456789012",
-    }
-    raw = function()["Environment"]["Variables"]["TAGWARDEN_OWN_ARNS"]["Fn::Sub"]
-    arns = tuple(a.strip() for a in _sub(raw, values).split(","))
+    arns = _own_arns()
+    assert _own_arns("Sweeper") == arns
     own = OwnIdentity(arns=arns)
     assert own.arns == arns
-    assert any(fnmatch.fnmatchcase("arn:aws:iam::123456789012:role/tw-EnforcerRole-AbC123", a) for a in arns)
-    session = "arn:aws:sts::123456789012:assumed-role/tw-EnforcerRole-AbC123/1700000000000"
-    assert any(fnmatch.fnmatchcase(session, a) for a in arns)
+    for role in ("EnforcerRole", "SweeperRole"):
+        # The role ARN itself: what aws:PrincipalArn is for any of its sessions (S3 quarantine).
+        assert ROLE_VALUES[f"{role}.Arn"] in arns
+        session = f"arn:aws:sts::123456789012:assumed-role/{ROLE_VALUES[role]}/1700000000000"
+        assert any(fnmatch.fnmatchcase(session, a) for a in arns)
     other = "arn:aws:sts::123456789012:assumed-role/tw-EnforcerRole-AbC1234/x"
     assert not any(fnmatch.fnmatchcase(other, a) for a in arns)
+    assert not any(fnmatch.fnmatchcase("arn:aws:iam::123456789012:role/admin", a) for a in arns)
 
 
-# --- the role -------------------------------------------------------------------------------------
+def test_s3_quarantine_spares_both_roles_and_break_glass() -> None:
+    """The enforcer writes the deny statement with the template's values; the sweeper must still
+    release and delete (aws:PrincipalArn of a role session is the role ARN)."""
+    from botocore.exceptions import ClientError
+
+    from tagwarden.aws.enforcer import quarantiner
+    from tagwarden.lifecycle.ports import Status
+    from tagwarden.model import Resource
+
+    written: list[dict[str, Any]] = []
+
+    class S3:
+        def get_bucket_policy(self, **_: Any) -> dict[str, Any]:
+            raise ClientError({"Error": {"Code": "NoSuchBucketPolicy"}}, "GetBucketPolicy")
+
+        def put_bucket_policy(self, Bucket: str, Policy: str) -> None:
+            written.append(json.loads(Policy))
+
+    class Clients:
+        region = "us-east-1"
+
+        def get(self, service: str, region: str | None = None) -> S3:
+            assert service == "s3"
+            return S3()
+
+    glass = "arn:aws:iam::123456789012:role/break-glass-*"
+    env = {"TAGWARDEN_OWN_ARNS": ",".join(_own_arns()), "TAGWARDEN_BREAK_GLASS_ARNS": glass}
+    bucket = Resource(id="arn:aws:s3:::bucket", type="AWS::S3::Bucket", native_id="bucket", tagger="s3")
+    result = quarantiner(env, Clients()).quarantine(bucket, dry_run=False)  # type: ignore[arg-type]
+    assert result.status is Status.DONE, result.detail
+    ((statement,),) = [doc["Statement"] for doc in written]
+    patterns = statement["Condition"]["ArnNotLike"]["aws:PrincipalArn"]
+    for principal in (
+        ROLE_VALUES["EnforcerRole.Arn"],
+        ROLE_VALUES["SweeperRole.Arn"],
+        "arn:aws:iam::123456789012:role/break-glass-oncall",
+    ):
+        assert any(fnmatch.fnmatchcase(principal, p) for p in patterns), principal
+    assert not any(fnmatch.fnmatchcase("arn:aws:iam::123456789012:role/dev", p) for p in patterns)
+
+
+# --- the roles ------------------------------------------------------------------------------------
+
+ROLES = ("EnforcerRole", "SweeperRole")
 
 
 def _statements(node: Any, condition: str | None = None) -> Iterator[tuple[dict[str, Any], str | None]]:
@@ -263,9 +436,9 @@ def _statements(node: Any, condition: str | None = None) -> Iterator[tuple[dict[
             yield item, condition
 
 
-def role_statements() -> list[tuple[dict[str, Any], str | None]]:
+def role_statements(role_id: str = "EnforcerRole") -> list[tuple[dict[str, Any], str | None]]:
     doc = expanded()
-    (role_id,) = resources("AWS::IAM::Role", doc)
+    assert set(resources("AWS::IAM::Role", doc)) == set(ROLES)
     role = doc["Resources"][role_id]["Properties"]
     assert "ManagedPolicyArns" not in role
     out: list[tuple[dict[str, Any], str | None]] = []
@@ -275,8 +448,9 @@ def role_statements() -> list[tuple[dict[str, Any], str | None]]:
         for res in resources(kind, doc).values():
             props = res["Properties"]
             roles = [props["RoleName"]] if "RoleName" in props else props.get("Roles", [])
-            assert roles == [{"Ref": role_id}], roles
-            out.extend(_statements(props["PolicyDocument"]["Statement"]))
+            assert roles in ([{"Ref": r}] for r in ROLES), roles
+            if roles == [{"Ref": role_id}]:
+                out.extend(_statements(props["PolicyDocument"]["Statement"]))
     return out
 
 
@@ -285,7 +459,11 @@ def _actions(statement: dict[str, Any]) -> list[str]:
     return [action] if isinstance(action, str) else list(action)
 
 
-# Mutating verbs the role may use, each for one reason.
+def role_actions(role_id: str) -> set[str]:
+    return {a for s, _ in role_statements(role_id) for a in _actions(s)}
+
+
+# Mutating verbs the enforcer may use besides tag writes and quarantine, each for one reason.
 ALLOWED_MUTATIONS = {
     "logs:CreateLogStream",
     "logs:PutLogEvents",
@@ -293,62 +471,229 @@ ALLOWED_MUTATIONS = {
     "dynamodb:DeleteItem",  # releasing a claim of a failed invocation (its own table only)
     "sqs:SendMessage",  # failed invocations to the dead-letter queue
     "s3:PutBucketTagging",  # S3 tags are written as a set
+    "sns:Publish",  # notifications, to the stack's topic (and the chat topic) only
 }
 DESTRUCTIVE = re.compile(
-    r"^(Delete|Terminate|Remove|Untag|Detach|Disable|Stop|Revoke|Put.*Policy|Update(?!TagsForResource))"
+    r"^(Delete|Terminate|Remove|Untag|Detach|Disable|Stop|Start|Revoke|Put.*Policy|Put.*Concurrency"
+    r"|Update(?!TagsForResource)|Create(?!Tags|OrUpdateTags))"
+)
+READ_OR_TAG = (
+    "Tag",
+    "AddTags",
+    "CreateTags",
+    "CreateOrUpdateTags",
+    "ChangeTags",
+    "List",
+    "Get",
+    "Describe",
+    "UpdateTagsForResource",
+    "PUT",
+    "POST",
 )
 
 
-def test_role_has_no_wildcard_or_destructive_action() -> None:
-    statements = role_statements()
+def _generator() -> Any:
+    spec = importlib.util.spec_from_file_location(
+        "generate_template", ROOT / "infra/aws/generate_template.py"
+    )
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@cache
+def untag_permissions() -> Any:
+    from tagwarden.aws.patterns import tag_actions
+    from tagwarden.aws.taggers import TAGGERS
+
+    return _generator().untag_actions(tag_actions(TAGGERS))
+
+
+def untag_action_names() -> set[str]:
+    perms = untag_permissions()
+    return {*perms.actions, *(a for acts in perms.scoped.values() for a in acts)}
+
+
+@pytest.mark.parametrize("role_id", ROLES)
+def test_roles_name_every_action(role_id: str) -> None:
+    statements = role_statements(role_id)
     assert statements
     for statement, _ in statements:
         assert statement["Effect"] == "Allow"
         assert "NotAction" not in statement and "NotResource" not in statement
         for action in _actions(statement):
-            assert "*" not in action, action
+            assert "*" not in action and "?" not in action, action
             prefix, _, verb = action.partition(":")
             assert prefix and verb, action
-            if action not in ALLOWED_MUTATIONS:
-                assert not DESTRUCTIVE.match(verb), action
-                assert verb.startswith(
-                    (
-                        "Tag",
-                        "AddTags",
-                        "CreateTags",
-                        "CreateOrUpdateTags",
-                        "ChangeTags",
-                        "List",
-                        "Get",
-                        "UpdateTagsForResource",
-                        "PUT",
-                        "POST",
-                    )
-                ), action
 
 
-def test_role_actions_exist() -> None:
+def test_enforcer_role_tags_and_quarantines_and_deletes_nothing() -> None:
+    from tagwarden.aws.quarantine import IAM_ACTIONS
+
+    quarantine = set(_generator().quarantine_actions())
+    assert quarantine < set(IAM_ACTIONS)
+    actions = role_actions("EnforcerRole")
+    assert quarantine <= actions
+    for action in actions:
+        verb = action.partition(":")[2]
+        assert not verb.startswith(("Delete", "Terminate", "Remove", "Untag", "Start")) or action in (
+            ALLOWED_MUTATIONS
+        ), action
+        if action in ALLOWED_MUTATIONS or action in quarantine:
+            continue
+        assert not DESTRUCTIVE.match(verb), action
+        assert verb.startswith(READ_OR_TAG), action
+
+
+def test_sweeper_role_releases_deletes_and_untags_only() -> None:
+    from tagwarden.aws.quarantine import IAM_ACTIONS
+
+    actions = role_actions("SweeperRole")
+    untag = untag_action_names()
+    assert set(IAM_ACTIONS) <= actions
+    assert untag <= actions
+    assert {"tag:GetResources", "tag:UntagResources", "sns:Publish", "sqs:GetQueueUrl"} <= actions
+    allowed = {*IAM_ACTIONS, *untag, "logs:CreateLogStream", "logs:PutLogEvents", "sns:Publish"}
+    for action in actions - allowed:
+        verb = action.partition(":")[2]
+        assert verb.startswith(("Get", "List", "Describe")), action
+    # No tag writes: the sweeper only removes markers.
+    assert not any(a.partition(":")[2].startswith(("Tag", "AddTags", "CreateTags")) for a in actions)
+
+
+def test_sweeper_untags_through_every_call_it_makes() -> None:
+    """tagwarden.aws.sweeper.UNTAG (each service's own untag call), tag:UntagResources for the rest."""
+    from tagwarden.aws.sweeper import UNTAG
+
+    needed = {
+        "ec2": {"ec2:DeleteTags"},
+        "s3": {"s3:GetBucketTagging", "s3:PutBucketTagging"},  # DeleteBucketTagging is PutBucketTagging
+        "sqs": {"sqs:GetQueueUrl", "sqs:UntagQueue"},
+        "lambda": {"lambda:UntagResource"},
+        "sns": {"sns:UntagResource"},
+        "dynamodb": {"dynamodb:UntagResource"},
+        "rds": {"rds:RemoveTagsFromResource"},
+    }
+    assert set(UNTAG) == set(needed), "a new untag call in the sweeper: name its IAM actions here"
+    actions = role_actions("SweeperRole")
+    for service, wanted in needed.items():
+        assert wanted <= actions, service
+    # tag:UntagResources also needs the service's own untag permission: every tag action has its
+    # counterpart (a marked resource was tagged through one of them).
+    assert "tag:UntagResources" in actions
+    for spot in (
+        "sagemaker:DeleteTags",
+        "kinesis:RemoveTagsFromStream",
+        "iam:UntagRole",
+        "ecs:UntagResource",
+    ):
+        assert spot in actions, spot
+
+
+@pytest.mark.parametrize("role_id", ROLES)
+def test_role_actions_exist(role_id: str) -> None:
     path = Path(cfnlint.__file__).parent / "data" / "AdditionalSpecs" / "Policies.json"
     reference = json.loads(path.read_text())
-    for statement, _ in role_statements():
+    for statement, _ in role_statements(role_id):
         for action in _actions(statement):
             prefix, _, verb = action.partition(":")
             assert verb.lower() in reference[prefix]["Actions"], action
 
 
-def _by_action(action: str) -> list[tuple[dict[str, Any], str | None]]:
-    return [(s, c) for s, c in role_statements() if action in _actions(s)]
+# --- the quarantine table's calls against the roles -----------------------------------------------
+
+ACTIONS_PY = ROOT / "functions" / "tagwarden" / "aws" / "quarantine" / "actions.py"
+# boto3 operations whose IAM action has another name.
+OPERATION_ACTIONS = {("s3", "ListObjectVersions"): "s3:ListBucketVersions"}
 
 
-def test_wildcard_resources_only_for_tag_writes_and_account_tags() -> None:
-    for statement, condition in role_statements():
-        if statement["Resource"] == "*":
-            actions = _actions(statement)
-            if actions == ["organizations:ListTagsForResource"]:
-                assert condition == "ReadsAccountTags"
-            else:
-                assert statement["Sid"] == "TagWrites"
-                assert all(":" in a and ("Tag" in a.partition(":")[2]) for a in actions), actions
+def _boto3_calls(entry: str) -> set[str]:
+    """The boto3 methods a row function calls: ctx.client.<method>(...) and ctx.change(_, "<method>")."""
+    methods: set[str] = set()
+    for fn in _reachable(ACTIONS_PY, entry):
+        for node in ast.walk(fn):
+            if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)):
+                continue
+            owner = node.func.value
+            if isinstance(owner, ast.Attribute) and owner.attr == "client":
+                methods.add(node.func.attr)
+            elif node.func.attr == "change" and isinstance(owner, ast.Name) and owner.id == "ctx":
+                method = node.args[1]
+                assert isinstance(method, ast.Constant) and isinstance(method.value, str), ast.dump(node)
+                methods.add(method.value)
+    return methods
+
+
+def _iam_actions_of(step: str) -> set[str]:
+    """The IAM actions the rows' `step` functions (quarantine, release, delete) call, read from the code."""
+    import botocore
+    import botocore.session
+
+    from tagwarden.aws.patterns import IAM_PREFIX
+    from tagwarden.aws.quarantine import QUARANTINE_ROWS
+
+    session = botocore.session.get_session()
+    actions: set[str] = set()
+    for row in QUARANTINE_ROWS.values():
+        fn = getattr(row, step)
+        if fn is None:
+            continue
+        model = session.get_service_model(row.service)
+        operations = {botocore.xform_name(op): op for op in model.operation_names}
+        prefix = IAM_PREFIX.get(row.service, row.service)
+        for method in _boto3_calls(fn.__name__):
+            operation = operations[method]
+            actions.add(OPERATION_ACTIONS.get((prefix, operation), f"{prefix}:{operation}"))
+    return actions
+
+
+def test_the_enforcer_may_make_every_call_quarantining_makes() -> None:
+    calls = _iam_actions_of("quarantine")
+    assert {"ec2:StopInstances", "s3:PutBucketPolicy", "lambda:PutFunctionConcurrency"} <= calls
+    quarantine = {
+        a for s, _ in role_statements("EnforcerRole") if s.get("Sid") == "Quarantine" for a in _actions(s)
+    }
+    assert calls <= quarantine, calls - quarantine
+
+
+def test_the_sweeper_may_make_every_call_release_and_delete_make() -> None:
+    from tagwarden.aws.quarantine import IAM_ACTIONS
+
+    calls = _iam_actions_of("release") | _iam_actions_of("delete")
+    assert {"ec2:StartInstances", "ec2:TerminateInstances", "s3:DeleteBucket"} <= calls
+    assert calls <= set(IAM_ACTIONS), calls - set(IAM_ACTIONS)
+    assert calls <= role_actions("SweeperRole")
+
+
+def _by_action(action: str, role_id: str = "EnforcerRole") -> list[tuple[dict[str, Any], str | None]]:
+    return [(s, c) for s, c in role_statements(role_id) if action in _actions(s)]
+
+
+# Statements that may name Resource "*" (the resources they act on are arbitrary), per role.
+WILDCARD_SIDS = {
+    "EnforcerRole": {"TagWrites", "Quarantine", "AccountTags"},
+    "SweeperRole": {"ReleaseAndDelete", "MarkerRemoval", "FindMarked"},
+}
+
+
+@pytest.mark.parametrize("role_id", ROLES)
+def test_wildcard_resources_only_where_resources_are_arbitrary(role_id: str) -> None:
+    from tagwarden.aws.quarantine import IAM_ACTIONS
+
+    for statement, condition in role_statements(role_id):
+        if statement["Resource"] != "*":
+            continue
+        sid, actions = statement["Sid"], _actions(statement)
+        assert sid in WILDCARD_SIDS[role_id], sid
+        if sid == "AccountTags":
+            assert actions == ["organizations:ListTagsForResource"] and condition == "ReadsAccountTags"
+        elif sid == "FindMarked":
+            assert actions == ["tag:GetResources"]
+        elif sid in ("TagWrites", "MarkerRemoval"):
+            assert all("tag" in a.lower() or a == "sqs:GetQueueUrl" for a in actions), actions
+        else:
+            assert set(actions) <= set(IAM_ACTIONS), sid
 
 
 def test_scoped_permissions() -> None:
@@ -357,17 +702,19 @@ def test_scoped_permissions() -> None:
     assert sorted(_actions(claims)) == ["dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:PutItem"]
     assert claims["Resource"] == {"Fn::GetAtt": ["IdempotencyTable", "Arn"]}
 
-    ((ssm, cond),) = _by_action("ssm:GetParameter")
-    assert cond == "HasRulesSsmParameter"
-    assert _actions(ssm) == ["ssm:GetParameter"]
-    arns = ssm["Resource"]["Fn::If"][1:]
-    assert [a["Fn::Sub"].rsplit(":", 1)[1] for a in arns] == [
-        "parameter${RulesSsmParameter}",
-        "parameter/${RulesSsmParameter}",
-    ]
+    for role_id in ROLES:
+        ((ssm, cond),) = _by_action("ssm:GetParameter", role_id)
+        assert cond == "HasRulesSsmParameter"
+        assert _actions(ssm) == ["ssm:GetParameter"]
+        arns = ssm["Resource"]["Fn::If"][1:]
+        assert [a["Fn::Sub"].rsplit(":", 1)[1] for a in arns] == [
+            "parameter${RulesSsmParameter}",
+            "parameter/${RulesSsmParameter}",
+        ]
 
     ((_org, cond),) = _by_action("organizations:ListTagsForResource")
     assert cond == "ReadsAccountTags"
+    assert not _by_action("organizations:ListTagsForResource", "SweeperRole")
 
     ((principals, cond),) = _by_action("iam:ListRoleTags")
     assert cond is None and sorted(_actions(principals)) == ["iam:ListRoleTags", "iam:ListUserTags"]
@@ -379,9 +726,61 @@ def test_scoped_permissions() -> None:
     ((dlq, cond),) = _by_action("sqs:SendMessage")
     assert cond is None and dlq["Resource"] == {"Fn::GetAtt": ["DeadLetterQueue", "Arn"]}
 
-    ((logs, cond),) = _by_action("logs:PutLogEvents")
-    assert logs["Resource"] == {"Fn::GetAtt": ["EnforcerLogGroup", "Arn"]}
-    assert function()["LoggingConfig"]["LogGroup"] == {"Ref": "EnforcerLogGroup"}
+    for role_id, fn, group in (
+        ("EnforcerRole", "Enforcer", "EnforcerLogGroup"),
+        ("SweeperRole", "Sweeper", "SweeperLogGroup"),
+    ):
+        ((logs, cond),) = _by_action("logs:PutLogEvents", role_id)
+        assert logs["Resource"] == {"Fn::GetAtt": [group, "Arn"]}
+        assert function(fn)["LoggingConfig"]["LogGroup"] == {"Ref": group}
+
+        publish = _by_action("sns:Publish", role_id)
+        assert sorted((s["Resource"]["Ref"], c) for s, c in publish) == [
+            ("ChatbotTopicArn", "HasChatbotTopic"),
+            ("NotificationTopic", None),
+        ]
+        assert all(_actions(s) == ["sns:Publish"] for s, _ in publish)
+
+
+def test_own_resources_the_lifecycle_could_act_on_are_protected() -> None:
+    """A deployer the rules cannot attribute must not get tagwarden's own resources stopped or deleted."""
+    from tagwarden.aws.quarantine import QUARANTINE_ROWS
+    from tagwarden.rules.model import Lifecycle
+
+    key = Lifecycle().protect_tag
+    acted_on = {t for t, row in QUARANTINE_ROWS.items() if row.quarantine or row.delete}
+    own = {k: r for k, r in expanded()["Resources"].items() if r["Type"] in acted_on}
+    assert {"Enforcer", "Sweeper", "NotificationTopic", "IdempotencyTable", "DeadLetterQueue"} <= set(own)
+    for logical_id, res in own.items():
+        tags = res["Properties"].get("Tags")
+        pairs = tags.items() if isinstance(tags, dict) else [(t["Key"], t["Value"]) for t in tags or []]
+        assert (key, "true") in pairs, logical_id
+
+
+# --- notifications --------------------------------------------------------------------------------
+
+
+def test_notification_topic_is_encrypted_with_the_aws_managed_key() -> None:
+    (topic_id,) = resources("AWS::SNS::Topic")
+    assert topic_id == "NotificationTopic"
+    props = resources("AWS::SNS::Topic")[topic_id]["Properties"]
+    assert props["KmsMasterKeyId"] == "alias/aws/sns"
+    assert template()["Outputs"]["NotificationTopicArn"]["Value"] == {"Ref": "NotificationTopic"}
+
+
+def test_email_subscription_is_optional() -> None:
+    (sub,) = resources("AWS::SNS::Subscription").values()
+    assert sub["Condition"] == "HasNotificationEmail"
+    assert sub["Properties"] == {
+        "TopicArn": {"Ref": "NotificationTopic"},
+        "Protocol": "email",
+        "Endpoint": {"Ref": "NotificationEmail"},
+    }
+    conditions = template()["Conditions"]
+    assert conditions["HasNotificationEmail"] == {
+        "Fn::Not": [{"Fn::Equals": [{"Ref": "NotificationEmail"}, ""]}]
+    }
+    assert conditions["HasChatbotTopic"] == {"Fn::Not": [{"Fn::Equals": [{"Ref": "ChatbotTopicArn"}, ""]}]}
 
 
 def test_conditions() -> None:
@@ -410,6 +809,7 @@ def test_outputs() -> None:
     assert outputs["EnforcerFunctionArn"]["Value"] == {"Fn::GetAtt": ["Enforcer", "Arn"]}
     assert outputs["DeadLetterQueueUrl"]["Value"] == {"Ref": "DeadLetterQueue"}
     assert outputs["IdempotencyTableName"]["Value"] == {"Ref": "IdempotencyTable"}
+    assert outputs["SweeperFunctionArn"]["Value"] == {"Fn::GetAtt": ["Sweeper", "Arn"]}
     rules = sorted(k for k, r in template()["Resources"].items() if r["Type"] == "AWS::Events::Rule")
     joined = outputs["CreateEventsRuleNames"]["Value"]["Fn::Join"]
     assert joined[0] == ","

@@ -20,7 +20,11 @@ class DynamoClaims:
     """Claims in a DynamoDB table with partition key `pk` (string) and TTL attribute `expires`."""
 
     def __init__(
-        self, client: Any, table: str, in_progress_seconds: int = 900, keep_seconds: int = 86_400
+        self,
+        client: Any,
+        table: str,
+        in_progress_seconds: int = 150,  # the function timeout (90 s) and a margin: a crashed claim
+        keep_seconds: int = 86_400,  # frees itself before Lambda's last async retry
     ) -> None:
         self._ddb = client
         self._table = table

@@ -15,7 +15,7 @@ from tagwarden.aws.dedupe import DynamoClaims
 from tagwarden.aws.lookups import IamLookups
 from tagwarden.aws.notify import SnsNotifier
 from tagwarden.aws.quarantine import AwsQuarantiner
-from tagwarden.aws.sweeper import AwsSweeper
+from tagwarden.aws.sweeper import AwsSweeper, RgtaTags
 from tagwarden.aws.taggers import write_tags
 from tagwarden.aws.telemetry import Telemetry
 from tagwarden.claims import Claim, MemoryClaims
@@ -80,6 +80,7 @@ def build(
         clients=clients,
         quarantiner=quarantiner(env, clients),
         notifier=notifier(env, rules, clients),
+        current_tags=RgtaTags(clients),
     )
 
 
@@ -93,6 +94,8 @@ def quarantiner(env: Mapping[str, str], clients: Clients) -> AwsQuarantiner:
         clients,
         enforcer_principals=_csv(env.get("TAGWARDEN_OWN_ARNS")),
         break_glass=_csv(env.get("TAGWARDEN_BREAK_GLASS_ARNS")),
+        # Waits stay well inside the function's timeout (90 s) with the not-found window (20 s).
+        wait_seconds=45.0,
     )
 
 

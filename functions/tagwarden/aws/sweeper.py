@@ -13,12 +13,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from botocore.exceptions import ClientError
-
 from tagwarden.aws.clients import Clients
 from tagwarden.lifecycle.marker import Keys, iso
 from tagwarden.lifecycle.ports import ActionResult, Notification, Notifier, Quarantiner, Status
-from tagwarden.lifecycle.sweep import Found, Judgement, Verdict, judge, sweep
+from tagwarden.lifecycle.sweep import Found, Judgement, Verdict, acting_dry, judge, needs_undo, sweep
 from tagwarden.model import Provider, Resource
 from tagwarden.normalize.aws.tag_events import TagChange
 from tagwarden.rules.model import RuleSet
@@ -39,6 +37,7 @@ ARN_TYPES: Mapping[tuple[str, str], tuple[str, str]] = {
     ("sagemaker", "notebook-instance"): ("AWS::SageMaker::NotebookInstance", "sagemaker"),
     ("sagemaker", "endpoint"): ("AWS::SageMaker::Endpoint", "sagemaker"),
     ("logs", "log-group"): ("AWS::Logs::LogGroup", "logs"),
+    ("ecs", "task"): ("AWS::ECS::Task", "ecs"),
     ("kinesis", "stream"): ("AWS::Kinesis::Stream", "kinesis"),
     ("aoss", "collection"): ("AWS::OpenSearchServerless::Collection", "aoss"),
 }
@@ -47,8 +46,10 @@ ARN_TYPES: Mapping[tuple[str, str], tuple[str, str]] = {
 def resource_from_arn(arn: str) -> Resource:
     parts = arn.split(":", 5)
     service, rest = parts[2], parts[5] if len(parts) > 5 else ""
-    kind, _, ident = rest.partition("/") if "/" in rest else rest.partition(":")
-    if not ident:
+    # The resource part is `type/id`, `type:id` or a bare id: split on whichever separator comes first.
+    cut = min((i for i in (rest.find("/"), rest.find(":")) if i >= 0), default=-1)
+    kind, ident = (rest[:cut], rest[cut + 1 :]) if cut >= 0 else ("", rest)
+    if (service, kind) not in ARN_TYPES and (service, "") in ARN_TYPES:
         kind, ident = "", rest
     rtype, tagger = ARN_TYPES.get((service, kind), (f"AWS::{service.upper()}::{kind or 'Resource'}", "rgta"))
     native = arn
@@ -135,9 +136,14 @@ class AwsSweeper:
         attributed, at once. A tag event never deletes anything: deletion is the sweep's."""
         now = datetime.fromtimestamp(self.clock(), UTC)
         rgta = self.clients.get("resourcegroupstaggingapi", self.region)
-        page = rgta.get_resources(ResourceARNList=list(change.arns)[:100])
+        items = []
+        arns = list(change.arns)
+        for start in range(0, len(arns), 100):  # GetResources takes 100 ARNs at a time
+            items += rgta.get_resources(ResourceARNList=arns[start : start + 100]).get(
+                "ResourceTagMappingList", []
+            )
         rows = []
-        for item in page.get("ResourceTagMappingList", []):
+        for item in items:
             tags = {t["Key"]: t["Value"] for t in item.get("Tags", [])}
             j = judge(Found(resource_from_arn(item["ResourceARN"]), tags, Provider.AWS), self.rules, now)
             if j is not None and j.verdict is Verdict.RELEASE:
@@ -180,16 +186,31 @@ class AwsSweeper:
             "problems": list(j.problems),
             "status": None,
         }
-        dry_run = self.rules.lifecycle.dry_run
+        dry_run = acting_dry(self.rules)
         result: ActionResult | None = None
         kind = ""
         if j.verdict is Verdict.RELEASE:
-            result = self.quarantiner.release(resource, j.marker.undo, dry_run=dry_run)
+            if needs_undo(j.marker):
+                result = self.quarantiner.release(resource, j.marker.undo, dry_run=dry_run)
+            else:
+                status = Status.DRY_RUN if dry_run else Status.DONE
+                result = ActionResult(resource, "release", status, detail="nothing to undo: marker removed")
             if result.status in (Status.DONE, Status.MARKED_ONLY) and not dry_run:
                 self._remove_marker(resource)
             kind = "released" if result.status is not Status.FAILED else "failed"
         elif j.verdict is Verdict.DELETE:
+            notice = self.keys.state.replace("quarantine", "dry-run-notified")
+            if j.dry_run and notice in j.found.tags:
+                self.telemetry.log(
+                    "info",
+                    "left in quarantine",
+                    resource=resource.id,
+                    reason="delete dry-run, notified before",
+                )
+                return row  # planned and notified once: not every sweep
             result = self.quarantiner.delete(resource, dry_run=dry_run or j.dry_run)
+            if result.status is Status.DRY_RUN and not dry_run:
+                self._tag(resource, {notice: iso(now)})
             kind = "deleted" if result.status in (Status.DONE, Status.DRY_RUN, Status.VANISHED) else "failed"
             if result.status is Status.UNSUPPORTED and not dry_run:
                 # tagwarden will never delete it: say so once, and stop sweeping it
@@ -216,12 +237,24 @@ class AwsSweeper:
         return row
 
     def _remove_marker(self, resource: Resource) -> None:
-        keys = list(self.keys.all())
+        keys = [*self.keys.all(), self.keys.state.replace("quarantine", "dry-run-notified")]
         untag = UNTAG.get(resource.tagger or "", _untag_any)
         try:
             untag(self.clients, resource, self.region, keys)
-        except ClientError as exc:
-            self.telemetry.log("error", "marker not removed", resource=resource.id, error=str(exc))
+        except Exception as exc:  # one resource must not stop the sweep: logged, retried next sweep
+            self.telemetry.log(
+                "error", "marker not removed", resource=resource.id, error=f"{type(exc).__name__}: {exc}"
+            )
+
+    def _tag(self, resource: Resource, tags: dict[str, str]) -> None:
+        from tagwarden.aws.taggers import write_tags
+        from tagwarden.tagging import Outcome, TagWrite
+
+        (result,) = write_tags(
+            [TagWrite(resource, tags)], self.clients, region=self.region, not_found_window=0
+        )
+        if result.outcome is not Outcome.TAGGED:
+            self.telemetry.log("error", "tag not written", resource=resource.id, error=result.error)
 
     def _notify(self, j: Judgement, kind: str, result: ActionResult) -> None:
         if self.notifier is None:
@@ -257,3 +290,21 @@ class AwsSweeper:
             self.telemetry.log(
                 "error", "notification failed", error=str(exc), resource=n.resource_id, kind=n.kind
             )
+
+
+class RgtaTags:
+    """A resource's live tags through the tagging API: the enforcer reads them before a
+    quarantine, so a retried event never quarantines twice (which would lose the undo token)."""
+
+    def __init__(self, clients: Clients, region: str | None = None) -> None:
+        self.clients = clients
+        self.region = region
+
+    def __call__(self, resource: Resource) -> Mapping[str, str] | None:
+        region = (resource.id.split(":")[3] if resource.id.startswith("arn:") else "") or self.region
+        page = self.clients.get("resourcegroupstaggingapi", region or None).get_resources(
+            ResourceARNList=[resource.id]
+        )
+        for item in page.get("ResourceTagMappingList", []):
+            return {t["Key"]: t["Value"] for t in item.get("Tags", [])}
+        return resource.request_tags

@@ -11,9 +11,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from tagwarden.attribution.limits import LIMITS, tag_value
-from tagwarden.lifecycle.marker import Keys, Marker, State, deadline_after, iso, marker_tags
+from tagwarden.lifecycle.marker import Keys, Marker, State, deadline_after, iso, marker_tags, read_marker
 from tagwarden.lifecycle.ports import ActionResult, Notification, Quarantiner, Status
-from tagwarden.model import Action, CreationEvent, Decision
+from tagwarden.model import Action, CreationEvent, Decision, Resource
 from tagwarden.rules.model import RuleSet
 
 _EMAIL = re.compile(r"^[^@\s/]+@[^@\s/]+\.[^@\s/]+$")
@@ -55,7 +55,11 @@ def apply(
     quarantiner: Quarantiner | None,
     now: datetime,
     fix_command: FixCommand,
+    current_tags: Callable[[Resource], Mapping[str, str] | None] = lambda r: r.request_tags,
 ) -> Outcome:
+    """`current_tags` reads what the resource carries now (a retried event or an Azure update may
+    find our marker already there: then nothing is quarantined again, the deadline and the undo
+    token stay, and nobody is notified twice)."""
     out = Outcome()
     dry_run = rules.lifecycle.dry_run
     keys = Keys.with_prefix(rules.stamp.prefix if rules.stamp is not None else "tagwarden:")
@@ -66,7 +70,12 @@ def apply(
             continue
         deadline: datetime | None = None
         detail = ""
-        protected = tag_value(d.resource.request_tags, rules.lifecycle.protect_tag, limits) is not None
+        tags_now = current_tags(d.resource) if d.action in (Action.QUARANTINE, Action.DELETE) else None
+        if tags_now is not None and read_marker(tags_now, keys) is not None:
+            continue  # already marked by an earlier delivery: the sweeper owns it from here
+        protected = (
+            tag_value(tags_now or d.resource.request_tags, rules.lifecycle.protect_tag, limits) is not None
+        )
         if d.action in (Action.QUARANTINE, Action.DELETE) and d.grace_seconds is not None:
             deadline = deadline_after(now, d.grace_seconds)
             if protected:

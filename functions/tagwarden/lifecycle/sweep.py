@@ -14,9 +14,9 @@ from datetime import datetime
 from enum import StrEnum
 
 from tagwarden.attribution.limits import LIMITS, tag_value
-from tagwarden.lifecycle.marker import Keys, Marker, read_marker
+from tagwarden.lifecycle.marker import Keys, Marker, State, read_marker
 from tagwarden.model import Actor, ActorKind, CreationEvent, Provider, Resource
-from tagwarden.rules.model import RuleSet
+from tagwarden.rules.model import Mode, RuleSet
 
 
 class Verdict(StrEnum):
@@ -95,7 +95,7 @@ def judge(found: Found, rules: RuleSet, now: datetime) -> Judgement | None:
         return Judgement(found, Verdict.LEAVE, marker, f"not deleted: {exempt}", problems=tuple(problems))
     if not marker.expired(now):
         return Judgement(found, Verdict.LEAVE, marker, "within the grace period", problems=tuple(problems))
-    dry = rules.lifecycle.dry_run or rules.lifecycle.delete_dry_run
+    dry = rules.lifecycle.dry_run or rules.lifecycle.delete_dry_run or rules.mode is Mode.AUDIT
     what = "deadline passed, still unattributed" + (" (delete dry-run)" if dry else "")
     return Judgement(found, Verdict.DELETE, marker, what, dry_run=dry, problems=tuple(problems))
 
@@ -104,11 +104,14 @@ def sweep(found: Sequence[Found], rules: RuleSet, now: datetime) -> list[Judgeme
     """Judgements for every marked resource; deletions beyond the cap are left for the next sweep,
     the most overdue first."""
     judged = [j for j in (judge(f, rules, now) for f in found) if j is not None]
-    deletes = sorted((j for j in judged if j.verdict is Verdict.DELETE), key=lambda j: j.marker.deadline)
+    # Only real deletions count against the cap: planned (dry-run) ones change nothing.
+    deletes = sorted(
+        (j for j in judged if j.verdict is Verdict.DELETE and not j.dry_run), key=lambda j: j.marker.deadline
+    )
     allowed = {id(j) for j in deletes[: rules.lifecycle.max_deletions_per_sweep]}
     out = []
     for j in judged:
-        if j.verdict is Verdict.DELETE and id(j) not in allowed:
+        if j.verdict is Verdict.DELETE and not j.dry_run and id(j) not in allowed:
             cap = rules.lifecycle.max_deletions_per_sweep
             out.append(
                 Judgement(
@@ -122,3 +125,14 @@ def sweep(found: Sequence[Found], rules: RuleSet, now: datetime) -> list[Judgeme
         else:
             out.append(j)
     return out
+
+
+def acting_dry(rules: RuleSet) -> bool:
+    """Whether the sweeper's actions are only planned: global dry-run, or audit mode."""
+    return rules.lifecycle.dry_run or rules.mode is Mode.AUDIT
+
+
+def needs_undo(marker: Marker) -> bool:
+    """A release calls the quarantiner only for a quarantine it can undo; a delete-pending marker
+    or an empty undo token (marked only, or a quarantine that failed) just loses its marker."""
+    return marker.state is State.QUARANTINED and bool(marker.undo)

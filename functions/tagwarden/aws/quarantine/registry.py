@@ -10,7 +10,7 @@
 - AWS::SageMaker::NotebookInstance: stop (undo `state=InService`) / start / stop, then delete.
 - AWS::SageMaker::Endpoint: marked only / - / delete_endpoint.
 - AWS::ECS::Service: desired count 0 (undo `desired=N`) / restore the count / scale 0, then delete.
-- AWS::ECS::Task: stop_task (not reversible, undo empty) / nothing / stop_task.
+- AWS::ECS::Task: marked only (stopping cannot be undone) / - / stop_task at the deadline.
 - AWS::RDS::DBInstance: stop (undo `state=available`) / start / delete with a final snapshot.
 - SQS, SNS, DynamoDB, Kinesis, log groups, EBS volumes, OpenSearch Serverless: marked only / - /
   one delete call. EFS, ECR: marked only, never deleted (they hold data).
@@ -102,10 +102,10 @@ _ROWS: dict[str, Row] = {
         actions=("ecs:DescribeServices", "ecs:UpdateService", "ecs:DeleteService"),
         not_found=frozenset({"ServiceNotActiveException"}),
     ),
-    "AWS::ECS::Task": Row(
+    "AWS::ECS::Task": Row(  # stopping is irreversible: only the sweeper's delete does it
         "ecs",
         "ecs",
-        a.ecs_task_stop,
+        None,
         None,
         a.ecs_task_stop,
         actions=("ecs:DescribeTasks", "ecs:StopTask"),
