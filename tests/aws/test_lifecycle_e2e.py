@@ -226,7 +226,8 @@ def test_tag_write_by_a_person_releases_at_once(
         {"_return": True},
         b.iam_user("bob"),
     )
-    result = handler.lambda_handler(b.eventbridge(person), LambdaContext())
+    monkeypatch.setenv("TAGWARDEN_OWN_ARNS", "arn:aws:iam::*:role/tagwarden-enforcer*")
+    result = handler.sweeper_handler(b.eventbridge(person), LambdaContext())  # routed by rule TagWrites
     (report,) = result["events"]
     assert [(r["verdict"], r["status"]) for r in report["resources"]] == [("release", "done")]
     assert state(instance) == "running"
@@ -239,8 +240,7 @@ def test_tag_write_by_a_person_releases_at_once(
         None,
         b.assumed_role("tagwarden-enforcer", "tagwarden"),
     )
-    e.own = type(e.own)(arns=("arn:aws:iam::*:role/tagwarden-enforcer*",))
-    assert handler.lambda_handler(b.eventbridge(ours), LambdaContext())["events"][0]["kind"] == "own-call"
+    assert handler.sweeper_handler(b.eventbridge(ours), LambdaContext())["events"][0]["kind"] == "own-call"
 
 
 def test_a_retried_event_never_quarantines_twice(world: dict[str, str], tmp_path: Path) -> None:

@@ -814,3 +814,13 @@ def test_outputs() -> None:
     joined = outputs["CreateEventsRuleNames"]["Value"]["Fn::Join"]
     assert joined[0] == ","
     assert sorted(ref["Ref"] for ref in joined[1]) == rules
+
+
+def test_tag_write_rule_matches_the_code() -> None:
+    """The sweeper's TagWrites rule names exactly the tag events the code reads."""
+    from tagwarden.normalize.aws.tag_events import TAG_EVENT_IDS
+
+    sweeper = template()["Resources"]["Sweeper"]
+    pattern = sweeper["Properties"]["Events"]["TagWrites"]["Properties"]["Pattern"]
+    assert sorted(pattern["detail"]["eventName"]) == sorted(TAG_EVENT_IDS)
+    assert pattern["detail"]["errorCode"] == [{"exists": False}]

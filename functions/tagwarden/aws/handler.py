@@ -7,11 +7,13 @@ re-raised, so Lambda retries the event and then sends it to the on-failure desti
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 from tagwarden.aws.enforcer import AwsEnforcer, build, build_sweeper
 from tagwarden.aws.sweeper import AwsSweeper
 from tagwarden.aws.telemetry import Telemetry
+from tagwarden.guards import OwnIdentity
 from tagwarden.normalize import MalformedEvent
 from tagwarden.normalize.aws.tag_events import TagChange, tag_change
 
@@ -45,10 +47,16 @@ def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         raise
 
 
-def released_on_tag_write(change: TagChange) -> dict[str, Any]:
+def own_identity() -> OwnIdentity:
+    return OwnIdentity(
+        arns=tuple(a.strip() for a in os.environ.get("TAGWARDEN_OWN_ARNS", "").split(",") if a.strip())
+    )
+
+
+def released_on_tag_write(change: TagChange, own: OwnIdentity | None = None) -> dict[str, Any]:
     """A person (or an agent) wrote tags: quarantined resources among them are released now.
     Our own tag writes (markers, stamps) come back as such events too, and are ignored."""
-    own = enforcer().own
+    own = own or enforcer().own
     if own.is_own_actor(change.actor):
         return {
             "event_id": change.event_id,
@@ -69,8 +77,13 @@ def sweeper() -> AwsSweeper:
 
 @_TELEMETRY.metrics.log_metrics(capture_cold_start_metric=True)
 def sweeper_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    """Scheduled: release what is now attributed, delete what is past its deadline, leave the rest."""
+    """Scheduled: release what is now attributed, delete what is past its deadline, leave the rest.
+    On a tag write (EventBridge rule TagWrites): release the quarantined resources it fixed, at once."""
     try:
+        change = tag_change(event) if isinstance(event, dict) and "detail" in event else None
+        if change is not None:
+            _TELEMETRY.count_events(1)
+            return {"events": [released_on_tag_write(change, own_identity())]}
         result = sweeper().run()
     except Exception as exc:
         _TELEMETRY.logger.exception("sweep failed", extra={"error": str(exc)})
