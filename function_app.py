@@ -1,8 +1,11 @@
 """Azure Functions entry point (Python v2 programming model).
 
 `tagwarden_resource_write` is subscribed (infra/azure: Event Grid system topic on the subscription)
-to Microsoft.Resources.ResourceWriteSuccess, minus tag writes and deployments. The work is in
-tagwarden.azure.handler; the import is inside the function so the host indexes the app without
+to Microsoft.Resources.ResourceWriteSuccess, minus tag writes and deployments. `tagwarden_sweeper`
+runs on the schedule in the app setting TAGWARDEN_SWEEP_SCHEDULE (an NCRONTAB expression, six
+fields; infra/azure sets "0 */15 * * * *", every 15 minutes): it releases quarantined resources
+whose tags are now fixed, deletes those past their deadline, leaves the rest. The work is in
+tagwarden.azure.handler; the imports are inside the functions so the host indexes the app without
 loading the Azure SDK, and no boto3 is ever imported here.
 """
 
@@ -17,3 +20,11 @@ def tagwarden_resource_write(event: func.EventGridEvent) -> None:
     from tagwarden.azure.handler import handle
 
     handle(event)
+
+
+@app.function_name(name="tagwarden_sweeper")
+@app.timer_trigger(arg_name="timer", schedule="%TAGWARDEN_SWEEP_SCHEDULE%", run_on_startup=False)
+def tagwarden_sweeper(timer: func.TimerRequest) -> None:
+    from tagwarden.azure.handler import sweep
+
+    sweep()

@@ -54,6 +54,19 @@ param maxDeliveryAttempts int = 10
 @maxValue(1440)
 param eventTimeToLiveInMinutes int = 1440
 
+@description('When the lifecycle sweeper runs: an NCRONTAB expression with seconds.')
+param sweepSchedule string = '0 */15 * * * *'
+
+@description('Teams Workflows webhook URL (or a Key Vault reference); empty: no Teams notifications.')
+@secure()
+param teamsWebhookUrl string = ''
+
+@description('Grant Virtual Machine Contributor, so that quarantine can deallocate, start and delete VMs.')
+param allowQuarantine bool = true
+
+@description('Deliver tag writes to the function too, so that fixing the tags releases at once.')
+param releaseOnTagWrite bool = true
+
 var token = uniqueString(subscription().id, resourceGroupName, namePrefix)
 var compactPrefix = take(replace(namePrefix, '-', ''), 9)
 var functionAppName = '${namePrefix}-${token}'
@@ -82,6 +95,8 @@ module app 'modules/app.bicep' = {
     rulesPath: rulesPath
     maximumInstanceCount: maximumInstanceCount
     instanceMemoryMB: instanceMemoryMB
+    sweepSchedule: sweepSchedule
+    teamsWebhookUrl: teamsWebhookUrl
   }
 }
 
@@ -96,11 +111,13 @@ module systemTopic 'modules/system-topic.bicep' = {
   }
 }
 
-// Subscription-wide: read any resource, write tags (and nothing else) anywhere in the subscription.
+// Subscription-wide: read any resource, write tags anywhere in the subscription, and (allowQuarantine)
+// deallocate, start and delete VMs and NICs (Virtual Machine Contributor).
 module subscriptionRoles 'modules/subscription-roles.bicep' = {
   name: 'tagwarden-subscription-roles'
   params: {
     principalId: app.outputs.principalId
+    allowQuarantine: allowQuarantine
   }
 }
 
@@ -115,6 +132,7 @@ module eventSubscription 'modules/event-subscription.bicep' = if (deployEventSub
     deadLetterContainerName: deadLetterContainerName
     maxDeliveryAttempts: maxDeliveryAttempts
     eventTimeToLiveInMinutes: eventTimeToLiveInMinutes
+    releaseOnTagWrite: releaseOnTagWrite
   }
   dependsOn: [
     subscriptionRoles

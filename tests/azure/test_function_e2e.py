@@ -72,8 +72,7 @@ def invoke(event: dict[str, Any], e: AzureEnforcer, monkeypatch: pytest.MonkeyPa
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
-    (fn,) = module.app.get_functions()
-    assert fn.get_function_name() == "tagwarden_resource_write"
+    (fn,) = [f for f in module.app.get_functions() if f.get_function_name() == "tagwarden_resource_write"]
     grid = func.EventGridEvent(
         id=event["id"],
         data=event["data"],

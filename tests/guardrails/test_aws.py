@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import fnmatch
+import importlib.machinery
 import importlib.util
 import io
 import json
@@ -94,10 +95,11 @@ def as_list(value: Any) -> list[str]:
 
 def lint(doc: Any) -> list[tuple[str, str]]:
     """parliament's findings for a policy (any severity)."""
-    if importlib.util.find_spec("pkg_resources") is None:
+    if "pkg_resources" not in sys.modules and importlib.util.find_spec("pkg_resources") is None:
         # parliament 1.6 still imports pkg_resources, which setuptools 81 dropped and 3.12+ venvs
         # lack; it only needs resource_filename, for files inside its own package.
         shim = types.ModuleType("pkg_resources")
+        shim.__spec__ = importlib.machinery.ModuleSpec("pkg_resources", None)  # find_spec() reads it
         spec = importlib.util.find_spec("parliament")
         assert spec is not None and spec.submodule_search_locations
         root = Path(next(iter(spec.submodule_search_locations)))

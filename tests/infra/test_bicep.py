@@ -32,6 +32,7 @@ BICEP_FILES = sorted(AZURE.rglob("*.bicep"))
 FUNCTION_NAME = "tagwarden_resource_write"
 TAG_CONTRIBUTOR = "4a9ae827-6dc8-4573-8ac7-8239d42aa03f"
 READER = "acdd72a7-3385-48ef-bd42-f606fba81ae7"
+VIRTUAL_MACHINE_CONTRIBUTOR = "9980e02c-c2be-4d73-94e8-173b1dc7cf3c"  # quarantine: deallocate/start/delete
 STORAGE_BLOB_DATA_OWNER = "b7e6dc6d-f1e8-4753-8033-0f276bb0955b"
 STORAGE_QUEUE_DATA_CONTRIBUTOR = "974c5e8b-45b9-4653-ba55-5f855dd0fb88"
 STORAGE_TABLE_DATA_CONTRIBUTOR = "0a9a7e1f-b9d0-4cc4-a60d-0319b160aaa3"
@@ -42,6 +43,10 @@ APP_SETTINGS = {
     "APPLICATIONINSIGHTS_CONNECTION_STRING",
     "TAGWARDEN_RULES_PATH",
     "TAGWARDEN_OWN_PRINCIPAL_IDS",
+    "TAGWARDEN_SWEEP_SCHEDULE",
+    "TAGWARDEN_SUBSCRIPTIONS",
+    "TAGWARDEN_TEAMS_WEBHOOK_URL",
+    "TAGWARDEN_NOTIFY_QUEUE_URL",
 }
 
 # Oldest api-version accepted per resource type (longest prefix wins); a type missing here fails,
@@ -703,6 +708,16 @@ def test_app_settings() -> None:
     values = settings.value["properties"]
     assert set(values) == APP_SETTINGS
     assert raw(values["TAGWARDEN_OWN_PRINCIPAL_IDS"]) == f"{site.name}.identity.principalId"
+    assert raw(values["TAGWARDEN_SUBSCRIPTIONS"]) == "subscription().subscriptionId"
+    file, _ = only("Microsoft.Web/sites/config")
+    teams = file.params[raw(values["TAGWARDEN_TEAMS_WEBHOOK_URL"])]
+    assert "secure" in teams.decorators and teams.value == "", "a secret URL, empty by default"
+    schedule = file.params[raw(values["TAGWARDEN_SWEEP_SCHEDULE"])].value
+    assert isinstance(schedule, str) and len(schedule.split()) == 6, "NCRONTAB with seconds"
+    _, queue = only("Microsoft.Storage/storageAccounts/queueServices/queues")
+    assert raw(values["TAGWARDEN_NOTIFY_QUEUE_URL"]) == (
+        f"'${{storage.properties.primaryEndpoints.queue}}${{{queue.name}.name}}'"
+    )
     assert (
         "siteConfig" not in site.value["properties"]
         or "appSettings" not in (site.value["properties"]["siteConfig"])
@@ -768,7 +783,7 @@ def test_subscription_roles() -> None:
             if rdecl.type.startswith("Microsoft.Authorization/roleAssignments@"):
                 assert raw(rdecl.value["properties"]["principalId"]) == "principalId"
                 granted |= role_guids(target, rdecl, rdecl.value)
-    assert granted == {TAG_CONTRIBUTOR, READER}
+    assert granted == {TAG_CONTRIBUTOR, READER, VIRTUAL_MACHINE_CONTRIBUTOR}
     app = module_file(MAIN, main.modules["app"])
     _, site = only("Microsoft.Web/sites")
     assert raw(app.outputs["principalId"].value) == f"{site.name}.identity.principalId"
@@ -802,8 +817,49 @@ def test_system_topic() -> None:
     assert role_guids(f, d, b) == {STORAGE_BLOB_DATA_CONTRIBUTOR}
 
 
+def _event_subscriptions() -> dict[str, tuple[BicepFile, Decl]]:
+    """The resource-write subscription (it excludes operations) and the tag-write one (it selects them)."""
+    found = resources_of("Microsoft.EventGrid/systemTopics/eventSubscriptions")
+    out: dict[str, tuple[BicepFile, Decl]] = {}
+    for file, decl in found:
+        operators = {f["operatorType"] for f in decl.value["properties"]["filter"]["advancedFilters"]}
+        out["tag-writes" if operators == {"StringIn"} else "resource-writes"] = (file, decl)
+    assert set(out) == {"resource-writes", "tag-writes"} and len(found) == 2, [d.name for _, d in found]
+    return out
+
+
+def _plain(value: Any) -> Any:
+    """A parsed value with each expression as its source text (comparable across declarations)."""
+    if isinstance(value, Expr):
+        return value.raw
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    return value
+
+
 def _event_subscription() -> tuple[BicepFile, Decl]:
-    return only("Microsoft.EventGrid/systemTopics/eventSubscriptions")
+    return _event_subscriptions()["resource-writes"]
+
+
+def test_tag_write_subscription_selects_tag_writes_for_the_same_function() -> None:
+    subs = _event_subscriptions()
+    file, writes = subs["resource-writes"]
+    tag_file, tags = subs["tag-writes"]
+    assert tag_file is file
+    props = tags.value["properties"]
+    for same in ("destination", "eventDeliverySchema", "retryPolicy", "deadLetterWithResourceIdentity"):
+        assert _plain(props[same]) == _plain(writes.value["properties"][same]), same
+    assert props["filter"]["includedEventTypes"] == ["Microsoft.Resources.ResourceWriteSuccess"]
+    (only_tags,) = props["filter"]["advancedFilters"]
+    assert only_tags == {
+        "operatorType": "StringIn",
+        "key": "data.operationName",
+        "values": ["Microsoft.Resources/tags/write"],
+    }
+    assert file.params[raw(tags.condition).strip("()")].type == "bool"
+    assert raw(tags.value["name"]) != raw(writes.value["name"])
 
 
 def test_event_subscription_endpoint_and_types() -> None:

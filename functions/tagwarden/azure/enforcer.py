@@ -5,6 +5,16 @@ group, subscription and the resource's own current tags) are cached for one invo
 later event sees tags changed since. An Event Grid write fires on creates and updates alike; the
 decision acts only when a required tag is missing, so an update with its tags in place, our own
 tag write coming back, or the second event of a deployment's pair all end with nothing to write.
+
+The lifecycle: `AzureQuarantiner` (deallocate VMs, mark the rest) acts on the rules' quarantine
+decisions, and `build_sweeper` builds the timer-triggered sweeper that releases, deletes or leaves
+what is marked. Notifications go to every configured channel through one `Fanout`: a Teams
+Workflows webhook (TAGWARDEN_TEAMS_WEBHOOK_URL, or the rules' notifications.teams_webhook_url) and
+a Storage queue (TAGWARDEN_NOTIFY_QUEUE_URL `https://<account>.queue.core.windows.net/<queue>`,
+with the app's managed identity, or the rules' notifications.storage_queue; or a connection string
+in TAGWARDEN_NOTIFY_QUEUE_CONNECTION with TAGWARDEN_NOTIFY_QUEUE_NAME). None configured: the
+notifications are logged only. A channel that cannot be built is logged and left out; tagging goes
+on.
 """
 
 from __future__ import annotations
@@ -13,17 +23,28 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from tagwarden.azure.arm import ArmClient
+from tagwarden.azure.arm import SUBSCRIPTION_ENV, ArmClient
 from tagwarden.azure.lookups import ArmLookups
+from tagwarden.azure.notify import KEY_VAULT_REFERENCE, TEAMS_URL_SETTING, QueueNotifier, TeamsNotifier
+from tagwarden.azure.quarantine import AzureQuarantiner
+from tagwarden.azure.sweeper import AzureSweeper
 from tagwarden.azure.telemetry import Telemetry
 from tagwarden.claims import MemoryClaims
 from tagwarden.enforce import Enforcer
 from tagwarden.guards import OwnIdentity
+from tagwarden.lifecycle.fanout import Fanout
+from tagwarden.lifecycle.ports import Notifier
 from tagwarden.model import CreationEvent
 from tagwarden.rules import load_rules
+from tagwarden.rules.model import RuleSet
 
 RULES_ENV = "TAGWARDEN_RULES_PATH"
 OWN_ENV = "TAGWARDEN_OWN_PRINCIPAL_IDS"
+SUBSCRIPTIONS_ENV = "TAGWARDEN_SUBSCRIPTIONS"  # comma list the sweeper covers
+QUEUE_URL_ENV = "TAGWARDEN_NOTIFY_QUEUE_URL"  # https://<account>.queue.core.windows.net/<queue>
+QUEUE_CONNECTION_ENV = "TAGWARDEN_NOTIFY_QUEUE_CONNECTION"  # a connection string (Azurite, keys)
+QUEUE_NAME_ENV = "TAGWARDEN_NOTIFY_QUEUE_NAME"  # with the connection string
+DEFAULT_QUEUE = "tagwarden-notifications"
 
 
 def write_key(event: CreationEvent) -> str:
@@ -38,6 +59,15 @@ class AzureEnforcer(Enforcer):
     arm: ArmClient | None = None
 
 
+def load_rules_from_env(env: Mapping[str, str], base_dir: str | None = None) -> RuleSet:
+    path = env.get(RULES_ENV)
+    if not path:
+        raise RuntimeError(f"set {RULES_ENV}: the rules file deployed with the function app")
+    if not os.path.isabs(path):
+        path = os.path.join(base_dir or os.getcwd(), path)
+    return load_rules(path, env)
+
+
 def build(
     env: Mapping[str, str] | None = None,
     arm: ArmClient | None = None,
@@ -45,13 +75,9 @@ def build(
     base_dir: str | None = None,
 ) -> AzureEnforcer:
     env = os.environ if env is None else env
-    path = env.get(RULES_ENV)
-    if not path:
-        raise RuntimeError(f"set {RULES_ENV}: the rules file deployed with the function app")
-    if not os.path.isabs(path):
-        path = os.path.join(base_dir or os.getcwd(), path)
-    rules = load_rules(path, env)
+    rules = load_rules_from_env(env, base_dir)
     arm = arm or ArmClient.from_env(env)
+    telemetry = telemetry or Telemetry()
     own_ids = frozenset(i.strip() for i in env.get(OWN_ENV, "").split(",") if i.strip())
     client = arm
     return AzureEnforcer(
@@ -60,7 +86,79 @@ def build(
         lookups=lambda: ArmLookups(client),  # fresh per invocation: caches live one delivery
         claims=MemoryClaims(),
         own=OwnIdentity(ids=own_ids),
-        telemetry=telemetry or Telemetry(),
+        telemetry=telemetry,
         claim_key=write_key,
+        quarantiner=quarantiner(arm, rules),
+        notifier=notifier(env, rules, telemetry),
         arm=arm,
     )
+
+
+def build_sweeper(
+    env: Mapping[str, str] | None = None,
+    arm: ArmClient | None = None,
+    telemetry: Telemetry | None = None,
+    base_dir: str | None = None,
+) -> AzureSweeper:
+    env = os.environ if env is None else env
+    rules = load_rules_from_env(env, base_dir)
+    arm = arm or ArmClient.from_env(env)
+    telemetry = telemetry or Telemetry()
+    return AzureSweeper(
+        rules=rules,
+        arm=arm,
+        quarantiner=quarantiner(arm, rules),
+        notifier=notifier(env, rules, telemetry),
+        telemetry=telemetry,
+        subscriptions=subscriptions(env),
+    )
+
+
+def subscriptions(env: Mapping[str, str]) -> tuple[str, ...]:
+    """TAGWARDEN_SUBSCRIPTIONS (a comma list), else the function's own AZURE_SUBSCRIPTION_ID."""
+    listed = _csv(env.get(SUBSCRIPTIONS_ENV)) or _csv(env.get(SUBSCRIPTION_ENV))
+    if not listed:
+        raise RuntimeError(f"set {SUBSCRIPTIONS_ENV} (or {SUBSCRIPTION_ENV}): the subscriptions to sweep")
+    return tuple(dict.fromkeys(listed))
+
+
+def quarantiner(arm: ArmClient, rules: RuleSet) -> AzureQuarantiner:
+    return AzureQuarantiner(arm, protect_tag=rules.lifecycle.protect_tag)
+
+
+def notifier(env: Mapping[str, str], rules: RuleSet, telemetry: Telemetry | None = None) -> Notifier | None:
+    """A Fanout over the configured channels (Teams, the queue), or None when none is."""
+    channels: dict[str, Notifier] = {}
+    failures: list[str] = []
+    teams = (env.get(TEAMS_URL_SETTING) or rules.notifications.teams_webhook_url or "").strip()
+    if teams:
+        if teams.startswith(KEY_VAULT_REFERENCE):
+            failures.append(
+                f"teams: {TEAMS_URL_SETTING} is an unresolved Key Vault reference (the app's identity "
+                "needs Key Vault Secrets User on the secret)"
+            )
+        else:
+            try:
+                channels["teams"] = TeamsNotifier(teams)
+            except ValueError as exc:
+                failures.append(f"teams: {exc}")
+    queue_url = (env.get(QUEUE_URL_ENV) or rules.notifications.storage_queue or "").strip()
+    connection = (env.get(QUEUE_CONNECTION_ENV) or "").strip()
+    try:
+        if queue_url:
+            account, _, name = queue_url.split("?", 1)[0].rstrip("/").rpartition("/")
+            if not account.startswith(("https://", "http://")) or not name:
+                raise ValueError(f"{QUEUE_URL_ENV} is not https://<account>.queue.core.windows.net/<queue>")
+            channels["queue"] = QueueNotifier(account, name)
+        elif connection:
+            channels["queue"] = QueueNotifier(connection, env.get(QUEUE_NAME_ENV) or DEFAULT_QUEUE)
+    except (ValueError, ImportError) as exc:
+        failures.append(f"queue: {exc}")
+    if telemetry is not None:
+        for failure in failures:
+            telemetry.log("error", "notification channel not configured", error=failure)
+    return Fanout(channels) if channels else None
+
+
+def _csv(value: str | None) -> tuple[str, ...]:
+    return tuple(v.strip() for v in (value or "").split(",") if v.strip())

@@ -1,8 +1,12 @@
-"""The Azure Function's body: Event Grid events (as the trigger hands them) to the enforcer.
+"""The Azure Function's body: Event Grid events (as the trigger hands them) to the enforcer, and
+the timer's sweeps to the sweeper.
 
 Thin: convert the trigger's objects to the Event Grid schema dicts the normalizer reads, build the
 enforcer once per worker, handle. Unreadable input and failures are logged and re-raised, so Event
-Grid retries the delivery and then dead-letters it.
+Grid retries the delivery and then dead-letters it. Tag writes by anyone but us (delivered by the
+second event subscription) go to the sweeper, which releases at once what they attribute.
+`sweep()` runs one sweep (release what is now attributed, delete what is past its deadline, leave
+the rest); a failure is logged and re-raised, and the next timer tick sweeps again.
 """
 
 from __future__ import annotations
@@ -11,7 +15,8 @@ import logging
 import os
 from typing import Any
 
-from tagwarden.azure.enforcer import AzureEnforcer, build
+from tagwarden.azure.enforcer import AzureEnforcer, build, build_sweeper
+from tagwarden.azure.sweeper import AzureSweeper, tag_writes
 from tagwarden.azure.telemetry import Telemetry
 from tagwarden.normalize import MalformedEvent
 
@@ -21,16 +26,37 @@ logging.getLogger("azure.core.pipeline.policies.http_logging_policy").setLevel(l
 
 _TELEMETRY = Telemetry()
 _ENFORCER: AzureEnforcer | None = None
+_SWEEPER: AzureSweeper | None = None
+
+
+def _app_root() -> str:
+    # Relative rules paths are read from the app root (the folder of function_app.py), which
+    # the Functions host names in AzureWebJobsScriptRoot.
+    return os.environ.get("AzureWebJobsScriptRoot") or os.getcwd()  # noqa: SIM112 - the host's name
 
 
 def enforcer() -> AzureEnforcer:
     global _ENFORCER  # noqa: PLW0603 - built once per worker, on the first event
     if _ENFORCER is None:
-        # Relative rules paths are read from the app root (the folder of function_app.py), which
-        # the Functions host names in AzureWebJobsScriptRoot.
-        root = os.environ.get("AzureWebJobsScriptRoot") or os.getcwd()  # noqa: SIM112 - the host's name
-        _ENFORCER = build(telemetry=_TELEMETRY, base_dir=root)
+        _ENFORCER = build(telemetry=_TELEMETRY, base_dir=_app_root())
     return _ENFORCER
+
+
+def sweeper() -> AzureSweeper:
+    global _SWEEPER  # noqa: PLW0603 - built once per worker, on the first tick
+    if _SWEEPER is None:
+        _SWEEPER = build_sweeper(telemetry=_TELEMETRY, base_dir=_app_root())
+    return _SWEEPER
+
+
+def sweep() -> dict[str, Any]:
+    """One sweep: release what is now attributed, delete what is past its deadline, leave the rest."""
+    try:
+        return sweeper().run()
+    except Exception as exc:
+        _TELEMETRY.log("error", "sweep failed", error=f"{type(exc).__name__}: {exc}")
+        _TELEMETRY.count_failure(type(exc).__name__)
+        raise
 
 
 def as_eventgrid_dict(event: Any) -> dict[str, Any]:
@@ -51,7 +77,17 @@ def as_eventgrid_dict(event: Any) -> dict[str, Any]:
 def handle(events: Any) -> dict[str, Any]:
     raw = [as_eventgrid_dict(e) for e in events] if isinstance(events, list) else as_eventgrid_dict(events)
     try:
-        return enforcer().handle(raw)
+        writes, rest = tag_writes(raw)
+        if not writes:
+            return enforcer().handle(raw)
+        report = enforcer().handle(rest if isinstance(raw, list) else rest[0]) if rest else {"events": []}
+        own = enforcer().own
+        scopes = [scope for scope, actor in writes if not own.is_own_actor(actor)]
+        if scopes:
+            report["events"].append(sweeper().release_now(scopes))
+        else:
+            report["events"].append({"kind": "own-call", "skipped": "our own tag write", "resources": []})
+        return report
     except MalformedEvent as exc:
         _TELEMETRY.log("error", "unreadable event", error=str(exc), event=raw)
         _TELEMETRY.count_failure("MalformedEvent")

@@ -19,7 +19,22 @@ sends api-version 2025-04-01 and deserializes every answer here with its own mod
   404 ResourceGroupNotFound).
 - Subscriptions: GET `/subscriptions/{s}` (their tags are read and written through tags at scope).
 - Generic resources: GET `/{resourceId}` (the SDK's `resources.get_by_id`): id, name, type,
-  location, tags, properties.
+  location, tags, properties. DELETE `/{resourceId}` (`resources.begin_delete_by_id`): 202 with
+  `Azure-AsyncOperation` and `Location`, the resource gone once the operation has completed
+  (`delete_status = 200`: deleted at once); a resource that does not exist answers 204, as ARM
+  does. A virtual machine takes with it the disks and network interfaces its profile names with
+  `deleteOption: Delete`; the others stay, detached (their `virtualMachine` reference removed).
+- Listing: GET `/subscriptions/{s}/resources` (`resources.list`) and `/subscriptions/{s}/resourcegroups`
+  (`resource_groups.list`), with `$filter` `tagName eq 'x'` (optionally `and tagValue eq 'y'`;
+  names compared case-insensitively) or `resourceType eq 'T'`; pages of `page_size` with a
+  `nextLink` (`$skiptoken`). Listed resources carry id, name, type, location, kind and tags (ARM
+  documents that a tag filter may leave the tags out: `tag_filter_hides_tags` does that).
+- Virtual machines: a power state (`power`, "running" when created), read at
+  `GET {vm}/instanceView` (statuses `ProvisioningState/succeeded`, `PowerState/<state>`) or
+  `GET {vm}?$expand=instanceView` (properties.instanceView). `POST {vm}/deallocate | start |
+  powerOff | restart` answer 202 with `Azure-AsyncOperation` and `Location`: the VM is
+  deallocating / starting / stopping at once and deallocated / running / stopped when the
+  operation completes, after `action_polls` InProgress answers.
 
 Every request must carry `api-version` (400 MissingApiVersionParameter) and an
 `Authorization: Bearer ...` header (401 AuthenticationFailed). Faults are injected with
@@ -32,12 +47,12 @@ import itertools
 import json
 import re
 import threading
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, urlencode, urlsplit
 
 from tagwarden.normalize.azure.resource_id import parse_resource_id
 
@@ -50,6 +65,18 @@ WRITES: tuple[str, ...] = ("PUT", "PATCH", "DELETE")
 _RESERVED = re.compile(r"[<>%&\\?/\x00-\x1f\x7f]")
 _STATUS = re.compile(r"^(?:/subscriptions/[^/]+)?/providers/microsoft\.resources/operationstatuses/([^/]+)$")
 _RESULT = re.compile(r"^(?:/subscriptions/[^/]+)?/providers/microsoft\.resources/operationresults/([^/]+)$")
+VM_TYPE = "microsoft.compute/virtualmachines"
+# POST {vm}/<action>: (state while it runs, state once done)
+POWER_ACTIONS: Mapping[str, tuple[str, str]] = {
+    "deallocate": ("deallocating", "deallocated"),
+    "start": ("starting", "running"),
+    "poweroff": ("stopping", "stopped"),
+    "restart": ("starting", "running"),
+}
+_TAG_FILTER = re.compile(
+    r"^\s*tagname\s+eq\s+'((?:[^']|'')*)'(?:\s+and\s+tagvalue\s+eq\s+'((?:[^']|'')*)')?\s*$", re.I
+)
+_TYPE_FILTER = re.compile(r"^\s*resourcetype\s+eq\s+'((?:[^']|'')*)'\s*$", re.I)
 _ERROR_CODES = {
     500: "InternalServerError",
     502: "BadGateway",
@@ -67,6 +94,7 @@ class Request:
     api_version: str | None
     body: Any  # parsed JSON, or None
     status: int  # what the fake answered
+    query: Mapping[str, str] = field(default_factory=dict)  # query parameters (first value each)
 
 
 @dataclass(slots=True)
@@ -78,6 +106,7 @@ class _Entity:
     tags: dict[str, str] = field(default_factory=dict)
     properties: dict[str, Any] = field(default_factory=dict)
     kind: str | None = None
+    power: str | None = None  # virtual machines: running | deallocated | stopped | ...
 
 
 @dataclass(slots=True)
@@ -86,6 +115,7 @@ class _Operation:
     new_tags: dict[str, str]  # the set the scope gets when the operation completes
     polls_left: int
     done: bool = False
+    finish: Callable[[], None] | None = None  # an action or delete: what completing does (no tags)
 
 
 @dataclass(slots=True)
@@ -120,6 +150,10 @@ class ArmFake:
         self._operations: dict[str, _Operation] = {}
         self._ids = itertools.count(1)
         self._lock = threading.RLock()
+        self.action_polls = 0  # InProgress answers before a VM action or a delete completes
+        self.delete_status = 202  # 202: deletes are long-running operations; 200: done at once
+        self.page_size = 100  # list pages
+        self.tag_filter_hides_tags = False  # list with a tag filter without the tags, as ARM may
 
     # --- seeding ------------------------------------------------------------------------------
 
@@ -157,8 +191,10 @@ class ArmFake:
         location: str = "westeurope",
         properties: Mapping[str, Any] | None = None,
         kind: str | None = None,
+        power: str | None = None,
     ) -> str:
-        """Add a resource (its subscription and resource group too, when missing)."""
+        """Add a resource (its subscription and resource group too, when missing). A virtual
+        machine is `power="running"` unless told otherwise."""
         rid = parse_resource_id(resource_id)
         if rid.subscription is None:
             raise ValueError(f"not a resource id: {resource_id}")
@@ -167,8 +203,17 @@ class ArmFake:
         else:
             self.add_subscription(rid.subscription)
         with self._lock:
+            if power is None and rid.type.lower() == VM_TYPE:
+                power = "running"
             self._entities[resource_id.lower()] = _Entity(
-                resource_id, rid.type, rid.full_name, location, dict(tags or {}), dict(properties or {}), kind
+                resource_id,
+                rid.type,
+                rid.full_name,
+                location,
+                dict(tags or {}),
+                dict(properties or {}),
+                kind,
+                power,
             )
         return resource_id
 
@@ -183,6 +228,20 @@ class ArmFake:
         with self._lock:
             entity = self._entities.get(scope.lower().rstrip("/"))
             return None if entity is None else dict(entity.tags)
+
+    def exists(self, resource_id: str) -> bool:
+        with self._lock:
+            return resource_id.lower().rstrip("/") in self._entities
+
+    def power_of(self, resource_id: str) -> str | None:
+        """A virtual machine's power state (None when it does not exist or has none)."""
+        with self._lock:
+            entity = self._entities.get(resource_id.lower().rstrip("/"))
+            return None if entity is None else entity.power
+
+    def set_power(self, resource_id: str, state: str) -> None:
+        with self._lock:
+            self._entities[resource_id.lower().rstrip("/")].power = state
 
     # --- faults and modes ---------------------------------------------------------------------
 
@@ -231,6 +290,7 @@ class ArmFake:
         query = parse_qs(split.query)
         versions = query.get("api-version")
         api_version = versions[0] if versions else None
+        first = {k: v[0] for k, v in query.items() if v}
         parsed: Any = None
         try:
             if body:
@@ -242,11 +302,11 @@ class ArmFake:
                     ) from None
             with self._lock:
                 self._check(method, headers, api_version)
-                self._route(method, path, parsed)
+                self._route(method, path, parsed, first)
             raise _Reply(500, None)  # routes always raise their answer
         except _Reply as reply:
             with self._lock:
-                self.requests.append(Request(method, path, api_version, parsed, reply.status))
+                self.requests.append(Request(method, path, api_version, parsed, reply.status, first))
             return reply.status, reply.body, reply.headers
 
     def _check(self, method: str, headers: Mapping[str, str], api_version: str | None) -> None:
@@ -277,7 +337,7 @@ class ArmFake:
                 "The api-version query parameter (?api-version=) is required for all requests.",
             )
 
-    def _route(self, method: str, path: str, body: Any) -> None:
+    def _route(self, method: str, path: str, body: Any, query: Mapping[str, str]) -> None:
         lowered = path.lower().rstrip("/")
         if m := _STATUS.match(lowered):
             self._status(method, m.group(1))
@@ -286,13 +346,22 @@ class ArmFake:
         if lowered.endswith(TAGS_SUFFIX):
             self._tags(method, lowered[: -len(TAGS_SUFFIX)], body)
         parts = [p for p in lowered.split("/") if p]
+        is_resource = len(parts) >= 6 and parts[0] == "subscriptions" and "providers" in parts[2:]
+        if method == "POST" and is_resource and parts[-1] in POWER_ACTIONS:
+            self._power_action(lowered.rsplit("/", 1)[0], parts[-1], path)
+        if method == "DELETE" and is_resource:
+            self._delete(lowered)
         if method not in ("GET", "HEAD"):
             raise _error(405, "MethodNotAllowed", f"The fake does not implement {method} {path}.")
         if len(parts) == 2 and parts[0] == "subscriptions":
             self._subscription(lowered)
+        if len(parts) == 3 and parts[0] == "subscriptions" and parts[2] in ("resources", "resourcegroups"):
+            self._list(parts[1], parts[2] == "resourcegroups", query)
         if len(parts) == 4 and parts[0] == "subscriptions" and parts[2] == "resourcegroups":
             self._resource_group(lowered)
-        self._resource(lowered, path)
+        if is_resource and parts[-1] == "instanceview":
+            self._instance_view(lowered.rsplit("/", 1)[0], path)
+        self._resource(lowered, path, query)
 
     # --- handlers (each raises its answer) ----------------------------------------------------
 
@@ -331,7 +400,7 @@ class ArmFake:
             out["tags"] = dict(entity.tags)
         raise _Reply(200, out)
 
-    def _resource(self, key: str, path: str) -> None:
+    def _resource(self, key: str, path: str, query: Mapping[str, str] | None = None) -> None:
         entity = self._entities.get(key)
         if entity is None:
             raise _error(404, "ResourceNotFound", f"The Resource '{path}' was not found.")
@@ -342,10 +411,104 @@ class ArmFake:
             "location": entity.location,
             "properties": dict(entity.properties),
         }
+        expand = (query or {}).get("$expand", "")
+        if entity.power is not None and expand.lower() == "instanceview":
+            out["properties"]["instanceView"] = _instance_view(entity)
         if entity.kind:
             out["kind"] = entity.kind
         if entity.tags:
             out["tags"] = dict(entity.tags)
+        raise _Reply(200, out)
+
+    def _vm(self, key: str, path: str) -> _Entity:
+        entity = self._entities.get(key)
+        if entity is None or entity.type.lower() != VM_TYPE:
+            raise _error(404, "ResourceNotFound", f"The Resource '{path.rsplit('/', 1)[0]}' was not found.")
+        return entity
+
+    def _instance_view(self, key: str, path: str) -> None:
+        raise _Reply(200, _instance_view(self._vm(key, path)))
+
+    def _power_action(self, key: str, action: str, path: str) -> None:
+        entity = self._vm(key, path)
+        running, settled = POWER_ACTIONS[action]
+        entity.power = running
+
+        def finish() -> None:
+            entity.power = settled
+
+        self._operation(key, finish)
+
+    def _delete(self, key: str) -> None:
+        entity = self._entities.get(key)
+        if entity is None:
+            raise _Reply(204, None)  # ARM: nothing to delete
+        with_it = _cascade(entity)
+
+        def finish() -> None:
+            for rid in (entity.id, *with_it):
+                self.delete_resource(rid)  # its child resources (extensions, ...) too
+            for nic in self._entities.values():  # the NICs it leaves are detached
+                attached = (nic.properties.get("virtualMachine") or {}).get("id")
+                if attached and str(attached).lower() == key:
+                    nic.properties.pop("virtualMachine")
+
+        if self.delete_status != 202:
+            finish()
+            raise _Reply(200, None)
+        self._operation(key, finish)
+
+    def _operation(self, key: str, finish: Callable[[], None]) -> None:
+        """Answer 202: an operation that runs `finish` after `action_polls` InProgress answers."""
+        op_id = f"op-{next(self._ids)}"
+        self._operations[op_id] = _Operation(key, {}, self.action_polls, finish=finish)
+        raise _Reply(
+            202,
+            None,
+            {
+                "Azure-AsyncOperation": self._op_url("operationStatuses", op_id, key),
+                "Location": self._op_url("operationResults", op_id, key),
+            },
+        )
+
+    def _list(self, sub: str, groups: bool, query: Mapping[str, str]) -> None:
+        prefix = f"/subscriptions/{sub}/"
+        raw = query.get("$filter", "")
+        tag_name = tag_value = rtype = None
+        if raw.strip():
+            if m := _TAG_FILTER.match(raw):
+                tag_name = m.group(1).replace("''", "'")
+                tag_value = m.group(2).replace("''", "'") if m.group(2) is not None else None
+            elif (m := _TYPE_FILTER.match(raw)) and not groups:
+                rtype = m.group(1).replace("''", "'")
+            else:
+                raise _error(400, "InvalidFilterInQueryString", f"Invalid $filter '{raw}' specified.")
+        if f"/subscriptions/{sub}" not in self._entities:
+            raise _error(404, "SubscriptionNotFound", f"The subscription '{sub}' could not be found.")
+        matched: list[_Entity] = []
+        for key, entity in self._entities.items():
+            if not key.startswith(prefix):
+                continue
+            is_group = entity.type.lower() == "microsoft.resources/resourcegroups"
+            if is_group != groups or (not groups and entity.type.count("/") != 1):
+                continue  # child resources (subnets, ...) are not listed, as in ARM
+            if rtype is not None and entity.type.lower() != rtype.lower():
+                continue
+            if tag_name is not None:
+                found = [v for k, v in entity.tags.items() if k.lower() == tag_name.lower()]
+                if not found or (tag_value is not None and found[0] != tag_value):
+                    continue
+            matched.append(entity)
+        start = int(query.get("$skiptoken") or 0)
+        page = matched[start : start + self.page_size]
+        hide = self.tag_filter_hides_tags and tag_name is not None
+        out: dict[str, Any] = {"value": [_listed(e, groups, hide) for e in page]}
+        if start + self.page_size < len(matched):
+            params = {"api-version": "2025-04-01", "$skiptoken": str(start + self.page_size)}
+            if raw:
+                params["$filter"] = raw
+            kind = "resourcegroups" if groups else "resources"
+            out["nextLink"] = f"{self.endpoint}/subscriptions/{sub}/{kind}?{urlencode(params)}"
         raise _Reply(200, out)
 
     def _tags(self, method: str, key: str, body: Any) -> None:
@@ -393,10 +556,20 @@ class ArmFake:
             op.polls_left -= 1
         elif not op.done:
             op.done = True
-            entity = self._entities.get(op.scope)
-            if entity is not None:
-                entity.tags = op.new_tags
+            if op.finish is not None:
+                op.finish()
+            else:
+                entity = self._entities.get(op.scope)
+                if entity is not None:
+                    entity.tags = op.new_tags
         return op
+
+    def complete_operations(self) -> None:
+        """Complete every operation still running (as time passing would), without a poll."""
+        with self._lock:
+            for op_id, op in self._operations.items():
+                while not op.done:
+                    self._advance(op_id)
 
     def _status(self, method: str, op_id: str) -> None:
         if method != "GET":
@@ -410,10 +583,60 @@ class ArmFake:
         op = self._advance(op_id)
         if not op.done:
             raise _Reply(202, None, {"Location": self._op_url("operationResults", op_id, op.scope)})
+        if op.finish is not None:
+            raise _Reply(200, None)  # an action or a delete: nothing to return
         entity = self._entities.get(op.scope)
         if entity is None:
             raise _error(404, "ResourceNotFound", f"The Resource '{op.scope}' was not found.")
         raise _Reply(200, _tags_resource(entity.id, entity.tags))
+
+
+def _instance_view(entity: _Entity) -> dict[str, Any]:
+    power = entity.power or "unknown"
+    return {
+        "statuses": [
+            {
+                "code": "ProvisioningState/succeeded",
+                "level": "Info",
+                "displayStatus": "Provisioning succeeded",
+            },
+            {"code": f"PowerState/{power}", "level": "Info", "displayStatus": f"VM {power}"},
+        ]
+    }
+
+
+def _cascade(entity: _Entity) -> list[str]:
+    """What deleting a VM deletes with it: the disks and NICs its profile marks deleteOption Delete."""
+    if entity.type.lower() != VM_TYPE:
+        return []
+    props = entity.properties
+    storage = props.get("storageProfile") or {}
+    disks = [storage.get("osDisk") or {}, *(storage.get("dataDisks") or [])]
+    out = [
+        str(d["managedDisk"]["id"])
+        for d in disks
+        if str(d.get("deleteOption", "")).lower() == "delete" and (d.get("managedDisk") or {}).get("id")
+    ]
+    for nic in (props.get("networkProfile") or {}).get("networkInterfaces") or []:
+        if str((nic.get("properties") or {}).get("deleteOption", "")).lower() == "delete" and nic.get("id"):
+            out.append(str(nic["id"]))
+    return out
+
+
+def _listed(entity: _Entity, group: bool, hide_tags: bool) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "id": entity.id,
+        "name": entity.name,
+        "type": entity.type,
+        "location": entity.location,
+    }
+    if group:
+        out["properties"] = {"provisioningState": "Succeeded"}
+    if entity.kind:
+        out["kind"] = entity.kind
+    if entity.tags and not hide_tags:
+        out["tags"] = dict(entity.tags)
+    return out
 
 
 def _methods(methods: Iterable[str] | None) -> frozenset[str] | None:

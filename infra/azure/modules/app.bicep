@@ -1,5 +1,6 @@
 // The function app (Flex Consumption, Python 3.13, system-assigned identity), its storage account
-// (host storage, deployment package container, dead-letter container) and its monitoring.
+// (host storage, deployment package container, dead-letter container, notification queue) and its
+// monitoring.
 
 param location string
 param tags object
@@ -13,6 +14,16 @@ param deadLetterContainerName string
 param rulesPath string
 param maximumInstanceCount int
 param instanceMemoryMB int
+
+@description('When the sweeper runs: an NCRONTAB expression with seconds (default every 15 minutes).')
+param sweepSchedule string = '0 */15 * * * *'
+
+@description('Teams Workflows webhook URL ("When a Teams webhook request is received"), or a Key Vault reference @Microsoft.KeyVault(SecretUri=...); empty: no Teams notifications.')
+@secure()
+param teamsWebhookUrl string = ''
+
+@description('Storage queue in the app storage account that receives every notification as versioned JSON.')
+param notificationQueueName string = 'tagwarden-notifications'
 
 // Identity-based AzureWebJobsStorage on Flex Consumption: blob (host + deployment package),
 // queue and table data roles on the app's own storage account.
@@ -68,6 +79,18 @@ resource deadLetterContainer 'Microsoft.Storage/storageAccounts/blobServices/con
   properties: {
     publicAccess: 'None'
   }
+}
+
+// Notifications as versioned JSON messages (tagwarden.azure.notify.QueueNotifier), sent with the
+// app's identity: the Storage Queue Data Contributor role below covers sending.
+resource queueService 'Microsoft.Storage/storageAccounts/queueServices@2023-05-01' = {
+  parent: storage
+  name: 'default'
+}
+
+resource notificationQueue 'Microsoft.Storage/storageAccounts/queueServices/queues@2023-05-01' = {
+  parent: queueService
+  name: notificationQueueName
 }
 
 resource logAnalytics 'Microsoft.OperationalInsights/workspaces@2023-09-01' = {
@@ -167,6 +190,12 @@ resource appSettings 'Microsoft.Web/sites/config@2024-04-01' = {
     APPLICATIONINSIGHTS_CONNECTION_STRING: appInsights.properties.ConnectionString
     TAGWARDEN_RULES_PATH: rulesPath
     TAGWARDEN_OWN_PRINCIPAL_IDS: functionApp.identity.principalId
+    // The sweeper (timer trigger): its schedule, and the subscriptions it sweeps.
+    TAGWARDEN_SWEEP_SCHEDULE: sweepSchedule
+    TAGWARDEN_SUBSCRIPTIONS: subscription().subscriptionId
+    // Notification channels: Teams (a secret URL, or a Key Vault reference) and the queue.
+    TAGWARDEN_TEAMS_WEBHOOK_URL: teamsWebhookUrl
+    TAGWARDEN_NOTIFY_QUEUE_URL: '${storage.properties.primaryEndpoints.queue}${notificationQueue.name}'
   }
   dependsOn: [
     functionStorageRoles

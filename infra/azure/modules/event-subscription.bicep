@@ -1,4 +1,7 @@
-// The event subscription from the subscription's system topic to the Event Grid triggered function.
+// The event subscriptions from the subscription's system topic to the Event Grid triggered function:
+// resource writes (the enforcer) and, unless releaseOnTagWrite is false, tag writes (the lifecycle:
+// a quarantined resource is released as soon as someone fixes its tags; the function drops its own
+// tag writes, and the timer's sweep releases within its period in any case).
 // Deployed only after `func azure functionapp publish`: Event Grid checks that the function exists.
 
 param systemTopicName string
@@ -9,6 +12,10 @@ param deadLetterContainerName string
 param maxDeliveryAttempts int
 param eventTimeToLiveInMinutes int
 param name string = 'tagwarden-resource-writes'
+param tagWritesName string = 'tagwarden-tag-writes'
+
+@description('Deliver tag writes too, so that a quarantined resource is released as soon as its tags are fixed.')
+param releaseOnTagWrite bool = true
 
 resource systemTopic 'Microsoft.EventGrid/systemTopics@2025-02-15' existing = {
   name: systemTopicName
@@ -49,6 +56,53 @@ resource resourceWrites 'Microsoft.EventGrid/systemTopics/eventSubscriptions@202
           values: [
             'Microsoft.Resources/tags/write'
             'Microsoft.Resources/deployments/write'
+          ]
+        }
+      ]
+    }
+    retryPolicy: {
+      maxDeliveryAttempts: maxDeliveryAttempts
+      eventTimeToLiveInMinutes: eventTimeToLiveInMinutes
+    }
+    deadLetterWithResourceIdentity: {
+      identity: {
+        type: 'SystemAssigned'
+      }
+      deadLetterDestination: {
+        endpointType: 'StorageBlob'
+        properties: {
+          resourceId: storage.id
+          blobContainerName: deadLetterContainerName
+        }
+      }
+    }
+  }
+}
+
+resource tagWrites 'Microsoft.EventGrid/systemTopics/eventSubscriptions@2025-02-15' = if (releaseOnTagWrite) {
+  parent: systemTopic
+  name: tagWritesName
+  properties: {
+    destination: {
+      endpointType: 'AzureFunction'
+      properties: {
+        resourceId: '${functionApp.id}/functions/${functionName}'
+        maxEventsPerBatch: 1
+        preferredBatchSizeInKilobytes: 64
+      }
+    }
+    eventDeliverySchema: 'EventGridSchema'
+    filter: {
+      includedEventTypes: [
+        'Microsoft.Resources.ResourceWriteSuccess'
+      ]
+      // Only tag writes (tagwarden.azure.sweeper.tag_writes picks them out of the delivery).
+      advancedFilters: [
+        {
+          operatorType: 'StringIn'
+          key: 'data.operationName'
+          values: [
+            'Microsoft.Resources/tags/write'
           ]
         }
       ]

@@ -1,0 +1,349 @@
+"""The Azure sweeper: a timer-triggered function that finds marked resources, and releases, deletes
+or leaves them.
+
+Found by the marker tag, subscription by subscription (`TAGWARDEN_SUBSCRIPTIONS`, else the
+function's own `AZURE_SUBSCRIPTION_ID`): `resources.list` and `resource_groups.list` with the filter
+`tagName eq '<prefix>quarantine'`. ARM documents that a tag filter may leave the tags out of the
+answer: a resource listed without its marker has its tags read with the Tags API. Judged by
+tagwarden.lifecycle.sweep; acted on through the quarantiner; on release the marker is removed with
+a Tags API `Delete` of exactly the marker tags it carries, with their current values (a marker
+rewritten since is not removed; nothing else ever is; never Replace). Every action is logged and
+notified.
+
+Virtual machines are acted on first, so a network interface judged in the same sweep is already
+detached when its own delete comes.
+
+Release on tag writes: `tag_writes` picks the Microsoft.Resources/tags/write events out of an Event
+Grid delivery (a second event subscription sends them, see infra/azure), and `release_now` releases
+at once the resources among them that are marked and now attributed; the timer's sweep still
+releases any the events miss, within its period.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from azure.mgmt.resource.resources.models import Tags, TagsPatchResource
+
+from tagwarden.attribution.limits import LIMITS
+from tagwarden.azure.arm import ArmCallFailed, ArmClient, _Polling
+from tagwarden.lifecycle.marker import Keys, iso
+from tagwarden.lifecycle.ports import ActionResult, Notification, Notifier, Quarantiner, Status
+from tagwarden.lifecycle.sweep import Found, Judgement, Verdict, acting_dry, judge, needs_undo, sweep
+from tagwarden.model import Actor, Provider, Resource
+from tagwarden.normalize.azure.eventgrid import WRITE_SUCCESS, actor_of
+from tagwarden.normalize.azure.resource_id import parse_resource_id
+from tagwarden.rules.model import RuleSet
+
+LIMITS_AZ = LIMITS[Provider.AZURE]
+RESOURCE_GROUP = "Microsoft.Resources/resourceGroups"
+# Acted on first: what deleting them releases (NICs detach when their VM goes).
+FIRST = ("microsoft.compute/virtualmachines",)
+TAG_WRITE = "microsoft.resources/tags/write"
+TAGS_SCOPE = "/providers/microsoft.resources/tags/default"
+
+
+class SweepIncomplete(RuntimeError):
+    """Some subscriptions could not be listed; what was found elsewhere was acted on."""
+
+
+def odata_string(value: str) -> str:
+    """A string literal for an OData $filter: quoted, its quotes doubled."""
+    return "'" + value.replace("'", "''") + "'"
+
+
+@dataclass
+class AzureSweeper:
+    rules: RuleSet
+    arm: ArmClient
+    quarantiner: Quarantiner
+    notifier: Notifier | None
+    telemetry: Any
+    subscriptions: Sequence[str]
+    clock: Callable[[], float] = time.time
+    last: list[dict[str, Any]] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+    locations: dict[str, str] = field(default_factory=dict)  # resource id (lower) -> location
+
+    @property
+    def prefix(self) -> str:
+        return self.rules.stamp.prefix if self.rules.stamp is not None else "tagwarden:"
+
+    @property
+    def keys(self) -> Keys:
+        return Keys.with_prefix(self.prefix)
+
+    @property
+    def notice_key(self) -> str:
+        """Written when a planned (dry-run) delete has been notified, so it is notified once."""
+        return self.keys.state.replace("quarantine", "dry-run-notified")
+
+    # --- finding ------------------------------------------------------------------------------
+
+    def find(self) -> list[Found]:
+        """Every resource and resource group carrying the marker, VMs first. A subscription that
+        cannot be listed is logged and recorded in `errors`; the others are still swept."""
+        self.errors = []
+        found: list[Found] = []
+        for sub in self.subscriptions:
+            try:
+                found += self._find_in(sub)
+            except ArmCallFailed as exc:
+                self.errors.append(f"{sub}: {exc}")
+                self.telemetry.log("error", "sweep could not list", subscription=sub, error=str(exc))
+        return sorted(found, key=lambda f: 0 if f.resource.type.lower() in FIRST else 1)
+
+    def _find_in(self, sub: str) -> list[Found]:
+        query = f"tagName eq {odata_string(self.keys.state)}"
+        client = self.arm.client(sub)
+        items, _ = self.arm._retrying(lambda: list(client.resources.list(filter=query)))
+        groups, _ = self.arm._retrying(lambda: list(client.resource_groups.list(filter=query)))
+        out: list[Found] = []
+        listed: list[Any] = [*items, *groups]
+        for item in listed:
+            rid = str(item.id)
+            tags: Mapping[str, str] | None = dict(item.tags or {})
+            if not _has(tags or {}, self.keys.state):
+                tags = self.arm.get_tags(rid)  # listed without its tags
+                if tags is None:
+                    continue  # gone since it was listed
+            if item.location:
+                self.locations[rid.lower()] = str(item.location)
+            out.append(Found(_resource(item), dict(tags or {}), Provider.AZURE))
+        return out
+
+    # --- acting -------------------------------------------------------------------------------
+
+    def release_now(self, resource_ids: Sequence[str]) -> dict[str, Any]:
+        """Someone wrote tags on these resources: release the quarantined ones that are now
+        attributed, at once. A tag write never deletes anything: deletion is the sweep's."""
+        now = datetime.fromtimestamp(self.clock(), UTC)
+        rows: list[dict[str, Any]] = []
+        for rid in dict.fromkeys(resource_ids):
+            tags = self.arm.get_tags(rid)
+            if tags is None or not _has(tags, self.keys.state):
+                continue  # gone, or not ours
+            j = judge(Found(_resource_from_id(rid), tags, Provider.AZURE), self.rules, now)
+            if j is None:
+                continue
+            if j.verdict is Verdict.RELEASE:
+                rows.append(self._act(j, now))
+            else:
+                rows.append(
+                    {
+                        "resource": rid,
+                        "verdict": Verdict.LEAVE.value,
+                        "reason": j.reason,
+                        "problems": list(j.problems),
+                        "status": None,
+                    }
+                )
+        return {
+            "resources": rows,
+            "skipped": None if rows else "tag write on resources tagwarden has not quarantined",
+            "kind": "tag-change",
+        }
+
+    def run(self) -> dict[str, Any]:
+        now = datetime.fromtimestamp(self.clock(), UTC)
+        judgements = sweep(self.find(), self.rules, now)
+        self.last = [self._act(j, now) for j in judgements]
+        counts: dict[str, int] = {}
+        for row in self.last:
+            counts[row["verdict"]] = counts.get(row["verdict"], 0) + 1
+        self.telemetry.log("info", "sweep done", at=iso(now), errors=self.errors, **counts)
+        result = {"at": iso(now), "resources": self.last, "errors": list(self.errors)}
+        if self.errors:
+            raise SweepIncomplete("; ".join(self.errors))
+        return result
+
+    def _act(self, j: Judgement, now: datetime) -> dict[str, Any]:
+        resource = j.found.resource
+        row: dict[str, Any] = {
+            "resource": resource.id,
+            "type": resource.type,
+            "verdict": j.verdict.value,
+            "reason": j.reason,
+            "problems": list(j.problems),
+            "status": None,
+        }
+        dry_run = acting_dry(self.rules)
+        result: ActionResult | None = None
+        kind = ""
+        if j.verdict is Verdict.RELEASE:
+            if needs_undo(j.marker):
+                result = self.quarantiner.release(resource, j.marker.undo, dry_run=dry_run)
+            else:
+                status = Status.DRY_RUN if dry_run else Status.DONE
+                result = ActionResult(resource, "release", status, detail="nothing to undo: marker removed")
+            if result.status in (Status.DONE, Status.MARKED_ONLY) and not dry_run:
+                row["marker_removed"] = self._remove_marker(resource, j.found.tags)
+            kind = "released" if result.status is not Status.FAILED else "failed"
+        elif j.verdict is Verdict.DELETE:
+            if j.dry_run and _has(j.found.tags, self.notice_key):
+                self.telemetry.log(
+                    "info",
+                    "left in quarantine",
+                    resource=resource.id,
+                    reason="delete dry-run, notified before",
+                )
+                return row  # planned and notified once: not every sweep
+            result = self.quarantiner.delete(resource, dry_run=dry_run or j.dry_run)
+            if result.status is Status.DRY_RUN and not dry_run:
+                self._notice(resource, now)
+            kind = "deleted" if result.status in (Status.DONE, Status.DRY_RUN, Status.VANISHED) else "failed"
+            if result.status is Status.UNSUPPORTED and not dry_run:
+                # tagwarden will never delete it: say so once, and stop sweeping it
+                row["marker_removed"] = self._remove_marker(resource, j.found.tags)
+                result = ActionResult(
+                    resource, result.action, result.status, detail=f"left for a person: {result.detail}"
+                )
+        if result is None:
+            self.telemetry.log("info", "left in quarantine", resource=resource.id, reason=j.reason)
+            return row
+        row["status"] = result.status.value
+        row["detail"] = result.detail
+        level = "error" if result.status is Status.FAILED else "warning"
+        self.telemetry.log(
+            level,
+            "lifecycle action",
+            action=result.action,
+            status=result.status.value,
+            resource=resource.id,
+            detail=result.detail,
+            reason=j.reason,
+        )
+        self._notify(j, kind, result)
+        return row
+
+    def _notice(self, resource: Resource, now: datetime) -> None:
+        result = self.arm.merge_tags(resource, {self.notice_key: iso(now)})
+        if result.error:
+            self.telemetry.log("error", "tag not written", resource=resource.id, error=result.error)
+
+    def _remove_marker(self, resource: Resource, tags: Mapping[str, str]) -> bool:
+        """Delete exactly the marker tags the resource carries (their names as written, their
+        current values): a Tags API `Delete`, never Replace."""
+        wanted = {LIMITS_AZ.fold(k) for k in (*self.keys.all(), self.notice_key)}
+        marker = {k: v for k, v in tags.items() if LIMITS_AZ.fold(k) in wanted}
+        if not marker:
+            return False
+        body = TagsPatchResource(operation="Delete", properties=Tags(tags=marker))
+        retry = self.arm.retry
+
+        def call() -> None:
+            polling = _Polling(
+                retry.lro_interval,
+                sleep=self.arm._sleep,
+                budget=retry.lro_timeout,
+                max_delay=retry.max_retry_after,
+                path_format_arguments={"endpoint": self.arm.endpoint},
+            )
+            self.arm.client().tags.begin_update_at_scope(resource.id, body, polling=polling).result()
+
+        try:
+            self.arm._retrying(call)
+        except Exception as exc:  # one resource must not stop the sweep: logged, retried next sweep
+            if not (isinstance(exc, ArmCallFailed) and exc.status == 404):
+                self.telemetry.log(
+                    "error", "marker not removed", resource=resource.id, error=f"{type(exc).__name__}: {exc}"
+                )
+            return False
+        return True
+
+    def _notify(self, j: Judgement, kind: str, result: ActionResult) -> None:
+        if self.notifier is None:
+            return
+        from tagwarden.lifecycle.messages import fix_command
+
+        found = j.found
+        missing = tuple(p.split(" ", 1)[0] for p in j.problems)
+        creator = next(
+            (
+                v
+                for k, v in found.tags.items()
+                if LIMITS_AZ.fold(k) == LIMITS_AZ.fold(self.prefix + "creator")
+            ),
+            None,
+        )
+        n = Notification(
+            kind=kind,
+            provider="azure",
+            resource_id=found.resource.id,
+            resource_type=found.resource.type,
+            account=_subscription(found.resource.id),
+            region=self.locations.get(found.resource.id.lower()),
+            creator=creator,
+            creator_address=None,
+            rule=j.marker.rule,
+            missing=missing,
+            action=j.verdict.value,
+            deadline=iso(j.marker.deadline),
+            dry_run=result.status is Status.DRY_RUN,
+            detail=result.detail,
+            fix=fix_command("azure", found.resource.id, found.resource.type, missing)
+            if missing and kind not in ("released", "deleted")
+            else "",
+        )
+        try:
+            self.notifier.send(n)
+        except Exception as exc:  # logged with the message: the action itself is done
+            self.telemetry.log(
+                "error", "notification failed", error=str(exc), resource=n.resource_id, kind=n.kind
+            )
+
+
+def tag_writes(raw: Any) -> tuple[list[tuple[str, Actor]], list[Any]]:
+    """Split an Event Grid delivery (one event or a list, Event Grid or CloudEvents schema):
+    ((scope whose tags were written, who wrote them) for each successful tags/write, the others)."""
+    events = raw if isinstance(raw, list) else [raw]
+    writes: list[tuple[str, Actor]] = []
+    rest: list[Any] = []
+    for event in events:
+        data = event.get("data") if isinstance(event, Mapping) else None
+        if isinstance(event, Mapping) and isinstance(data, Mapping):
+            etype = event.get("eventType") or event.get("type")
+            operation = str(data.get("operationName") or "").lower()
+            status = str(data.get("status") or "Succeeded").lower()
+            uri = data.get("resourceUri") or event.get("subject")
+            if (
+                etype == WRITE_SUCCESS
+                and operation == TAG_WRITE
+                and status == "succeeded"
+                and isinstance(uri, str)
+            ):
+                scope = uri[: -len(TAGS_SCOPE)] if uri.lower().endswith(TAGS_SCOPE) else uri
+                writes.append((scope, actor_of(data)))
+                continue
+        rest.append(event)
+    return writes, rest
+
+
+def _has(tags: Mapping[str, str], key: str) -> bool:
+    folded = LIMITS_AZ.fold(key)
+    return any(LIMITS_AZ.fold(k) == folded for k in tags)
+
+
+def _resource(item: Any) -> Resource:
+    return _resource_from_id(str(item.id), str(item.type or ""), item.name)
+
+
+def _resource_from_id(rid: str, rtype: str = "", name: str | None = None) -> Resource:
+    group: str | None
+    try:
+        parsed = parse_resource_id(rid)
+        rtype = rtype or parsed.type
+        group = parsed.resource_group
+        name = name or parsed.full_name
+    except ValueError:
+        group = None
+    return Resource(id=rid, type=rtype, name=name, resource_group=group, native_id=rid)
+
+
+def _subscription(resource_id: str) -> str:
+    parts = resource_id.split("/")
+    return parts[2] if len(parts) > 2 and parts[1].lower() == "subscriptions" else ""
