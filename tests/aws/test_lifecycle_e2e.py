@@ -56,6 +56,7 @@ def env(world: dict[str, str], rules: str) -> dict[str, str]:
         "TAGWARDEN_RULES_PATH": rules,
         "TAGWARDEN_SNS_TOPIC_ARN": world["topic"],
         "TAGWARDEN_NOT_FOUND_WINDOW": "0.5",
+        "TAGWARDEN_MARKER_KEY": "test-marker-key",
     }
 
 

@@ -49,7 +49,13 @@ VM_TYPE = "Microsoft.Compute/virtualMachines"
 NIC_TYPE = "Microsoft.Network/networkInterfaces"
 T0 = 1_800_000_000.0
 HOUR = 3600.0
-MARKER = {"tagwarden:quarantine", "tagwarden:deadline", "tagwarden:reason", "tagwarden:undo"}
+MARKER = {
+    "tagwarden:quarantine",
+    "tagwarden:deadline",
+    "tagwarden:reason",
+    "tagwarden:undo",
+    "tagwarden:seal",
+}
 FIXED = {"Agent-ID": "support-bot", "CostCenter": "101", "Outcome-ID": "OUT-1234"}
 
 
@@ -149,6 +155,7 @@ def world_for(fake: ArmFake, teams: Teams, tmp_path: Path) -> Any:
             "TAGWARDEN_OWN_PRINCIPAL_IDS": OWN_PRINCIPAL,
             "TAGWARDEN_TEAMS_WEBHOOK_URL": teams.url,
             "TAGWARDEN_SUBSCRIPTIONS": SUB,
+            "TAGWARDEN_MARKER_KEY": "test-marker-key",
         }
         arm = ArmClient.local(fake.endpoint, sleep=lambda s: None)
         now = [T0]
@@ -326,13 +333,19 @@ def test_dry_run_changes_nothing(world_for: Any) -> None:
     (card,) = w.teams.texts()
     assert card.startswith("DRY RUN") and "would deallocate VM vm-dry" in card
 
-    # a resource marked earlier: past its deadline, planned and notified, not deleted
-    marked = {
-        "tagwarden:quarantine": "quarantined",
-        "tagwarden:deadline": "2027-01-15T09:00:00Z",
-        "tagwarden:rule": "agents-azure",
-    }
-    old = w.fake.add_resource(b.resource_id(RG, VM_TYPE, "vm-marked"), tags=marked, power="deallocated")
+    # a resource tagwarden marked earlier (sealed with the key): past its deadline, planned and
+    # notified, not deleted
+    from datetime import UTC, datetime
+
+    from tagwarden.lifecycle.marker import Keys, Marker, State, marker_tags
+    from tagwarden.model import Provider
+
+    rid = b.resource_id(RG, VM_TYPE, "vm-marked")
+    marker = Marker(
+        State.QUARANTINED, datetime(2027, 1, 15, 9, tzinfo=UTC), "missing Agent-ID", "", "agents-azure"
+    )
+    marked = marker_tags(marker, Provider.AZURE, Keys.with_prefix("tagwarden:"), "test-marker-key", rid)
+    old = w.fake.add_resource(rid, tags=marked, power="deallocated")
     (row,) = w.sweep(after=2 * HOUR)["resources"]
     assert (row["resource"], row["verdict"], row["status"]) == (old, "delete", "dry-run")
     assert w.fake.exists(old) and changes(w.fake) == []

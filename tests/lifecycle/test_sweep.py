@@ -16,17 +16,22 @@ from conftest import EXAMPLE_RULES
 
 NOW = datetime(2026, 11, 29, 12, 0, tzinfo=UTC)
 KEYS = Keys.with_prefix("tagwarden:")
+KEY = "test-marker-key"
 INSTANCE = Resource(
     id="arn:aws:ec2:us-east-1:123456789012:instance/i-1", type="AWS::EC2::Instance", native_id="i-1"
 )
 
 
 def marked(
-    deadline: datetime, extra: dict[str, str] | None = None, state: State = State.QUARANTINED
+    deadline: datetime,
+    extra: dict[str, str] | None = None,
+    state: State = State.QUARANTINED,
+    rid: str = INSTANCE.id,
 ) -> dict[str, str]:
+    """The tags tagwarden writes on a quarantined resource, sealed for `rid` with KEY."""
     m = Marker(state, deadline, "missing CostCenter Outcome-ID", "state=running", "agents-aws")
     return {
-        **marker_tags(m, Provider.AWS, KEYS),
+        **marker_tags(m, Provider.AWS, KEYS, KEY, rid),
         "Agent-ID": "42",
         "tagwarden:creator": "arn:aws:sts::123456789012:assumed-role/agent-fleet-adhoc/agent-13",
         **(extra or {}),
@@ -38,7 +43,7 @@ def rules(delete_dry_run: bool = False, cap: int = 10) -> RuleSet:
         EXAMPLE_RULES.read_text()
         + f"lifecycle:\n  delete_dry_run: {str(delete_dry_run).lower()}\n  max_deletions_per_sweep: {cap}\n"
     )
-    return load_rules_text(text, env={})
+    return load_rules_text(text, env={"TAGWARDEN_MARKER_KEY": KEY})
 
 
 def test_marker_round_trip_and_limits() -> None:
@@ -70,7 +75,7 @@ def test_within_grace_is_left_and_past_deadline_deleted() -> None:
 def test_delete_dry_run_is_the_default() -> None:
     j = judge(
         Found(INSTANCE, marked(NOW - timedelta(seconds=1)), Provider.AWS),
-        load_rules_text(EXAMPLE_RULES.read_text(), env={}),
+        load_rules_text(EXAMPLE_RULES.read_text(), env={"TAGWARDEN_MARKER_KEY": KEY}),
         NOW,
     )
     assert j is not None and j.verdict is Verdict.DELETE and j.dry_run
@@ -109,7 +114,7 @@ def test_deletion_cap_keeps_the_most_overdue() -> None:
     found = [
         Found(
             Resource(id=f"arn:aws:ec2:us-east-1:1:instance/i-{n}", type="AWS::EC2::Instance"),
-            marked(NOW - timedelta(hours=n)),
+            marked(NOW - timedelta(hours=n), rid=f"arn:aws:ec2:us-east-1:1:instance/i-{n}"),
             Provider.AWS,
         )
         for n in range(1, 6)
@@ -135,3 +140,21 @@ def test_deadline_format_is_accepted_by_both_clouds() -> None:
             assert LIMITS[provider].key_problem(key) is None
             assert LIMITS[provider].value_problem(value) is None, (key, value)
     assert iso(NOW) == "2026-11-29T12:00:00Z"
+
+
+def test_forged_or_unsealed_markers_never_lead_to_a_deletion() -> None:
+    """Anyone may tag a resource: a hand-written marker (or one sealed for another resource, or
+    with a moved deadline) is left alone, and its undo token is not acted on."""
+    overdue = NOW - timedelta(days=1)
+    forged = marked(overdue, {"tagwarden:seal": "AAAA"})
+    j = judge(Found(INSTANCE, forged, Provider.AWS), rules(), NOW)
+    assert j is not None and j.verdict is Verdict.LEAVE and "seal does not verify" in j.reason
+    other = marked(overdue, rid="arn:aws:ec2:us-east-1:123456789012:instance/i-other")
+    j = judge(Found(INSTANCE, other, Provider.AWS), rules(), NOW)
+    assert j is not None and j.verdict is Verdict.LEAVE
+    moved = {**marked(NOW + timedelta(days=1)), "tagwarden:deadline": iso(overdue)}
+    j = judge(Found(INSTANCE, moved, Provider.AWS), rules(), NOW)
+    assert j is not None and j.verdict is Verdict.LEAVE
+    keyless = load_rules_text(EXAMPLE_RULES.read_text(), env={})
+    j = judge(Found(INSTANCE, marked(overdue), Provider.AWS), keyless, NOW)
+    assert j is not None and j.verdict is Verdict.LEAVE and "no marker key configured" in j.reason

@@ -175,7 +175,7 @@ class AzureSweeper:
         result: ActionResult | None = None
         kind = ""
         if j.verdict is Verdict.RELEASE:
-            if needs_undo(j.marker):
+            if needs_undo(j):
                 result = self.quarantiner.release(resource, j.marker.undo, dry_run=dry_run)
             else:
                 status = Status.DRY_RUN if dry_run else Status.DONE

@@ -95,6 +95,7 @@ def run(out: TextIO = sys.stdout) -> int:  # noqa: PLR0915 - a scenario, told in
             "TAGWARDEN_SNS_TOPIC_ARN": topic,
             "TAGWARDEN_OWN_ARNS": "arn:aws:iam::123456789012:role/tagwarden-enforcer",
             "TAGWARDEN_NOT_FOUND_WINDOW": "1",
+            "TAGWARDEN_MARKER_KEY": "demo-marker-key",  # deployed: a generated secret
         }
         clock = Clock()
         logs = io.StringIO()

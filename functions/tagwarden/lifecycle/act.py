@@ -62,6 +62,7 @@ def apply(
     token stay, and nobody is notified twice)."""
     out = Outcome()
     dry_run = rules.lifecycle.dry_run
+    seal_key = rules.lifecycle.seal_key
     keys = Keys.with_prefix(rules.stamp.prefix if rules.stamp is not None else "tagwarden:")
     limits = LIMITS[event.provider]
     for d in decisions:
@@ -90,10 +91,10 @@ def apply(
                 state = State.QUARANTINED
                 undo = result.undo if result.status is Status.DONE else ""
                 marker = Marker(state, deadline, _reason(d), undo, d.rule)
-                out.tags[d.resource.id] = marker_tags(marker, event.provider, keys)
+                out.tags[d.resource.id] = marker_tags(marker, event.provider, keys, seal_key, d.resource.id)
             else:
                 marker = Marker(State.DELETE_PENDING, deadline, _reason(d), "", d.rule)
-                out.tags[d.resource.id] = marker_tags(marker, event.provider, keys)
+                out.tags[d.resource.id] = marker_tags(marker, event.provider, keys, seal_key, d.resource.id)
                 detail = "deleted at the deadline unless its tags are fixed"
         missing = tuple(p.key for p in d.missing)
         invalid = tuple(p.key for p in d.invalid)

@@ -7,6 +7,9 @@ restores it exactly is a tag too. Values stay within both clouds' tag limits.
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -30,6 +33,7 @@ class Marker:
     reason: str  # e.g. "missing CostCenter Outcome-ID"
     undo: str = ""
     rule: str | None = None
+    seal: str = ""
 
     def expired(self, now: datetime) -> bool:
         return now >= self.deadline
@@ -42,15 +46,15 @@ class Keys:
     reason: str
     undo: str
     rule: str
+    seal: str
 
     @classmethod
     def with_prefix(cls, prefix: str = DEFAULT_PREFIX) -> Keys:
-        return cls(
-            prefix + "quarantine", prefix + "deadline", prefix + "reason", prefix + "undo", prefix + "rule"
-        )
+        names = ("quarantine", "deadline", "reason", "undo", "rule", "seal")
+        return cls(*(prefix + n for n in names))
 
     def all(self) -> tuple[str, ...]:
-        return (self.state, self.deadline, self.reason, self.undo)
+        return (self.state, self.deadline, self.reason, self.undo, self.seal)
 
 
 def iso(moment: datetime) -> str:
@@ -61,7 +65,23 @@ def deadline_after(now: datetime, grace_seconds: int) -> datetime:
     return now + timedelta(seconds=grace_seconds)
 
 
-def marker_tags(marker: Marker, provider: Provider, keys: Keys) -> dict[str, str]:
+def seal(key: str, resource_id: str, marker: Marker) -> str:
+    """An HMAC over what a deletion or an undo relies on: anyone may tag a resource, but only
+    tagwarden can write a marker that verifies (tag-safe base64url, 43 characters)."""
+    fields = (resource_id.lower(), marker.state.value, iso(marker.deadline), marker.undo, marker.rule or "")
+    digest = hmac.new(key.encode(), "|".join(fields).encode(), hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(digest).decode().rstrip("=")
+
+
+def verify(key: str | None, resource_id: str, marker: Marker) -> bool:
+    if not key or not marker.seal:
+        return False
+    return hmac.compare_digest(seal(key, resource_id, marker), marker.seal)
+
+
+def marker_tags(
+    marker: Marker, provider: Provider, keys: Keys, key: str | None = None, resource_id: str = ""
+) -> dict[str, str]:
     limits = LIMITS[provider]
     tags = {
         keys.state: marker.state.value,
@@ -72,6 +92,8 @@ def marker_tags(marker: Marker, provider: Provider, keys: Keys) -> dict[str, str
         tags[keys.undo] = marker.undo
     if marker.rule:
         tags[keys.rule] = marker.rule  # the sweeper re-judges with this rule (same key as the stamp)
+    if key:
+        tags[keys.seal] = seal(key, resource_id, marker)
     return tags
 
 
@@ -92,4 +114,5 @@ def read_marker(tags: Mapping[str, str], keys: Keys) -> Marker | None:
         reason=folded.get(keys.reason.lower(), ""),
         undo=folded.get(keys.undo.lower(), ""),
         rule=folded.get(keys.rule.lower()),
+        seal=folded.get(keys.seal.lower(), ""),
     )

@@ -14,7 +14,7 @@ from datetime import datetime
 from enum import StrEnum
 
 from tagwarden.attribution.limits import LIMITS, tag_value
-from tagwarden.lifecycle.marker import Keys, Marker, State, read_marker
+from tagwarden.lifecycle.marker import Keys, Marker, State, read_marker, verify
 from tagwarden.model import Actor, ActorKind, CreationEvent, Provider, Resource
 from tagwarden.rules.model import Mode, RuleSet
 
@@ -42,6 +42,7 @@ class Judgement:
     reason: str
     dry_run: bool = False  # a DELETE that is only planned (lifecycle.delete_dry_run / dry_run)
     problems: tuple[str, ...] = ()  # required tags still missing or invalid
+    sealed: bool = False  # the marker verifies: tagwarden wrote it (deletions and undos need this)
 
 
 def unsettled(rules: RuleSet, rule_id: str | None, tags: Mapping[str, str], provider: Provider) -> list[str]:
@@ -86,18 +87,23 @@ def judge(found: Found, rules: RuleSet, now: datetime) -> Judgement | None:
     marker = read_marker(found.tags, keys)
     if marker is None:
         return None
+    sealed = verify(rules.lifecycle.seal_key, found.resource.id, marker)
     problems = unsettled(rules, marker.rule, found.tags, found.provider)
     if not problems:
-        return Judgement(found, Verdict.RELEASE, marker, "the required tags are now present", problems=())
+        return Judgement(found, Verdict.RELEASE, marker, "the required tags are now present", sealed=sealed)
     creator = tag_value(found.tags, prefix + "creator", LIMITS[found.provider])
     exempt = _exempt(found, rules, creator)
     if exempt is not None:
         return Judgement(found, Verdict.LEAVE, marker, f"not deleted: {exempt}", problems=tuple(problems))
     if not marker.expired(now):
         return Judgement(found, Verdict.LEAVE, marker, "within the grace period", problems=tuple(problems))
+    if not sealed:
+        why = "no marker key configured" if not rules.lifecycle.seal_key else "its seal does not verify"
+        reason = f"not deleted: {why} (TAGWARDEN_MARKER_KEY)"
+        return Judgement(found, Verdict.LEAVE, marker, reason, problems=tuple(problems))
     dry = rules.lifecycle.dry_run or rules.lifecycle.delete_dry_run or rules.mode is Mode.AUDIT
     what = "deadline passed, still unattributed" + (" (delete dry-run)" if dry else "")
-    return Judgement(found, Verdict.DELETE, marker, what, dry_run=dry, problems=tuple(problems))
+    return Judgement(found, Verdict.DELETE, marker, what, dry_run=dry, problems=tuple(problems), sealed=True)
 
 
 def sweep(found: Sequence[Found], rules: RuleSet, now: datetime) -> list[Judgement]:
@@ -132,7 +138,7 @@ def acting_dry(rules: RuleSet) -> bool:
     return rules.lifecycle.dry_run or rules.mode is Mode.AUDIT
 
 
-def needs_undo(marker: Marker) -> bool:
-    """A release calls the quarantiner only for a quarantine it can undo; a delete-pending marker
-    or an empty undo token (marked only, or a quarantine that failed) just loses its marker."""
-    return marker.state is State.QUARANTINED and bool(marker.undo)
+def needs_undo(j: Judgement) -> bool:
+    """A release calls the quarantiner only for a quarantine it can undo, under a marker tagwarden
+    sealed; a delete-pending marker, an empty undo token or an unsealed marker just loses its marker."""
+    return j.sealed and j.marker.state is State.QUARANTINED and bool(j.marker.undo)

@@ -12,6 +12,8 @@ param appInsightsName string
 param deploymentContainerName string
 param deadLetterContainerName string
 param rulesPath string
+@secure()
+param markerKey string
 param maximumInstanceCount int
 param instanceMemoryMB int
 
@@ -190,6 +192,8 @@ resource appSettings 'Microsoft.Web/sites/config@2024-04-01' = {
     APPLICATIONINSIGHTS_CONNECTION_STRING: appInsights.properties.ConnectionString
     TAGWARDEN_RULES_PATH: rulesPath
     TAGWARDEN_OWN_PRINCIPAL_IDS: functionApp.identity.principalId
+    // Seals the marker tags, so that only markers tagwarden wrote can lead to a deletion.
+    TAGWARDEN_MARKER_KEY: markerKey
     // The sweeper (timer trigger): its schedule, and the subscriptions it sweeps.
     TAGWARDEN_SWEEP_SCHEDULE: sweepSchedule
     TAGWARDEN_SUBSCRIPTIONS: subscription().subscriptionId
