@@ -14,9 +14,10 @@ from datetime import UTC, datetime
 from typing import Any
 
 from tagwarden.aws.clients import Clients
-from tagwarden.lifecycle.marker import Keys, iso
+from tagwarden.lifecycle.marker import iso
 from tagwarden.lifecycle.ports import ActionResult, Notification, Notifier, Quarantiner, Status
-from tagwarden.lifecycle.sweep import Found, Judgement, Verdict, acting_dry, judge, needs_undo, sweep
+from tagwarden.lifecycle.sweep import Found, Judgement, Verdict, judge, sweep
+from tagwarden.lifecycle.sweeper import SweepActions
 from tagwarden.model import Provider, Resource
 from tagwarden.normalize.aws.tag_events import TagChange
 from tagwarden.rules.model import RuleSet
@@ -104,7 +105,7 @@ def _untag_any(c: Clients, r: Resource, region: str | None, keys: list[str]) -> 
 
 
 @dataclass
-class AwsSweeper:
+class AwsSweeper(SweepActions):
     rules: RuleSet
     clients: Clients
     quarantiner: Quarantiner
@@ -113,10 +114,6 @@ class AwsSweeper:
     region: str | None = None
     clock: Callable[[], float] = time.time
     last: list[dict[str, Any]] = field(default_factory=list)
-
-    @property
-    def keys(self) -> Keys:
-        return Keys.with_prefix(self.rules.stamp.prefix if self.rules.stamp is not None else "tagwarden:")
 
     def find(self) -> list[Found]:
         rgta = self.clients.get("resourcegroupstaggingapi", self.region)
@@ -176,75 +173,20 @@ class AwsSweeper:
         self.telemetry.log("info", "sweep done", at=iso(now), **counts)
         return {"at": iso(now), "resources": self.last}
 
-    def _act(self, j: Judgement, now: datetime) -> dict[str, Any]:
-        resource = j.found.resource
-        row: dict[str, Any] = {
-            "resource": resource.id,
-            "type": resource.type,
-            "verdict": j.verdict.value,
-            "reason": j.reason,
-            "problems": list(j.problems),
-            "status": None,
-        }
-        dry_run = acting_dry(self.rules)
-        result: ActionResult | None = None
-        kind = ""
-        if j.verdict is Verdict.RELEASE:
-            if needs_undo(j):
-                result = self.quarantiner.release(resource, j.marker.undo, dry_run=dry_run)
-            else:
-                status = Status.DRY_RUN if dry_run else Status.DONE
-                result = ActionResult(resource, "release", status, detail="nothing to undo: marker removed")
-            if result.status in (Status.DONE, Status.MARKED_ONLY) and not dry_run:
-                self._remove_marker(resource)
-            kind = "released" if result.status is not Status.FAILED else "failed"
-        elif j.verdict is Verdict.DELETE:
-            notice = self.keys.state.replace("quarantine", "dry-run-notified")
-            if j.dry_run and notice in j.found.tags:
-                self.telemetry.log(
-                    "info",
-                    "left in quarantine",
-                    resource=resource.id,
-                    reason="delete dry-run, notified before",
-                )
-                return row  # planned and notified once: not every sweep
-            result = self.quarantiner.delete(resource, dry_run=dry_run or j.dry_run)
-            if result.status is Status.DRY_RUN and not dry_run:
-                self._tag(resource, {notice: iso(now)})
-            kind = "deleted" if result.status in (Status.DONE, Status.DRY_RUN, Status.VANISHED) else "failed"
-            if result.status is Status.UNSUPPORTED and not dry_run:
-                # tagwarden will never delete it: say so once, and stop sweeping it
-                self._remove_marker(resource)
-                result = ActionResult(
-                    resource, result.action, result.status, detail=f"left for a person: {result.detail}"
-                )
-        if result is not None:
-            row["status"] = result.status.value
-            row["detail"] = result.detail
-            level = "error" if result.status is Status.FAILED else "warning"
-            self.telemetry.log(
-                level,
-                "lifecycle action",
-                action=result.action,
-                status=result.status.value,
-                resource=resource.id,
-                detail=result.detail,
-                reason=j.reason,
-            )
-            self._notify(j, kind, result)
-        else:
-            self.telemetry.log("info", "left in quarantine", resource=resource.id, reason=j.reason)
-        return row
-
-    def _remove_marker(self, resource: Resource) -> None:
-        keys = [*self.keys.all(), self.keys.state.replace("quarantine", "dry-run-notified")]
+    def _remove_marker(self, resource: Resource, tags: Mapping[str, str]) -> bool:
+        keys = [*self.keys.all(), self.notice_key]
         untag = UNTAG.get(resource.tagger or "", _untag_any)
         try:
             untag(self.clients, resource, self.region, keys)
+            return True
         except Exception as exc:  # one resource must not stop the sweep: logged, retried next sweep
             self.telemetry.log(
                 "error", "marker not removed", resource=resource.id, error=f"{type(exc).__name__}: {exc}"
             )
+            return False
+
+    def _mark_notice(self, resource: Resource, now: datetime) -> None:
+        self._tag(resource, {self.notice_key: iso(now)})
 
     def _tag(self, resource: Resource, tags: dict[str, str]) -> None:
         from tagwarden.aws.taggers import write_tags

@@ -31,9 +31,10 @@ from azure.mgmt.resource.resources.models import Tags, TagsPatchResource
 
 from tagwarden.attribution.limits import LIMITS
 from tagwarden.azure.arm import ArmCallFailed, ArmClient, _Polling
-from tagwarden.lifecycle.marker import Keys, iso
+from tagwarden.lifecycle.marker import iso
 from tagwarden.lifecycle.ports import ActionResult, Notification, Notifier, Quarantiner, Status
-from tagwarden.lifecycle.sweep import Found, Judgement, Verdict, acting_dry, judge, needs_undo, sweep
+from tagwarden.lifecycle.sweep import Found, Judgement, Verdict, judge, sweep
+from tagwarden.lifecycle.sweeper import SweepActions
 from tagwarden.model import Actor, Provider, Resource
 from tagwarden.normalize.azure.eventgrid import WRITE_SUCCESS, actor_of
 from tagwarden.normalize.azure.resource_id import parse_resource_id
@@ -57,7 +58,7 @@ def odata_string(value: str) -> str:
 
 
 @dataclass
-class AzureSweeper:
+class AzureSweeper(SweepActions):
     rules: RuleSet
     arm: ArmClient
     quarantiner: Quarantiner
@@ -72,15 +73,6 @@ class AzureSweeper:
     @property
     def prefix(self) -> str:
         return self.rules.stamp.prefix if self.rules.stamp is not None else "tagwarden:"
-
-    @property
-    def keys(self) -> Keys:
-        return Keys.with_prefix(self.prefix)
-
-    @property
-    def notice_key(self) -> str:
-        """Written when a planned (dry-run) delete has been notified, so it is notified once."""
-        return self.keys.state.replace("quarantine", "dry-run-notified")
 
     # --- finding ------------------------------------------------------------------------------
 
@@ -161,66 +153,7 @@ class AzureSweeper:
             raise SweepIncomplete("; ".join(self.errors))
         return result
 
-    def _act(self, j: Judgement, now: datetime) -> dict[str, Any]:
-        resource = j.found.resource
-        row: dict[str, Any] = {
-            "resource": resource.id,
-            "type": resource.type,
-            "verdict": j.verdict.value,
-            "reason": j.reason,
-            "problems": list(j.problems),
-            "status": None,
-        }
-        dry_run = acting_dry(self.rules)
-        result: ActionResult | None = None
-        kind = ""
-        if j.verdict is Verdict.RELEASE:
-            if needs_undo(j):
-                result = self.quarantiner.release(resource, j.marker.undo, dry_run=dry_run)
-            else:
-                status = Status.DRY_RUN if dry_run else Status.DONE
-                result = ActionResult(resource, "release", status, detail="nothing to undo: marker removed")
-            if result.status in (Status.DONE, Status.MARKED_ONLY) and not dry_run:
-                row["marker_removed"] = self._remove_marker(resource, j.found.tags)
-            kind = "released" if result.status is not Status.FAILED else "failed"
-        elif j.verdict is Verdict.DELETE:
-            if j.dry_run and _has(j.found.tags, self.notice_key):
-                self.telemetry.log(
-                    "info",
-                    "left in quarantine",
-                    resource=resource.id,
-                    reason="delete dry-run, notified before",
-                )
-                return row  # planned and notified once: not every sweep
-            result = self.quarantiner.delete(resource, dry_run=dry_run or j.dry_run)
-            if result.status is Status.DRY_RUN and not dry_run:
-                self._notice(resource, now)
-            kind = "deleted" if result.status in (Status.DONE, Status.DRY_RUN, Status.VANISHED) else "failed"
-            if result.status is Status.UNSUPPORTED and not dry_run:
-                # tagwarden will never delete it: say so once, and stop sweeping it
-                row["marker_removed"] = self._remove_marker(resource, j.found.tags)
-                result = ActionResult(
-                    resource, result.action, result.status, detail=f"left for a person: {result.detail}"
-                )
-        if result is None:
-            self.telemetry.log("info", "left in quarantine", resource=resource.id, reason=j.reason)
-            return row
-        row["status"] = result.status.value
-        row["detail"] = result.detail
-        level = "error" if result.status is Status.FAILED else "warning"
-        self.telemetry.log(
-            level,
-            "lifecycle action",
-            action=result.action,
-            status=result.status.value,
-            resource=resource.id,
-            detail=result.detail,
-            reason=j.reason,
-        )
-        self._notify(j, kind, result)
-        return row
-
-    def _notice(self, resource: Resource, now: datetime) -> None:
+    def _mark_notice(self, resource: Resource, now: datetime) -> None:
         result = self.arm.merge_tags(resource, {self.notice_key: iso(now)})
         if result.error:
             self.telemetry.log("error", "tag not written", resource=resource.id, error=result.error)

@@ -1,0 +1,103 @@
+"""What a sweeper does with each judgement, the same for every cloud.
+
+The adapters (tagwarden.aws.sweeper, tagwarden.azure.sweeper) find marked resources and implement
+three small hooks: remove the marker, tag the "planned deletion notified" notice, and notify.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+from tagwarden.attribution.limits import LIMITS, tag_value
+from tagwarden.lifecycle.marker import Keys, iso
+from tagwarden.lifecycle.ports import ActionResult, Quarantiner, Status
+from tagwarden.lifecycle.sweep import Judgement, Verdict, acting_dry, needs_undo
+from tagwarden.model import Resource
+from tagwarden.rules.model import RuleSet
+
+
+class SweepActions:
+    """Release, delete or leave one judged resource; log and notify what was done."""
+
+    rules: RuleSet
+    quarantiner: Quarantiner
+    telemetry: Any
+
+    @property
+    def keys(self) -> Keys:
+        return Keys.with_prefix(self.rules.stamp.prefix if self.rules.stamp is not None else "tagwarden:")
+
+    @property
+    def notice_key(self) -> str:
+        """Set when a planned (dry-run) deletion was notified, so it is notified once, not every sweep."""
+        return self.keys.state.replace("quarantine", "dry-run-notified")
+
+    # --- hooks ---------------------------------------------------------------------------------
+
+    def _remove_marker(self, resource: Resource, tags: Mapping[str, str]) -> bool:
+        raise NotImplementedError
+
+    def _mark_notice(self, resource: Resource, now: datetime) -> None:
+        raise NotImplementedError
+
+    def _notify(self, j: Judgement, kind: str, result: ActionResult) -> None:
+        raise NotImplementedError
+
+    # --- the shared part -----------------------------------------------------------------------
+
+    def _act(self, j: Judgement, now: datetime) -> dict[str, Any]:
+        resource = j.found.resource
+        row: dict[str, Any] = {
+            "resource": resource.id,
+            "type": resource.type,
+            "verdict": j.verdict.value,
+            "reason": j.reason,
+            "problems": list(j.problems),
+            "status": None,
+        }
+        dry_run = acting_dry(self.rules)
+        result: ActionResult | None = None
+        kind = ""
+        if j.verdict is Verdict.RELEASE:
+            if needs_undo(j):
+                result = self.quarantiner.release(resource, j.marker.undo, dry_run=dry_run)
+            else:
+                status = Status.DRY_RUN if dry_run else Status.DONE
+                result = ActionResult(resource, "release", status, detail="nothing to undo: marker removed")
+            if result.status in (Status.DONE, Status.MARKED_ONLY) and not dry_run:
+                row["marker_removed"] = self._remove_marker(resource, j.found.tags)
+            kind = "released" if result.status is not Status.FAILED else "failed"
+        elif j.verdict is Verdict.DELETE:
+            notified = tag_value(j.found.tags, self.notice_key, LIMITS[j.found.provider]) is not None
+            if j.dry_run and notified:
+                why = "delete dry-run, notified before"
+                self.telemetry.log("info", "left in quarantine", resource=resource.id, reason=why)
+                return row  # planned and notified once: not every sweep
+            result = self.quarantiner.delete(resource, dry_run=dry_run or j.dry_run)
+            if result.status is Status.DRY_RUN and not dry_run:
+                self._mark_notice(resource, now)
+            kind = "deleted" if result.status in (Status.DONE, Status.DRY_RUN, Status.VANISHED) else "failed"
+            if result.status is Status.UNSUPPORTED and not dry_run:
+                # tagwarden will never delete it: say so once, and stop sweeping it
+                row["marker_removed"] = self._remove_marker(resource, j.found.tags)
+                detail = f"left for a person: {result.detail}"
+                result = ActionResult(resource, result.action, result.status, detail=detail)
+        if result is None:
+            self.telemetry.log("info", "left in quarantine", resource=resource.id, reason=j.reason)
+            return row
+        row["status"] = result.status.value
+        row["detail"] = result.detail
+        self.telemetry.log(
+            "error" if result.status is Status.FAILED else "warning",
+            "lifecycle action",
+            action=result.action,
+            status=result.status.value,
+            resource=resource.id,
+            detail=result.detail,
+            reason=j.reason,
+            at=iso(now),
+        )
+        self._notify(j, kind, result)
+        return row
