@@ -188,6 +188,9 @@ class AwsSweeper(SweepActions):
     def _mark_notice(self, resource: Resource, now: datetime) -> None:
         self._tag(resource, {self.notice_key: iso(now)})
 
+    def _write_tags(self, resource: Resource, tags: Mapping[str, str]) -> None:
+        self._tag(resource, dict(tags))
+
     def _tag(self, resource: Resource, tags: dict[str, str]) -> None:
         from tagwarden.aws.taggers import write_tags
         from tagwarden.tagging import Outcome, TagWrite

@@ -158,6 +158,11 @@ class AzureSweeper(SweepActions):
         if result.error:
             self.telemetry.log("error", "tag not written", resource=resource.id, error=result.error)
 
+    def _write_tags(self, resource: Resource, tags: Mapping[str, str]) -> None:
+        result = self.arm.merge_tags(resource, dict(tags))
+        if result.error:
+            self.telemetry.log("error", "tag not written", resource=resource.id, error=result.error)
+
     def _remove_marker(self, resource: Resource, tags: Mapping[str, str]) -> bool:
         """Delete exactly the marker tags the resource carries (their names as written, their
         current values): a Tags API `Delete`, never Replace."""

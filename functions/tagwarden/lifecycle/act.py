@@ -88,7 +88,7 @@ def apply(
                 detail = result.detail
                 if result.status is Status.FAILED:
                     kind = "failed"
-                state = State.QUARANTINED
+                state = State.QUARANTINE_PENDING if result.status is Status.FAILED else State.QUARANTINED
                 undo = result.undo if result.status is Status.DONE else ""
                 marker = Marker(state, deadline, _reason(d), undo, d.rule)
                 out.tags[d.resource.id] = marker_tags(marker, event.provider, keys, seal_key, d.resource.id)

@@ -23,6 +23,9 @@ DEFAULT_PREFIX = "tagwarden:"
 
 class State(StrEnum):
     QUARANTINED = "quarantined"  # made harmless (or marked, for types with no cheap quarantine)
+    QUARANTINE_PENDING = (
+        "quarantine-pending"  # the quarantine failed (e.g. still creating): retried by the sweeper
+    )
     DELETE_PENDING = "delete-pending"  # left as is, deleted at the deadline unless attributed
 
 

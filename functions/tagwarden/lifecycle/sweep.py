@@ -43,6 +43,7 @@ class Judgement:
     dry_run: bool = False  # a DELETE that is only planned (lifecycle.delete_dry_run / dry_run)
     problems: tuple[str, ...] = ()  # required tags still missing or invalid
     sealed: bool = False  # the marker verifies: tagwarden wrote it (deletions and undos need this)
+    exempt: bool = False  # protected or exempt now: never quarantined again, never deleted
 
 
 def unsettled(rules: RuleSet, rule_id: str | None, tags: Mapping[str, str], provider: Provider) -> list[str]:
@@ -94,9 +95,19 @@ def judge(found: Found, rules: RuleSet, now: datetime) -> Judgement | None:
     creator = tag_value(found.tags, prefix + "creator", LIMITS[found.provider])
     exempt = _exempt(found, rules, creator)
     if exempt is not None:
-        return Judgement(found, Verdict.LEAVE, marker, f"not deleted: {exempt}", problems=tuple(problems))
+        return Judgement(
+            found,
+            Verdict.LEAVE,
+            marker,
+            f"not deleted: {exempt}",
+            problems=tuple(problems),
+            sealed=sealed,
+            exempt=True,
+        )
     if not marker.expired(now):
-        return Judgement(found, Verdict.LEAVE, marker, "within the grace period", problems=tuple(problems))
+        return Judgement(
+            found, Verdict.LEAVE, marker, "within the grace period", problems=tuple(problems), sealed=sealed
+        )
     if not sealed:
         why = "no marker key configured" if not rules.lifecycle.seal_key else "its seal does not verify"
         reason = f"not deleted: {why} (TAGWARDEN_MARKER_KEY)"

@@ -6,12 +6,13 @@ three small hooks: remove the marker, tag the "planned deletion notified" notice
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
 from tagwarden.attribution.limits import LIMITS, tag_value
-from tagwarden.lifecycle.marker import Keys, iso
+from tagwarden.lifecycle.marker import Keys, State, iso, marker_tags
 from tagwarden.lifecycle.ports import ActionResult, Quarantiner, Status
 from tagwarden.lifecycle.sweep import Judgement, Verdict, acting_dry, needs_undo
 from tagwarden.model import Resource
@@ -43,6 +44,9 @@ class SweepActions:
         raise NotImplementedError
 
     def _notify(self, j: Judgement, kind: str, result: ActionResult) -> None:
+        raise NotImplementedError
+
+    def _write_tags(self, resource: Resource, tags: Mapping[str, str]) -> None:
         raise NotImplementedError
 
     # --- the shared part -----------------------------------------------------------------------
@@ -84,6 +88,15 @@ class SweepActions:
                 row["marker_removed"] = self._remove_marker(resource, j.found.tags)
                 detail = f"left for a person: {result.detail}"
                 result = ActionResult(resource, result.action, result.status, detail=detail)
+        elif j.marker.state is State.QUARANTINE_PENDING and j.sealed and not j.exempt and not dry_run:
+            result = self._retry_quarantine(j)
+            kind = "quarantined"
+            if result.status is Status.FAILED:
+                row["status"], row["detail"] = result.status.value, result.detail
+                self.telemetry.log(
+                    "warning", "quarantine still failing", resource=resource.id, detail=result.detail
+                )
+                return row  # notified when it first failed; tried again next sweep
         if result is None:
             self.telemetry.log("info", "left in quarantine", resource=resource.id, reason=j.reason)
             return row
@@ -101,3 +114,18 @@ class SweepActions:
         )
         self._notify(j, kind, result)
         return row
+
+    def _retry_quarantine(self, j: Judgement) -> ActionResult:
+        """A quarantine that failed at creation (the resource was still being created): try again,
+        and on success seal the marker as quarantined with its undo token, same deadline."""
+        result = self.quarantiner.quarantine(j.found.resource, dry_run=False)
+        if result.status in (Status.DONE, Status.MARKED_ONLY):
+            marker = dataclasses.replace(
+                j.marker,
+                state=State.QUARANTINED,
+                undo=result.undo if result.status is Status.DONE else "",
+                seal="",
+            )
+            key, rid = self.rules.lifecycle.seal_key, j.found.resource.id
+            self._write_tags(j.found.resource, marker_tags(marker, j.found.provider, self.keys, key, rid))
+        return result
