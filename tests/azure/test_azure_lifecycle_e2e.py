@@ -464,8 +464,14 @@ def test_a_failing_deallocate_is_notified_as_failed(world_for: Any) -> None:
     w.enforcer.handle(b.eventgrid_write(vm, b.app_claims(UNKNOWN_APP)))
     assert w.fake.power_of(vm) == "running"
     tags = w.fake.tags_of(vm) or {}
-    assert tags["tagwarden:quarantine"] == "quarantined" and "tagwarden:undo" not in tags
+    assert tags["tagwarden:quarantine"] == "quarantine-pending" and "tagwarden:undo" not in tags
     assert w.teams.texts()[-1].startswith("Action failed")
+    # ARM works again: the next sweep deallocates it and seals the marker as quarantined
+    w.fake._faults.clear()
+    w.sweep()
+    assert w.fake.power_of(vm) == "deallocated"
+    tags = w.fake.tags_of(vm) or {}
+    assert tags["tagwarden:quarantine"] == "quarantined" and tags["tagwarden:undo"] == "power=running"
 
 
 def test_a_subscription_that_cannot_be_listed_fails_the_sweep_after_the_others(
