@@ -28,7 +28,7 @@ MUTATING = frozenset({EffectKind.WRITE_TAGS, EffectKind.QUARANTINE, EffectKind.S
 _ACTION_EFFECTS: Mapping[Action, tuple[EffectKind, ...]] = {
     Action.NONE: (),
     Action.TAG: (),
-    Action.TAG_UNALLOCATED: (),
+    Action.TAG_UNALLOCATED: (EffectKind.NOTIFY,),  # "tagged-as-unallocated" (lifecycle.act.NOTIFY_KIND)
     Action.NOTIFY: (EffectKind.NOTIFY,),
     Action.QUARANTINE: (EffectKind.QUARANTINE, EffectKind.NOTIFY),
     Action.DELETE: (EffectKind.SCHEDULE_DELETE, EffectKind.NOTIFY),

@@ -158,3 +158,15 @@ def test_forged_or_unsealed_markers_never_lead_to_a_deletion() -> None:
     keyless = load_rules_text(EXAMPLE_RULES.read_text(), env={})
     j = judge(Found(INSTANCE, marked(overdue), Provider.AWS), keyless, NOW)
     assert j is not None and j.verdict is Verdict.LEAVE and "no marker key configured" in j.reason
+
+
+def test_exempt_role_named_by_its_role_arn_is_never_deleted() -> None:
+    """The example exempts `arn:aws:iam::*:role/BreakGlass*`; the creator stamp is the session ARN."""
+    text = EXAMPLE_RULES.read_text().replace('    - "arn:aws:sts::*:assumed-role/BreakGlass*"\n', "")
+    keyed = load_rules_text(text + "lifecycle:\n  delete_dry_run: false\n", env={"TAGWARDEN_MARKER_KEY": KEY})
+    tags = marked(
+        NOW - timedelta(days=1),
+        {"tagwarden:creator": "arn:aws:sts::123456789012:assumed-role/BreakGlassOps/x"},
+    )
+    j = judge(Found(INSTANCE, tags, Provider.AWS), keyed, NOW)
+    assert j is not None and j.verdict is Verdict.LEAVE and "exempt principal" in j.reason

@@ -73,12 +73,21 @@ def _exempt(found: Found, rules: RuleSet, creator: str | None) -> str | None:
         if value is not None and (ex.marker_value is None or value == ex.marker_value):
             return f"carries the exemption tag {ex.marker_key}"
     if ex.principals is not None and creator:
-        probe = CreationEvent(
-            found.provider, "", "", "", "", "", None, Actor(ActorKind.UNKNOWN, arn=creator, upn=creator), ()
-        )
+        role = _role_of_session(creator)  # exemptions often name the role, the stamp has the session
+        actor = Actor(ActorKind.UNKNOWN, arn=creator, upn=creator, role_arn=role)
+        probe = CreationEvent(found.provider, "", "", "", "", "", None, actor, ())
         if ex.principals(probe, found.resource):
             return f"created by exempt principal {creator}"
     return None
+
+
+def _role_of_session(arn: str) -> str | None:
+    """arn:aws:sts::1:assumed-role/Role/session -> arn:aws:iam::1:role/Role (the role's path is not
+    in the session ARN; exemption globs like `role/BreakGlass*` still match)."""
+    head, sep, rest = arn.partition(":assumed-role/")
+    if not sep or ":sts::" not in head:
+        return None
+    return f"{head.replace(':sts::', ':iam::')}:role/{rest.split('/', 1)[0]}"
 
 
 def judge(found: Found, rules: RuleSet, now: datetime) -> Judgement | None:
