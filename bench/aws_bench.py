@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import statistics
 import subprocess
 import sys
 import time
@@ -23,12 +22,10 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "bench"))
+from common import cold_medians, percentile  # noqa: E402
+
 RULES = ROOT / "functions" / "tagwarden" / "examples" / "rules.yaml"
-
-
-def percentile(values: list[float], p: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
 
 
 def per_event(n: int) -> dict[str, Any]:
@@ -131,20 +128,12 @@ boto3.client("ec2", region_name="us-east-1")
 
 
 def cold_start(repeats: int) -> dict[str, Any]:
-    def run(code: str) -> float:
-        start = time.perf_counter()
-        subprocess.run(
-            [sys.executable, "-c", code],
-            check=True,
-            env={"PATH": "/usr/bin", "AWS_ACCESS_KEY_ID": "x", "AWS_SECRET_ACCESS_KEY": "x"},
-        )
-        return time.perf_counter() - start
-
-    bare, ours = [], []
-    for _ in range(repeats):  # interleaved, so both see the same machine noise
-        bare.append(run(COLD_BARE))
-        ours.append(run(COLD_HANDLER))
-    b, o = statistics.median(bare), statistics.median(ours)
+    b, o = cold_medians(
+        COLD_BARE,
+        COLD_HANDLER,
+        repeats,
+        {"PATH": "/usr/bin", "AWS_ACCESS_KEY_ID": "x", "AWS_SECRET_ACCESS_KEY": "x"},
+    )
     sdk_check = subprocess.run(
         [
             sys.executable,

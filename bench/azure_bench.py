@@ -24,12 +24,10 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "bench"))
+from common import cold_medians, percentile  # noqa: E402
+
 RULES = ROOT / "functions" / "tagwarden" / "examples" / "rules.yaml"
-
-
-def percentile(values: list[float], p: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
 
 
 def per_event(n: int) -> dict[str, Any]:
@@ -114,16 +112,7 @@ ResourceManagementClient(T(), "00000000-0000-0000-0000-000000000000")
 
 
 def cold_start(repeats: int) -> dict[str, Any]:
-    def run(code: str) -> float:
-        start = time.perf_counter()
-        subprocess.run([sys.executable, "-c", code], check=True)
-        return time.perf_counter() - start
-
-    bare, ours = [], []
-    for _ in range(repeats):
-        bare.append(run(COLD_BARE))
-        ours.append(run(COLD_HANDLER))
-    b, o = statistics.median(bare), statistics.median(ours)
+    b, o = cold_medians(COLD_BARE, COLD_HANDLER, repeats)
     boto = subprocess.run(
         [
             sys.executable,

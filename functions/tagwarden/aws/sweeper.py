@@ -16,7 +16,7 @@ from typing import Any
 from tagwarden.aws.clients import Clients
 from tagwarden.lifecycle.marker import iso
 from tagwarden.lifecycle.ports import ActionResult, Notification, Notifier, Quarantiner, Status
-from tagwarden.lifecycle.sweep import Found, Judgement, Verdict, judge, sweep
+from tagwarden.lifecycle.sweep import Found, Judgement
 from tagwarden.lifecycle.sweeper import SweepActions
 from tagwarden.model import Provider, Resource
 from tagwarden.normalize.aws.tag_events import TagChange
@@ -139,37 +139,23 @@ class AwsSweeper(SweepActions):
             items += rgta.get_resources(ResourceARNList=arns[start : start + 100]).get(
                 "ResourceTagMappingList", []
             )
-        rows = []
-        for item in items:
-            tags = {t["Key"]: t["Value"] for t in item.get("Tags", [])}
-            j = judge(Found(resource_from_arn(item["ResourceARN"]), tags, Provider.AWS), self.rules, now)
-            if j is not None and j.verdict is Verdict.RELEASE:
-                rows.append(self._act(j, now))
-            elif j is not None:
-                rows.append(
-                    {
-                        "resource": j.found.resource.id,
-                        "verdict": Verdict.LEAVE.value,
-                        "reason": j.reason,
-                        "problems": list(j.problems),
-                        "status": None,
-                    }
-                )
+        found = [
+            Found(
+                resource_from_arn(item["ResourceARN"]),
+                {t["Key"]: t["Value"] for t in item.get("Tags", [])},
+                Provider.AWS,
+            )
+            for item in items
+        ]
         return {
             "event_id": change.event_id,
             "event_name": change.event_name,
-            "resources": rows,
-            "skipped": None if rows else "tag write on resources tagwarden has not quarantined",
-            "kind": "tag-change",
+            **self._release_rows(found, now),
         }
 
     def run(self) -> dict[str, Any]:
         now = datetime.fromtimestamp(self.clock(), UTC)
-        judgements = sweep(self.find(), self.rules, now)
-        self.last = [self._act(j, now) for j in judgements]
-        counts: dict[str, int] = {}
-        for row in self.last:
-            counts[row["verdict"]] = counts.get(row["verdict"], 0) + 1
+        self.last, counts = self._sweep_rows(self.find(), now)
         self.telemetry.log("info", "sweep done", at=iso(now), **counts)
         return {"at": iso(now), "resources": self.last}
 

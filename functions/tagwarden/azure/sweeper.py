@@ -33,7 +33,7 @@ from tagwarden.attribution.limits import LIMITS
 from tagwarden.azure.arm import ArmCallFailed, ArmClient, _Polling
 from tagwarden.lifecycle.marker import iso
 from tagwarden.lifecycle.ports import ActionResult, Notification, Notifier, Quarantiner, Status
-from tagwarden.lifecycle.sweep import Found, Judgement, Verdict, judge, sweep
+from tagwarden.lifecycle.sweep import Found, Judgement
 from tagwarden.lifecycle.sweeper import SweepActions
 from tagwarden.model import Actor, Provider, Resource
 from tagwarden.normalize.azure.eventgrid import WRITE_SUCCESS, actor_of
@@ -114,39 +114,16 @@ class AzureSweeper(SweepActions):
         """Someone wrote tags on these resources: release the quarantined ones that are now
         attributed, at once. A tag write never deletes anything: deletion is the sweep's."""
         now = datetime.fromtimestamp(self.clock(), UTC)
-        rows: list[dict[str, Any]] = []
+        found: list[Found] = []
         for rid in dict.fromkeys(resource_ids):
             tags = self.arm.get_tags(rid)
-            if tags is None or not _has(tags, self.keys.state):
-                continue  # gone, or not ours
-            j = judge(Found(_resource_from_id(rid), tags, Provider.AZURE), self.rules, now)
-            if j is None:
-                continue
-            if j.verdict is Verdict.RELEASE:
-                rows.append(self._act(j, now))
-            else:
-                rows.append(
-                    {
-                        "resource": rid,
-                        "verdict": Verdict.LEAVE.value,
-                        "reason": j.reason,
-                        "problems": list(j.problems),
-                        "status": None,
-                    }
-                )
-        return {
-            "resources": rows,
-            "skipped": None if rows else "tag write on resources tagwarden has not quarantined",
-            "kind": "tag-change",
-        }
+            if tags is not None and _has(tags, self.keys.state):  # else gone, or not ours
+                found.append(Found(_resource_from_id(rid), tags, Provider.AZURE))
+        return self._release_rows(found, now)
 
     def run(self) -> dict[str, Any]:
         now = datetime.fromtimestamp(self.clock(), UTC)
-        judgements = sweep(self.find(), self.rules, now)
-        self.last = [self._act(j, now) for j in judgements]
-        counts: dict[str, int] = {}
-        for row in self.last:
-            counts[row["verdict"]] = counts.get(row["verdict"], 0) + 1
+        self.last, counts = self._sweep_rows(self.find(), now)
         self.telemetry.log("info", "sweep done", at=iso(now), errors=self.errors, **counts)
         result = {"at": iso(now), "resources": self.last, "errors": list(self.errors)}
         if self.errors:

@@ -7,14 +7,14 @@ three small hooks: remove the marker, tag the "planned deletion notified" notice
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
 from tagwarden.attribution.limits import LIMITS, tag_value
 from tagwarden.lifecycle.marker import Keys, State, iso, marker_tags
 from tagwarden.lifecycle.ports import ActionResult, Quarantiner, Status
-from tagwarden.lifecycle.sweep import Judgement, Verdict, acting_dry, needs_undo
+from tagwarden.lifecycle.sweep import Found, Judgement, Verdict, acting_dry, judge, needs_undo, sweep
 from tagwarden.model import Resource
 from tagwarden.rules.model import RuleSet
 
@@ -50,6 +50,39 @@ class SweepActions:
         raise NotImplementedError
 
     # --- the shared part -----------------------------------------------------------------------
+
+    def _sweep_rows(
+        self, found: Iterable[Found], now: datetime
+    ) -> tuple[list[dict[str, Any]], dict[str, int]]:
+        """Judge and act on every marked resource; the rows, and how many per verdict."""
+        rows = [self._act(j, now) for j in sweep(list(found), self.rules, now)]
+        counts: dict[str, int] = {}
+        for row in rows:
+            counts[row["verdict"]] = counts.get(row["verdict"], 0) + 1
+        return rows, counts
+
+    def _release_rows(self, found: Iterable[Found], now: datetime) -> dict[str, Any]:
+        """Someone wrote tags: release what is now attributed, at once. A tag write never deletes:
+        deletion is the scheduled sweep's."""
+        rows: list[dict[str, Any]] = []
+        for f in found:
+            j = judge(f, self.rules, now)
+            if j is None:
+                continue  # not ours
+            if j.verdict is Verdict.RELEASE:
+                rows.append(self._act(j, now))
+            else:
+                rows.append(
+                    {
+                        "resource": f.resource.id,
+                        "verdict": Verdict.LEAVE.value,
+                        "reason": j.reason,
+                        "problems": list(j.problems),
+                        "status": None,
+                    }
+                )
+        skipped = None if rows else "tag write on resources tagwarden has not quarantined"
+        return {"resources": rows, "skipped": skipped, "kind": "tag-change"}
 
     def _act(self, j: Judgement, now: datetime) -> dict[str, Any]:
         resource = j.found.resource
