@@ -1,0 +1,36 @@
+"""The ledger store port. Stores: SQLite (local default), DynamoDB (AWS), Azure Table Storage."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from typing import Protocol
+
+from tagwarden.ledger.model import LifecycleState, ResourceRecord, UsageRecord
+
+
+class Conflict(Exception):
+    """The record exists already (create) or changed since it was read (update): re-read, decide again."""
+
+
+class Ledger(Protocol):
+    def create(self, record: ResourceRecord) -> bool:
+        """Write a new record; False (nothing written) when one exists for the key already.
+
+        This conditional write is also the de-duplication claim: a redelivered event finds its
+        resources recorded and does nothing twice.
+        """
+
+    def get(self, provider: str, resource_id: str) -> ResourceRecord | None: ...
+
+    def update(self, record: ResourceRecord) -> None:
+        """Replace the stored record whose version is `record.version - 1`; Conflict otherwise."""
+
+    def in_state(self, *states: LifecycleState) -> Iterator[ResourceRecord]:
+        """Records in these states (the sweeper's work list: no listing of the cloud)."""
+
+    def scan(self) -> Iterator[ResourceRecord]: ...
+
+    def add_usage(self, records: Iterable[UsageRecord]) -> int:
+        """Write usage records, ignoring ids already present; returns how many were new."""
+
+    def usage(self, since: float | None = None, until: float | None = None) -> Iterator[UsageRecord]: ...

@@ -1,0 +1,107 @@
+"""The ledger in a local SQLite file: the embedded default for the CLI, the demo and the tests.
+
+One table per record kind; the record's JSON is stored whole beside the indexed columns, so the
+file is also readable with any SQLite tool. WAL mode lets readers (showback) run beside a writer.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+
+from tagwarden.ledger.model import LifecycleState, ResourceRecord, UsageRecord
+from tagwarden.ledger.ports import Conflict
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS resources (
+  provider TEXT NOT NULL, resource_id TEXT NOT NULL, state TEXT NOT NULL, version INTEGER NOT NULL,
+  doc TEXT NOT NULL, PRIMARY KEY (provider, resource_id));
+CREATE INDEX IF NOT EXISTS resources_state ON resources (state);
+CREATE TABLE IF NOT EXISTS usage (
+  usage_id TEXT PRIMARY KEY, time REAL NOT NULL, doc TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS usage_time ON usage (time);
+"""
+
+
+class SqliteLedger:
+    def __init__(self, path: str | Path = ":memory:") -> None:
+        self.path = str(path)
+        self._lock = threading.Lock()  # one connection shared by threads: serialise its use
+        self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None, timeout=30)
+        if self.path != ":memory:":
+            self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.executescript(_SCHEMA)
+
+    def close(self) -> None:
+        self._db.close()
+
+    def create(self, record: ResourceRecord) -> bool:
+        with self._lock:
+            cur = self._db.execute(
+                "INSERT OR IGNORE INTO resources VALUES (?, ?, ?, ?, ?)",
+                (record.provider, record.resource_id, record.state.value, record.version, _doc(record)),
+            )
+            return cur.rowcount == 1
+
+    def get(self, provider: str, resource_id: str) -> ResourceRecord | None:
+        with self._lock:
+            row = self._db.execute(
+                "SELECT doc FROM resources WHERE provider = ? AND resource_id = ?", (provider, resource_id)
+            ).fetchone()
+        return ResourceRecord.from_json(json.loads(row[0])) if row else None
+
+    def update(self, record: ResourceRecord) -> None:
+        with self._lock:
+            cur = self._db.execute(
+                "UPDATE resources SET state = ?, version = ?, doc = ? "
+                "WHERE provider = ? AND resource_id = ? AND version = ?",
+                (
+                    record.state.value,
+                    record.version,
+                    _doc(record),
+                    record.provider,
+                    record.resource_id,
+                    record.version - 1,
+                ),
+            )
+        if cur.rowcount != 1:
+            raise Conflict(f"{record.resource_id}: changed since version {record.version - 1} was read")
+
+    def in_state(self, *states: LifecycleState) -> Iterator[ResourceRecord]:
+        marks = ",".join("?" * len(states))
+        with self._lock:
+            rows = self._db.execute(
+                f"SELECT doc FROM resources WHERE state IN ({marks})",  # placeholders only
+                [s.value for s in states],
+            ).fetchall()
+        return (ResourceRecord.from_json(json.loads(r[0])) for r in rows)
+
+    def scan(self) -> Iterator[ResourceRecord]:
+        with self._lock:
+            rows = self._db.execute("SELECT doc FROM resources").fetchall()
+        return (ResourceRecord.from_json(json.loads(r[0])) for r in rows)
+
+    def add_usage(self, records: Iterable[UsageRecord]) -> int:
+        rows = [(r.usage_id, r.time, json.dumps(r.to_json(), sort_keys=True)) for r in records]
+        with self._lock:
+            before = self._db.total_changes
+            self._db.execute("BEGIN")
+            self._db.executemany("INSERT OR IGNORE INTO usage VALUES (?, ?, ?)", rows)
+            self._db.execute("COMMIT")
+            return self._db.total_changes - before
+
+    def usage(self, since: float | None = None, until: float | None = None) -> Iterator[UsageRecord]:
+        lo = float("-inf") if since is None else since
+        hi = float("inf") if until is None else until
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT doc FROM usage WHERE time >= ? AND time < ? ORDER BY time", (lo, hi)
+            ).fetchall()
+        return (UsageRecord.from_json(json.loads(r[0])) for r in rows)
+
+
+def _doc(record: ResourceRecord) -> str:
+    return json.dumps(record.to_json(), sort_keys=True)
