@@ -1,0 +1,1 @@
+"""Showback: the ledger joined with the cloud bill (FOCUS), every cent in exactly one bucket."""
