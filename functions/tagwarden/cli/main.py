@@ -18,6 +18,7 @@ from tagwarden.cli.policy import add_policy_commands, run_policy
 from tagwarden.normalize import MalformedEvent
 from tagwarden.rules import RulesError, load_rules
 from tagwarden.rules.spec import json_schema
+from tagwarden.showback.cli import add_showback_command, run_showback
 
 EXIT_OK, EXIT_RULES, EXIT_INPUT = 0, 1, 2
 
@@ -64,6 +65,7 @@ def build_parser() -> argparse.ArgumentParser:
     cat.add_argument("--provider", choices=("aws",), default="aws")
     cat.add_argument("--format", choices=("json", "text"), default="text")
     add_policy_commands(sub)
+    add_showback_command(sub)
     return parser
 
 
@@ -78,6 +80,8 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None, err: Text
             return _explain(args, out)
         if args.command == "policy":
             return run_policy(args, out, err)
+        if args.command == "showback":
+            return run_showback(args, out, err)
         return _catalogue(args, out)
     except RulesError as exc:
         print(exc.render(), file=err)
