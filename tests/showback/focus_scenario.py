@@ -7,13 +7,16 @@ of DuckDB and the query under test.
 from __future__ import annotations
 
 import csv
+import gzip
 import json
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 
+import duckdb
 import pytest
 
+from tagwarden.ledger.export import write_jsonl
 from tagwarden.ledger.model import LifecycleState, ResourceRecord, UsageKind, UsageRecord
 from tagwarden.ledger.sqlite import SqliteLedger
 
@@ -183,3 +186,32 @@ def usage(resource: str, when: float, agent: str, tokens: float, n: int) -> Usag
         quantities={"input_tokens": tokens},
         source="sdk-hook",
     )
+
+
+def focus_parquet(csv_path: Path, dest: Path) -> Path:
+    """The CSV as AWS's FOCUS Parquet has it: typed columns, Tags a MAP(VARCHAR, VARCHAR)."""
+    con = duckdb.connect()
+    con.execute(
+        f"""COPY (SELECT * REPLACE (
+              CAST(BilledCost AS DECIMAL(38, 15)) AS BilledCost,
+              CAST(EffectiveCost AS DECIMAL(38, 15)) AS EffectiveCost,
+              CAST(ChargePeriodStart AS TIMESTAMP) AS ChargePeriodStart,
+              CAST(ChargePeriodEnd AS TIMESTAMP) AS ChargePeriodEnd,
+              json_transform(Tags, '"MAP(VARCHAR, VARCHAR)"') AS Tags)
+            FROM read_csv('{csv_path}', header = true, all_varchar = true, nullstr = ['NULL', '']))
+          TO '{dest}' (FORMAT parquet)"""
+    )
+    assert con.execute(f"SELECT typeof(Tags) FROM '{dest}' LIMIT 1").fetchone() == ("MAP(VARCHAR, VARCHAR)",)
+    con.close()
+    return dest
+
+
+def ledger_jsonl_gz(sqlite: Path, dest: Path) -> Path:
+    store = SqliteLedger(sqlite)
+    records = [
+        r.evolve(actor=dict(r.actor), tags=dict(r.tags), sources=dict(r.sources)) for r in store.scan()
+    ]
+    store.close()
+    with gzip.open(dest, "wt", encoding="utf-8") as fh:
+        write_jsonl(records, fh)
+    return dest
