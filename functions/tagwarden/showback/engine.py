@@ -1,7 +1,8 @@
 """Where the showback query runs: DuckDB in-process (default) or Amazon Athena through pyathena.
 
-Both take the same Plan and render its queries with query.render; DuckDB materializes the
-classified rows once as a temporary table, Athena inlines them as a CTE in each query.
+Both take the same Plan. The queries are written in DuckDB's SQL, so DuckDB runs them as written
+(no sqlglot import on the local path) and materializes the classified rows once as a temporary
+table; Athena gets them rendered by sqlglot, the classified rows inlined as a CTE in each query.
 """
 
 from __future__ import annotations
@@ -31,11 +32,10 @@ class DuckDbEngine:
         self.con = con
 
     def prepare(self, plan: Plan) -> None:
-        classify = render(plan.classify_source(), "duckdb")
-        self.con.execute(f"CREATE OR REPLACE TEMP TABLE tw_classified AS {classify}")
+        self.con.execute(f"CREATE OR REPLACE TEMP TABLE tw_classified AS {plan.classify_source()}")
 
     def rows(self, sql: str) -> list[tuple[Any, ...]]:
-        return self.con.execute(render(sql, "duckdb")).fetchall()
+        return self.con.execute(sql).fetchall()
 
 
 class AthenaEngine:

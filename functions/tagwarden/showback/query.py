@@ -19,8 +19,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-import sqlglot
-
 from tagwarden.showback.config import MATCH_COLUMNS, SharedEntry, glob_to_like
 
 SOURCES = ("bill-tags", "ledger", "usage-split", "unallocated")
@@ -174,12 +172,16 @@ WHERE source <> 'usage-split'
 GROUP BY GROUPING SETS ({sets})"""
 
     def split_rows_source(self) -> str:
+        """Shared rows, summed per charge window and per what the other breakdowns group by: each
+        window's sum is split once (exact, and far fewer pieces than splitting row by row)."""
         return """
-SELECT resource_id, provider, account, account_name, service, day, charge_start, charge_end,
-       billed, effective, shared_idx, creator, ledger_state
+SELECT resource_id, provider, account, MAX(account_name) AS account_name, service, day,
+       charge_start, charge_end, SUM(billed) AS billed, SUM(effective) AS effective, shared_idx,
+       MAX(creator) AS creator, MAX(ledger_state) AS ledger_state, COUNT(*) AS n
 FROM tw_classified
 WHERE source = 'usage-split'
-ORDER BY charge_start, resource_id"""
+GROUP BY shared_idx, resource_id, charge_start, charge_end, provider, account, service, day
+ORDER BY charge_start, resource_id, provider, account, service"""
 
     def top_unallocated_source(self) -> str:
         return f"""
@@ -228,6 +230,8 @@ def render(sql: str, engine: str, classified_inline: bool = False, classify: str
         if classify is None:
             raise ValueError("classify SQL needed to inline tw_classified")
         sql = f"WITH tw_classified AS ({classify}) {sql}"
+    import sqlglot  # only to render: DuckDB runs the source as written
+
     tree = sqlglot.parse_one(sql, read="duckdb")
     return tree.sql(DIALECTS[engine], pretty=True)
 

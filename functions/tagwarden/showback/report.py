@@ -24,6 +24,7 @@ from tagwarden.showback.split import Attribution, policy
 
 SCHEMA = "tagwarden.showback/1"
 ZERO = Decimal(0)
+TAG_SETS = ("tags", "outcomes")  # the breakdowns a split divides
 PER_UNIT = Decimal("1e-10")  # unit costs are quotients: shown to 10 places
 
 
@@ -92,75 +93,83 @@ def _acc(source: str, billed: Decimal | None, effective: Decimal | None, n: int)
 
 # -- usage splits ------------------------------------------------------------------------------
 def _split(engine: Engine, plan: Plan, cube: Cube, buckets: dict[str, Acc], top: dict[Any, Any]) -> None:
+    """Shared rows: per charge window, weights from the usage records, the window's sum split once.
+
+    Provider / account / service / day breakdowns take the rows' amounts as they are (a split does
+    not change them); only the tag breakdowns take the split parts. A window nobody measured stays
+    unallocated.
+    """
     rows = engine.rows(plan.split_rows_source())
     if not rows:
         return
     wanted = {plan.shared[r[10]].usage_resource(r[0]) for r in rows} - {None}
     usage = _Usage(usage_records(engine.rows(plan.usage_source(sorted(str(w) for w in wanted)))))
     sets = _distinct(plan.set_columns())
-    keys = plan.keys
-    cache: dict[tuple[Any, ...], dict[Attribution, float]] = {}
+    plain = [n for n in sets if n not in TAG_SETS]
+    untagged = dict.fromkeys(plan.tag_columns)
+    weights_of: dict[tuple[Any, ...], dict[Attribution, float]] = {}
+    windows: dict[tuple[Any, ...], Acc] = {}
     for row in rows:
         resource_id, provider, account, account_name, service, day, start, end = row[:8]
         billed, effective = row[8] or ZERO, row[9] or ZERO
-        idx, creator, state = row[10:13]
+        idx, creator, state, n = row[10:14]
         entry = plan.shared[idx]
         res = entry.usage_resource(resource_id)
-        ck = (idx, res, start, end)
-        if ck not in cache:
+        key = (idx, res, start, end)
+        if key not in weights_of:
             found = usage.between(res, _epoch(start), _epoch(end)) if res else []
             weights = policy(entry.policy).weights(found, entry.params) if found else {}
-            cache[ck] = dict(sorted(weights.items()))
-        weights = cache[ck]
-        base = {"provider": provider, "account": account, "service": service, "day": day}
-        if not weights:  # nothing measured: unallocated, never guessed
-            _add_piece(
-                cube, sets, buckets, "unallocated", base, (None,) * len(keys), billed, effective, account_name
-            )
-            k = (resource_id, provider, account, service)
+            weights_of[key] = dict(sorted(weights.items()))
+        dims = {"provider": provider, "account": account, "service": service, "day": day, **untagged}
+        if not weights_of[key]:  # nothing measured: unallocated, never guessed
+            buckets["unallocated"].add("unallocated", billed, effective, n)
+            _add(cube, sets, list(sets), "unallocated", dims, billed, effective, n, account_name)
             item = top.setdefault(
-                k, {"creator": creator, "ledger_state": state, "ledger_resource_id": None, "acc": Acc()}
+                (resource_id, provider, account, service),
+                {"creator": creator, "ledger_state": state, "ledger_resource_id": None, "acc": Acc()},
             )
-            item["acc"].add("unallocated", billed, effective, 1)
+            item["acc"].add("unallocated", billed, effective, n)
             continue
-        b_parts = largest_remainder(billed, weights, entry.quantum)
-        e_parts = largest_remainder(effective, weights, entry.quantum)
-        buckets["usage-split"].add("usage-split", billed, effective, 1)
+        buckets["usage-split"].add("usage-split", billed, effective, n)
+        _add(cube, sets, plain, "usage-split", dims, billed, effective, n, account_name)
+        windows.setdefault(key, Acc()).add("usage-split", billed, effective, n)
+    keys = plan.keys
+    for key, window in windows.items():
+        weights = weights_of[key]
+        quantum = plan.shared[key[0]].quantum
+        b_parts = largest_remainder(window.billed, weights, quantum)
+        e_parts = largest_remainder(window.effective, weights, quantum)
         for attribution in weights:
             tags = dict(attribution)
-            values = tuple(tags.get(k) for k in keys)
-            _add_piece(
+            dims = {f"t_{i}": tags.get(k) for i, k in enumerate(keys)}
+            _add(
                 cube,
                 sets,
-                None,
+                TAG_SETS,
                 "usage-split",
-                base,
-                values,
-                b_parts.get(attribution, ZERO),
-                e_parts.get(attribution, ZERO),
-                account_name,
+                dims,
+                b_parts[attribution],
+                e_parts[attribution],
+                window.rows,
             )
 
 
-def _add_piece(
+def _add(
     cube: Cube,
     sets: Mapping[str, Sequence[str]],
-    buckets: dict[str, Acc] | None,
+    names: Sequence[str],
     source: str,
-    base: Mapping[str, Any],
-    values: tuple[str | None, ...],
+    dims: Mapping[str, Any],
     billed: Decimal,
     effective: Decimal,
-    account_name: str | None,
+    rows: int,
+    account_name: str | None = None,
 ) -> None:
-    if buckets is not None:
-        buckets[source].add(source, billed, effective, 1)
-    dims = {**base, **{f"t_{i}": v for i, v in enumerate(values)}}
-    for name, cols in sets.items():
-        if name == "buckets":
+    for name in names:
+        if name not in sets or name == "buckets":
             continue
-        acc = cube[name][tuple(dims[c] for c in cols)]
-        acc.add(source, billed, effective, 1)
+        acc = cube[name][tuple(dims[c] for c in sets[name])]
+        acc.add(source, billed, effective, rows)
         if name == "account" and acc.name is None:
             acc.name = account_name
 

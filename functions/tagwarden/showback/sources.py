@@ -157,48 +157,57 @@ def load_costs(con: duckdb.DuckDBPyConnection, paths: Sequence[Path]) -> None:
     if parquets:
         raw = f"read_parquet({_sql_list(parquets)}, union_by_name = true, filename = true)"
         selects.append(_normalize(con, raw, parquets))
+    con.execute("SET TimeZone = 'UTC'")  # FOCUS times without an offset are UTC
     con.execute("CREATE OR REPLACE TEMP TABLE tw_costs AS " + " UNION ALL ".join(selects))
+    bad = con.execute(
+        "SELECT bad_file, bad_column, bad_value FROM tw_costs WHERE bad_column IS NOT NULL LIMIT 1"
+    ).fetchone()
+    if bad:
+        what = "a time" if bad[1] == "ChargePeriodStart" else "a decimal"
+        raise InputError(f"{bad[0]}: {bad[1]} {bad[2]!r} is not {what}")
 
 
 def _normalize(con: duckdb.DuckDBPyConnection, raw: str, paths: Sequence[Path]) -> str:
-    con.execute(f"CREATE OR REPLACE TEMP VIEW tw_raw AS SELECT * FROM {raw}")
-    cols = _columns(con, "tw_raw")
+    """One pass over the files: typed columns, and the first bad value of each row kept for the error."""
+    cols = _columns(con, raw)
     missing = [c for c in REQUIRED if c not in cols]
     if missing:
         raise InputError(f"{paths[0]}: not FOCUS: no {', '.join(missing)} column")
-    for column, cast in (
-        ("BilledCost", MONEY),
-        ("EffectiveCost", MONEY),
-        ("ChargePeriodStart", "TIMESTAMPTZ"),
-    ):
-        if column not in cols:
-            continue
-        bad = con.execute(
-            f'SELECT filename, "{column}" FROM tw_raw WHERE "{column}" IS NOT NULL '
-            f'AND TRY_CAST("{column}" AS {cast}) IS NULL LIMIT 1'
-        ).fetchone()
-        if bad:
-            raise InputError(f"{bad[0]}: {column} {bad[1]!r} is not a {cast.split('(')[0].lower()}")
     fields = [
         f'CAST("{src}" AS VARCHAR) AS {dst}' if src in cols else f"CAST(NULL AS VARCHAR) AS {dst}"
         for dst, src in FOCUS_COLUMNS.items()
     ]
-    start = "CAST(CAST(\"ChargePeriodStart\" AS TIMESTAMPTZ) AT TIME ZONE 'UTC' AS TIMESTAMP)"
+    start = "CAST(TRY_CAST(\"ChargePeriodStart\" AS TIMESTAMPTZ) AT TIME ZONE 'UTC' AS TIMESTAMP)"
     end = (
-        "CAST(CAST(\"ChargePeriodEnd\" AS TIMESTAMPTZ) AT TIME ZONE 'UTC' AS TIMESTAMP)"
+        "CAST(TRY_CAST(\"ChargePeriodEnd\" AS TIMESTAMPTZ) AT TIME ZONE 'UTC' AS TIMESTAMP)"
         if "ChargePeriodEnd" in cols
         else f"{start} + INTERVAL 1 HOUR"
     )
-    effective = f'COALESCE(CAST("EffectiveCost" AS {MONEY}), 0)' if "EffectiveCost" in cols else "0"
+    effective = "\"EffectiveCost\"" if "EffectiveCost" in cols else "NULL"
     if "Tags" in cols:
         tags = _json_text('"Tags"', cols["Tags"])
         invalid = f'("Tags" IS NOT NULL AND {tags} IS NULL)'
     else:
         tags, invalid = "CAST(NULL AS VARCHAR)", "false"
-    return (
+    inner = (
         f"SELECT {', '.join(fields)}, {start} AS charge_start, {end} AS charge_end, "
-        f'COALESCE(CAST("BilledCost" AS {MONEY}), 0) AS billed, CAST({effective} AS {MONEY}) AS effective, '
-        f"{tags} AS tags_json, {invalid} AS tags_invalid FROM tw_raw"
+        f'TRY_CAST("BilledCost" AS {MONEY}) AS billed, TRY_CAST({effective} AS {MONEY}) AS effective, '
+        f"{tags} AS tags_json, {invalid} AS tags_invalid, CAST(\"BilledCost\" AS VARCHAR) AS raw_billed, "
+        f'CAST({effective} AS VARCHAR) AS raw_effective, CAST("ChargePeriodStart" AS VARCHAR) AS raw_start, '
+        f"filename AS raw_file FROM {raw}"
+    )
+    bad = (
+        "CASE WHEN raw_billed IS NOT NULL AND billed IS NULL THEN 'BilledCost' "
+        "WHEN raw_effective IS NOT NULL AND effective IS NULL THEN 'EffectiveCost' "
+        "WHEN charge_start IS NULL THEN 'ChargePeriodStart' END"
+    )
+    names = ", ".join(FOCUS_COLUMNS)
+    return (
+        f"SELECT {names}, charge_start, charge_end, COALESCE(billed, 0) AS billed, "
+        f"COALESCE(effective, 0) AS effective, tags_json, tags_invalid, {bad} AS bad_column, "
+        f"CASE {bad} WHEN 'BilledCost' THEN raw_billed WHEN 'EffectiveCost' THEN raw_effective "
+        f"WHEN 'ChargePeriodStart' THEN raw_start END AS bad_value, "
+        f"CASE WHEN {bad} IS NOT NULL THEN raw_file END AS bad_file FROM ({inner})"
     )
 
 
@@ -214,13 +223,7 @@ def load_ledger(con: duckdb.DuckDBPyConnection, sources: Sequence[Path | Ledger]
         elif source.name.endswith((".jsonl", ".jsonl.gz", ".json", ".json.gz")):
             jsonl.append(source)
         elif _is_sqlite(source):
-            from tagwarden.ledger.sqlite import SqliteLedger
-
-            store = SqliteLedger(source)
-            try:
-                jsonl.append(_dump(store, workdir / f"ledger-{n}.jsonl"))
-            finally:
-                store.close()
+            jsonl.append(_sqlite_docs(source, workdir / f"ledger-{n}.jsonl"))
         else:
             raise InputError(f"{source}: not a ledger (SQLite file, .jsonl[.gz] or .parquet export)")
     parts = []
@@ -287,6 +290,32 @@ def _records(ledger: Ledger) -> Iterator[Any]:
         # plain dicts: ResourceRecord.to_json on main uses asdict, which cannot copy a mappingproxy
         yield replace(r, actor=dict(r.actor), tags=dict(r.tags), sources=dict(r.sources))
     yield from ledger.usage()
+
+
+def _sqlite_docs(path: Path, dest: Path) -> Path:
+    """A SqliteLedger file as JSON lines. Its rows keep each record's JSON form whole (`doc`), which is
+    the export format, so they are copied as they are; a file without that layout goes through the
+    store's port (slower: every record parsed and written again)."""
+    import sqlite3
+
+    db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    try:
+        with dest.open("w", encoding="utf-8") as fh:
+            for table in ("resources", "usage"):
+                for (doc,) in db.execute(f"SELECT doc FROM {table}"):  # table names are ours
+                    fh.write(doc.replace("\n", " ") + "\n")
+        return dest
+    except sqlite3.DatabaseError:
+        pass
+    finally:
+        db.close()
+    from tagwarden.ledger.sqlite import SqliteLedger
+
+    store = SqliteLedger(path)
+    try:
+        return _dump(store, dest)
+    finally:
+        store.close()
 
 
 def _is_sqlite(path: Path) -> bool:
