@@ -14,7 +14,7 @@ SAM_VENV := .venv-sam
 SAM := $(SAM_VENV)/bin/sam
 SAM_VERSION := 1.170.0
 
-.PHONY: demo test lint typecheck unit bench bench-aws bench-azure schema template clean
+.PHONY: demo test lint typecheck unit chromium bench bench-aws bench-azure bench-showback schema template clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -34,8 +34,15 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
-unit: $(STAMP) $(SAM) $(AZURITE)
+unit: $(STAMP) $(SAM) $(AZURITE) chromium
 	$(BIN)/python -m pytest -n 2 $(PYTEST_ARGS)
+
+# Headless Chromium (Debian's package) for the test that screenshots the showback HTML report.
+# Best effort: where it cannot be installed (not root, no apt), that test skips.
+chromium:
+	@command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || \
+	  { (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium) >/dev/null 2>&1 \
+	    || echo "chromium not installed: the showback screenshot test will skip"; }
 
 # Azurite, Microsoft's storage emulator (npm), for the notification queue tests.
 $(AZURITE):
@@ -55,6 +62,9 @@ bench-aws: $(STAMP)
 
 bench-azure: $(STAMP)
 	$(BIN)/python bench/azure_bench.py
+
+bench-showback: $(STAMP)
+	$(BIN)/python bench/showback_bench.py
 
 # Regenerate the shipped JSON Schema after changing rules/spec.py (a test checks it is current).
 schema: $(STAMP)

@@ -4,7 +4,7 @@ The data is generated first (not timed): hourly rows over 30 days for 200,000 re
 EC2 instance ids and lower-cased Azure ids), a fifth with an Agent-ID in the bill's Tags, 5% shared
 Bedrock rows split by 20,000 usage records; the ledger knows 100,000 of the resources (ARM-cased
 Azure ids, EC2 instance ARNs). Each measured run is a fresh interpreter doing what
-`tagwarden showback --format json` does; it reports its own time and peak RSS (ru_maxrss).
+`tagwarden showback --format json` does; it reports its own time and peak RSS (VmHWM).
 
     python bench/showback_bench.py [--rows 1000000] [--ledger 100000]
 """
@@ -135,7 +135,7 @@ FROM r""")
 
 
 CHILD = """
-import json, resource, sys, time
+import json, sys, time
 start = time.perf_counter()
 sys.path.insert(0, {functions!r})
 from tagwarden.showback.config import load_config
@@ -145,10 +145,13 @@ plan = Plan(by=("Agent-ID", "Outcome-ID"), shared=load_config({config!r}).shared
 report = duckdb_report([{costs!r}], [{ledger!r}], plan)
 text = json.dumps(report)
 seconds = time.perf_counter() - start
-peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+# VmHWM, not ru_maxrss: after fork + exec, ru_maxrss still counts the parent's memory at the fork
+status = open("/proc/self/status").read()
+peak = int(status.split("VmHWM:")[1].split()[0]) / 1024
 print(json.dumps({{"seconds": seconds, "peak_rss_mib": peak, "rows": report["totals"]["rows"],
                   "reconciled": report["totals"]["reconciled"],
-                  "sources": {{s["source"]: s["rows"] for s in report["sources"]}}, "json_bytes": len(text)}}))
+                  "sources": {{s["source"]: s["rows"] for s in report["sources"]}},
+                  "json_bytes": len(text)}}))
 """
 
 
@@ -158,7 +161,7 @@ def measure(costs: Path, ledger: Path, config: Path) -> dict[str, object]:
     )
     start = time.perf_counter()
     done = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True)
-    result: dict[str, object] = json.loads(done.stdout)
+    result: dict[str, object] = json.loads(done.stdout.strip().splitlines()[-1])
     result["wall_seconds_with_interpreter"] = time.perf_counter() - start
     return result
 

@@ -155,3 +155,47 @@ def test_unreadable_inputs_exit_2_naming_the_file(tmp_path: Path, scenario: Scen
     assert code == 2 and "tag key" in err
     code, _, err = showback("--costs", str(scenario.costs), "--ledger", str(bad))
     assert code == 2 and "not a ledger" in err
+
+
+README = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+
+
+def _showback_section() -> str:
+    start = README.index("## Showback\n")
+    return README[start : README.index("\n## ", start + 1)]
+
+
+def test_the_readme_documents_the_json_contract(scenario: Scenario) -> None:
+    import re
+
+    section = _showback_section()
+    contract = section[section.index("The JSON contract") :]
+    documented: set[str] = set()
+    for row in re.findall(r"^\| (`[^|]+`) \|", contract, flags=re.M):
+        documented.update(re.findall(r"`([^`]+)`", row))
+    r = report_of("--ledger", str(scenario.ledger), "--costs", str(scenario.costs), "--by", "Agent-ID")
+    assert documented == set(r) - {"schema"}
+    assert f'"schema": "{r["schema"]}"' in section
+
+
+def test_the_readme_config_and_athena_commands_work() -> None:
+    import shlex
+
+    import yaml
+
+    from tagwarden.showback.config import parse_config
+
+    section = _showback_section()
+    (config,) = section.split("```yaml\n")[1:]
+    (entry,) = parse_config(yaml.safe_load(config.split("```")[0])).shared
+    assert entry.policy == "quantity" and entry.match["ServiceName"] == "Amazon Bedrock"
+    sh = section.split("```sh\n")[2].split("```")[0]
+    commands = [
+        line for line in sh.replace("\\\n", " ").splitlines() if line.startswith("tagwarden showback")
+    ]
+    ddl = next(c for c in commands if "--athena-ddl" in c)
+    code, out, _ = showback(*shlex.split(ddl)[2:])
+    assert code == 0 and "LOCATION 's3://billing/tagwarden-ledger/'" in out
+    sql = next(c for c in commands if "--show-sql" in c)
+    code, out, _ = showback(*shlex.split(sql)[2:])
+    assert code == 0 and "GROUPING SETS" in out

@@ -29,7 +29,9 @@ def duckdb_report(
 
     with tempfile.TemporaryDirectory(prefix="tagwarden-showback-") as tmp:
         work = Path(tmp)
+        # no progress bar: DuckDB draws it on stdout, where the JSON report goes
         con = duckdb.connect(config={"temp_directory": str(work / "spill")})
+        con.execute("SET enable_progress_bar = false")
         try:
             if threads:
                 con.execute(f"SET threads = {int(threads)}")

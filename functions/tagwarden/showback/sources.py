@@ -183,7 +183,7 @@ def _normalize(con: duckdb.DuckDBPyConnection, raw: str, paths: Sequence[Path]) 
         if "ChargePeriodEnd" in cols
         else f"{start} + INTERVAL 1 HOUR"
     )
-    effective = "\"EffectiveCost\"" if "EffectiveCost" in cols else "NULL"
+    effective = '"EffectiveCost"' if "EffectiveCost" in cols else "NULL"
     if "Tags" in cols:
         tags = _json_text('"Tags"', cols["Tags"])
         invalid = f'("Tags" IS NOT NULL AND {tags} IS NULL)'
@@ -192,7 +192,7 @@ def _normalize(con: duckdb.DuckDBPyConnection, raw: str, paths: Sequence[Path]) 
     inner = (
         f"SELECT {', '.join(fields)}, {start} AS charge_start, {end} AS charge_end, "
         f'TRY_CAST("BilledCost" AS {MONEY}) AS billed, TRY_CAST({effective} AS {MONEY}) AS effective, '
-        f"{tags} AS tags_json, {invalid} AS tags_invalid, CAST(\"BilledCost\" AS VARCHAR) AS raw_billed, "
+        f'{tags} AS tags_json, {invalid} AS tags_invalid, CAST("BilledCost" AS VARCHAR) AS raw_billed, '
         f'CAST({effective} AS VARCHAR) AS raw_effective, CAST("ChargePeriodStart" AS VARCHAR) AS raw_start, '
         f"filename AS raw_file FROM {raw}"
     )
