@@ -145,10 +145,13 @@ plan = Plan(by=("Agent-ID", "Outcome-ID"), shared=load_config({config!r}).shared
 report = duckdb_report([{costs!r}], [{ledger!r}], plan)
 text = json.dumps(report)
 seconds = time.perf_counter() - start
+import resource
+usage = resource.getrusage(resource.RUSAGE_SELF)
 # VmHWM, not ru_maxrss: after fork + exec, ru_maxrss still counts the parent's memory at the fork
 status = open("/proc/self/status").read()
 peak = int(status.split("VmHWM:")[1].split()[0]) / 1024
-print(json.dumps({{"seconds": seconds, "peak_rss_mib": peak, "rows": report["totals"]["rows"],
+print(json.dumps({{"seconds": seconds, "cpu_seconds": usage.ru_utime + usage.ru_stime, "peak_rss_mib": peak,
+                  "rows": report["totals"]["rows"],
                   "reconciled": report["totals"]["reconciled"],
                   "sources": {{s["source"]: s["rows"] for s in report["sources"]}},
                   "json_bytes": len(text)}}))
@@ -166,24 +169,48 @@ def measure(costs: Path, ledger: Path, config: Path) -> dict[str, object]:
     return result
 
 
+NAMES = {
+    "parquet": "focus.parquet",
+    "csv": "focus.csv.gz",
+    "jsonl": "ledger.jsonl",
+    "sqlite": "ledger.db",
+    "config": "showback.yaml",
+}
+
+
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--ledger", type=int, default=100_000)
+    parser.add_argument(
+        "--data", type=Path, help="generate into, or reuse, this folder (default: a temporary one)"
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="showback-bench-") as tmp:
+        folder = args.data or Path(tmp)
+        folder.mkdir(parents=True, exist_ok=True)
         t0 = time.perf_counter()
-        files = generate(Path(tmp), args.rows, args.ledger)
+        if all((folder / n).exists() for n in NAMES.values()):
+            files = {k: folder / n for k, n in NAMES.items()}
+        else:
+            files = generate(folder, args.rows, args.ledger)
         print(
-            f"generated in {time.perf_counter() - t0:.1f} s: "
+            f"data ready in {time.perf_counter() - t0:.1f} s: "
             + ", ".join(f"{k} {os.path.getsize(v) / 2**20:.1f} MiB" for k, v in files.items()),
             file=sys.stderr,
         )
+        load = os.getloadavg()[0]
         results = {
             "parquet+jsonl": measure(files["parquet"], files["jsonl"], files["config"]),
             "csv.gz+sqlite": measure(files["csv"], files["sqlite"], files["config"]),
         }
-    summary = {"rows": args.rows, "ledger_records": args.ledger, "cpus": os.cpu_count(), "results": results}
+    summary = {
+        "rows": args.rows,
+        "ledger_records": args.ledger,
+        "cpus": os.cpu_count(),
+        "load_average_1m_before": load,
+        "results": results,
+    }
     out = ROOT / "bench" / "results"
     out.mkdir(exist_ok=True)
     (out / "showback.json").write_text(json.dumps(summary, indent=2), encoding="utf-8")

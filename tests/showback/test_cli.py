@@ -53,8 +53,11 @@ def test_buckets_match_what_the_scenario_put_where(scenario: Scenario) -> None:
     by_agent = {row["tags"]["Agent-ID"]: Decimal(row["billed_cost"]) for row in r["by_tags"]}
     for agent, amount in scenario.expected_agent.items():
         assert by_agent[agent] == amount, agent
-    # the ledger's own Agent-ID for resources also tagged in the bill never shows: the bill wins
+    # the ledger's own Agent-ID for resources also tagged in the bill never shows: the bill wins,
+    # and the disagreement is reported
     assert "ledger-loses" not in by_agent
+    assert r["ledger_disagreements"]["resources"] == 5
+    assert any("differ from the ledger" in w for w in r["warnings"])
     # vanished before tagging, Azure by case-insensitive id, EC2 by the instance id: all from the ledger
     assert "azure-agent" in by_agent  # ARM's /resourceGroups/.../Microsoft.Storage vs the bill's lower case
     assert "ec2-agent" in by_agent  # the ledger's instance ARN vs the bill's i-... id
@@ -145,6 +148,10 @@ def test_unreadable_inputs_exit_2_naming_the_file(tmp_path: Path, scenario: Scen
     bad.write_text("BilledCost,ChargePeriodStart\n1.5,2024-09-01 00:00:00\nabc,2024-09-01 00:00:00\n")
     code, _, err = showback("--costs", str(bad))
     assert code == 2 and "bad.csv" in err and "BilledCost 'abc'" in err
+    when = tmp_path / "when.csv"
+    when.write_text("BilledCost,ChargePeriodStart\n1.5,yesterday\n")
+    code, _, err = showback("--costs", str(when))
+    assert code == 2 and "when.csv: ChargePeriodStart 'yesterday' is not a time" in err
     code, _, err = showback("--costs", str(tmp_path / "missing.csv"))
     assert code == 2 and "missing.csv: no such file" in err
     notfocus = tmp_path / "x.csv"

@@ -31,7 +31,14 @@ PLAN = Plan(
 @pytest.mark.parametrize("engine", ["duckdb", "athena"])
 def test_every_query_renders_and_parses_back(engine: str) -> None:
     rendered = render_all(PLAN, engine)
-    assert set(rendered) == {"classify", "aggregate", "split_rows", "top_unallocated", "totals"}
+    assert set(rendered) == {
+        "classify",
+        "aggregate",
+        "split_rows",
+        "top_unallocated",
+        "disagreements",
+        "totals",
+    }
     read = "trino" if engine == "athena" else "duckdb"
     for name, sql in rendered.items():
         assert sqlglot.parse_one(sql, read=read) is not None, name

@@ -123,6 +123,12 @@ class Plan:
             f"CASE x.source WHEN 'bill-tags' THEN x.bill_{i} WHEN 'ledger' THEN x.led_{i} END AS t_{i}"
             for i in range(len(keys))
         ]
+        # the bill's tags win, but where the ledger attributed the same resource otherwise, say so
+        disagrees = " OR ".join(
+            f"(x.bill_{i} IS NOT NULL AND x.led_{i} IS NOT NULL AND x.bill_{i} <> x.led_{i})"
+            for i in range(len(self.by))
+        )
+        disagrees = f"(x.source = 'bill-tags' AND ({disagrees or 'false'}))"
         aliases = ", ".join(f"NULLIF(regexp_extract(resource_id, {_lit(p)}, 1), '')" for p in _ALIASES)
         return f"""
 WITH lk_all AS (
@@ -158,6 +164,7 @@ WITH lk_all AS (
 SELECT x.provider, x.account, x.account_name, x.service, x.resource_id, x.currency,
        x.charge_start, x.charge_end, CAST(DATE_TRUNC('day', x.charge_start) AS DATE) AS day,
        x.billed, x.effective, x.source, x.shared_idx, x.ledger_resource_id, x.creator, x.ledger_state,
+       {disagrees} AS ledger_disagrees,
        {", ".join(tags)}
 FROM x"""
 
@@ -202,6 +209,12 @@ FROM tw_usage
 WHERE resource IN ({wanted})
 ORDER BY time, usage_id"""
 
+    def disagreements_source(self) -> str:
+        return """
+SELECT COUNT(*) AS n, SUM(billed) AS billed, COUNT(DISTINCT resource_id) AS resources
+FROM tw_classified
+WHERE ledger_disagrees"""
+
     def totals_source(self) -> str:
         """Totals straight from the costs, not through the join: what the buckets must add up to."""
         return f"""
@@ -245,6 +258,7 @@ def render_all(plan: Plan, engine: str) -> dict[str, str]:
         ("aggregate", plan.aggregate_source()),
         ("split_rows", plan.split_rows_source()),
         ("top_unallocated", plan.top_unallocated_source()),
+        ("disagreements", plan.disagreements_source()),
     ):
         out[name] = render(src, engine, classified_inline=inline, classify=classify)
     out["totals"] = render(plan.totals_source(), engine)

@@ -75,10 +75,11 @@ def run(engine: Engine, plan: Plan) -> dict[str, Any]:
         }
         for r in engine.rows(plan.top_unallocated_source())
     }
+    disagree = engine.rows(plan.disagreements_source())[0]
     _split(engine, plan, cube, buckets, top)
     if "outcomes" not in cube:  # the outcome key is a --by key: the same grouping
         cube["outcomes"] = cube["tags"]
-    return _report(engine.name, plan, total, buckets, cube, top)
+    return _report(engine.name, plan, total, buckets, cube, top, disagree)
 
 
 def _distinct(sets: dict[str, tuple[str, ...]]) -> dict[str, tuple[str, ...]]:
@@ -220,7 +221,13 @@ def _iso(value: Any) -> str | None:
 
 
 def _report(
-    engine: str, plan: Plan, total: tuple[Any, ...], buckets: dict[str, Acc], cube: Cube, top: dict[Any, Any]
+    engine: str,
+    plan: Plan,
+    total: tuple[Any, ...],
+    buckets: dict[str, Acc],
+    cube: Cube,
+    top: dict[Any, Any],
+    disagree: tuple[Any, ...],
 ) -> dict[str, Any]:
     t_billed, t_effective, t_rows, currencies, currency, invalid, first, last = total
     t_billed, t_effective, t_rows = t_billed or ZERO, t_effective or ZERO, t_rows or 0
@@ -245,6 +252,11 @@ def _report(
         warnings.append(f"{currencies} billing currencies are summed together; filter the input by currency")
     if invalid:
         warnings.append(f"{invalid} cost rows have Tags that are not a JSON object; their tags were ignored")
+    if disagree[0]:
+        warnings.append(
+            f"{disagree[0]} cost rows ({money(disagree[1])}) of {disagree[2]} resources carry bill tags that "
+            "differ from the ledger's attribution (bill tags win; see ledger_disagreements)"
+        )
     return {
         "schema": SCHEMA,
         "engine": engine,
@@ -288,6 +300,11 @@ def _report(
         "daily": sorted(rows_of("day", lambda k, _a: {"day": _iso(k[0])}), key=lambda r: str(r["day"])),
         "top_unallocated": _top(top, plan.top),
         "unit_economics": _unit_economics(plan, cube["outcomes"], keys, by),
+        "ledger_disagreements": {
+            "rows": disagree[0] or 0,
+            "billed_cost": money(disagree[1]),
+            "resources": disagree[2] or 0,
+        },
         "warnings": warnings,
     }
 
