@@ -1,6 +1,6 @@
 """`tagwarden showback`: who spent the money, from the ledger joined with FOCUS cost exports.
 
-Exit codes: 0 done; 2 input we cannot read (file, column, config); 4 the buckets do not add up to
+Exit codes: 0 done; 2 input we cannot read (file, column, config); 5 the buckets do not add up to
 the input's totals (a bug: the report is still printed, with `reconciled: false`).
 """
 
@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TextIO
 
-EXIT_OK, EXIT_INPUT, EXIT_UNRECONCILED = 0, 2, 4
+EXIT_OK, EXIT_INPUT, EXIT_UNRECONCILED = 0, 2, 5
 
 
 def _when(text: str) -> datetime:
@@ -31,6 +31,10 @@ def _keys(text: str) -> tuple[str, ...]:
     if not keys:
         raise argparse.ArgumentTypeError("expected tag keys, e.g. Agent-ID,Outcome-ID")
     return keys
+
+
+def register(subparsers: Any) -> None:
+    add_showback_command(subparsers)
 
 
 def add_showback_command(subparsers: Any) -> None:
@@ -88,6 +92,7 @@ def add_showback_command(subparsers: Any) -> None:
     p.add_argument("--athena-workgroup", metavar="NAME")
     p.add_argument("--athena-output", metavar="S3_URL", help="Athena query results location (s3://...)")
     p.add_argument("--athena-region", metavar="REGION")
+    p.set_defaults(run=run_showback)
 
 
 def run_showback(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:

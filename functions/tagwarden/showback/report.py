@@ -2,7 +2,7 @@
 
 The report is the JSON contract of `tagwarden showback --format json` (README, "## Showback").
 Money is exact: Decimals inside, decimal strings in JSON. The four sources' amounts must add up to
-the totals read straight from the costs, or `reconciled` is false (and the CLI exits 4).
+the totals read straight from the costs, or `reconciled` is false (and the CLI exits 5).
 """
 
 from __future__ import annotations
