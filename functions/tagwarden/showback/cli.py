@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TextIO
 
-EXIT_OK, EXIT_INPUT, EXIT_UNRECONCILED = 0, 2, 5
+from tagwarden.cli.common import EXIT_INPUT, EXIT_OK, EXIT_UNRECONCILED, is_terminal
 
 
 def _when(text: str) -> datetime:
@@ -149,7 +149,7 @@ def _report(args: argparse.Namespace, plan: Any, err: TextIO) -> dict[str, Any]:
         raise InputError("--costs is required (a FOCUS export file, glob, folder or s3:// prefix)")
     from tagwarden.showback.local import duckdb_report
 
-    if err.isatty():
+    if is_terminal(err):
         print(
             f"showback: reading {len(args.costs)} cost input(s), {len(args.ledger)} ledger(s) ...", file=err
         )
@@ -173,7 +173,7 @@ def _write(report: dict[str, Any], args: argparse.Namespace, out: TextIO, err: T
             write_html(report, Path(args.html))
         if args.png:
             written = write_pngs(report, Path(args.png))
-            if err.isatty():
+            if is_terminal(err):
                 print(f"showback: wrote {len(written)} charts to {args.png}", file=err)
 
 
