@@ -119,6 +119,7 @@ def test_table_and_csv_formats(scenario: Scenario) -> None:
     )
     assert code == 0
     assert "reconciled: yes" in out and "agent-1" in out and "Top unallocated resources" in out
+    assert "unallocated cost" in out and "Microsoft" in out  # the provider / account / service tables
     code, out, _ = showback(
         "--ledger",
         str(scenario.ledger),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
@@ -70,6 +71,29 @@ def table(report: dict[str, Any], limit: int = 15) -> str:
     if len(report["by_tags"]) > limit:
         out.write(f"... {len(report['by_tags']) - limit} more groups (--format json for all)\n")
     out.write("\n")
+    labels: dict[str, tuple[str, Callable[[dict[str, Any]], str]]] = {
+        "provider": ("by_provider", lambda r: str(r["provider"])),
+        "account": (
+            "by_account",
+            lambda r: f"{r['provider']} {r['account']} {r['account_name'] or ''}".strip(),
+        ),
+        "service": ("by_service", lambda r: f"{r['provider']} {r['service']}"),
+    }
+    for title, (key, label) in labels.items():
+        rows = [
+            [
+                label(r),
+                _cents(r["billed_cost"]),
+                _cents(r["by_source"].get("unallocated", "0")),
+                str(r["rows"]),
+            ]
+            for r in report[key][:8]
+        ]
+        if rows:
+            out.write(_table([title, "billed cost", "unallocated cost", "rows"], rows))
+            if len(report[key]) > 8:
+                out.write(f"... {len(report[key]) - 8} more\n")
+            out.write("\n")
     top = report["top_unallocated"][:10]
     if top:
         out.write("Top unallocated resources\n")
