@@ -299,7 +299,7 @@ def html_report(report: dict[str, Any]) -> str:
 <style>
 {_CSS}</style></head><body><main>
 <h1>Who spent the money</h1>
-<div class="sub">{e(str(period["first_charge"] or ""))} → {e(str(period["last_charge"] or ""))} ·
+<div class="sub">{e(str(period["first_charge"] or "")[:10])} → {e(str(period["last_charge"] or "")[:10])} ·
 by {e(", ".join(report["by"]))} · {e(reconciled)} · engine {e(report["engine"])}</div>
 <div class="cards">{card_html}</div>
 {charts}
