@@ -102,3 +102,21 @@ def test_athena_rendering_gives_the_duckdb_report(scenario: Scenario, tmp_path: 
     )
     assert any("JSON_EXTRACT_SCALAR" in sql for sql in cursor.executed)
     assert all("QUALIFY" not in sql for sql in cursor.executed)
+
+
+def test_athena_failures_exit_2_with_their_message(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No credentials and no endpoint: pyathena's own error reaches the user, not a traceback."""
+    for var in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE"):
+        monkeypatch.delenv(var, raising=False)
+    monkeypatch.setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:9")  # nothing listens: fails at once
+    monkeypatch.setenv("AWS_CONFIG_FILE", "/nonexistent")
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent")
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    out, err = io.StringIO(), io.StringIO()
+    code = main(
+        ["showback", "--engine", "athena", "--athena-region", "eu-west-1", "--athena-output", "s3://x/y/"],
+        out=out,
+        err=err,
+    )
+    assert code == 2
+    assert "tagwarden showback: Athena:" in err.getvalue()

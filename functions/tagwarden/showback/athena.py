@@ -159,6 +159,16 @@ def athena_report(
     cursor: Any = None,
 ) -> dict[str, Any]:
     """The report computed by Athena (`cursor`: any DB-API cursor speaking Athena's SQL)."""
-    if cursor is None:
-        cursor = connect(database, workgroup, output, region).cursor()
-    return run(AthenaEngine(cursor), plan)
+    if cursor is not None:
+        return run(AthenaEngine(cursor), plan)
+    from botocore.exceptions import BotoCoreError, ClientError
+    from pyathena.error import Error as AthenaError
+
+    try:
+        return run(AthenaEngine(connect(database, workgroup, output, region).cursor()), plan)
+    except (AthenaError, BotoCoreError, ClientError) as exc:
+        raise AthenaFailed(f"Athena: {exc}") from exc
+
+
+class AthenaFailed(RuntimeError):
+    """Athena (or AWS) refused or failed a query; the message is theirs."""

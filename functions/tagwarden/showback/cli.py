@@ -120,9 +120,11 @@ def run_showback(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         for name, sql in render_all(plan, args.engine).items():
             out.write(f"-- {name}\n{sql};\n\n")
         return EXIT_OK
+    from tagwarden.showback.athena import AthenaFailed
+
     try:
         report = _report(args, plan, err)
-    except (InputError, ConfigError, ValueError, OSError) as exc:
+    except (InputError, ConfigError, ValueError, OSError, AthenaFailed) as exc:
         print(f"tagwarden showback: {exc}", file=err)
         return EXIT_INPUT
     _write(report, args, out, err)
