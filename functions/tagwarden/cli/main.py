@@ -15,6 +15,7 @@ from typing import Any, TextIO
 from tagwarden.attribution.context import StaticLookups
 from tagwarden.cli.explain import explain_events, render_text
 from tagwarden.cli.policy import add_policy_commands, run_policy
+from tagwarden.llm.cli import add_llm_commands, run_llm
 from tagwarden.normalize import MalformedEvent
 from tagwarden.rules import RulesError, load_rules
 from tagwarden.rules.spec import json_schema
@@ -64,6 +65,7 @@ def build_parser() -> argparse.ArgumentParser:
     cat.add_argument("--provider", choices=("aws",), default="aws")
     cat.add_argument("--format", choices=("json", "text"), default="text")
     add_policy_commands(sub)
+    add_llm_commands(sub)
     return parser
 
 
@@ -78,6 +80,8 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None, err: Text
             return _explain(args, out)
         if args.command == "policy":
             return run_policy(args, out, err)
+        if args.command == "llm":
+            return run_llm(args, out, err)
         return _catalogue(args, out)
     except RulesError as exc:
         print(exc.render(), file=err)
