@@ -25,6 +25,7 @@ from urllib.parse import unquote
 
 REPLY = "the answer is forty two as promised"
 OUTPUT_TOKENS = len(REPLY.split())
+MISSING_MODEL = "no-such-model"  # answered with the API's 404
 
 
 def _words(value: Any) -> int:
@@ -45,6 +46,9 @@ def input_tokens(body: dict[str, Any]) -> int:
 
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A client that hangs up mid-stream (closing a stream early) is not an error here."""
     requests: list[dict[str, Any]]
     cached_tokens: int
     lock: threading.Lock
@@ -83,7 +87,10 @@ class _OpenAIHandler(_Handler):
     def do_POST(self) -> None:
         body = self._body()
         path = self.path.split("?")[0]
-        if path.endswith("/chat/completions"):
+        if body.get("model") == MISSING_MODEL:
+            error = {"message": f"The model `{MISSING_MODEL}` does not exist", "code": "model_not_found"}
+            self._send(404, json.dumps({"error": error}).encode(), "application/json")
+        elif path.endswith("/chat/completions"):
             self._chat(body)
         elif path.endswith("/responses"):
             self._responses(body)
