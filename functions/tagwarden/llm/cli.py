@@ -2,6 +2,7 @@
 platforms' own logs into a ledger.
 
 Exit codes: 0 imported; 2 input we cannot read (the message names the file and line).
+The command module of `tagwarden.cli.main` (register / run).
 """
 
 from __future__ import annotations
@@ -10,10 +11,10 @@ import argparse
 import json
 from typing import Any, TextIO
 
-EXIT_OK, EXIT_INPUT = 0, 2
+from tagwarden.cli.common import EXIT_OK, InputError
 
 
-def add_llm_commands(subparsers: Any) -> None:
+def register(subparsers: Any) -> None:
     llm = subparsers.add_parser(
         "llm", help="model-call usage: import the platforms' usage logs"
     ).add_subparsers(dest="llm_command", required=True)
@@ -37,6 +38,7 @@ def add_llm_commands(subparsers: Any) -> None:
     for p in (bedrock, openai):
         p.add_argument("--ledger", required=True, metavar="FILE", help="the SQLite ledger to write to")
         p.add_argument("--format", choices=("json", "text"), default="text")
+        p.set_defaults(run=run_llm)
 
 
 def run_llm(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
@@ -49,8 +51,7 @@ def run_llm(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         else:
             records = list(read_openai_usage(args.path, _mapping(args.map)))
     except ImportError_ as exc:
-        print(f"tagwarden: {exc}", file=err)
-        return EXIT_INPUT
+        raise InputError(str(exc)) from exc
     ledger = SqliteLedger(args.ledger)
     try:
         new = ledger.add_usage(records)
@@ -76,13 +77,11 @@ def _mapping(path: str | None) -> dict[str, Any] | None:
         return None
     import yaml
 
-    from tagwarden.llm.importers import ImportError_
-
     try:
         with open(path, encoding="utf-8") as fh:
             data = yaml.safe_load(fh)
     except (OSError, yaml.YAMLError) as exc:
-        raise ImportError_(f"cannot read mapping {path}: {exc}") from exc
+        raise InputError(f"cannot read mapping {path}: {exc}") from exc
     if not isinstance(data, dict):
-        raise ImportError_(f"{path}: expected a mapping with projects: and/or api_keys:")
+        raise InputError(f"{path}: expected a mapping with projects: and/or api_keys:")
     return data
