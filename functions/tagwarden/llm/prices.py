@@ -9,7 +9,7 @@ from __future__ import annotations
 import functools
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from importlib import resources as package_files
 from pathlib import Path
 from typing import Any
@@ -57,6 +57,13 @@ class PriceTable:
         name = _REGION_PREFIX.sub("", name)
         best = max((k for k in self.models if name.startswith(k)), key=len, default=None)
         return best
+
+    def with_resources(self, resources: Mapping[str, str]) -> PriceTable:
+        """This table, also naming the model behind these resource ids (inference profiles)."""
+        for rid, model in resources.items():
+            if model not in self.models:
+                raise PriceError(f"{self.source}: resource {rid!r} names model {model!r}, which has no price")
+        return replace(self, resources={**self.resources, **resources})
 
     def price(self, resource: str) -> Price | None:
         key = self.model_of(resource)

@@ -3,7 +3,8 @@
 Weight = Σ over the attribution's usage records of tokens x the price table's per-million price,
 input, cached input, cache writes and output each at their own price: an agent that sends long
 prompts to a cheap model weighs what it costs, not what it counts. Params: `prices` (a price table
-path; the shipped one otherwise).
+path; the shipped one otherwise) and `resources` (resource id -> model key, for ids that do not
+name their model, like an application inference profile ARN).
 
 A model the table does not price is an error naming it (add it, or map the resource under
 `resources:`), never a guess; when no record's model is priced at all (a bill for a model only you
@@ -29,6 +30,8 @@ class TokenCostPolicy:
     def weights(self, usage: Sequence[UsageRecord], params: Mapping[str, Any]) -> dict[Attribution, float]:
         path = params.get("prices")
         table = price_tables.load(str(path) if path else None)
+        if params.get("resources"):
+            table = table.with_resources({str(k): str(v) for k, v in dict(params["resources"]).items()})
         records = [r for r in usage if r.kind is UsageKind.LLM]
         unpriced = sorted({r.resource for r in records if table.price(r.resource) is None})
         out: dict[Attribution, float] = {}
