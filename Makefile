@@ -14,7 +14,7 @@ SAM_VENV := .venv-sam
 SAM := $(SAM_VENV)/bin/sam
 SAM_VERSION := 1.170.0
 
-.PHONY: demo test lint typecheck unit bench bench-aws bench-azure schema template clean
+.PHONY: demo test lint typecheck unit bench bench-aws bench-azure bench-llm schema template clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -55,6 +55,9 @@ bench-aws: $(STAMP)
 
 bench-azure: $(STAMP)
 	$(BIN)/python bench/azure_bench.py
+
+bench-llm: $(STAMP)
+	$(BIN)/python bench/llm_bench.py
 
 # Regenerate the shipped JSON Schema after changing rules/spec.py (a test checks it is current).
 schema: $(STAMP)

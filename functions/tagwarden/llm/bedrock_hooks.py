@@ -41,12 +41,12 @@ class _Handlers:
             if attribution is None:
                 self.recorder.stats.unattributed += 1
             else:
-                tags = attribution.tags()
+                tags, _identifier, _metadata, request_metadata = attribution.derived
                 if self.metadata and model.name in METADATA_OPERATIONS:
                     theirs = params.get("requestMetadata")
                     merged, dropped = merge_metadata(
                         theirs if isinstance(theirs, dict) else None,
-                        attribution.bedrock_request_metadata(),
+                        request_metadata,
                         BEDROCK_METADATA_PAIRS,
                     )
                     params["requestMetadata"] = merged

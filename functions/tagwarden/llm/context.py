@@ -10,6 +10,7 @@ Pure and dependency-free: importable without openai, boto3 or any Azure SDK.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 from collections.abc import Iterator, Mapping
@@ -40,7 +41,7 @@ def fit(text: str, limit: int) -> str:
     return f"{text[: limit - _HASH - 1]}#{digest}"
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Attribution:
     agent_id: str
     task_id: str | None = None  # the Outcome-ID
@@ -50,6 +51,13 @@ class Attribution:
     def __post_init__(self) -> None:
         if not self.agent_id:
             raise ValueError("an attribution needs an agent id")
+
+    # What the hooks send is derived once per attribution (they run on every model call);
+    # cached_property writes the instance dict directly, which a frozen dataclass allows.
+    @functools.cached_property
+    def derived(self) -> tuple[dict[str, str], str, dict[str, str], dict[str, str]]:
+        """(tags, safety_identifier, openai_metadata, bedrock_request_metadata): read-only."""
+        return self.tags(), self.safety_identifier(), self.openai_metadata(), self.bedrock_request_metadata()
 
     def tags(self) -> dict[str, str]:
         """The attribution as tagwarden's tag keys (what usage records and showback carry)."""

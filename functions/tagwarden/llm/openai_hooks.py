@@ -31,7 +31,6 @@ from tagwarden.llm.recorder import LlmCall, Recorder
 
 KEY = "tagwarden_llm"  # request.extensions key carrying the pending call to the response hook
 _OPERATIONS = (("/chat/completions", "chat"), ("/responses", "responses"))
-_USAGE_NULL = re.compile(rb'"usage"\s*:\s*null')
 MAX_BODY = 32 * 1024 * 1024  # a non-streamed body past this is not parsed for usage
 
 
@@ -75,17 +74,19 @@ def annotate(request: Any, recorder: Recorder, options: OpenAIOptions) -> None:
         return
     attribution = current()
     changed = False
+    tags: dict[str, str] = {}
     if attribution is not None:
+        tags, identifier, metadata, _ = attribution.derived
         field_name = options.identifier_field
         if field_name and not body.get(field_name):
-            body[field_name] = attribution.safety_identifier()
+            body[field_name] = identifier
             changed = True
         store = body.get("store")
         if options.metadata and (store is True or (operation == "responses" and store is not False)):
             theirs = body.get("metadata")
             merged, dropped = merge_metadata(
                 theirs if isinstance(theirs, dict) else None,
-                attribution.openai_metadata(),
+                metadata,
                 OPENAI_METADATA_PAIRS,
             )
             body["metadata"] = merged
@@ -108,7 +109,7 @@ def annotate(request: Any, recorder: Recorder, options: OpenAIOptions) -> None:
         platform=platform,
         operation=operation,
         model=str(body.get("model") or deployment or ""),
-        attribution=attribution.tags() if attribution else {},
+        attribution=tags,
         started=time.time(),
         streamed=streamed,
         parent=recorder.capture_parent(),
@@ -135,8 +136,20 @@ def _usage_of(obj: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]] | No
     return None
 
 
+_USAGE_OBJECT = re.compile(rb'"usage"\s*:\s*\{')  # a usage object, not `"usage": null`
+_USAGE_TEXT = re.compile(r'"usage"\s*:\s*\{')
+# Keys outside JSON strings: inside a string their quotes would be escaped (\").
+_MODEL = re.compile(r'"model"\s*:\s*"((?:[^"\\]|\\.)*)"')
+_ID = re.compile(r'"id"\s*:\s*"((?:[^"\\]|\\.)*)"')
+_JSON = json.JSONDecoder()
+
+
 @dataclass
 class _Reader:
+    """Reads the usage out of a body as it streams past, doing as little as it can per chunk:
+    SSE chunks are only split into lines when they hold a usage object; a JSON body is kept and
+    only its `usage` object is parsed at the end (the SDK parses the whole of it anyway)."""
+
     pending: _Pending
     recorder: Recorder
     sse: bool
@@ -156,18 +169,38 @@ class _Reader:
             self.recorder.hook_error("openai response")
 
     def _take(self, data: bytes) -> None:
-        self.buffer += data
         if not self.sse:
+            self.buffer += data
             if len(self.buffer) > MAX_BODY:
                 self.broken = True
             return
-        *lines, rest = self.buffer.split(b"\n")
-        self.buffer = bytearray(rest)
-        for line in lines:
-            if line.startswith(b"data:") and b'"usage"' in line and not _USAGE_NULL.search(line):
+        cut = data.rfind(b"\n")
+        if cut < 0:  # no line ends here: keep the partial line
+            self.buffer += data
+            return
+        lines = bytes(self.buffer) + data[:cut] if self.buffer else data[:cut]
+        self.buffer = bytearray(data[cut + 1 :])
+        if _USAGE_OBJECT.search(lines) is None:
+            return
+        for line in lines.split(b"\n"):
+            if line.startswith(b"data:") and _USAGE_OBJECT.search(line):
                 obj = json.loads(line[5:])
                 if isinstance(obj, dict):
                     self.found = _usage_of(obj) or self.found
+
+    def _from_body(self) -> None:
+        text = self.buffer.decode("utf-8")
+        hit = _USAGE_TEXT.search(text)
+        if hit is None:
+            return
+        usage, _ = _JSON.raw_decode(text, hit.end() - 1)
+        holder = {}
+        for key, pattern in (("model", _MODEL), ("id", _ID)):
+            got = pattern.search(text)
+            if got:
+                holder[key] = json.loads(f'"{got.group(1)}"')
+        if isinstance(usage, dict):
+            self.found = (usage, holder)
 
     def finish(self) -> None:
         if self.done:
@@ -179,8 +212,7 @@ class _Reader:
             if self.sse and self.buffer and not self.broken:
                 self._take(b"\n")
             if not self.sse and not self.broken and self.buffer:
-                obj = json.loads(self.buffer)
-                self.found = _usage_of(obj) if isinstance(obj, dict) else None
+                self._from_body()
             self.buffer = bytearray()
             if self.found is None:
                 self.recorder.stats.no_usage += 1

@@ -9,10 +9,10 @@ there is logged and counted in `stats`, and the model call it describes has long
 from __future__ import annotations
 
 import logging
-import queue
 import threading
 import time
 import uuid
+from collections import deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -94,32 +94,41 @@ Sink = Callable[[list[UsageRecord]], object]
 class Recorder:
     """Where the hooks send finished calls. `ledger` (any Ledger) or `sink` (a callable taking a
     batch of UsageRecords) receives them; `spans=True` also emits GenAI spans when
-    opentelemetry-api is installed."""
+    opentelemetry-api is installed.
+
+    The caller's side is one deque append (atomic under the GIL, no lock, no thread wake-up); the
+    writer thread drains the deque every `interval` seconds, in batches of `batch`. Past `capacity`
+    waiting calls, new ones are dropped and counted rather than growing without bound.
+    """
 
     ledger: Ledger | None = None
     sink: Sink | None = None
     spans: bool = False
     capacity: int = 10_000
     batch: int = 500
-    interval: float = 0.2  # seconds the writer waits to fill a batch
+    interval: float = 0.2  # seconds between the writer's drains
     stats: RecorderStats = field(default_factory=RecorderStats)
 
     def __post_init__(self) -> None:
-        self._queue: queue.Queue[LlmCall | None] = queue.Queue(self.capacity)
+        self._items: deque[LlmCall] = deque()
         self._lock = threading.Lock()
+        self._wake = threading.Event()
+        self._stop = False
+        self._busy = False  # the writer holds calls it took from the deque
         self._thread: threading.Thread | None = None
 
     # --- the caller's side: cheap, never raises ---------------------------------------------------
 
     def record(self, call: LlmCall) -> None:
         try:
-            self._queue.put_nowait(call)
+            if len(self._items) >= self.capacity:
+                self.stats.dropped += 1
+                log.warning("llm usage queue full (%d): a call's usage was dropped", self.capacity)
+                return
+            self._items.append(call)
             self.stats.recorded += 1
             if self._thread is None:
                 self._start()
-        except queue.Full:
-            self.stats.dropped += 1
-            log.warning("llm usage queue full (%d): a call's usage was dropped", self.capacity)
         except Exception:  # never let bookkeeping fail a model call
             self.stats.failed += 1
             log.exception("llm usage could not be queued")
@@ -146,33 +155,51 @@ class Recorder:
     def _start(self) -> None:
         with self._lock:
             if self._thread is None:
+                self._stop = False
                 self._thread = threading.Thread(target=self._run, name="tagwarden-llm-recorder", daemon=True)
                 self._thread.start()
 
     def _run(self) -> None:
-        q = self._queue
         while True:
-            first = q.get()
-            if first is None:
-                q.task_done()
+            self._wake.wait(self.interval)
+            self._wake.clear()
+            self._drain()
+            if self._stop:
+                self._drain()
                 return
-            calls = [first]
-            deadline = time.monotonic() + self.interval
-            stop = False
-            while len(calls) < self.batch:
-                try:
-                    nxt = q.get(timeout=max(0.0, deadline - time.monotonic()))
-                except queue.Empty:
-                    break
-                if nxt is None:
-                    stop = True
-                    break
-                calls.append(nxt)
-            self._write(calls)
-            for _ in range(len(calls) + stop):
-                q.task_done()
-            if stop:
-                return
+
+    def _drain(self) -> None:
+        items = self._items
+        self._busy = True
+        try:
+            while items:
+                calls = [items.popleft() for _ in range(min(self.batch, len(items)))]
+                self._write(calls)
+        finally:
+            self._busy = False
+
+    def flush(self, timeout: float = 5.0) -> bool:
+        """Wait until everything recorded so far is written (tests, the end of a batch job)."""
+        end = time.monotonic() + timeout
+        while self._items or self._busy:
+            if self._thread is None or time.monotonic() >= end:
+                return False
+            self._wake.set()
+            time.sleep(0.002)
+        return True
+
+    def close(self, timeout: float = 5.0) -> None:
+        """Write what is waiting and stop the writer thread (a later record starts a new one)."""
+        thread = self._thread
+        if thread is None:
+            return
+        self._stop = True
+        self._wake.set()
+        thread.join(timeout)
+        if thread.is_alive():
+            log.warning("llm usage: writer did not drain in %.1fs", timeout)
+            return
+        self._thread = None
 
     def _write(self, calls: list[LlmCall]) -> None:
         try:
@@ -197,26 +224,3 @@ class Recorder:
 
         if emit_span(call):
             self.stats.spans += 1
-
-    def flush(self, timeout: float = 5.0) -> bool:
-        """Wait until everything queued so far is written (tests, the end of a batch job)."""
-        q = self._queue
-        end = time.monotonic() + timeout
-        with q.all_tasks_done:
-            while q.unfinished_tasks:
-                left = end - time.monotonic()
-                if left <= 0 or not q.all_tasks_done.wait(left):
-                    return False
-        return True
-
-    def close(self, timeout: float = 5.0) -> None:
-        """Write what is queued and stop the writer thread."""
-        if self._thread is None:
-            return
-        try:
-            self._queue.put(None, timeout=timeout)
-        except queue.Full:
-            log.warning("llm usage: writer did not drain in %.1fs", timeout)
-            return
-        self._thread.join(timeout)
-        self._thread = None

@@ -57,6 +57,13 @@ class _Server(ThreadingHTTPServer):
 class _Handler(BaseHTTPRequestHandler):
     server: _Server
     protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True  # headers and body go out as separate writes: no 40 ms stalls
+
+    def do_GET(self) -> None:
+        """`GET /_requests`: how many requests arrived (for a client in another process)."""
+        with self.server.lock:
+            count = len(self.server.requests)
+        self._send(200, json.dumps({"requests": count}).encode(), "application/json")
 
     def log_message(self, format: str, *args: Any) -> None:  # quiet
         return
@@ -372,3 +379,17 @@ def openai_standin() -> Any:
 def bedrock_standin() -> Any:
     """`with bedrock_standin() as api: boto3.client("bedrock-runtime", endpoint_url=api.url, ...)`."""
     return _serve(_BedrockHandler)
+
+
+def main() -> None:  # pragma: no cover - used by bench/llm_bench.py
+    """Serve both stand-ins from this process (a benchmark keeps them off its own GIL); print their
+    URLs as one JSON line; stop when standard input closes."""
+    import sys
+
+    with openai_standin() as oa, bedrock_standin() as br:
+        print(json.dumps({"openai": oa.url, "bedrock": br.url}), flush=True)
+        sys.stdin.read()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()
