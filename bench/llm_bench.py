@@ -128,6 +128,11 @@ def run(urls: dict[str, str], recorder: Recorder, calls: int) -> tuple[list[dict
     def chat(c: Any) -> None:
         c.chat.completions.create(model="gpt-4o-mini", messages=msgs)
 
+    long_msgs = [{"role": "user", "content": "lorem ipsum dolor sit amet " * 1900}]  # ~50 KB
+
+    def chat_long(c: Any) -> None:
+        c.chat.completions.create(model="gpt-4o-mini", messages=long_msgs)
+
     def chat_stream(c: Any) -> None:
         for _ in c.chat.completions.create(model="gpt-4o-mini", messages=msgs, stream=True):
             pass
@@ -146,11 +151,12 @@ def run(urls: dict[str, str], recorder: Recorder, calls: int) -> tuple[list[dict
             ("openai chat, streamed", chat_stream, bare_oa, hooked_oa),
             ("bedrock converse", converse, bare_br, hooked_br),
             ("bedrock converse-stream", converse_stream, bare_br, hooked_br),
+            ("openai chat, 50 KB prompt", chat_long, bare_oa, hooked_oa),
         ):
             rows.append(measure(name, functools.partial(fn, bare), functools.partial(fn, hooked), calls))
-    made = 2 * (calls + 10)  # bare and instrumented, warm-up included, two call kinds per platform
+    made = 2 * (calls + 10)  # bare and instrumented, warm-up included, per call kind
     extra = {
-        "openai": requests_served(urls["openai"]) - 2 * made,
+        "openai": requests_served(urls["openai"]) - 3 * made,
         "bedrock": requests_served(urls["bedrock"]) - 2 * made,
     }
     return rows, extra
@@ -193,7 +199,7 @@ def main(argv: list[str] | None = None) -> int:
         "rows": rows,
         "extra_requests": extra,
         "recorded": recorded,
-        "expected_records": 4 * (args.calls + 10),
+        "expected_records": 5 * (args.calls + 10),
         "stats": recorder.stats.as_dict(),
     }
     print(
@@ -209,7 +215,7 @@ def main(argv: list[str] | None = None) -> int:
     out = ROOT / "bench" / "results"
     out.mkdir(parents=True, exist_ok=True)
     (out / "llm.json").write_text(json.dumps(result, indent=2) + "\n")
-    worst = max(r["hook_us_p50"] for r in rows)
+    worst = max(r["hook_us_p50"] for r in rows if "50 KB" not in r["kind"])  # the goal is for usual calls
     ok = worst < GOAL_US and not any(extra.values()) and recorded == result["expected_records"]
     print(f"goal: hook p50 < {GOAL_US:.0f} µs per call, no extra request: {'met' if ok else 'NOT met'}")
     return 0 if ok else 1

@@ -1,6 +1,7 @@
 """The real openai SDK against the loopback stand-in, with the hooks added to its HTTP client."""
 
 import asyncio
+import json
 import logging
 
 import openai
@@ -199,3 +200,16 @@ def test_error_responses_are_not_recorded(openai_api, recorder, ledger):
         c.chat.completions.create(model="no-such-model", messages=MESSAGES)
     assert recorder.flush()
     assert list(ledger.usage()) == []
+
+
+def test_new_keys_are_appended_without_reencoding_the_callers_body():
+    from tagwarden.llm.openai_hooks import _append
+
+    body = b'{"model":"m","messages":[{"role":"user","content":"caf\\u00e9 }"}]}\n'
+    got = _append(body, {"safety_identifier": "agent_id:1"}, empty=False)
+    assert (
+        got
+        == b'{"model":"m","messages":[{"role":"user","content":"caf\\u00e9 }"}],"safety_identifier":"agent_id:1"}'
+    )
+    assert json.loads(got)["messages"][0]["content"] == "café }"
+    assert _append(b"{}", {"a": 1}, empty=True) == b'{"a":1}'

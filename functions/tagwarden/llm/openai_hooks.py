@@ -7,9 +7,10 @@ httpx or httpx2); call sites do not change. On a POST to `/chat/completions` or 
   set one), `metadata` where the API takes it (Responses unless `store` is false; Chat Completions
   only with `store: true`, which the API requires), and `stream_options.include_usage` on streamed
   chat completions so the last chunk carries the usage;
-- the response hook wraps the body stream in a tee that reads the usage as the caller consumes it
-  (the whole JSON, or the SSE `usage` chunk / `response.completed` event), then hands one
-  `LlmCall` to the recorder. No extra round trip, nothing read ahead of the caller.
+- the response hook wraps the body stream in a tee that keeps the raw chunks as the caller
+  consumes them; when the body ends, the recorder's thread decodes them and reads the usage (the
+  JSON body's, or the SSE `usage` chunk / `response.completed` event). No extra round trip,
+  nothing read ahead of the caller, no parsing on the caller's path.
 
 Every hook step is guarded: an error is counted (`recorder.stats.hook_errors`) and the call goes on.
 The SDK is not imported here; the hooks work on whatever request/response objects it uses.
@@ -17,6 +18,7 @@ The SDK is not imported here; the hooks work on whatever request/response object
 
 from __future__ import annotations
 
+import functools
 import importlib
 import inspect
 import json
@@ -31,6 +33,7 @@ from tagwarden.llm.recorder import LlmCall, Recorder
 
 KEY = "tagwarden_llm"  # request.extensions key carrying the pending call to the response hook
 _OPERATIONS = (("/chat/completions", "chat"), ("/responses", "responses"))
+_ENCODE = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode  # made once: no per-call setup
 MAX_BODY = 32 * 1024 * 1024  # a non-streamed body past this is not parsed for usage
 
 
@@ -69,29 +72,28 @@ def annotate(request: Any, recorder: Recorder, options: OpenAIOptions) -> None:
     operation = next((op for suffix, op in _OPERATIONS if path.endswith(suffix)), None)
     if operation is None:
         return
-    body = json.loads(request.content)
+    content = request.content
+    body = json.loads(content)
     if not isinstance(body, dict):
         return
     attribution = current()
-    changed = False
+    added: dict[str, Any] = {}  # new top-level keys: appended to the body as it is
+    replaced: dict[str, Any] = {}  # keys the caller set that we extend: the body is re-encoded
     tags: dict[str, str] = {}
     if attribution is not None:
         tags, identifier, metadata, _ = attribution.derived
         field_name = options.identifier_field
         if field_name and not body.get(field_name):
-            body[field_name] = identifier
-            changed = True
+            (replaced if field_name in body else added)[field_name] = identifier
         store = body.get("store")
         if options.metadata and (store is True or (operation == "responses" and store is not False)):
             theirs = body.get("metadata")
             merged, dropped = merge_metadata(
-                theirs if isinstance(theirs, dict) else None,
-                metadata,
-                OPENAI_METADATA_PAIRS,
+                theirs if isinstance(theirs, dict) else None, metadata, OPENAI_METADATA_PAIRS
             )
-            body["metadata"] = merged
             recorder.stats.metadata_left_out += dropped
-            changed = True
+            if merged != theirs:
+                (replaced if "metadata" in body else added)["metadata"] = merged
     else:
         recorder.stats.unattributed += 1
     streamed = bool(body.get("stream"))
@@ -100,10 +102,14 @@ def annotate(request: Any, recorder: Recorder, options: OpenAIOptions) -> None:
         if not isinstance(stream_options, dict):
             stream_options = {}
         if "include_usage" not in stream_options:
-            body["stream_options"] = {**stream_options, "include_usage": True}
-            changed = True
-    if changed:
-        _replace_body(request, json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode("utf-8"))
+            value = {**stream_options, "include_usage": True}
+            (replaced if "stream_options" in body else added)["stream_options"] = value
+    if replaced:
+        body.update(replaced)
+        body.update(added)
+        _replace_body(request, _ENCODE(body).encode("utf-8"))
+    elif added:
+        _replace_body(request, _append(content, added, empty=not body))
     platform, deployment = _platform(request.url.host, path)
     request.extensions[KEY] = _Pending(
         platform=platform,
@@ -114,6 +120,15 @@ def annotate(request: Any, recorder: Recorder, options: OpenAIOptions) -> None:
         streamed=streamed,
         parent=recorder.capture_parent(),
     )
+
+
+def _append(content: bytes, added: dict[str, Any], empty: bool) -> bytes:
+    """The JSON object `content` with new keys added before its closing brace, without decoding
+    and re-encoding the caller's part (a long prompt costs nothing more)."""
+    extra = _ENCODE(added).encode("utf-8")
+    if empty:
+        return extra
+    return content.rstrip()[:-1] + b"," + extra[1:]
 
 
 def _replace_body(request: Any, content: bytes) -> None:
@@ -137,89 +152,72 @@ def _usage_of(obj: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]] | No
 
 
 _USAGE_OBJECT = re.compile(rb'"usage"\s*:\s*\{')  # a usage object, not `"usage": null`
-_USAGE_TEXT = re.compile(r'"usage"\s*:\s*\{')
-# Keys outside JSON strings: inside a string their quotes would be escaped (\").
-_MODEL = re.compile(r'"model"\s*:\s*"((?:[^"\\]|\\.)*)"')
-_ID = re.compile(r'"id"\s*:\s*"((?:[^"\\]|\\.)*)"')
-_JSON = json.JSONDecoder()
 
 
 @dataclass
 class _Reader:
-    """Reads the usage out of a body as it streams past, doing as little as it can per chunk:
-    SSE chunks are only split into lines when they hold a usage object; a JSON body is kept and
-    only its `usage` object is parsed at the end (the SDK parses the whole of it anyway)."""
+    """Keeps the raw body chunks as the caller reads them (one list append each) and, once the
+    body ends, hands itself to the recorder; `resolve` then runs on the recorder's thread:
+    decompresses, finds the usage (the whole JSON body's `usage` object, or the SSE line holding
+    one) and returns the call. Nothing is decoded or parsed twice on the caller's path."""
 
     pending: _Pending
     recorder: Recorder
-    sse: bool
-    decoder: Any  # the HTTP library's content decoder, or None for identity
-    buffer: bytearray = field(default_factory=bytearray)
-    found: tuple[dict[str, Any], dict[str, Any]] | None = None
+    response: Any  # for its headers (content type and encoding), read on the recorder's thread
+    package: str  # httpx or httpx2: whose decoders to use
+    chunks: list[bytes] = field(default_factory=list)
+    size: int = 0
     done: bool = False
-    broken: bool = False
+    ended: float = 0.0
 
     def feed(self, raw: bytes) -> None:
-        if self.done or self.broken:
-            return
-        try:
-            self._take(_bytes(self.decoder.decode(raw)) if self.decoder else raw)
-        except Exception:
-            self.broken = True
-            self.recorder.hook_error("openai response")
-
-    def _take(self, data: bytes) -> None:
-        if not self.sse:
-            self.buffer += data
-            if len(self.buffer) > MAX_BODY:
-                self.broken = True
-            return
-        cut = data.rfind(b"\n")
-        if cut < 0:  # no line ends here: keep the partial line
-            self.buffer += data
-            return
-        lines = bytes(self.buffer) + data[:cut] if self.buffer else data[:cut]
-        self.buffer = bytearray(data[cut + 1 :])
-        if _USAGE_OBJECT.search(lines) is None:
-            return
-        for line in lines.split(b"\n"):
-            if line.startswith(b"data:") and _USAGE_OBJECT.search(line):
-                obj = json.loads(line[5:])
-                if isinstance(obj, dict):
-                    self.found = _usage_of(obj) or self.found
-
-    def _from_body(self) -> None:
-        text = self.buffer.decode("utf-8")
-        hit = _USAGE_TEXT.search(text)
-        if hit is None:
-            return
-        usage, _ = _JSON.raw_decode(text, hit.end() - 1)
-        holder = {}
-        for key, pattern in (("model", _MODEL), ("id", _ID)):
-            got = pattern.search(text)
-            if got:
-                holder[key] = json.loads(f'"{got.group(1)}"')
-        if isinstance(usage, dict):
-            self.found = (usage, holder)
+        if self.size <= MAX_BODY:
+            self.chunks.append(raw)
+            self.size += len(raw)
 
     def finish(self) -> None:
         if self.done:
             return
         self.done = True
-        try:
-            if self.decoder and not self.broken:
-                self._take(_bytes(self.decoder.flush()) + (b"\n" if self.sse else b""))
-            if self.sse and self.buffer and not self.broken:
-                self._take(b"\n")
-            if not self.sse and not self.broken and self.buffer:
-                self._from_body()
-            self.buffer = bytearray()
-            if self.found is None:
-                self.recorder.stats.no_usage += 1
-                return
-            self.recorder.record(_call(self.pending, *self.found))
-        except Exception:
-            self.recorder.hook_error("openai usage")
+        self.ended = time.time()
+        if self.size > MAX_BODY:
+            self.recorder.stats.no_usage += 1
+            return
+        self.recorder.record(self)
+
+    def resolve(self) -> LlmCall | None:
+        headers = self.response.headers
+        body = b"".join(self.chunks)
+        encoding = headers.get("content-encoding", "").strip().lower()
+        if encoding and encoding != "identity":
+            decoder = _decoders(self.package)[encoding]()
+            body = _bytes(decoder.decode(body)) + _bytes(decoder.flush())
+        if "text/event-stream" in headers.get("content-type", ""):
+            found = _from_sse(body)
+        else:
+            found = _from_json(body.decode("utf-8"))
+        return None if found is None else _call(self.pending, *found, ended=self.ended)
+
+
+def _from_sse(body: bytes) -> tuple[dict[str, Any], dict[str, Any]] | None:
+    found = None
+    for line in body.split(b"\n"):
+        if line.startswith(b"data:") and _USAGE_OBJECT.search(line):
+            obj = json.loads(line[5:])
+            if isinstance(obj, dict):
+                found = _usage_of(obj) or found
+    return found
+
+
+def _from_json(text: str) -> tuple[dict[str, Any], dict[str, Any]] | None:
+    obj = json.loads(text)
+    return _usage_of(obj) if isinstance(obj, dict) else None
+
+
+@functools.cache
+def _decoders(package: str) -> dict[str, Any]:
+    found: dict[str, Any] = importlib.import_module(f"{package}._decoders").SUPPORTED_DECODERS
+    return found
 
 
 def _bytes(out: bytes | Iterable[bytes]) -> bytes:
@@ -231,7 +229,7 @@ def _int(value: Any) -> int:
     return int(value) if isinstance(value, int | float) else 0
 
 
-def _call(p: _Pending, usage: dict[str, Any], holder: dict[str, Any]) -> LlmCall:
+def _call(p: _Pending, usage: dict[str, Any], holder: dict[str, Any], ended: float) -> LlmCall:
     if "prompt_tokens" in usage:  # chat completions
         total_in, out = _int(usage.get("prompt_tokens")), _int(usage.get("completion_tokens"))
         details = usage.get("prompt_tokens_details")
@@ -250,7 +248,7 @@ def _call(p: _Pending, usage: dict[str, Any], holder: dict[str, Any]) -> LlmCall
         operation=p.operation,
         streamed=p.streamed,
         started=p.started,
-        ended=time.time(),
+        ended=ended,
         parent=p.parent,
     )
 
@@ -306,17 +304,8 @@ def watch(response: Any, recorder: Recorder, asynchronous: bool) -> None:
     pending = response.request.extensions.get(KEY)
     if pending is None or response.status_code >= 400:
         return
-    package = type(response).__module__.split(".")[0]
-    encoding = response.headers.get("content-encoding", "").strip().lower()
-    decoder = None
-    if encoding and encoding != "identity":
-        decoders = importlib.import_module(f"{package}._decoders").SUPPORTED_DECODERS
-        if encoding not in decoders:
-            recorder.stats.no_usage += 1
-            return
-        decoder = decoders[encoding]()
-    sse = "text/event-stream" in response.headers.get("content-type", "")
-    reader = _Reader(pending, recorder, sse, decoder)
+    package = type(response).__module__.partition(".")[0]
+    reader = _Reader(pending, recorder, response, package)
     sync_tee, async_tee = _tee_types(package)
     response.stream = (async_tee if asynchronous else sync_tee)(response.stream, reader)
 

@@ -15,7 +15,7 @@ import uuid
 from collections import deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from tagwarden.ledger.model import UsageKind, UsageRecord
 from tagwarden.ledger.ports import Ledger
@@ -90,6 +90,13 @@ class RecorderStats:
 Sink = Callable[[list[UsageRecord]], object]
 
 
+class Deferred(Protocol):
+    """A call whose usage is still to be read (a response body): resolved on the writer thread,
+    so decoding and parsing stay off the caller's path. None: the body carried no usage."""
+
+    def resolve(self) -> LlmCall | None: ...
+
+
 @dataclass
 class Recorder:
     """Where the hooks send finished calls. `ledger` (any Ledger) or `sink` (a callable taking a
@@ -110,7 +117,7 @@ class Recorder:
     stats: RecorderStats = field(default_factory=RecorderStats)
 
     def __post_init__(self) -> None:
-        self._items: deque[LlmCall] = deque()
+        self._items: deque[LlmCall | Deferred] = deque()
         self._lock = threading.Lock()
         self._wake = threading.Event()
         self._stop = False
@@ -119,7 +126,7 @@ class Recorder:
 
     # --- the caller's side: cheap, never raises ---------------------------------------------------
 
-    def record(self, call: LlmCall) -> None:
+    def record(self, call: LlmCall | Deferred) -> None:
         try:
             if len(self._items) >= self.capacity:
                 self.stats.dropped += 1
@@ -201,7 +208,28 @@ class Recorder:
             return
         self._thread = None
 
-    def _write(self, calls: list[LlmCall]) -> None:
+    def _resolve(self, items: list[LlmCall | Deferred]) -> list[LlmCall]:
+        calls: list[LlmCall] = []
+        for item in items:
+            if isinstance(item, LlmCall):
+                calls.append(item)
+                continue
+            try:
+                got = item.resolve()
+            except Exception:
+                self.stats.hook_errors += 1
+                log.exception("llm usage: a response's usage could not be read (the call was not affected)")
+                continue
+            if got is None:
+                self.stats.no_usage += 1
+            else:
+                calls.append(got)
+        return calls
+
+    def _write(self, items: list[LlmCall | Deferred]) -> None:
+        calls = self._resolve(items)
+        if not calls:
+            return
         try:
             records = [c.usage_record() for c in calls]
             if self.ledger is not None:
