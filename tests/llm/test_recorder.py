@@ -106,3 +106,22 @@ def test_spans_are_emitted_as_children_of_the_callers_span():
     assert model_span.attributes["tagwarden.agent_id"] == "42"
     assert model_span.start_time == 100_000_000_000
     assert rec.stats.spans == 1
+
+
+def test_a_process_that_never_closes_the_recorder_still_writes_at_exit(tmp_path):
+    import subprocess
+    import sys
+
+    from conftest import ROOT
+
+    db = tmp_path / "ledger.db"
+    code = (
+        "from tagwarden.ledger.sqlite import SqliteLedger\n"
+        "from tagwarden.llm import LlmCall, Recorder\n"
+        f"rec = Recorder(ledger=SqliteLedger({str(db)!r}), interval=30)\n"
+        "rec.record(LlmCall('openai', 'gpt-4o-mini', {'Agent-ID': '1'}, 1, 1, request_id='x'))\n"
+    )
+    subprocess.run(
+        [sys.executable, "-c", code], check=True, env={"PYTHONPATH": str(ROOT / "functions")}, timeout=60
+    )
+    assert [r.usage_id for r in SqliteLedger(db).usage()] == ["openai:x"]

@@ -75,3 +75,15 @@ def test_a_bad_price_file_names_the_key(tmp_path):
     path.write_text("models:\n  gpt-4o: {input: 1, outptu: 2}\n")
     with pytest.raises(PriceError, match=r"unknown keys outptu"):
         load(str(path) + "")  # lru_cache keys on the path: a fresh read per spelling
+
+
+def test_resources_param_names_the_model_behind_a_profile():
+    profile = "arn:aws:bedrock:us-east-1:123456789012:application-inference-profile/p9"
+    records = [
+        usage("a", profile, 1_000_000, 0),
+        usage("b", "anthropic.claude-3-haiku-20240307-v1:0", 0, 1_000_000),
+    ]
+    weights = policy("llm-tokens").weights(records, {"resources": {profile: "anthropic.claude-3-haiku"}})
+    assert weights == {key("a"): pytest.approx(0.25), key("b"): pytest.approx(1.25)}
+    with pytest.raises(PriceError, match="names model 'nope', which has no price"):
+        policy("llm-tokens").weights(records, {"resources": {profile: "nope"}})

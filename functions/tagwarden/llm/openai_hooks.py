@@ -34,7 +34,7 @@ from tagwarden.llm.recorder import LlmCall, Recorder
 KEY = "tagwarden_llm"  # request.extensions key carrying the pending call to the response hook
 _OPERATIONS = (("/chat/completions", "chat"), ("/responses", "responses"))
 _ENCODE = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode  # made once: no per-call setup
-MAX_BODY = 32 * 1024 * 1024  # a non-streamed body past this is not parsed for usage
+MAX_BODY = 32 * 1024 * 1024  # a response body past this is not kept (its usage is not read)
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,6 +8,7 @@ there is logged and counted in `stats`, and the model call it describes has long
 
 from __future__ import annotations
 
+import atexit
 import logging
 import threading
 import time
@@ -123,6 +124,7 @@ class Recorder:
         self._stop = False
         self._busy = False  # the writer holds calls it took from the deque
         self._thread: threading.Thread | None = None
+        self._at_exit = False
 
     # --- the caller's side: cheap, never raises ---------------------------------------------------
 
@@ -165,6 +167,9 @@ class Recorder:
                 self._stop = False
                 self._thread = threading.Thread(target=self._run, name="tagwarden-llm-recorder", daemon=True)
                 self._thread.start()
+                if not self._at_exit:  # a process that never calls close() still writes what it queued
+                    atexit.register(self.close)
+                    self._at_exit = True
 
     def _run(self) -> None:
         while True:
