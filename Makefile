@@ -14,8 +14,8 @@ SAM_VENV := .venv-sam
 SAM := $(SAM_VENV)/bin/sam
 SAM_VERSION := 1.170.0
 
-.PHONY: demo test lint typecheck unit chromium bench bench-aws bench-azure bench-replay bench-showback schema \
-	template clean
+.PHONY: demo test lint typecheck unit chromium bench bench-aws bench-azure bench-replay bench-llm \
+	bench-showback schema template clean
 
 # Setup is shown, not hidden: uv (pinned, installed into the venv by pip) installs in seconds and
 # prints its progress; where uv cannot be had, pip does the same job, slower.
@@ -80,6 +80,9 @@ bench-azure: $(STAMP)
 
 bench-replay: $(STAMP)
 	$(BIN)/python bench/replay_bench.py
+
+bench-llm: $(STAMP)
+	$(BIN)/python bench/llm_bench.py
 
 bench-showback: $(STAMP)
 	$(BIN)/python bench/showback_bench.py
