@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+from dataclasses import replace
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -175,3 +176,42 @@ def test_splitting_the_sample_reconciles(scenario: Scenario, tmp_path: Path) -> 
         Decimal(0),
     )
     assert src["usage-split"] == cloudwatch_unattributed
+
+
+def test_the_llm_tokens_policy_splits_by_token_cost_end_to_end(tmp_path: Path) -> None:
+    """The `llm` branch's TokenCostPolicy through showback: equal cost, unequal token counts."""
+    model = "anthropic.claude-3-haiku-20240307-v1:0"
+    bill = tmp_path / "bill.csv"
+    with bill.open("w", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(HEADER)
+        w.writerow(["10.00", "10.00", "2024-09-01 10:00:00", "2024-09-01 11:00:00", "AWS", "1", "Amazon Bedrock",
+                    "", "SKU", ""])  # fmt: skip
+    store = SqliteLedger(tmp_path / "ledger.db")
+    t = epoch("2024-09-01T10:10:00")
+    a = usage(model, t, "a", 1_000_000, 1)  # 1M input tokens at $0.25 per million
+    b = usage(model, t, "b", 0, 2)
+    b = type(b)(
+        **{**{f: getattr(b, f) for f in b.__slots__}, "quantities": {"output_tokens": 200_000}}
+    )  # $0.25
+    store.add_usage([a, b])
+    store.close()
+    cfg = tmp_path / "sb.yaml"
+    cfg.write_text(
+        "shared:\n  - name: haiku\n    match: {ServiceName: Amazon Bedrock}\n"
+        f"    resource: '{model}'\n    policy: llm-tokens\n",
+        encoding="utf-8",
+    )
+    r = run(
+        "--costs",
+        str(bill),
+        "--ledger",
+        str(tmp_path / "ledger.db"),
+        "--config",
+        str(cfg),
+        "--by",
+        "Agent-ID",
+    )
+    by = {row["tags"]["Agent-ID"]: Decimal(row["billed_cost"]) for row in r["by_tags"]}
+    assert by == {"a": Decimal("5.00"), "b": Decimal("5.00")}
+    assert r["totals"]["reconciled"]
