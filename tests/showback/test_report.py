@@ -190,10 +190,7 @@ def test_the_llm_tokens_policy_splits_by_token_cost_end_to_end(tmp_path: Path) -
     store = SqliteLedger(tmp_path / "ledger.db")
     t = epoch("2024-09-01T10:10:00")
     a = usage(model, t, "a", 1_000_000, 1)  # 1M input tokens at $0.25 per million
-    b = usage(model, t, "b", 0, 2)
-    b = type(b)(
-        **{**{f: getattr(b, f) for f in b.__slots__}, "quantities": {"output_tokens": 200_000}}
-    )  # $0.25
+    b = replace(usage(model, t, "b", 0, 2), quantities={"output_tokens": 200_000})  # 0.2M at $1.25
     store.add_usage([a, b])
     store.close()
     cfg = tmp_path / "sb.yaml"
