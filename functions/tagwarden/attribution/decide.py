@@ -47,73 +47,27 @@ def decide_resource(
 
     rule = rules.rule_for(event, resource)
     limits = LIMITS[event.provider]
-    fold = limits.fold
-    current = {fold(k): v for k, v in (ctx.current_tags() or {}).items()}
+    current = {limits.fold(k): v for k, v in (ctx.current_tags() or {}).items()}
     required = (
         set(rule.require) if rule.require is not None else {k for k, t in rules.tags.items() if t.required}
     )
-
-    # When a tag's sources read tags this same decision writes (request_tag on another catalogue
-    # key), derive until nothing changes, so that a second pass over the result writes nothing.
-    overlay: dict[str, str] = {}
-    for _ in range(len(rules.tags) + 1):
-        derived = _derive(ctx, rules, rule, current, required, limits, overlay)
-        if not rules.reads_own_tags or derived.writes == overlay:
-            break
-        overlay = dict(derived.writes)
-    else:
-        derived.reasons.append("derivation did not settle: tags that read each other disagree")
-    writes, sources, missing, invalid, reasons = (
-        derived.writes,
-        derived.sources,
-        derived.missing,
-        derived.invalid,
-        derived.reasons,
-    )
-
-    for key in _over_limit(writes, current, limits):
-        del writes[key]
-        del sources[key]
-        reasons.append(
-            f"{key}: not written, the resource already has {len(current)} of {limits.max_tags} tags"
-        )
-        if key in required:
-            missing.append(
-                TagProblem(key, f"no room: the resource has {len(current)} of {limits.max_tags} tags")
-            )
-
-    if missing or invalid:
-        action = rule.on_missing
-        if action is Action.TAG_UNALLOCATED:
-            for gap in missing:
-                if current.get(fold(gap.key)) == rules.unallocated_value:
-                    sources[gap.key] = UNALLOCATED  # already marked: nothing to write again
-                elif len(set(current) | {fold(k) for k in writes} | {fold(gap.key)}) <= limits.max_tags:
-                    writes[gap.key] = rules.unallocated_value
-                    sources[gap.key] = UNALLOCATED
-        reasons.append(f"unattributed: action {action.value} from rule {rule.id}")
-    else:
-        action = Action.TAG
-
-    stamps = _stamps(event, rule, rules, limits, current)
-    if stamps and _over_limit({**writes, **stamps}, current, limits):
-        reasons.append(f"stamp tags not written: the resource would exceed {limits.max_tags} tags")
-    else:
-        writes.update(stamps)
-        sources.update(dict.fromkeys(stamps, STAMP))
-    if action is Action.TAG and not writes:
+    derived = _settle(ctx, rules, rule, current, required, limits)
+    _drop_over_limit(derived, current, required, limits)
+    action = _action(derived, rule, rules, current, limits)
+    _add_stamps(derived, _stamps(event, rule, rules, limits, current), current, limits)
+    if action is Action.TAG and not derived.writes:
         action = Action.NONE
 
     return Decision(
         resource=resource,
         action=action,
         rule=rule.id,
-        tags=writes,
-        sources=sources,
-        missing=tuple(missing),
-        invalid=tuple(invalid),
+        tags=derived.writes,
+        sources=derived.sources,
+        missing=tuple(derived.missing),
+        invalid=tuple(derived.invalid),
         grace_seconds=rule.grace_seconds if action in (Action.QUARANTINE, Action.DELETE) else None,
-        reasons=tuple(reasons),
+        reasons=tuple(derived.reasons),
         unresolved=tuple(dict.fromkeys(ctx.unresolved)),
     )
 
@@ -162,6 +116,75 @@ def _derive(
     return out
 
 
+def _settle(
+    ctx: Context,
+    rules: RuleSet,
+    rule: Rule,
+    current: Mapping[str, str],
+    required: set[str],
+    limits: TagLimits,
+) -> _Derived:
+    """Derive the tags; when a tag's sources read tags this same decision writes (request_tag on
+    another catalogue key), derive until nothing changes, so that a second pass writes nothing."""
+    overlay: dict[str, str] = {}
+    for _ in range(len(rules.tags) + 1):
+        derived = _derive(ctx, rules, rule, current, required, limits, overlay)
+        if not rules.reads_own_tags or derived.writes == overlay:
+            return derived
+        overlay = dict(derived.writes)
+    derived.reasons.append("derivation did not settle: tags that read each other disagree")
+    return derived
+
+
+def _drop_over_limit(
+    derived: _Derived, current: Mapping[str, str], required: set[str], limits: TagLimits
+) -> None:
+    """Take back the writes the cloud's tag count has no room for; a required one becomes missing."""
+    for key in _over_limit(derived.writes, current, limits):
+        del derived.writes[key]
+        del derived.sources[key]
+        derived.reasons.append(
+            f"{key}: not written, the resource already has {len(current)} of {limits.max_tags} tags"
+        )
+        if key in required:
+            derived.missing.append(
+                TagProblem(key, f"no room: the resource has {len(current)} of {limits.max_tags} tags")
+            )
+
+
+def _action(
+    derived: _Derived, rule: Rule, rules: RuleSet, current: Mapping[str, str], limits: TagLimits
+) -> Action:
+    """TAG when everything is settled, else the rule's on_missing (marking the gaps if it says so)."""
+    if not (derived.missing or derived.invalid):
+        return Action.TAG
+    action = rule.on_missing
+    if action is Action.TAG_UNALLOCATED:
+        _mark_unallocated(derived, rules.unallocated_value, current, limits)
+    derived.reasons.append(f"unattributed: action {action.value} from rule {rule.id}")
+    return action
+
+
+def _mark_unallocated(derived: _Derived, marker: str, current: Mapping[str, str], limits: TagLimits) -> None:
+    fold = limits.fold
+    for gap in derived.missing:
+        if current.get(fold(gap.key)) == marker:
+            derived.sources[gap.key] = UNALLOCATED  # already marked: nothing to write again
+        elif len(set(current) | {fold(k) for k in derived.writes} | {fold(gap.key)}) <= limits.max_tags:
+            derived.writes[gap.key] = marker
+            derived.sources[gap.key] = UNALLOCATED
+
+
+def _add_stamps(
+    derived: _Derived, stamps: Mapping[str, str], current: Mapping[str, str], limits: TagLimits
+) -> None:
+    if stamps and _over_limit({**derived.writes, **stamps}, current, limits):
+        derived.reasons.append(f"stamp tags not written: the resource would exceed {limits.max_tags} tags")
+    else:
+        derived.writes.update(stamps)
+        derived.sources.update(dict.fromkeys(stamps, STAMP))
+
+
 Outcome = tuple[str | None, str, tuple[str, str] | None, list[str]]
 
 
@@ -173,13 +196,23 @@ def _settle_tag(ctx: Context, spec: TagSpec, have: str | None, limits: TagLimits
         if problem is not None:
             problem = (problem[0], f"marked {marker!r}; {problem[1]}")
         return found, label, problem, passed
-    if have is not None:
-        bad = spec.problem(have)
-        if bad is None and spec.overwrite is not Overwrite.ALWAYS:
-            return have, EXISTING, None, []
-        if bad is not None and spec.overwrite is Overwrite.NEVER:
-            return None, "", ("invalid", f"present value {bad} (overwrite: never)"), []
+    if have is not None and (kept := _judge_present(spec, have)) is not None:
+        return kept
+    return _from_sources(ctx, spec, have, limits)
 
+
+def _judge_present(spec: TagSpec, have: str) -> Outcome | None:
+    """The outcome decided by the present value and the overwrite mode alone, or None: ask the sources."""
+    bad = spec.problem(have)
+    if bad is None and spec.overwrite is not Overwrite.ALWAYS:
+        return have, EXISTING, None, []
+    if bad is not None and spec.overwrite is Overwrite.NEVER:
+        return None, "", ("invalid", f"present value {bad} (overwrite: never)"), []
+    return None
+
+
+def _from_sources(ctx: Context, spec: TagSpec, have: str | None, limits: TagLimits) -> Outcome:
+    """The first source with a valid value wins; `have` is kept when a source gives it again."""
     notes: list[str] = []
     rejected: list[str] = []
     for source in spec.sources:
@@ -191,10 +224,14 @@ def _settle_tag(ctx: Context, spec: TagSpec, have: str | None, limits: TagLimits
         if bad is not None:
             rejected.append(f"{source.label} gave {bad}")
             continue
-        if have is not None and got == have:
+        if got == have:
             return have, EXISTING, None, rejected
         return got, source.label, None, rejected
+    return _no_source(spec, have, notes, rejected)
 
+
+def _no_source(spec: TagSpec, have: str | None, notes: list[str], rejected: list[str]) -> Outcome:
+    """No source gave a valid value: keep a valid present one, else say why the tag has none."""
     if have is not None and spec.problem(have) is None:
         return have, EXISTING, None, []  # overwrite: always, but nothing better was found
     if have is not None:
