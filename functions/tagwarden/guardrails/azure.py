@@ -583,8 +583,6 @@ def _bicep_string(text: str) -> str:
 
 
 def _bicep(value: Any, indent: int = 0) -> str:
-    pad = "  " * (indent + 1)
-    end = "  " * indent
     if isinstance(value, _Raw):
         return value.text
     if isinstance(value, bool):
@@ -596,15 +594,25 @@ def _bicep(value: Any, indent: int = 0) -> str:
     if isinstance(value, str):
         return _bicep_string(value)
     if isinstance(value, Mapping):
-        if not value:
-            return "{}"
-        rows = []
-        for k, v in value.items():
-            key = k if _IDENT.fullmatch(k) and k not in _KEYWORDS else _bicep_string(k)
-            rows.append(f"{pad}{key}: {_bicep(v, indent + 1)}")
-        return "{\n" + "\n".join(rows) + f"\n{end}}}"
+        return _bicep_object(value, indent)
     if isinstance(value, (list, tuple)):
-        if not value:
-            return "[]"
-        return "[\n" + "\n".join(f"{pad}{_bicep(v, indent + 1)}" for v in value) + f"\n{end}]"
+        return _bicep_array(value, indent)
     raise TypeError(f"cannot write {type(value).__name__} as Bicep")
+
+
+def _bicep_object(value: Mapping[str, Any], indent: int) -> str:
+    if not value:
+        return "{}"
+    pad = "  " * (indent + 1)
+    rows = []
+    for k, v in value.items():
+        key = k if _IDENT.fullmatch(k) and k not in _KEYWORDS else _bicep_string(k)
+        rows.append(f"{pad}{key}: {_bicep(v, indent + 1)}")
+    return "{\n" + "\n".join(rows) + f"\n{'  ' * indent}}}"
+
+
+def _bicep_array(value: Sequence[Any], indent: int) -> str:
+    if not value:
+        return "[]"
+    pad = "  " * (indent + 1)
+    return "[\n" + "\n".join(f"{pad}{_bicep(v, indent + 1)}" for v in value) + f"\n{'  ' * indent}]"
