@@ -47,14 +47,22 @@ def decide_resource(
 
     rule = rules.rule_for(event, resource)
     limits = LIMITS[event.provider]
-    current = {limits.fold(k): v for k, v in (ctx.current_tags() or {}).items()}
-    required = (
-        set(rule.require) if rule.require is not None else {k for k, t in rules.tags.items() if t.required}
+    case = _Case(
+        ctx,
+        rules,
+        rule,
+        limits,
+        current={limits.fold(k): v for k, v in (ctx.current_tags() or {}).items()},
+        required=(
+            set(rule.require)
+            if rule.require is not None
+            else {k for k, t in rules.tags.items() if t.required}
+        ),
     )
-    derived = _settle(ctx, rules, rule, current, required, limits)
-    _drop_over_limit(derived, current, required, limits)
-    action = _action(derived, rule, rules, current, limits)
-    _add_stamps(derived, _stamps(event, rule, rules, limits, current), current, limits)
+    derived = _settle(case)
+    _drop_over_limit(case, derived)
+    action = _action(case, derived)
+    _add_stamps(case, derived, _stamps(case))
     if action is Action.TAG and not derived.writes:
         action = Action.NONE
 
@@ -72,8 +80,24 @@ def decide_resource(
     )
 
 
+@dataclass(frozen=True, slots=True)
+class _Case:
+    """What one resource's decision reads: the event context, the rules and the rule that matched,
+    the cloud's limits, the resource's tags (keys folded as the cloud compares them) and the tags
+    the rule requires."""
+
+    ctx: Context
+    rules: RuleSet
+    rule: Rule
+    limits: TagLimits
+    current: Mapping[str, str]
+    required: set[str]
+
+
 @dataclass
 class _Derived:
+    """What the decision writes and why, built up step by step."""
+
     writes: dict[str, str] = field(default_factory=dict)
     sources: dict[str, str] = field(default_factory=dict)
     missing: list[TagProblem] = field(default_factory=list)
@@ -81,15 +105,21 @@ class _Derived:
     reasons: list[str] = field(default_factory=list)
 
 
-def _derive(
-    ctx: Context,
-    rules: RuleSet,
-    rule: Rule,
-    current: Mapping[str, str],
-    required: set[str],
-    limits: TagLimits,
-    overlay: Mapping[str, str],
-) -> _Derived:
+def _settle(case: _Case) -> _Derived:
+    """Derive the tags; when a tag's sources read tags this same decision writes (request_tag on
+    another catalogue key), derive until nothing changes, so that a second pass writes nothing."""
+    overlay: dict[str, str] = {}
+    for _ in range(len(case.rules.tags) + 1):
+        derived = _derive(case, overlay)
+        if not case.rules.reads_own_tags or derived.writes == overlay:
+            return derived
+        overlay = dict(derived.writes)
+    derived.reasons.append("derivation did not settle: tags that read each other disagree")
+    return derived
+
+
+def _derive(case: _Case, overlay: Mapping[str, str]) -> _Derived:
+    ctx, rules, rule, limits = case.ctx, case.rules, case.rule, case.limits
     out = _Derived(
         reasons=[
             f"rule {rule.id} matched" if rule is not rules.default_rule else "no rule matched: defaults apply"
@@ -97,7 +127,7 @@ def _derive(
     )
     for key, spec in rules.tags.items():
         ctx.settling(key, overlay)
-        have = current.get(limits.fold(key))
+        have = case.current.get(limits.fold(key))
         value, label, problem, notes = _settle_tag(ctx, spec, have, limits, rules.unallocated_value)
         if value is not None:
             out.sources[key] = label
@@ -106,7 +136,7 @@ def _derive(
             passed = f" (passed over: {'; '.join(notes)})" if notes else ""
             out.reasons.append(f"{key} = {value!r} from {label}{passed}")
             continue
-        if problem is None or key not in required:
+        if problem is None or key not in case.required:
             if notes:
                 out.reasons.append(f"{key} (optional): not derived ({'; '.join(notes)})")
             continue
@@ -116,70 +146,45 @@ def _derive(
     return out
 
 
-def _settle(
-    ctx: Context,
-    rules: RuleSet,
-    rule: Rule,
-    current: Mapping[str, str],
-    required: set[str],
-    limits: TagLimits,
-) -> _Derived:
-    """Derive the tags; when a tag's sources read tags this same decision writes (request_tag on
-    another catalogue key), derive until nothing changes, so that a second pass writes nothing."""
-    overlay: dict[str, str] = {}
-    for _ in range(len(rules.tags) + 1):
-        derived = _derive(ctx, rules, rule, current, required, limits, overlay)
-        if not rules.reads_own_tags or derived.writes == overlay:
-            return derived
-        overlay = dict(derived.writes)
-    derived.reasons.append("derivation did not settle: tags that read each other disagree")
-    return derived
-
-
-def _drop_over_limit(
-    derived: _Derived, current: Mapping[str, str], required: set[str], limits: TagLimits
-) -> None:
+def _drop_over_limit(case: _Case, derived: _Derived) -> None:
     """Take back the writes the cloud's tag count has no room for; a required one becomes missing."""
-    for key in _over_limit(derived.writes, current, limits):
+    have, most = len(case.current), case.limits.max_tags
+    for key in _over_limit(derived.writes, case.current, case.limits):
         del derived.writes[key]
         del derived.sources[key]
-        derived.reasons.append(
-            f"{key}: not written, the resource already has {len(current)} of {limits.max_tags} tags"
-        )
-        if key in required:
-            derived.missing.append(
-                TagProblem(key, f"no room: the resource has {len(current)} of {limits.max_tags} tags")
-            )
+        derived.reasons.append(f"{key}: not written, the resource already has {have} of {most} tags")
+        if key in case.required:
+            derived.missing.append(TagProblem(key, f"no room: the resource has {have} of {most} tags"))
 
 
-def _action(
-    derived: _Derived, rule: Rule, rules: RuleSet, current: Mapping[str, str], limits: TagLimits
-) -> Action:
+def _action(case: _Case, derived: _Derived) -> Action:
     """TAG when everything is settled, else the rule's on_missing (marking the gaps if it says so)."""
     if not (derived.missing or derived.invalid):
         return Action.TAG
-    action = rule.on_missing
+    action = case.rule.on_missing
     if action is Action.TAG_UNALLOCATED:
-        _mark_unallocated(derived, rules.unallocated_value, current, limits)
-    derived.reasons.append(f"unattributed: action {action.value} from rule {rule.id}")
+        _mark_unallocated(case, derived)
+    derived.reasons.append(f"unattributed: action {action.value} from rule {case.rule.id}")
     return action
 
 
-def _mark_unallocated(derived: _Derived, marker: str, current: Mapping[str, str], limits: TagLimits) -> None:
-    fold = limits.fold
+def _mark_unallocated(case: _Case, derived: _Derived) -> None:
+    """Write the unallocated marker on each missing tag that is not marked yet, while there is room."""
+    fold, marker, current = case.limits.fold, case.rules.unallocated_value, case.current
     for gap in derived.missing:
         if current.get(fold(gap.key)) == marker:
             derived.sources[gap.key] = UNALLOCATED  # already marked: nothing to write again
-        elif len(set(current) | {fold(k) for k in derived.writes} | {fold(gap.key)}) <= limits.max_tags:
+        elif len(set(current) | {fold(k) for k in derived.writes} | {fold(gap.key)}) <= case.limits.max_tags:
             derived.writes[gap.key] = marker
             derived.sources[gap.key] = UNALLOCATED
 
 
-def _add_stamps(
-    derived: _Derived, stamps: Mapping[str, str], current: Mapping[str, str], limits: TagLimits
-) -> None:
-    if stamps and _over_limit({**derived.writes, **stamps}, current, limits):
-        derived.reasons.append(f"stamp tags not written: the resource would exceed {limits.max_tags} tags")
+def _add_stamps(case: _Case, derived: _Derived, stamps: Mapping[str, str]) -> None:
+    """The stamp tags, all of them or none: they are written only when they all fit."""
+    if stamps and _over_limit({**derived.writes, **stamps}, case.current, case.limits):
+        derived.reasons.append(
+            f"stamp tags not written: the resource would exceed {case.limits.max_tags} tags"
+        )
     else:
         derived.writes.update(stamps)
         derived.sources.update(dict.fromkeys(stamps, STAMP))
@@ -257,9 +262,8 @@ def _exemption(ctx: Context, rules: RuleSet) -> str | None:
     return None
 
 
-def _stamps(
-    event: CreationEvent, rule: Rule, rules: RuleSet, limits: TagLimits, current: Mapping[str, str]
-) -> dict[str, str]:
+def _stamps(case: _Case) -> dict[str, str]:
+    event, rule, rules, limits = case.ctx.event, case.rule, case.rules, case.limits
     stamp = rules.stamp
     if stamp is None:
         return {}
@@ -272,7 +276,7 @@ def _stamps(
     out: dict[str, str] = {}
     for name, value in wanted.items():
         key = stamp.prefix + name
-        if value and limits.fold(key) not in current:
+        if value and limits.fold(key) not in case.current:
             out[key] = fit_value(str(value), limits)
     return out
 
