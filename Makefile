@@ -14,7 +14,7 @@ SAM_VENV := .venv-sam
 SAM := $(SAM_VENV)/bin/sam
 SAM_VERSION := 1.170.0
 
-.PHONY: demo test lint complexity typecheck unit bench bench-aws bench-azure schema template clean
+.PHONY: demo test lint complexity typecheck unit bench bench-aws bench-azure bench-replay bench-llm schema template clean
 
 # Setup is shown, not hidden: uv (pinned, installed into the venv by pip) installs in seconds and
 # prints its progress; where uv cannot be had, pip does the same job, slower.
@@ -74,6 +74,12 @@ bench-aws: $(STAMP)
 
 bench-azure: $(STAMP)
 	$(BIN)/python bench/azure_bench.py
+
+bench-replay: $(STAMP)
+	$(BIN)/python bench/replay_bench.py
+
+bench-llm: $(STAMP)
+	$(BIN)/python bench/llm_bench.py
 
 # Regenerate the shipped JSON Schema after changing rules/spec.py (a test checks it is current).
 schema: $(STAMP)
