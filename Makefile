@@ -24,12 +24,12 @@ $(STAMP): pyproject.toml
 	touch $@
 
 demo: $(STAMP)
-	$(BIN)/python -m tagwarden.demo
+	PYTHONPATH=devkit $(BIN)/python -m tagwarden_demo
 
 test: lint typecheck unit
 
 lint: $(STAMP)
-	$(BIN)/ruff check functions tests bench infra function_app.py
+	$(BIN)/ruff check functions devkit tests bench infra function_app.py
 
 typecheck: $(STAMP)
 	$(BIN)/mypy

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "bench"))
+sys.path[:0] = [str(ROOT / "bench"), str(ROOT / "devkit")]  # helpers; test support (devkit/)
 from common import cold_medians, percentile  # noqa: E402
 
 RULES = ROOT / "functions" / "tagwarden" / "examples" / "rules.yaml"
@@ -34,8 +34,8 @@ def per_event(n: int) -> dict[str, Any]:
     from tagwarden.aws.clients import Clients
     from tagwarden.aws.enforcer import build
     from tagwarden.aws.telemetry import Telemetry
-    from tagwarden.testing import events as ev
-    from tagwarden.testing.moto_world import agent_role, client, moto_server
+    from tagwarden_testing import events as ev
+    from tagwarden_testing.moto_world import agent_role, client, moto_server
 
     api = [0.0]
     calls: dict[str, int] = {}

@@ -21,7 +21,7 @@ from tagwarden.aws.notify import SnsNotifier, topic_region
 from tagwarden.lifecycle import messages
 from tagwarden.lifecycle.fanout import Fanout, FanoutError
 from tagwarden.lifecycle.ports import Notification
-from tagwarden.testing.moto_world import REGION, moto_server
+from tagwarden_testing.moto_world import REGION, moto_server
 
 pytestmark = pytest.mark.e2e
 

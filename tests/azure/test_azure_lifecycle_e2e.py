@@ -34,7 +34,7 @@ from tagwarden.lifecycle.fanout import Fanout
 from tagwarden.lifecycle.ports import Status
 from tagwarden.model import Resource
 from tagwarden.rules import load_rules
-from tagwarden.testing.arm_fake import ArmFake, Request, arm_fake
+from tagwarden_testing.arm_fake import ArmFake, Request, arm_fake
 
 import builders as b
 from conftest import EXAMPLE_RULES, ROOT
@@ -159,10 +159,10 @@ def world_for(fake: ArmFake, teams: Teams, tmp_path: Path) -> Any:
         }
         arm = ArmClient.local(fake.endpoint, sleep=lambda s: None)
         now = [T0]
-        enforcer = build(env, arm=arm)
-        enforcer.clock = lambda: now[0]
         sweeper = build_sweeper(env, arm=arm)
         sweeper.clock = lambda: now[0]
+        enforcer = build(env, arm=arm, release=sweeper.release_now)  # as the handler wires them
+        enforcer.clock = lambda: now[0]
         return World(fake, teams, enforcer, sweeper, now)
 
     return make

@@ -21,7 +21,7 @@ from typing import Any
 
 import pytest
 
-from tagwarden.normalize.azure.eventgrid import _SKIP_OPERATIONS
+from tagwarden.azure.normalize.eventgrid import _SKIP_OPERATIONS
 
 ROOT = Path(__file__).resolve().parents[2]
 AZURE = ROOT / "infra" / "azure"

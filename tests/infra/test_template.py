@@ -818,7 +818,7 @@ def test_outputs() -> None:
 
 def test_tag_write_rule_matches_the_code() -> None:
     """The sweeper's TagWrites rule names exactly the tag events the code reads."""
-    from tagwarden.normalize.aws.tag_events import TAG_EVENT_IDS
+    from tagwarden.aws.normalize.tag_events import TAG_EVENT_IDS
 
     sweeper = template()["Resources"]["Sweeper"]
     pattern = sweeper["Properties"]["Events"]["TagWrites"]["Properties"]["Pattern"]

@@ -13,13 +13,14 @@ from dataclasses import dataclass, field
 from tagwarden.aws.clients import Clients
 from tagwarden.aws.dedupe import DynamoClaims
 from tagwarden.aws.lookups import IamLookups
+from tagwarden.aws.normalize import READER
 from tagwarden.aws.notify import SnsNotifier
 from tagwarden.aws.quarantine import AwsQuarantiner
 from tagwarden.aws.sweeper import AwsSweeper, RgtaTags
 from tagwarden.aws.taggers import write_tags
 from tagwarden.aws.telemetry import Telemetry
 from tagwarden.claims import Claim, MemoryClaims
-from tagwarden.enforce import Enforcer, TagWriteFailed
+from tagwarden.enforce import Enforcer, Release, TagWriteFailed
 from tagwarden.guards import OwnIdentity
 from tagwarden.rules import load_rules, load_rules_text
 from tagwarden.rules.model import RuleSet
@@ -61,7 +62,10 @@ def load_rules_from_env(env: Mapping[str, str], clients: Clients) -> RuleSet:
 
 
 def build(
-    env: Mapping[str, str] | None = None, clients: Clients | None = None, telemetry: Telemetry | None = None
+    env: Mapping[str, str] | None = None,
+    clients: Clients | None = None,
+    telemetry: Telemetry | None = None,
+    release: Release | None = None,
 ) -> AwsEnforcer:
     env = os.environ if env is None else env
     clients = clients or Clients()
@@ -77,6 +81,8 @@ def build(
         claims=claims,
         own=own,
         telemetry=telemetry or Telemetry(),
+        read=READER,
+        release=release,
         clients=clients,
         quarantiner=quarantiner(env, clients),
         notifier=notifier(env, rules, clients),

@@ -8,7 +8,7 @@ removed on release through each service's own untag call. Every action is logged
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -18,8 +18,7 @@ from tagwarden.lifecycle.marker import iso
 from tagwarden.lifecycle.ports import ActionResult, Notification, Notifier, Quarantiner, Status
 from tagwarden.lifecycle.sweep import Found, Judgement
 from tagwarden.lifecycle.sweeper import SweepActions
-from tagwarden.model import Provider, Resource
-from tagwarden.normalize.aws.tag_events import TagChange
+from tagwarden.model import Provider, Resource, TagChange
 from tagwarden.rules.model import RuleSet
 
 # ARN (service, resource-type prefix) -> (CloudFormation type, tagger); "" matches ARNs without one.
@@ -128,13 +127,13 @@ class AwsSweeper(SweepActions):
             if not token:
                 return found
 
-    def release_now(self, change: TagChange) -> dict[str, Any]:
+    def release_now(self, changes: Sequence[TagChange]) -> dict[str, Any]:
         """Someone wrote tags on these resources: release the quarantined ones that are now
         attributed, at once. A tag event never deletes anything: deletion is the sweep's."""
         now = datetime.fromtimestamp(self.clock(), UTC)
         rgta = self.clients.get("resourcegroupstaggingapi", self.region)
         items = []
-        arns = list(change.arns)
+        arns = list(dict.fromkeys(arn for change in changes for arn in change.resource_ids))
         for start in range(0, len(arns), 100):  # GetResources takes 100 ARNs at a time
             items += rgta.get_resources(ResourceARNList=arns[start : start + 100]).get(
                 "ResourceTagMappingList", []
@@ -148,8 +147,8 @@ class AwsSweeper(SweepActions):
             for item in items
         ]
         return {
-            "event_id": change.event_id,
-            "event_name": change.event_name,
+            "event_id": changes[0].event_id if changes else None,
+            "event_name": changes[0].event_name if changes else None,
             **self._release_rows(found, now),
         }
 

@@ -48,8 +48,8 @@ from azure.mgmt.resource.resources import ResourceManagementClient
 from azure.mgmt.resource.resources.models import GenericResource, Tags, TagsPatchResource
 
 from tagwarden.attribution.limits import LIMITS, tag_value
+from tagwarden.azure.normalize.resource_id import parse_resource_id
 from tagwarden.model import Provider, Resource
-from tagwarden.normalize.azure.resource_id import parse_resource_id
 from tagwarden.tagging import Outcome, TagResult, TagWrite
 
 T = TypeVar("T")

@@ -25,12 +25,13 @@ from dataclasses import dataclass
 
 from tagwarden.azure.arm import SUBSCRIPTION_ENV, ArmClient
 from tagwarden.azure.lookups import ArmLookups
+from tagwarden.azure.normalize import READER
 from tagwarden.azure.notify import KEY_VAULT_REFERENCE, TEAMS_URL_SETTING, QueueNotifier, TeamsNotifier
 from tagwarden.azure.quarantine import AzureQuarantiner
 from tagwarden.azure.sweeper import AzureSweeper
 from tagwarden.azure.telemetry import Telemetry
 from tagwarden.claims import MemoryClaims
-from tagwarden.enforce import Enforcer
+from tagwarden.enforce import Enforcer, Release
 from tagwarden.guards import OwnIdentity
 from tagwarden.lifecycle.fanout import Fanout
 from tagwarden.lifecycle.ports import Notifier
@@ -73,6 +74,7 @@ def build(
     arm: ArmClient | None = None,
     telemetry: Telemetry | None = None,
     base_dir: str | None = None,
+    release: Release | None = None,
 ) -> AzureEnforcer:
     env = os.environ if env is None else env
     rules = load_rules_from_env(env, base_dir)
@@ -87,6 +89,8 @@ def build(
         claims=MemoryClaims(),
         own=OwnIdentity(ids=own_ids),
         telemetry=telemetry,
+        read=READER,
+        release=release,
         claim_key=write_key,
         quarantiner=quarantiner(arm, rules),
         notifier=notifier(env, rules, telemetry),

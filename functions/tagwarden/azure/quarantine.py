@@ -54,9 +54,9 @@ from azure.mgmt.core.exceptions import ARMErrorFormat
 
 from tagwarden.attribution.limits import LIMITS, tag_value
 from tagwarden.azure.arm import ArmCallFailed, ArmClient, _Polling
+from tagwarden.azure.normalize.resource_id import parse_resource_id
 from tagwarden.lifecycle.ports import ActionResult, Status
 from tagwarden.model import Provider, Resource
-from tagwarden.normalize.azure.resource_id import parse_resource_id
 
 COMPUTE_API = "2024-07-01"
 NETWORK_API = "2024-05-01"

@@ -13,9 +13,9 @@ notified.
 Virtual machines are acted on first, so a network interface judged in the same sweep is already
 detached when its own delete comes.
 
-Release on tag writes: `tag_writes` picks the Microsoft.Resources/tags/write events out of an Event
-Grid delivery (a second event subscription sends them, see infra/azure), and `release_now` releases
-at once the resources among them that are marked and now attributed; the timer's sweep still
+Release on tag writes: the Azure reader routes Microsoft.Resources/tags/write events as TagChanges
+(a second event subscription sends them, see infra/azure), and `release_now` releases at once the
+resources among them that are marked and now attributed; the timer's sweep still
 releases any the events miss, within its period.
 """
 
@@ -31,21 +31,18 @@ from azure.mgmt.resource.resources.models import Tags, TagsPatchResource
 
 from tagwarden.attribution.limits import LIMITS
 from tagwarden.azure.arm import ArmCallFailed, ArmClient, _Polling
+from tagwarden.azure.normalize.resource_id import parse_resource_id
 from tagwarden.lifecycle.marker import iso
 from tagwarden.lifecycle.ports import ActionResult, Notification, Notifier, Quarantiner, Status
 from tagwarden.lifecycle.sweep import Found, Judgement
 from tagwarden.lifecycle.sweeper import SweepActions
-from tagwarden.model import Actor, Provider, Resource
-from tagwarden.normalize.azure.eventgrid import WRITE_SUCCESS, actor_of
-from tagwarden.normalize.azure.resource_id import parse_resource_id
+from tagwarden.model import Provider, Resource, TagChange
 from tagwarden.rules.model import RuleSet
 
 LIMITS_AZ = LIMITS[Provider.AZURE]
 RESOURCE_GROUP = "Microsoft.Resources/resourceGroups"
 # Acted on first: what deleting them releases (NICs detach when their VM goes).
 FIRST = ("microsoft.compute/virtualmachines",)
-TAG_WRITE = "microsoft.resources/tags/write"
-TAGS_SCOPE = "/providers/microsoft.resources/tags/default"
 
 
 class SweepIncomplete(RuntimeError):
@@ -110,12 +107,12 @@ class AzureSweeper(SweepActions):
 
     # --- acting -------------------------------------------------------------------------------
 
-    def release_now(self, resource_ids: Sequence[str]) -> dict[str, Any]:
+    def release_now(self, changes: Sequence[TagChange]) -> dict[str, Any]:
         """Someone wrote tags on these resources: release the quarantined ones that are now
         attributed, at once. A tag write never deletes anything: deletion is the sweep's."""
         now = datetime.fromtimestamp(self.clock(), UTC)
         found: list[Found] = []
-        for rid in dict.fromkeys(resource_ids):
+        for rid in dict.fromkeys(rid for change in changes for rid in change.resource_ids):
             tags = self.arm.get_tags(rid)
             if tags is not None and _has(tags, self.keys.state):  # else gone, or not ours
                 found.append(Found(_resource_from_id(rid), tags, Provider.AZURE))
@@ -210,32 +207,6 @@ class AzureSweeper(SweepActions):
             self.telemetry.log(
                 "error", "notification failed", error=str(exc), resource=n.resource_id, kind=n.kind
             )
-
-
-def tag_writes(raw: Any) -> tuple[list[tuple[str, Actor]], list[Any]]:
-    """Split an Event Grid delivery (one event or a list, Event Grid or CloudEvents schema):
-    ((scope whose tags were written, who wrote them) for each successful tags/write, the others)."""
-    events = raw if isinstance(raw, list) else [raw]
-    writes: list[tuple[str, Actor]] = []
-    rest: list[Any] = []
-    for event in events:
-        data = event.get("data") if isinstance(event, Mapping) else None
-        if isinstance(event, Mapping) and isinstance(data, Mapping):
-            etype = event.get("eventType") or event.get("type")
-            operation = str(data.get("operationName") or "").lower()
-            status = str(data.get("status") or "Succeeded").lower()
-            uri = data.get("resourceUri") or event.get("subject")
-            if (
-                etype == WRITE_SUCCESS
-                and operation == TAG_WRITE
-                and status == "succeeded"
-                and isinstance(uri, str)
-            ):
-                scope = uri[: -len(TAGS_SCOPE)] if uri.lower().endswith(TAGS_SCOPE) else uri
-                writes.append((scope, actor_of(data)))
-                continue
-        rest.append(event)
-    return writes, rest
 
 
 def _has(tags: Mapping[str, str], key: str) -> bool:

@@ -9,13 +9,21 @@ from typing import Any
 
 from tagwarden.attribution.context import Lookups
 from tagwarden.attribution.decide import decide
-from tagwarden.model import CreationEvent, Skipped
-from tagwarden.normalize import normalize
+from tagwarden.cli.normalize import normalize
+from tagwarden.model import CreationEvent, Skipped, TagChange
 from tagwarden.plan import plan
 from tagwarden.rules.model import RuleSet
 
 
-def report(result: CreationEvent | Skipped, rules: RuleSet, lookups: Lookups) -> dict[str, Any]:
+def report(result: CreationEvent | TagChange | Skipped, rules: RuleSet, lookups: Lookups) -> dict[str, Any]:
+    if isinstance(result, TagChange):
+        # Not a create: the deployed lifecycle releases the quarantined resources it attributes.
+        result = Skipped(
+            f"tag write {result.event_name}: not a create (releases quarantined resources it attributes)",
+            event_id=result.event_id,
+            event_name=result.event_name,
+            provider=result.provider,
+        )
     if isinstance(result, Skipped):
         return {
             "provider": result.provider.value if result.provider else None,

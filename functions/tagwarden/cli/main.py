@@ -15,7 +15,7 @@ from typing import Any, TextIO
 from tagwarden.attribution.context import StaticLookups
 from tagwarden.cli.explain import explain_events, render_text
 from tagwarden.cli.policy import add_policy_commands, run_policy
-from tagwarden.normalize import MalformedEvent
+from tagwarden.normalize.errors import MalformedEvent
 from tagwarden.rules import RulesError, load_rules
 from tagwarden.rules.spec import json_schema
 
@@ -165,7 +165,7 @@ def _explain(args: argparse.Namespace, out: TextIO) -> int:
 
 
 def _catalogue(args: argparse.Namespace, out: TextIO) -> int:
-    from tagwarden.normalize.aws.catalogue import ENTRIES
+    from tagwarden.aws.catalogue import ENTRIES
 
     services = sorted({e.service for e in ENTRIES})
     if args.format == "json":

@@ -1,7 +1,7 @@
 """AWS guardrails from the rules file: SCPs (and identity policies) that deny a create request
 lacking a required tag, and an AWS Organizations tag policy.
 
-What can be prevented is decided per catalogue event (`tagwarden.normalize.aws.catalogue`): the
+What can be prevented is decided per catalogue event (`tagwarden.aws.catalogue`): the
 event's IAM action must accept `aws:RequestTag` at creation (the IAM database says so) and must not
 also update existing resources. The rest is what the runtime enforcer is for; `coverage()` lists
 both.
@@ -27,6 +27,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from tagwarden.aws.catalogue import Entry
 from tagwarden.guardrails import actions as tables
 from tagwarden.guardrails.common import (
     PREVENTIVE,
@@ -44,7 +45,6 @@ from tagwarden.guardrails.common import (
 )
 from tagwarden.guardrails.iamdb import IamDatabase, default_database
 from tagwarden.model import Action, ActorKind, Provider
-from tagwarden.normalize.aws.catalogue import Entry
 from tagwarden.rules.model import Mode, Rule, RuleSet
 
 SCP_LIMIT = 5120  # characters of the policy as stored: minified here
@@ -118,7 +118,7 @@ def coverage(
 ) -> Coverage:
     """Split the catalogue's create events into those an SCP can deny and those it cannot."""
     if entries is None:
-        from tagwarden.normalize.aws.catalogue import ENTRIES
+        from tagwarden.aws.catalogue import ENTRIES
 
         entries = ENTRIES
     db = db or default_database()

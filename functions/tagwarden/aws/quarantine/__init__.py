@@ -30,11 +30,11 @@ from collections.abc import Callable, Iterable, Mapping
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from tagwarden.aws.catalogue.tagger_spec import ErrorKind, arn_region
+from tagwarden.aws.catalogue.taggers import TAGGERS
 from tagwarden.aws.clients import Clients
 from tagwarden.aws.quarantine.base import Ctx, Refused, Row, Step, parse_undo
 from tagwarden.aws.quarantine.registry import IAM_ACTIONS, QUARANTINE_ROWS
-from tagwarden.aws.taggers.registry import TAGGERS
-from tagwarden.aws.taggers.spec import ErrorKind, arn_region
 from tagwarden.lifecycle.ports import ActionResult, Status
 from tagwarden.model import Resource
 

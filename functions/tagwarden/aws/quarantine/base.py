@@ -13,7 +13,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from tagwarden.aws.taggers.spec import arn_parts
+from tagwarden.aws.catalogue.tagger_spec import arn_parts
 from tagwarden.lifecycle.ports import Status
 from tagwarden.model import Resource
 
@@ -123,7 +123,7 @@ class Row:
     """
 
     service: str  # boto3 client name
-    tagger: str  # row of tagwarden.aws.taggers.registry.TAGGERS whose "not found" codes apply
+    tagger: str  # row of tagwarden.aws.catalogue.taggers.TAGGERS whose "not found" codes apply
     quarantine: QuarantineFn | None = None
     release: ReleaseFn | None = None
     delete: DeleteFn | None = None
