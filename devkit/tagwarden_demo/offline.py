@@ -11,7 +11,7 @@ from typing import TextIO
 from tagwarden.attribution.context import Scope
 from tagwarden.attribution.decide import decide
 from tagwarden.cli.normalize import normalize
-from tagwarden.model import Actor, CreationEvent, Provider, Resource, Skipped
+from tagwarden.model import Actor, Provider, Resource, Skipped
 from tagwarden.plan import plan
 from tagwarden.rules import load_rules
 from tagwarden.rules.model import RuleSet
@@ -53,9 +53,8 @@ def run(out: TextIO = sys.stdout, prefix: str = "") -> int:
         if not item.name.startswith(prefix):
             continue
         for result in normalize(json.loads(item.read_text(encoding="utf-8"))):
-            if not isinstance(result, CreationEvent):
-                reason = result.reason if isinstance(result, Skipped) else "tag write: not a create"
-                rows.append((item.name, "-", "-", "skipped", reason[:60]))
+            if isinstance(result, Skipped):
+                rows.append((item.name, "-", "-", "skipped", result.reason[:60]))
                 continue
             decisions = decide(result, rules, lookups)
             changes += len(plan(decisions, rules.mode))

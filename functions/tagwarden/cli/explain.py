@@ -10,20 +10,12 @@ from typing import Any
 from tagwarden.attribution.context import Lookups
 from tagwarden.attribution.decide import decide
 from tagwarden.cli.normalize import normalize
-from tagwarden.model import CreationEvent, Skipped, TagChange
+from tagwarden.model import CreationEvent, Skipped
 from tagwarden.plan import plan
 from tagwarden.rules.model import RuleSet
 
 
-def report(result: CreationEvent | TagChange | Skipped, rules: RuleSet, lookups: Lookups) -> dict[str, Any]:
-    if isinstance(result, TagChange):
-        # Not a create: the deployed lifecycle releases the quarantined resources it attributes.
-        result = Skipped(
-            f"tag write {result.event_name}: not a create (releases quarantined resources it attributes)",
-            event_id=result.event_id,
-            event_name=result.event_name,
-            provider=result.provider,
-        )
+def report(result: CreationEvent | Skipped, rules: RuleSet, lookups: Lookups) -> dict[str, Any]:
     if isinstance(result, Skipped):
         return {
             "provider": result.provider.value if result.provider else None,
@@ -63,16 +55,22 @@ def render_text(reports: list[dict[str, Any]]) -> str:
             continue
         actor = rep["actor"]
         who = actor.get("arn") or actor.get("upn") or actor.get("app_id") or actor.get("object_id") or "?"
-        lines.append(f"{head} by {actor['kind']} {who}  [mode {rep['mode']}]")
+        audit = rep["mode"] == "audit"
+        mode_note = "audit: nothing would be changed" if audit else "enforce"
+        lines.append(f"{head} by {actor['kind']} {who}  [mode {mode_note}]")
+        write = "would write" if audit else "write"
         for d in rep["decisions"]:
             res = d["resource"]
             lines.append(f"  {res['type']}  {res['id']}")
-            lines.append(f"    action: {d['action']}" + (f"  (rule {d['rule']})" if d["rule"] else ""))
+            action = f"    action: {d['action']}" + (f"  (rule {d['rule']})" if d["rule"] else "")
+            if d["unresolved"]:
+                action += f"  -- offline guess: {len(d['unresolved'])} lookup(s) unresolved, see below"
+            lines.append(action)
             if d["exemption"]:
                 lines.append(f"    exempt: {d['exemption']}")
             for key, source in d["sources"].items():
                 if key in d["tags"]:
-                    lines.append(f"    write   {key} = {d['tags'][key]!r}  ({source})")
+                    lines.append(f"    {write:<7} {key} = {d['tags'][key]!r}  ({source})")
                 else:
                     lines.append(f"    keep    {key}  (already on the resource)")
             for p in d["missing"]:
@@ -83,4 +81,6 @@ def render_text(reports: list[dict[str, Any]]) -> str:
                 lines.append(f"    grace   {d['grace_seconds']}s")
             for u in d["unresolved"]:
                 lines.append(f"    unresolved: {u}")
+            if d["unresolved"]:
+                lines.append("    (answer them with --lookups FILE or --*-tag flags for the real decision)")
     return "\n".join(lines) + "\n"

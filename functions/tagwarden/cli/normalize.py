@@ -1,4 +1,4 @@
-"""The any-cloud reader, for the CLI: a user hands `explain` an event of either cloud.
+"""The any-cloud reader, for the CLI: a user hands `explain` or `replay` events of either cloud.
 
 The deployed functions never load this: each reads only its own cloud's events (the core routes with
 the reader its adapter hands it). Here the shape decides the reader: AWS first, then Azure.
@@ -11,6 +11,7 @@ from typing import Any
 
 from tagwarden.aws.normalize import read as read_aws
 from tagwarden.azure.normalize import read as read_azure
+from tagwarden.model import CreationEvent, SkipKind, Skipped, TagChange
 from tagwarden.normalize import Reader, Routed, route
 
 
@@ -24,6 +25,18 @@ ANY_CLOUD = Reader(
 )
 
 
-def normalize(raw: Any) -> list[Routed]:
-    """One routed event per event in the input; raises MalformedEvent for input no reader accepts."""
-    return route(raw, ANY_CLOUD)
+def as_skip(change: TagChange) -> Skipped:
+    """What the CLI reports for a tag write: not a create (deployed, it releases what it attributes)."""
+    return Skipped(
+        f"tag write {change.event_name}: not a create",
+        SkipKind.TAG_WRITE,
+        event_id=change.event_id,
+        event_name=change.event_name,
+        provider=change.provider,
+    )
+
+
+def normalize(raw: Any) -> list[CreationEvent | Skipped]:
+    """One create or skip per event in the input (tag writes are skips here); raises MalformedEvent
+    for input no reader accepts."""
+    return [as_skip(r) if isinstance(r, TagChange) else r for r in route(raw, ANY_CLOUD)]

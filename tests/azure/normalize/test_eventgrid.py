@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import pytest
 
+from tagwarden.azure.normalize import READER
 from tagwarden.cli.normalize import normalize
 from tagwarden.model import ActorKind, CreationEvent, Provider, Skipped, TagChange
-from tagwarden.normalize import MalformedEvent
+from tagwarden.normalize import MalformedEvent, route
 
 import builders as b
 
@@ -72,7 +73,7 @@ def test_delivery_batch() -> None:
 
 
 def test_a_tag_write_is_routed_as_a_tag_change_not_a_create() -> None:
-    (change,) = normalize(b.eventgrid_write(VM, operation="Microsoft.Resources/tags/write"))
+    (change,) = route(b.eventgrid_write(VM, operation="Microsoft.Resources/tags/write"), READER)
     assert isinstance(change, TagChange)
     assert change.resource_ids == (VM,) and change.provider is Provider.AZURE
     failed = b.eventgrid_write(VM, operation="Microsoft.Resources/tags/write", status="Failed")
