@@ -9,6 +9,7 @@ import pytest
 
 from tagwarden.attribution.context import StaticLookups
 from tagwarden.aws.normalize import READER
+from tagwarden.aws.text import AWS_TEXT
 from tagwarden.claims import MemoryClaims
 from tagwarden.enforce import Enforcer, TagWriteFailed
 from tagwarden.guards import OwnIdentity
@@ -69,6 +70,7 @@ def enforcer(rules: RuleSet, writer: Writer | None = None) -> Enforcer:
         own=OwnIdentity(arns=("arn:aws:iam::*:role/tagwarden-*",)),
         telemetry=Recorder(),
         read=READER,
+        text=AWS_TEXT,
     )
 
 

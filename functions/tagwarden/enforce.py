@@ -22,8 +22,8 @@ from tagwarden.attribution.decide import decide
 from tagwarden.claims import DUPLICATE, Claim
 from tagwarden.guards import OwnIdentity
 from tagwarden.lifecycle import act as lifecycle
-from tagwarden.lifecycle.act import FixCommand, Outcome
-from tagwarden.lifecycle.ports import Notification, Notifier, Quarantiner, Status
+from tagwarden.lifecycle.act import Outcome
+from tagwarden.lifecycle.ports import CloudText, Notification, Notifier, Quarantiner, Status
 from tagwarden.model import Action, CreationEvent, Decision, Provider, Resource, SkipKind, Skipped, TagChange
 from tagwarden.normalize import Reader, route
 from tagwarden.plan import EffectKind, plan
@@ -64,6 +64,7 @@ class Enforcer:
     own: OwnIdentity
     telemetry: Telemetry
     read: Reader  # the adapter's normalizer: raw event -> create, tag write or skip
+    text: CloudText  # the adapter's words and fix commands for notifications
     claim_key: Callable[[CreationEvent], str] = event_key
     quarantiner: Quarantiner | None = None  # None: quarantined resources are marked only
     notifier: Notifier | None = None  # None: notifications are logged only
@@ -123,7 +124,7 @@ class Enforcer:
                 self.rules,
                 self.quarantiner,
                 now,
-                _fix_command(),
+                self.text,
                 self._current_tags(lookups, event.provider),
             )
         tags: dict[str, dict[str, str]] = {}
@@ -308,11 +309,10 @@ def on_tag_changes(
     return skip_report(telemetry, first.event_id, first.event_name, kind, reason)
 
 
+_LABELS = frozenset({"account_label", "region_label"})  # how to word it, not what happened
+
+
 def lifecycle_json(n: Notification) -> dict[str, Any]:
-    return {f"n_{k}": v for k, v in dataclasses.asdict(n).items() if v not in (None, "", (), {})}
+    fields = dataclasses.asdict(n).items()
+    return {f"n_{k}": v for k, v in fields if v not in (None, "", (), {}) and k not in _LABELS}
 
-
-def _fix_command() -> FixCommand:
-    from tagwarden.lifecycle.messages import fix_command
-
-    return fix_command

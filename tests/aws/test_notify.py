@@ -18,6 +18,7 @@ from botocore.exceptions import ClientError
 
 from tagwarden.aws.clients import Clients
 from tagwarden.aws.notify import SnsNotifier, topic_region
+from tagwarden.aws.text import AWS_TEXT
 from tagwarden.lifecycle import messages
 from tagwarden.lifecycle.fanout import Fanout, FanoutError
 from tagwarden.lifecycle.ports import Notification
@@ -41,8 +42,9 @@ QUARANTINED = Notification(
     missing=("Owner", "CostCenter"),
     action="quarantine",
     deadline="2025-07-08T12:00:00Z",
+    fix=AWS_TEXT.fix_command(EC2, "AWS::EC2::Instance", ("Owner", "CostCenter")),
 )
-RELEASED = replace(QUARANTINED, kind="released", missing=(), action="release", deadline=None)
+RELEASED = replace(QUARANTINED, kind="released", missing=(), action="release", deadline=None, fix="")
 BOBS = replace(QUARANTINED, creator=f"arn:aws:iam::{ACCOUNT}:user/bob", resource_id=EC2 + "b")
 
 

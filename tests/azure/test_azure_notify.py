@@ -32,6 +32,7 @@ from typing import Any
 import pytest
 
 from tagwarden.azure.notify import DeliveryFailed, QueueNotifier, TeamsNotifier, redact
+from tagwarden.azure.text import AZURE_TEXT
 from tagwarden.lifecycle import messages
 from tagwarden.lifecycle.fanout import Fanout, FanoutError
 from tagwarden.lifecycle.ports import Notification
@@ -58,6 +59,9 @@ QUARANTINED = Notification(
     missing=("Owner", "CostCenter"),
     action="quarantine",
     deadline="2025-07-08T12:00:00Z",
+    fix=AZURE_TEXT.fix_command(VM, "Microsoft.Compute/virtualMachines", ("Owner", "CostCenter")),
+    account_label=AZURE_TEXT.account_label,
+    region_label=AZURE_TEXT.region_label,
 )
 
 

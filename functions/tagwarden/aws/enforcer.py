@@ -19,6 +19,7 @@ from tagwarden.aws.quarantine import AwsQuarantiner
 from tagwarden.aws.sweeper import AwsSweeper, RgtaTags
 from tagwarden.aws.taggers import write_tags
 from tagwarden.aws.telemetry import Telemetry
+from tagwarden.aws.text import AWS_TEXT
 from tagwarden.claims import Claim, MemoryClaims
 from tagwarden.enforce import Enforcer, Release, TagWriteFailed
 from tagwarden.guards import OwnIdentity
@@ -82,6 +83,7 @@ def build(
         own=own,
         telemetry=telemetry or Telemetry(),
         read=READER,
+        text=AWS_TEXT,
         release=release,
         clients=clients,
         quarantiner=quarantiner(env, clients),

@@ -14,9 +14,10 @@ from datetime import UTC, datetime
 from typing import Any
 
 from tagwarden.aws.clients import Clients
+from tagwarden.aws.text import AWS_TEXT
 from tagwarden.lifecycle.marker import iso
-from tagwarden.lifecycle.ports import ActionResult, Notification, Notifier, Quarantiner, Status
-from tagwarden.lifecycle.sweep import Found, Judgement
+from tagwarden.lifecycle.ports import CloudText, Notifier, Quarantiner
+from tagwarden.lifecycle.sweep import Found
 from tagwarden.lifecycle.sweeper import SweepActions
 from tagwarden.model import Provider, Resource, TagChange
 from tagwarden.rules.model import RuleSet
@@ -113,6 +114,7 @@ class AwsSweeper(SweepActions):
     region: str | None = None
     clock: Callable[[], float] = time.time
     last: list[dict[str, Any]] = field(default_factory=list)
+    text: CloudText = AWS_TEXT
 
     def find(self) -> list[Found]:
         rgta = self.clients.get("resourcegroupstaggingapi", self.region)
@@ -186,40 +188,8 @@ class AwsSweeper(SweepActions):
         if result.outcome is not Outcome.TAGGED:
             self.telemetry.log("error", "tag not written", resource=resource.id, error=result.error)
 
-    def _notify(self, j: Judgement, kind: str, result: ActionResult) -> None:
-        if self.notifier is None:
-            return
-        from tagwarden.lifecycle.messages import fix_command
-
-        missing = tuple(p.split(" ", 1)[0] for p in j.problems)
-        creator = j.found.tags.get(
-            (self.rules.stamp.prefix if self.rules.stamp else "tagwarden:") + "creator"
-        )
-        n = Notification(
-            kind=kind,
-            provider="aws",
-            resource_id=j.found.resource.id,
-            resource_type=j.found.resource.type,
-            account=j.found.resource.id.split(":")[4],
-            region=self.region,
-            creator=creator,
-            creator_address=None,
-            rule=j.marker.rule,
-            missing=missing,
-            action=j.verdict.value,
-            deadline=iso(j.marker.deadline),
-            dry_run=result.status is Status.DRY_RUN,
-            detail=result.detail,
-            fix=fix_command("aws", j.found.resource.id, j.found.resource.type, missing)
-            if missing and kind not in ("released", "deleted")
-            else "",
-        )
-        try:
-            self.notifier.send(n)
-        except Exception as exc:  # logged with the message: the action itself is done
-            self.telemetry.log(
-                "error", "notification failed", error=str(exc), resource=n.resource_id, kind=n.kind
-            )
+    def _where(self, resource: Resource) -> tuple[str, str | None]:
+        return resource.id.split(":")[4], self.region
 
 
 class RgtaTags:

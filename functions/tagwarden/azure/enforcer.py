@@ -30,6 +30,7 @@ from tagwarden.azure.notify import KEY_VAULT_REFERENCE, TEAMS_URL_SETTING, Queue
 from tagwarden.azure.quarantine import AzureQuarantiner
 from tagwarden.azure.sweeper import AzureSweeper
 from tagwarden.azure.telemetry import Telemetry
+from tagwarden.azure.text import AZURE_TEXT
 from tagwarden.claims import MemoryClaims
 from tagwarden.enforce import Enforcer, Release
 from tagwarden.guards import OwnIdentity
@@ -90,6 +91,7 @@ def build(
         own=OwnIdentity(ids=own_ids),
         telemetry=telemetry,
         read=READER,
+        text=AZURE_TEXT,
         release=release,
         claim_key=write_key,
         quarantiner=quarantiner(arm, rules),

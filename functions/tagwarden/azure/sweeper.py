@@ -32,9 +32,10 @@ from azure.mgmt.resource.resources.models import Tags, TagsPatchResource
 from tagwarden.attribution.limits import LIMITS
 from tagwarden.azure.arm import ArmCallFailed, ArmClient, _Polling
 from tagwarden.azure.normalize.resource_id import parse_resource_id
+from tagwarden.azure.text import AZURE_TEXT
 from tagwarden.lifecycle.marker import iso
-from tagwarden.lifecycle.ports import ActionResult, Notification, Notifier, Quarantiner, Status
-from tagwarden.lifecycle.sweep import Found, Judgement
+from tagwarden.lifecycle.ports import CloudText, Notifier, Quarantiner
+from tagwarden.lifecycle.sweep import Found
 from tagwarden.lifecycle.sweeper import SweepActions
 from tagwarden.model import Provider, Resource, TagChange
 from tagwarden.rules.model import RuleSet
@@ -66,6 +67,7 @@ class AzureSweeper(SweepActions):
     last: list[dict[str, Any]] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
     locations: dict[str, str] = field(default_factory=dict)  # resource id (lower) -> location
+    text: CloudText = AZURE_TEXT
 
     @property
     def prefix(self) -> str:
@@ -167,46 +169,8 @@ class AzureSweeper(SweepActions):
             return False
         return True
 
-    def _notify(self, j: Judgement, kind: str, result: ActionResult) -> None:
-        if self.notifier is None:
-            return
-        from tagwarden.lifecycle.messages import fix_command
-
-        found = j.found
-        missing = tuple(p.split(" ", 1)[0] for p in j.problems)
-        creator = next(
-            (
-                v
-                for k, v in found.tags.items()
-                if LIMITS_AZ.fold(k) == LIMITS_AZ.fold(self.prefix + "creator")
-            ),
-            None,
-        )
-        n = Notification(
-            kind=kind,
-            provider="azure",
-            resource_id=found.resource.id,
-            resource_type=found.resource.type,
-            account=_subscription(found.resource.id),
-            region=self.locations.get(found.resource.id.lower()),
-            creator=creator,
-            creator_address=None,
-            rule=j.marker.rule,
-            missing=missing,
-            action=j.verdict.value,
-            deadline=iso(j.marker.deadline),
-            dry_run=result.status is Status.DRY_RUN,
-            detail=result.detail,
-            fix=fix_command("azure", found.resource.id, found.resource.type, missing)
-            if missing and kind not in ("released", "deleted")
-            else "",
-        )
-        try:
-            self.notifier.send(n)
-        except Exception as exc:  # logged with the message: the action itself is done
-            self.telemetry.log(
-                "error", "notification failed", error=str(exc), resource=n.resource_id, kind=n.kind
-            )
+    def _where(self, resource: Resource) -> tuple[str, str | None]:
+        return _subscription(resource.id), self.locations.get(resource.id.lower())
 
 
 def _has(tags: Mapping[str, str], key: str) -> bool:
