@@ -19,9 +19,11 @@ from botocore.exceptions import ClientError
 from tagwarden.aws.clients import Clients
 from tagwarden.aws.notify import SnsNotifier, topic_region
 from tagwarden.aws.text import AWS_TEXT
+from tagwarden.channels.webhook import TeamsNotifier
 from tagwarden.lifecycle import messages
 from tagwarden.lifecycle.fanout import Fanout, FanoutError
 from tagwarden.lifecycle.ports import Notification
+from tagwarden.rules.model import RuleSet
 from tagwarden_testing.moto_world import REGION, moto_server
 
 pytestmark = pytest.mark.e2e
@@ -237,3 +239,18 @@ def test_publish_errors_propagate(world: World) -> None:
 def test_topic_region() -> None:
     assert topic_region("arn:aws:sns:eu-west-1:123456789012:t") == "eu-west-1"
     assert topic_region("not-an-arn") is None
+
+
+def test_the_aws_enforcer_fans_out_to_sns_and_the_teams_webhook(example_rules: RuleSet) -> None:
+    """One fan-out on both clouds: AWS sends to its topic and to a Teams webhook when one is set."""
+    from tagwarden.aws.enforcer import notifier
+
+    clients = Clients(boto3.session.Session(region_name=REGION))  # nothing is called here
+    env = {
+        "TAGWARDEN_SNS_TOPIC_ARN": f"arn:aws:sns:{REGION}:{ACCOUNT}:t",
+        "TAGWARDEN_TEAMS_WEBHOOK_URL": "https://example.test/workflows/x?sig=s",
+    }
+    fan = notifier(env, example_rules, clients)
+    assert isinstance(fan, Fanout)
+    assert [(name, type(c)) for name, c in fan.channels] == [("sns", SnsNotifier), ("teams", TeamsNotifier)]
+    assert notifier({}, example_rules, clients) is None

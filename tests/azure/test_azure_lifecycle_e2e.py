@@ -27,9 +27,10 @@ from azure.mgmt.resource.resources import ResourceManagementClient
 from tagwarden.azure import handler
 from tagwarden.azure.arm import ArmClient, StaticBearerPolicy, StaticToken
 from tagwarden.azure.enforcer import AzureEnforcer, build, build_sweeper, notifier, subscriptions
-from tagwarden.azure.notify import QueueNotifier, TeamsNotifier
+from tagwarden.azure.notify import QueueNotifier
 from tagwarden.azure.quarantine import ACTIONS, ROWS, AzureQuarantiner
 from tagwarden.azure.sweeper import AzureSweeper, SweepIncomplete
+from tagwarden.channels.webhook import TeamsNotifier
 from tagwarden.lifecycle.fanout import Fanout
 from tagwarden.lifecycle.ports import Status
 from tagwarden.model import Resource

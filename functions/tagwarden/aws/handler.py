@@ -19,6 +19,7 @@ from tagwarden.enforce import on_tag_changes
 from tagwarden.guards import OwnIdentity
 from tagwarden.model import TagChange
 from tagwarden.normalize import MalformedEvent
+from tagwarden.settings import csv
 
 _TELEMETRY = Telemetry()
 _ENFORCER: AwsEnforcer | None = None
@@ -52,9 +53,7 @@ def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
 
 
 def own_identity() -> OwnIdentity:
-    return OwnIdentity(
-        arns=tuple(a.strip() for a in os.environ.get("TAGWARDEN_OWN_ARNS", "").split(",") if a.strip())
-    )
+    return OwnIdentity(arns=csv(os.environ.get("TAGWARDEN_OWN_ARNS")))
 
 
 def sweeper() -> AwsSweeper:
