@@ -40,6 +40,7 @@ test: lint typecheck unit
 
 lint: $(STAMP)
 	$(BIN)/ruff check functions devkit tests bench infra function_app.py
+	PYTHONPATH=functions:devkit $(BIN)/lint-imports
 
 typecheck: $(STAMP)
 	$(BIN)/mypy
