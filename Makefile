@@ -83,5 +83,10 @@ schema: $(STAMP)
 template: $(STAMP)
 	$(BIN)/python infra/aws/generate_template.py
 
+# The Lambda package (template.yaml CodeUri: build/aws/): only the modules the AWS functions
+# import, the example rules, any functions/*.yaml rules file, requirements.txt. Run before `sam build`.
+package-aws: $(STAMP)
+	$(BIN)/python infra/aws/package.py
+
 clean:
 	rm -rf .venv .venv-* .pytest_cache .mypy_cache .ruff_cache
