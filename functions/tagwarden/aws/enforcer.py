@@ -9,14 +9,13 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from tagwarden.aws.clients import Clients
 from tagwarden.aws.dedupe import DynamoClaims
-from tagwarden.aws.lookups import IamLookups
+from tagwarden.aws.lookups import IamLookups, RgtaTags
 from tagwarden.aws.normalize import READER
 from tagwarden.aws.notify import SnsNotifier
-from tagwarden.aws.quarantine import AwsQuarantiner
-from tagwarden.aws.sweeper import AwsSweeper, RgtaTags
 from tagwarden.aws.taggers import write_tags
 from tagwarden.aws.telemetry import Telemetry
 from tagwarden.aws.text import AWS_TEXT
@@ -24,11 +23,14 @@ from tagwarden.channels import fan_out, neutral_channels
 from tagwarden.claims import Claim, MemoryClaims
 from tagwarden.enforce import Enforcer, Release, TagWriteFailed
 from tagwarden.guards import OwnIdentity
-from tagwarden.lifecycle.ports import Notifier
+from tagwarden.lifecycle.ports import LazyQuarantiner, Notifier, Quarantiner
 from tagwarden.rules import load_rules_text
 from tagwarden.rules.model import RuleSet
 from tagwarden.settings import csv, rules_from_path
 from tagwarden.tagging import TagResult, TagWrite
+
+if TYPE_CHECKING:  # the sweeper is built (and imported) by the sweeper function only
+    from tagwarden.aws.sweeper import AwsSweeper
 
 __all__ = ["AwsEnforcer", "TagWriteFailed", "build", "build_sweeper", "load_rules_from_env"]
 
@@ -88,8 +90,15 @@ def build(
     )
 
 
-def quarantiner(env: Mapping[str, str], clients: Clients) -> AwsQuarantiner:
-    """S3 quarantine policies spare the enforcer and the break-glass principals."""
+def quarantiner(env: Mapping[str, str], clients: Clients) -> Quarantiner:
+    """S3 quarantine policies spare the enforcer and the break-glass principals. Built on the first
+    quarantine: most events never need the quarantine table."""
+    return LazyQuarantiner(lambda: _quarantiner(env, clients))
+
+
+def _quarantiner(env: Mapping[str, str], clients: Clients) -> Quarantiner:
+    from tagwarden.aws.quarantine import AwsQuarantiner
+
     return AwsQuarantiner(
         clients,
         enforcer_principals=csv(env.get("TAGWARDEN_OWN_ARNS")),
@@ -115,6 +124,8 @@ def notifier(
 def build_sweeper(
     env: Mapping[str, str] | None = None, clients: Clients | None = None, telemetry: Telemetry | None = None
 ) -> AwsSweeper:
+    from tagwarden.aws.sweeper import AwsSweeper
+
     env = os.environ if env is None else env
     clients = clients or Clients()
     rules = load_rules_from_env(env, clients)

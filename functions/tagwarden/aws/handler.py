@@ -9,17 +9,19 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tagwarden.aws.enforcer import AwsEnforcer, build, build_sweeper
 from tagwarden.aws.normalize.tag_events import tag_change
-from tagwarden.aws.sweeper import AwsSweeper
 from tagwarden.aws.telemetry import Telemetry
 from tagwarden.enforce import on_tag_changes
 from tagwarden.guards import OwnIdentity
 from tagwarden.model import TagChange
 from tagwarden.normalize import MalformedEvent
 from tagwarden.settings import csv
+
+if TYPE_CHECKING:
+    from tagwarden.aws.sweeper import AwsSweeper
 
 _TELEMETRY = Telemetry()
 _ENFORCER: AwsEnforcer | None = None

@@ -22,23 +22,25 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from tagwarden.azure.arm import SUBSCRIPTION_ENV, ArmClient
 from tagwarden.azure.lookups import ArmLookups
 from tagwarden.azure.normalize import READER
 from tagwarden.azure.notify import QueueNotifier
-from tagwarden.azure.quarantine import AzureQuarantiner
-from tagwarden.azure.sweeper import AzureSweeper
 from tagwarden.azure.telemetry import Telemetry
 from tagwarden.azure.text import AZURE_TEXT
 from tagwarden.channels import fan_out, neutral_channels
 from tagwarden.claims import MemoryClaims
 from tagwarden.enforce import Enforcer, Release
 from tagwarden.guards import OwnIdentity
-from tagwarden.lifecycle.ports import Notifier
+from tagwarden.lifecycle.ports import LazyQuarantiner, Notifier, Quarantiner
 from tagwarden.model import CreationEvent
 from tagwarden.rules.model import RuleSet
 from tagwarden.settings import csv, rules_from_path
+
+if TYPE_CHECKING:  # the sweeper is built (and imported) by the timer function only
+    from tagwarden.azure.sweeper import AzureSweeper
 
 OWN_ENV = "TAGWARDEN_OWN_PRINCIPAL_IDS"
 SUBSCRIPTIONS_ENV = "TAGWARDEN_SUBSCRIPTIONS"  # comma list the sweeper covers
@@ -96,6 +98,8 @@ def build_sweeper(
     telemetry: Telemetry | None = None,
     base_dir: str | None = None,
 ) -> AzureSweeper:
+    from tagwarden.azure.sweeper import AzureSweeper
+
     env = os.environ if env is None else env
     rules = rules_from_path(env, base_dir)
     arm = arm or ArmClient.from_env(env)
@@ -118,8 +122,15 @@ def subscriptions(env: Mapping[str, str]) -> tuple[str, ...]:
     return tuple(dict.fromkeys(listed))
 
 
-def quarantiner(arm: ArmClient, rules: RuleSet) -> AzureQuarantiner:
-    return AzureQuarantiner(arm, protect_tag=rules.lifecycle.protect_tag)
+def quarantiner(arm: ArmClient, rules: RuleSet) -> Quarantiner:
+    """Built on the first quarantine: most events never need the quarantine table."""
+
+    def build_it() -> Quarantiner:
+        from tagwarden.azure.quarantine import AzureQuarantiner
+
+        return AzureQuarantiner(arm, protect_tag=rules.lifecycle.protect_tag)
+
+    return LazyQuarantiner(build_it)
 
 
 def notifier(env: Mapping[str, str], rules: RuleSet, telemetry: Telemetry | None = None) -> Notifier | None:

@@ -15,13 +15,15 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tagwarden.azure.enforcer import AzureEnforcer, build, build_sweeper
-from tagwarden.azure.sweeper import AzureSweeper
 from tagwarden.azure.telemetry import Telemetry
 from tagwarden.model import TagChange
 from tagwarden.normalize import MalformedEvent
+
+if TYPE_CHECKING:
+    from tagwarden.azure.sweeper import AzureSweeper
 
 # azure-core logs every HTTP request at INFO; in a Function each line becomes an Application
 # Insights trace. Our own records say what happened; the SDK's are kept for warnings and errors.

@@ -14,7 +14,6 @@ import json
 from typing import Any
 
 from tagwarden.channels import DeliveryFailed
-from tagwarden.lifecycle import messages
 from tagwarden.lifecycle.ports import Notification
 
 __all__ = ["DeliveryFailed", "QueueNotifier"]
@@ -57,6 +56,8 @@ class QueueNotifier:
 
     def send(self, message: Notification) -> None:
         from azure.core.exceptions import AzureError
+
+        from tagwarden.lifecycle import messages  # on the first notification, not at cold start
 
         text = json.dumps(messages.to_json(message))
         try:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, Protocol
@@ -36,6 +36,29 @@ class Quarantiner(Protocol):
     def release(self, resource: Resource, undo: str, *, dry_run: bool) -> ActionResult: ...
 
     def delete(self, resource: Resource, *, dry_run: bool) -> ActionResult: ...
+
+
+class LazyQuarantiner:
+    """A Quarantiner built on its first use: its table (and what it imports) costs cold-start time
+    that events without a quarantine never need."""
+
+    def __init__(self, build: Callable[[], Quarantiner]) -> None:
+        self._build = build
+        self._built: Quarantiner | None = None
+
+    def _get(self) -> Quarantiner:
+        if self._built is None:
+            self._built = self._build()
+        return self._built
+
+    def quarantine(self, resource: Resource, *, dry_run: bool) -> ActionResult:
+        return self._get().quarantine(resource, dry_run=dry_run)
+
+    def release(self, resource: Resource, undo: str, *, dry_run: bool) -> ActionResult:
+        return self._get().release(resource, undo, dry_run=dry_run)
+
+    def delete(self, resource: Resource, *, dry_run: bool) -> ActionResult:
+        return self._get().delete(resource, dry_run=dry_run)
 
 
 VALUE_PLACEHOLDER = "<value>"  # what a fix command leaves for the user to fill in
