@@ -3,7 +3,6 @@ small, and enough on its own to run the handler."""
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
 import subprocess
@@ -14,6 +13,8 @@ from typing import Any
 import pytest
 
 from tagwarden_testing import events as ev
+
+from infra_scripts import script
 
 ROOT = Path(__file__).resolve().parents[2]
 NEVER_SHIPPED = (
@@ -26,11 +27,7 @@ NEVER_SHIPPED = (
 
 
 def package_step() -> Any:
-    spec = importlib.util.spec_from_file_location("package_aws", ROOT / "infra" / "aws" / "package.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return script("aws/package.py")
 
 
 @pytest.fixture(scope="module")

@@ -27,6 +27,8 @@ from cfnlint.api import ManualArgs, lint
 from cfnlint.decode import decode_str
 from samtranslator.translator.transform import transform
 
+from infra_scripts import script
+
 ROOT = Path(__file__).resolve().parents[2]
 TEMPLATE = ROOT / "template.yaml"
 REGIONS = ["us-east-1", "eu-west-1", "ap-southeast-2"]
@@ -236,13 +238,8 @@ def _env_names(node: ast.AST) -> set[str]:
     return names
 
 
-@cache
 def package_step() -> Any:
-    spec = importlib.util.spec_from_file_location("package_aws", ROOT / "infra" / "aws" / "package.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return script("aws/package.py")
 
 
 def _env_names_read_by_the_code() -> set[str]:
@@ -513,13 +510,7 @@ READ_OR_TAG = (
 
 
 def _generator() -> Any:
-    spec = importlib.util.spec_from_file_location(
-        "generate_template", ROOT / "infra/aws/generate_template.py"
-    )
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return script("aws/generate_template.py")
 
 
 @cache
