@@ -18,34 +18,20 @@ from botocore.exceptions import ClientError
 
 from tagwarden.aws.clients import Clients
 from tagwarden.aws.notify import SnsNotifier, topic_region
-from tagwarden.aws.text import AWS_TEXT
 from tagwarden.channels.webhook import TeamsNotifier
 from tagwarden.lifecycle import messages
 from tagwarden.lifecycle.fanout import Fanout, FanoutError
 from tagwarden.lifecycle.ports import Notification
 from tagwarden.rules.model import RuleSet
 from tagwarden_testing.moto_world import REGION, moto_server
+from tagwarden_testing.notifications import quarantined
 
 pytestmark = pytest.mark.e2e
 
 ACCOUNT = "123456789012"
 EC2 = f"arn:aws:ec2:{REGION}:{ACCOUNT}:instance/i-0abc1234def567890"
 
-QUARANTINED = Notification(
-    kind="quarantined",
-    provider="aws",
-    resource_id=EC2,
-    resource_type="AWS::EC2::Instance",
-    account=ACCOUNT,
-    region=REGION,
-    creator=f"arn:aws:sts::{ACCOUNT}:assumed-role/AWSReservedSSO_Dev_1a2b/alice@example.com",
-    creator_address=None,
-    rule="prod-owner-required",
-    missing=("Owner", "CostCenter"),
-    action="quarantine",
-    deadline="2025-07-08T12:00:00Z",
-    fix=AWS_TEXT.fix_command(EC2, "AWS::EC2::Instance", ("Owner", "CostCenter")),
-)
+QUARANTINED = quarantined("aws")
 RELEASED = replace(QUARANTINED, kind="released", missing=(), action="release", deadline=None, fix="")
 BOBS = replace(QUARANTINED, creator=f"arn:aws:iam::{ACCOUNT}:user/bob", resource_id=EC2 + "b")
 

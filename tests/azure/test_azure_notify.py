@@ -25,9 +25,8 @@ from pathlib import Path
 import pytest
 
 from tagwarden.azure.notify import DeliveryFailed, QueueNotifier
-from tagwarden.azure.text import AZURE_TEXT
 from tagwarden.lifecycle import messages
-from tagwarden.lifecycle.ports import Notification
+from tagwarden_testing.notifications import quarantined
 
 ROOT = Path(__file__).resolve().parents[2]
 AZURITE_DIR = ROOT / ".azurite"
@@ -38,23 +37,7 @@ DEV_KEY = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFP
 
 SUB = "0b1f6471-1bf0-4dda-aec3-111122223333"
 VM = f"/subscriptions/{SUB}/resourceGroups/rg-apps/providers/Microsoft.Compute/virtualMachines/vm-build-01"
-QUARANTINED = Notification(
-    kind="quarantined",
-    provider="azure",
-    resource_id=VM,
-    resource_type="Microsoft.Compute/virtualMachines",
-    account=SUB,
-    region="westeurope",
-    creator="dave@contoso.com",
-    creator_address=None,
-    rule="prod-owner-required",
-    missing=("Owner", "CostCenter"),
-    action="quarantine",
-    deadline="2025-07-08T12:00:00Z",
-    fix=AZURE_TEXT.fix_command(VM, "Microsoft.Compute/virtualMachines", ("Owner", "CostCenter")),
-    account_label=AZURE_TEXT.account_label,
-    region_label=AZURE_TEXT.region_label,
-)
+QUARANTINED = quarantined("azure")
 
 
 # --- Azurite ----------------------------------------------------------------------------------------

@@ -15,30 +15,15 @@ from typing import Any
 
 import pytest
 
-from tagwarden.aws.text import AWS_TEXT
 from tagwarden.channels import DeliveryFailed
 from tagwarden.channels.retry import retry_after_seconds
 from tagwarden.channels.webhook import TeamsNotifier, redact, teams_channel
 from tagwarden.lifecycle import messages
 from tagwarden.lifecycle.fanout import Fanout, FanoutError
 from tagwarden.lifecycle.ports import Notification
+from tagwarden_testing.notifications import quarantined
 
-EC2 = "arn:aws:ec2:us-east-1:123456789012:instance/i-0abc1234def567890"
-QUARANTINED = Notification(
-    kind="quarantined",
-    provider="aws",
-    resource_id=EC2,
-    resource_type="AWS::EC2::Instance",
-    account="123456789012",
-    region="us-east-1",
-    creator="alice@example.com",
-    creator_address=None,
-    rule="prod-owner-required",
-    missing=("Owner", "CostCenter"),
-    action="quarantine",
-    deadline="2025-07-08T12:00:00Z",
-    fix=AWS_TEXT.fix_command(EC2, "AWS::EC2::Instance", ("Owner", "CostCenter")),
-)
+QUARANTINED = quarantined("aws")
 
 
 # --- a local Teams webhook ------------------------------------------------------------------------
