@@ -8,6 +8,8 @@ restores it exactly is a tag too. Values stay within both clouds' tag limits.
 from __future__ import annotations
 
 import base64
+import hashlib
+import hmac
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -69,17 +71,12 @@ def deadline_after(now: datetime, grace_seconds: int) -> datetime:
 def seal(key: str, resource_id: str, marker: Marker) -> str:
     """An HMAC over what a deletion or an undo relies on: anyone may tag a resource, but only
     tagwarden can write a marker that verifies (tag-safe base64url, 43 characters)."""
-    import hashlib  # on the first marker, not at cold start
-    import hmac
-
     fields = (resource_id.lower(), marker.state.value, iso(marker.deadline), marker.undo, marker.rule or "")
     digest = hmac.new(key.encode(), "|".join(fields).encode(), hashlib.sha256).digest()
     return base64.urlsafe_b64encode(digest).decode().rstrip("=")
 
 
 def verify(key: str | None, resource_id: str, marker: Marker) -> bool:
-    import hmac
-
     if not key or not marker.seal:
         return False
     return hmac.compare_digest(seal(key, resource_id, marker), marker.seal)
