@@ -34,12 +34,13 @@ $(STAMP): pyproject.toml
 	@echo "==> $(VENV) ready"
 
 demo: $(STAMP)
-	$(BIN)/python -m tagwarden.demo
+	PYTHONPATH=devkit $(BIN)/python -m tagwarden_demo
 
 test: lint complexity typecheck unit
 
 lint: $(STAMP)
-	$(BIN)/ruff check functions tests bench infra function_app.py
+	$(BIN)/ruff check functions devkit tests bench infra function_app.py
+	PYTHONPATH=functions:devkit $(BIN)/lint-imports
 
 # The complexity gate: ruff's mccabe rule (C901), max-complexity and the files not yet split in
 # pyproject.toml. `lint` checks it too; this target runs it alone and names it in the output.
@@ -79,7 +80,7 @@ bench-replay: $(STAMP)
 	$(BIN)/python bench/replay_bench.py
 
 bench-llm: $(STAMP)
-	$(BIN)/python bench/llm_bench.py
+	PYTHONPATH=devkit $(BIN)/python bench/llm_bench.py
 
 # Regenerate the shipped JSON Schema after changing rules/spec.py (a test checks it is current).
 schema: $(STAMP)
@@ -89,6 +90,11 @@ schema: $(STAMP)
 # (a test fails while the template is stale).
 template: $(STAMP)
 	$(BIN)/python infra/aws/generate_template.py
+
+# The Lambda package (template.yaml CodeUri: build/aws/): only the modules the AWS functions
+# import, the example rules, any functions/*.yaml rules file, requirements.txt. Run before `sam build`.
+package-aws: $(STAMP)
+	$(BIN)/python infra/aws/package.py
 
 clean:
 	rm -rf .venv .venv-* .pytest_cache .mypy_cache .ruff_cache

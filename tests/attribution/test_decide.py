@@ -8,8 +8,8 @@ import pytest
 
 from tagwarden.attribution.context import Scope, StaticLookups
 from tagwarden.attribution.decide import decide
+from tagwarden.cli.normalize import normalize
 from tagwarden.model import Action, Actor, CreationEvent, Provider, Resource
-from tagwarden.normalize import normalize
 from tagwarden.rules import load_rules_text
 from tagwarden.rules.model import RuleSet
 

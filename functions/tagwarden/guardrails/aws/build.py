@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from tagwarden.aws.catalogue import Entry
 from tagwarden.guardrails.aws.options import SCP_LIMIT, AwsOptions
 from tagwarden.guardrails.aws.packing import Fitted, fit
 from tagwarden.guardrails.aws.preventable import Coverage, coverage
@@ -14,7 +15,6 @@ from tagwarden.guardrails.aws.tag_policy import tag_policies
 from tagwarden.guardrails.common import PREVENTIVE, GuardrailError, applies_on
 from tagwarden.guardrails.iamdb import IamDatabase, default_database
 from tagwarden.model import Provider
-from tagwarden.normalize.aws.catalogue import Entry
 from tagwarden.rules.model import Mode, Rule, RuleSet
 
 

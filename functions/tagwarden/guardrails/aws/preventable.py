@@ -7,9 +7,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
+from tagwarden.aws.catalogue import Entry
 from tagwarden.guardrails import actions as tables
 from tagwarden.guardrails.iamdb import IamDatabase, TagSupport, default_database
-from tagwarden.normalize.aws.catalogue import Entry
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,7 +47,7 @@ def coverage(
 ) -> Coverage:
     """Split the catalogue's create events into those an SCP can deny and those it cannot."""
     if entries is None:
-        from tagwarden.normalize.aws.catalogue import ENTRIES
+        from tagwarden.aws.catalogue import ENTRIES
 
         entries = ENTRIES
     db = db or default_database()
