@@ -27,7 +27,9 @@ def index(pg_conn: Any, request: pytest.FixtureRequest) -> PgvectorTenants:
 
 def rows(index: PgvectorTenants) -> list[tuple[Any, ...]]:
     with index.conn.cursor() as cur:
-        cur.execute(f'SELECT tenant_id, id, agent_id, outcome_id, metadata FROM "{index._table.as_string(index.conn)[1:-1]}" ORDER BY 1, 2')
+        cur.execute(
+            f'SELECT tenant_id, id, agent_id, outcome_id, metadata FROM "{index._table.as_string(index.conn)[1:-1]}" ORDER BY 1, 2'
+        )
         got = cur.fetchall()
     index.conn.commit()
     return got
@@ -39,11 +41,21 @@ def vec(i: int, **metadata: Any) -> Vector:
 
 def test_upsert_stamps_the_tenant_column_and_attribution(index: PgvectorTenants) -> None:
     index.upsert([vec(1, title="a")], tenant="acme", attribution={"Agent-ID": "ag-1", "Outcome-ID": "o-1"})
-    assert rows(index) == [("acme", "1", "ag-1", "o-1", {"title": "a", "tenant_id": "acme", "agent_id": "ag-1", "outcome_id": "o-1"})]
+    assert rows(index) == [
+        (
+            "acme",
+            "1",
+            "ag-1",
+            "o-1",
+            {"title": "a", "tenant_id": "acme", "agent_id": "ag-1", "outcome_id": "o-1"},
+        )
+    ]
 
 
 def test_shared_upsert_without_tenant_is_refused_and_writes_nothing(index: PgvectorTenants) -> None:
-    with pytest.raises(MissingTenant, match=r"pgvector:docs: upsert refused.*'tenant_id'.*nothing was written"):
+    with pytest.raises(
+        MissingTenant, match=r"pgvector:docs: upsert refused.*'tenant_id'.*nothing was written"
+    ):
         index.upsert([vec(1), vec(2)])
     assert rows(index) == []
 
@@ -100,9 +112,13 @@ def test_collect_writes_storage_per_tenant_and_queries_to_the_ledger(index: Pgve
     records = list(ledger.usage())
     storage = {r.attribution["tenant_id"]: r for r in records if r.kind is UsageKind.VECTOR_STORAGE}
     assert {t: r.quantities["vectors"] for t, r in storage.items()} == {"acme": 5.0, "globex": 2.0}
-    assert storage["globex"].quantities["bytes"] / 2 > storage["acme"].quantities["bytes"] / 5  # measured, not estimated
+    assert (
+        storage["globex"].quantities["bytes"] / 2 > storage["acme"].quantities["bytes"] / 5
+    )  # measured, not estimated
     assert storage["acme"].source == "pgvector-group-by"
-    assert all(r.time == 1_000.0 and r.resource == "pg://db/docs" and r.platform == "pgvector" for r in records)
+    assert all(
+        r.time == 1_000.0 and r.resource == "pg://db/docs" and r.platform == "pgvector" for r in records
+    )
     # The same collection time again: the snapshots are the same records (written once); no new queries.
     assert index.collect(ledger) == 0
 

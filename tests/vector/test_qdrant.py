@@ -50,7 +50,10 @@ def test_shared_upsert_without_tenant_is_refused_and_writes_nothing(index: Qdran
 def test_same_id_in_two_tenants_are_two_points(index: QdrantTenants) -> None:
     index.upsert([vec(7)], tenant="acme")
     index.upsert([vec(7, v=2)], tenant="globex")
-    assert [(p["tenant_id"], p["vector_id"], p.get("v")) for p in points(index)] == [("acme", "7", None), ("globex", "7", 2)]
+    assert [(p["tenant_id"], p["vector_id"], p.get("v")) for p in points(index)] == [
+        ("acme", "7", None),
+        ("globex", "7", 2),
+    ]
     assert point_id("acme", "7") != point_id("globex", "7")
 
 
@@ -68,7 +71,9 @@ def test_counts_per_tenant_and_untenanted_from_the_engine(index: QdrantTenants) 
     index.upsert([vec(i) for i in range(5)], tenant="acme")
     index.upsert([vec(i) for i in range(3)], tenant="globex")
     # A point written around the helper, with no tenant: counted, and reported as untenanted.
-    index.client.upsert(index.collection, points=[qdrant_client.models.PointStruct(id=99, vector=[1.0, 0, 0, 0], payload={})])
+    index.client.upsert(
+        index.collection, points=[qdrant_client.models.PointStruct(id=99, vector=[1.0, 0, 0, 0], payload={})]
+    )
     counts = {c.tenant: (c.vectors, c.bytes) for c in index.tenant_counts()}
     assert counts == {"acme": (5, 5 * DIM * 4.0), "globex": (3, 3 * DIM * 4.0), None: (1, DIM * 4.0)}
 

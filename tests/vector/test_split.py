@@ -47,28 +47,47 @@ def test_storage_share_is_the_time_weighted_average_of_snapshots() -> None:
     # Period of 4 h. acme holds 100 vectors all along; globex 300 for the first hour only, then
     # deletes them (absent from the later runs). Averages: acme 100, globex 75.
     usage = [snap("acme", T0 + h * H, 100) for h in range(4)] + [snap("globex", T0, 300)]
-    got = BlendPolicy().weights(usage, {"storage": 1, "queries": 0, "period_start": T0, "period_end": T0 + 4 * H})
+    got = BlendPolicy().weights(
+        usage, {"storage": 1, "queries": 0, "period_start": T0, "period_end": T0 + 4 * H}
+    )
     assert got == pytest.approx({key("acme"): 100 / 175, key("globex"): 75 / 175})
 
 
 def test_uneven_snapshot_spacing_weighs_by_time_not_by_count() -> None:
     # Three runs in the first 10 minutes (acme 100) and one at 1 h holding to the 4 h end (acme 0,
     # globex 100): acme held 100 for 1 h of 4, globex 100 for 3 h of 4.
-    usage = [snap("acme", T0, 100), snap("acme", T0 + 300, 100), snap("acme", T0 + 600, 100), snap("globex", T0 + H, 100)]
-    got = BlendPolicy().weights(usage, {"storage": 1, "queries": 0, "period_start": T0, "period_end": T0 + 4 * H})
+    usage = [
+        snap("acme", T0, 100),
+        snap("acme", T0 + 300, 100),
+        snap("acme", T0 + 600, 100),
+        snap("globex", T0 + H, 100),
+    ]
+    got = BlendPolicy().weights(
+        usage, {"storage": 1, "queries": 0, "period_start": T0, "period_end": T0 + 4 * H}
+    )
     assert got == pytest.approx({key("acme"): 0.25, key("globex"): 0.75})
 
 
 def test_blend_of_storage_and_query_shares_with_defaults() -> None:
     # Storage: acme 1/4, globex 3/4. Queries: acme 90, globex 10. Default blend 0.5 / 0.5.
-    usage = [snap("acme", T0, 100), snap("globex", T0, 300), queries("acme", T0 + 10, 90), queries("globex", T0 + 20, 10)]
+    usage = [
+        snap("acme", T0, 100),
+        snap("globex", T0, 300),
+        queries("acme", T0 + 10, 90),
+        queries("globex", T0 + 20, 10),
+    ]
     got = BlendPolicy().weights(usage, {})
     assert got == pytest.approx({key("acme"): 0.5 * 0.25 + 0.5 * 0.9, key("globex"): 0.5 * 0.75 + 0.5 * 0.1})
     assert sum(got.values()) == pytest.approx(1.0)
 
 
 def test_weights_are_configurable_and_read_units_can_replace_queries() -> None:
-    usage = [snap("acme", T0, 100), snap("globex", T0, 100), queries("acme", T0, 1, read_units=30), queries("globex", T0, 9, read_units=10)]
+    usage = [
+        snap("acme", T0, 100),
+        snap("globex", T0, 100),
+        queries("acme", T0, 1, read_units=30),
+        queries("globex", T0, 9, read_units=10),
+    ]
     got = BlendPolicy().weights(usage, {"storage": 0.2, "queries": 0.8, "query_quantity": "read_units"})
     assert got == pytest.approx({key("acme"): 0.2 * 0.5 + 0.8 * 0.75, key("globex"): 0.2 * 0.5 + 0.8 * 0.25})
 
@@ -101,7 +120,9 @@ def test_period_bounds_filter_usage_and_accept_iso_text() -> None:
 def test_group_by_agent_too() -> None:
     usage = [queries("acme", T0, 1, agent="a1"), queries("acme", T0, 3, agent="a2")]
     got = BlendPolicy().weights(usage, {"by": ["tenant_id", "Agent-ID"]})
-    assert got == pytest.approx({(("Agent-ID", "a1"), ("tenant_id", "acme")): 0.25, (("Agent-ID", "a2"), ("tenant_id", "acme")): 0.75})
+    assert got == pytest.approx(
+        {(("Agent-ID", "a1"), ("tenant_id", "acme")): 0.25, (("Agent-ID", "a2"), ("tenant_id", "acme")): 0.75}
+    )
     # grouped by tenant (the default), the agents' queries add up under the tenant
     assert BlendPolicy().weights(usage, {}) == pytest.approx({key("acme"): 1.0})
 

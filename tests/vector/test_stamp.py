@@ -29,7 +29,9 @@ def context(monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
 
 
 def test_explicit_tenant_and_attribution_become_store_fields(context) -> None:  # type: ignore[no-untyped-def]
-    got = resolve(SHARED, "upsert", tenant="acme", attribution={"Agent-ID": "a-1", "Outcome-ID": "o-9", "x": "y"})
+    got = resolve(
+        SHARED, "upsert", tenant="acme", attribution={"Agent-ID": "a-1", "Outcome-ID": "o-9", "x": "y"}
+    )
     assert dict(got.attribution) == {"tenant_id": "acme", "Agent-ID": "a-1", "Outcome-ID": "o-9"}
     assert dict(got.fields) == {"tenant_id": "acme", "agent_id": "a-1", "outcome_id": "o-9"}
     assert got.tenant == "acme"
@@ -56,7 +58,9 @@ def test_private_store_needs_no_tenant(context) -> None:  # type: ignore[no-unty
 
 def test_context_attribution_object_with_tags(context) -> None:  # type: ignore[no-untyped-def]
     # The shape tagwarden.llm.context.current() returns: an object whose tags() gives the tag keys.
-    context["value"] = SimpleNamespace(tags=lambda: {"Agent-ID": "42", "Outcome-ID": "t-7", "tenant_id": "globex"})
+    context["value"] = SimpleNamespace(
+        tags=lambda: {"Agent-ID": "42", "Outcome-ID": "t-7", "tenant_id": "globex"}
+    )
     got = resolve(SHARED, "upsert")
     assert dict(got.fields) == {"tenant_id": "globex", "agent_id": "42", "outcome_id": "t-7"}
     # An explicit tenant wins over the context's; an explicit mapping over the context too.
@@ -71,7 +75,9 @@ def test_context_mapping_is_accepted(context) -> None:  # type: ignore[no-untype
 
 def test_real_context_module_when_present(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(stamp_module, "_context_current", [])
-    llm = pytest.importorskip("tagwarden.llm.context", reason="the llm branch's attribution context is not merged")
+    llm = pytest.importorskip(
+        "tagwarden.llm.context", reason="the llm branch's attribution context is not merged"
+    )
     with llm.attributed(agent_id="42", task_id="t-7", tenant_id="acme"):
         got = resolve(SHARED, "upsert")
     assert dict(got.fields) == {"tenant_id": "acme", "agent_id": "42", "outcome_id": "t-7"}

@@ -45,20 +45,27 @@ def _apt_install() -> str:
     run = subprocess.run
     found = run(
         ["apt-cache", "search", "--names-only", r"^postgresql-[0-9]+-pgvector$"],
-        capture_output=True, text=True, check=False,
+        capture_output=True,
+        text=True,
+        check=False,
     ).stdout.split()
     if not found:
         run(["apt-get", "update", "-q"], capture_output=True, check=False)
         found = run(
             ["apt-cache", "search", "--names-only", r"^postgresql-[0-9]+-pgvector$"],
-            capture_output=True, text=True, check=False,
+            capture_output=True,
+            text=True,
+            check=False,
         ).stdout.split()
     names = sorted((w for w in found if w.endswith("-pgvector")), key=lambda n: int(n.split("-")[1]))
     if not names:
         return "this Debian release has no postgresql-N-pgvector package"
     done = run(
         ["apt-get", "install", "-y", "-q", names[-1]],
-        capture_output=True, text=True, check=False, env={**os.environ, "DEBIAN_FRONTEND": "noninteractive"},
+        capture_output=True,
+        text=True,
+        check=False,
+        env={**os.environ, "DEBIAN_FRONTEND": "noninteractive"},
     )
     return "" if done.returncode == 0 else f"apt-get install {names[-1]} failed: {done.stderr.strip()[-300:]}"
 
@@ -130,9 +137,22 @@ class Postgres:
         self.data = root / "data"
         env = {**os.environ, "LC_ALL": "C", "TZ": "UTC"}
         subprocess.run(
-            [str(bindir / "initdb"), "-D", str(self.data), "-U", "postgres", "--auth=trust",
-             "--no-sync", "-E", "UTF8", "--locale=C"],
-            check=True, capture_output=True, env=env, **owner,  # type: ignore[call-overload]
+            [
+                str(bindir / "initdb"),
+                "-D",
+                str(self.data),
+                "-U",
+                "postgres",
+                "--auth=trust",
+                "--no-sync",
+                "-E",
+                "UTF8",
+                "--locale=C",
+            ],
+            check=True,
+            capture_output=True,
+            env=env,
+            **owner,  # type: ignore[call-overload]
         )
         self.port = _free_port()
         options = (
@@ -140,9 +160,21 @@ class Postgres:
             "-c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=20"
         )
         subprocess.run(
-            [str(bindir / "pg_ctl"), "-D", str(self.data), "-o", options, "-l", str(root / "log"),
-             "-w", "start"],
-            check=True, capture_output=True, env=env, **owner,  # type: ignore[call-overload]
+            [
+                str(bindir / "pg_ctl"),
+                "-D",
+                str(self.data),
+                "-o",
+                options,
+                "-l",
+                str(root / "log"),
+                "-w",
+                "start",
+            ],
+            check=True,
+            capture_output=True,
+            env=env,
+            **owner,  # type: ignore[call-overload]
         )
         self.dsn = f"host=127.0.0.1 port={self.port} user=postgres dbname=postgres"
         self._owner = owner
@@ -153,7 +185,9 @@ class Postgres:
             return
         subprocess.run(
             [str(self.bindir / "pg_ctl"), "-D", str(self.data), "-m", "fast", "-w", "stop"],
-            check=False, capture_output=True, **self._owner,  # type: ignore[call-overload]
+            check=False,
+            capture_output=True,
+            **self._owner,  # type: ignore[call-overload]
         )
         shutil.rmtree(self.data.parent, ignore_errors=True)
         self.data = None
