@@ -38,29 +38,28 @@ def _debian_bins() -> list[Path]:
     return sorted((Path(p) for p in glob.glob("/usr/lib/postgresql/*/bin")), reverse=True)
 
 
-def _apt_install() -> str:
-    """Install Debian's pgvector for the newest PostgreSQL the archive has it for; '' on success."""
-    if os.geteuid() != 0 or not shutil.which("apt-get"):
-        return "not root or no apt-get"
-    run = subprocess.run
-    found = run(
+def _apt_search() -> list[str]:
+    found = subprocess.run(
         ["apt-cache", "search", "--names-only", r"^postgresql-[0-9]+-pgvector$"],
         capture_output=True,
         text=True,
         check=False,
     ).stdout.split()
-    if not found:
-        run(["apt-get", "update", "-q"], capture_output=True, check=False)
-        found = run(
-            ["apt-cache", "search", "--names-only", r"^postgresql-[0-9]+-pgvector$"],
-            capture_output=True,
-            text=True,
-            check=False,
-        ).stdout.split()
-    names = sorted((w for w in found if w.endswith("-pgvector")), key=lambda n: int(n.split("-")[1]))
+    return sorted((w for w in found if w.endswith("-pgvector")), key=lambda n: int(n.split("-")[1]))
+
+
+def _apt_install(update: bool) -> str:
+    """Install Debian's pgvector for the newest PostgreSQL the archive has it for; '' on success.
+    `update`: refresh the package lists first when the search finds nothing (costs a download)."""
+    if os.geteuid() != 0 or not shutil.which("apt-get"):
+        return "not root or no apt-get"
+    names = _apt_search()
+    if not names and update:
+        subprocess.run(["apt-get", "update", "-q"], capture_output=True, check=False)
+        names = _apt_search()
     if not names:
         return "this Debian release has no postgresql-N-pgvector package"
-    done = run(
+    done = subprocess.run(
         ["apt-get", "install", "-y", "-q", names[-1]],
         capture_output=True,
         text=True,
@@ -87,12 +86,13 @@ def find_bin(install: bool = True) -> Path:
     for bindir in _debian_bins():
         if _has_vector(bindir):
             return bindir
-    reason = _apt_install() if install else "install not attempted"
+    wheel = _wheel_bin()
+    # With the wheel at hand, the package lists are not refreshed just to look (Debian 12 has none).
+    reason = _apt_install(update=wheel is None) if install else "install not attempted"
     if not reason:
         for bindir in _debian_bins():
             if _has_vector(bindir):
                 return bindir
-    wheel = _wheel_bin()
     if wheel is not None:
         return wheel
     raise Unavailable(
