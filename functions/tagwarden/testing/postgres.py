@@ -18,7 +18,7 @@ import shutil
 import socket
 import subprocess
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
 
@@ -101,6 +101,36 @@ def find_bin(install: bool = True) -> Path:
     )
 
 
+def _runs_as(bindir: Path, owner: dict[str, object]) -> bool:
+    try:
+        done = subprocess.run(
+            [str(bindir / "postgres"), "--version"],
+            capture_output=True,
+            check=False,
+            **owner,  # type: ignore[call-overload]
+        )
+    except OSError:  # the owner may not even reach the file
+        return False
+    return bool(done.returncode == 0)
+
+
+def _copy_for(bindir: Path, dest: Path, owner: dict[str, object]) -> Path:
+    """A copy of the installation the owner can run (a checkout under /root, mode 700, is out of its
+    reach). PostgreSQL finds lib/ and share/ relative to bin/; a wheel's bundled libraries
+    (`<package>.libs`, found through an $ORIGIN rpath) keep their place relative to it too."""
+    install, package = bindir.parent, bindir.parent.parent
+    target = dest / package.name / install.name
+    for part in ("bin", "lib", "share"):
+        if (install / part).exists():
+            shutil.copytree(install / part, target / part, symlinks=True)
+    for libs in package.parent.glob(f"{package.name}.libs"):
+        shutil.copytree(libs, dest / libs.name, symlinks=True)
+    uid, gid = int(str(owner["user"])), int(str(owner["group"]))
+    for path in [dest, *dest.rglob("*")]:
+        os.chown(path, uid, gid, follow_symlinks=False)
+    return target / "bin"
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -117,6 +147,7 @@ class Postgres:
     port: int = 0
     data: Path | None = None
     dsn: str = ""
+    _owner: dict[str, object] = field(default_factory=dict)
 
     def _as_owner(self) -> dict[str, object]:
         if os.geteuid() != 0:
@@ -129,56 +160,41 @@ class Postgres:
 
     def start(self) -> Postgres:
         bindir = self.bindir or find_bin()
-        self.bindir = bindir
-        owner = self._as_owner()
+        owner = self._owner = self._as_owner()
         root = Path(tempfile.mkdtemp(prefix="tagwarden-pg-"))  # under /tmp: reachable by the owner
-        if owner:
-            os.chown(root, int(str(owner["user"])), int(str(owner["group"])))
-        self.data = root / "data"
-        env = {**os.environ, "LC_ALL": "C", "TZ": "UTC"}
-        subprocess.run(
-            [
-                str(bindir / "initdb"),
-                "-D",
-                str(self.data),
-                "-U",
-                "postgres",
-                "--auth=trust",
-                "--no-sync",
-                "-E",
-                "UTF8",
-                "--locale=C",
-            ],
-            check=True,
-            capture_output=True,
-            env=env,
-            **owner,  # type: ignore[call-overload]
-        )
-        self.port = _free_port()
-        options = (
-            f"-c listen_addresses=127.0.0.1 -p {self.port} -c unix_socket_directories={root} "
-            "-c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=20"
-        )
-        subprocess.run(
-            [
-                str(bindir / "pg_ctl"),
-                "-D",
-                str(self.data),
-                "-o",
-                options,
-                "-l",
-                str(root / "log"),
-                "-w",
-                "start",
-            ],
-            check=True,
-            capture_output=True,
-            env=env,
-            **owner,  # type: ignore[call-overload]
-        )
+        try:
+            if owner:
+                os.chown(root, int(str(owner["user"])), int(str(owner["group"])))
+            if owner and not _runs_as(bindir, owner):
+                bindir = _copy_for(bindir, root / "pg", owner)
+            self.bindir, self.data = bindir, root / "data"
+            initdb = [str(bindir / "initdb"), "-D", str(self.data), "-U", "postgres", "--auth=trust"]
+            self._run([*initdb, "--no-sync", "-E", "UTF8", "--locale=C"])
+            self.port = _free_port()
+            options = (
+                f"-c listen_addresses=127.0.0.1 -p {self.port} -c unix_socket_directories={root} "
+                "-c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=20"
+            )
+            log = root / "log"
+            self._run(
+                [str(bindir / "pg_ctl"), "-D", str(self.data), "-o", options, "-l", str(log), "-w", "start"]
+            )
+        except BaseException:
+            shutil.rmtree(root, ignore_errors=True)
+            self.data = None
+            raise
         self.dsn = f"host=127.0.0.1 port={self.port} user=postgres dbname=postgres"
-        self._owner = owner
         return self
+
+    def _run(self, command: list[str]) -> None:
+        env = {**os.environ, "LC_ALL": "C", "TZ": "UTC"}
+        done = subprocess.run(command, capture_output=True, text=True, check=False, env=env, **self._owner)  # type: ignore[call-overload]
+        if done.returncode != 0:
+            log = self.data.parent / "log" if self.data else None
+            tail = log.read_text()[-800:] if log and log.exists() else ""
+            raise RuntimeError(
+                f"{Path(command[0]).name} failed ({done.returncode}): {done.stderr.strip()[-800:]} {tail}"
+            )
 
     def stop(self) -> None:
         if self.data is None or self.bindir is None:

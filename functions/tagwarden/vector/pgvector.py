@@ -89,10 +89,12 @@ class PgvectorTenants(TenantIndex):
             "SELECT id, embedding <=> %(q)s::vector AS distance, metadata FROM {t} {where} "
             "ORDER BY distance LIMIT %(k)s"
         ).format(t=self._table, where=where)
-        with self.conn.cursor() as cur:
+        with (
+            self.conn.transaction(),
+            self.conn.cursor() as cur,
+        ):  # a savepoint inside the caller's transaction
             cur.execute(query, {"q": _literal(values), "tenant": stamp.tenant, "k": top_k})
             rows = cur.fetchall()
-        self.conn.commit()
         return [Hit(str(i), 1.0 - float(d), m) for i, d, m in rows], None
 
     def _counts(self) -> list[TenantCount]:
@@ -101,8 +103,7 @@ class PgvectorTenants(TenantIndex):
             "SELECT tenant_id, count(*), sum(pg_column_size(embedding) + pg_column_size(metadata)) "
             "FROM {t} GROUP BY tenant_id"
         ).format(t=self._table)
-        with self.conn.cursor() as cur:
+        with self.conn.transaction(), self.conn.cursor() as cur:
             cur.execute(query)
             rows = cur.fetchall()
-        self.conn.commit()
         return [TenantCount(t or None, int(n), float(b or 0), bytes_measured=True) for t, n, b in rows]
