@@ -136,3 +136,16 @@ def test_query_counts_survive_a_failed_ledger_write(index: PgvectorTenants) -> N
     ledger = SqliteLedger()
     index.collect(ledger)
     assert [r.quantities for r in ledger.usage() if r.kind is UsageKind.VECTOR_QUERY] == [{"queries": 1.0}]
+
+
+def test_reads_do_not_commit_the_callers_transaction(index: PgvectorTenants) -> None:
+    index.upsert([vec(1)], tenant="acme")
+    conn = index.conn
+    conn.execute("CREATE TABLE IF NOT EXISTS callers_own (x int)")
+    conn.commit()
+    conn.execute("INSERT INTO callers_own VALUES (1)")  # the caller's open transaction
+    index.query([1.0, 1.0, 0.0, 0.5], tenant="acme")
+    index.tenant_counts()
+    conn.rollback()
+    assert conn.execute("SELECT count(*) FROM callers_own").fetchone() == (0,)
+    conn.rollback()
