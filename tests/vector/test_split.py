@@ -131,3 +131,14 @@ def test_group_by_agent_too() -> None:
 def test_bad_params_are_refused(params: dict[str, object]) -> None:
     with pytest.raises(ValueError, match="vector-blend"):
         BlendPolicy().weights([snap("acme", T0, 1)], params)
+
+
+def test_iso_times_without_an_offset_are_utc() -> None:
+    usage = [queries("acme", T0 + 10, 1)]
+    assert BlendPolicy().weights(usage, {"period_start": "2023-11-14T22:13:20", "period_end": T0 + 20}) == {
+        key("acme"): pytest.approx(1.0)
+    }
+    assert (
+        BlendPolicy().weights(usage, {"period_start": "2023-11-14T22:13:20+01:00", "period_end": T0 - 1})
+        == {}
+    )

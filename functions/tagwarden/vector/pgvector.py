@@ -70,7 +70,7 @@ class PgvectorTenants(TenantIndex):
         fields = stamp.fields
         tenant, agent, outcome = (fields.get(c) for c in _COLUMNS)
         rows = [
-            (tenant or "", v.id, agent, outcome, _literal(v.values), json.dumps(p))
+            (tenant or "", str(v.id), agent, outcome, _literal(v.values), json.dumps(p))
             for v, p in zip(vectors, payloads, strict=True)
         ]
         query = self._sql.SQL(

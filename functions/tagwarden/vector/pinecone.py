@@ -30,7 +30,7 @@ class PineconeTenants(TenantIndex):
 
     def _write(self, vectors: Sequence[Vector], payloads: list[dict[str, Any]], stamp: Stamp) -> None:
         items = [
-            {"id": v.id, "values": list(v.values), "metadata": p}
+            {"id": str(v.id), "values": list(v.values), "metadata": p}
             for v, p in zip(vectors, payloads, strict=True)
         ]
         self.index.upsert(vectors=items, namespace=stamp.tenant or "")

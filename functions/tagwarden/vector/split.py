@@ -11,15 +11,16 @@ their share under the empty attribution: it is reported, never spread over the t
 
 params (all optional): `storage` (0.5), `queries` (0.5), `storage_quantity` (`vectors` | `bytes`),
 `query_quantity` (`queries` | `read_units`), `by` (attribution keys to group by, default
-[`tenant_id`]), `period_start` / `period_end` (epoch seconds or ISO 8601; without them the
-period runs from the first snapshot to one mean interval after the last).
+[`tenant_id`]), `period_start` / `period_end` (epoch seconds or ISO 8601, UTC when no offset is
+given; without them, as when showback passes the usage of one charge period, the last snapshot
+holds for one mean interval between snapshots).
 """
 
 from __future__ import annotations
 
 import itertools
 from collections.abc import Mapping, Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from tagwarden.ledger.model import UsageKind, UsageRecord
@@ -46,7 +47,8 @@ def _seconds(value: object) -> float | None:
     try:
         return float(text)
     except ValueError:
-        return datetime.fromisoformat(text).timestamp()
+        moment = datetime.fromisoformat(text)
+        return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).timestamp()  # FOCUS times are UTC
 
 
 def _fraction(params: Mapping[str, Any], name: str) -> float:
