@@ -15,7 +15,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from tagwarden.vector.index import Hit, TenantIndex
-from tagwarden.vector.stamp import TENANT, SharedStore, Stamp, Vector, scoped_id
+from tagwarden.vector.stamp import TENANT, SharedStore, Stamp, Vector, scoped_id, unscoped_id
 from tagwarden.vector.usage import TenantCount
 
 log = logging.getLogger("tagwarden.vector")
@@ -88,7 +88,8 @@ class OpenSearchTenants(TenantIndex):
         hits = []
         for hit in answer["hits"]["hits"]:
             source = {k: v for k, v in hit["_source"].items() if k != self.vector_field}
-            hits.append(Hit(str(source.get(ID_FIELD, hit["_id"])), float(hit["_score"]), source))
+            vector_id = source.get(ID_FIELD) or unscoped_id(stamp.tenant, hit["_id"])
+            hits.append(Hit(str(vector_id), float(hit["_score"]), source))
         return hits, None
 
     def _counts(self) -> list[TenantCount]:
