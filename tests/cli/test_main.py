@@ -327,3 +327,15 @@ def test_policy_without_policy_sentry_says_what_to_install(monkeypatch: pytest.M
         iamdb.default_database.cache_clear()
     assert code == 3
     assert "pip install 'tagwarden[guardrails]'" in err and "Traceback" not in err
+
+
+def test_bash_completion_knows_the_commands(tmp_path: Path) -> None:
+    pytest.importorskip("shtab")
+    code, out, _ = run("completion", "bash")
+    assert code == 0
+    script = tmp_path / "tagwarden.bash"
+    script.write_text(out)
+    check = subprocess.run(["bash", "-n", str(script)], capture_output=True, text=True, check=False)
+    assert check.returncode == 0, check.stderr
+    for command in ("replay", "explain", "catalogue"):
+        assert command in out
