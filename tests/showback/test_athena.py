@@ -14,7 +14,7 @@ import sqlglot
 from test_sources import focus_parquet, ledger_jsonl_gz
 
 from tagwarden.cli.main import main
-from tagwarden.showback.athena import athena_report, ddl
+from tagwarden.showback.athena import ddl, report_with_cursor
 from tagwarden.showback.engine import DuckDbEngine
 from tagwarden.showback.query import Plan
 from tagwarden.showback.report import run
@@ -93,7 +93,7 @@ def test_athena_rendering_gives_the_duckdb_report(scenario: Scenario, tmp_path: 
     athena = duckdb.connect()
     _athena_tables(athena, parquet, ledger)
     cursor = TrinoOnDuckDb(athena)
-    got = athena_report(plan, cursor=cursor)
+    got = report_with_cursor(plan, cursor)
 
     assert got["engine"] == "athena"
     assert got["totals"]["reconciled"]

@@ -80,7 +80,7 @@ def test_a_later_version_in_a_day_partitioned_export_wins(scenario: Scenario, tm
 def test_s3_prefixes_served_by_moto_over_http(scenario: Scenario, tmp_path: Path) -> None:
     import boto3
 
-    from tagwarden.testing.moto_world import moto_server
+    from tagwarden_testing.moto_world import moto_server
 
     parquet = focus_parquet(scenario.costs, tmp_path / "focus.parquet")
     ledger = ledger_jsonl_gz(scenario.ledger, tmp_path / "ledger.jsonl.gz")
@@ -102,7 +102,7 @@ def test_s3_prefixes_served_by_moto_over_http(scenario: Scenario, tmp_path: Path
 def test_an_empty_s3_prefix_is_an_input_error(tmp_path: Path) -> None:
     import boto3
 
-    from tagwarden.testing.moto_world import moto_server
+    from tagwarden_testing.moto_world import moto_server
 
     with moto_server():
         boto3.client("s3").create_bucket(
@@ -113,3 +113,12 @@ def test_an_empty_s3_prefix_is_an_input_error(tmp_path: Path) -> None:
         missing = main(["showback", "--costs", "s3://no-such-bucket/x/"], out=out, err=err)
     assert code == 2 and "s3://empty/focus/: no .csv / .csv.gz / .parquet files" in err.getvalue()
     assert missing == 2 and "NoSuchBucket" in err.getvalue()
+
+
+def test_s3_without_the_aws_adapter_is_a_clear_error(tmp_path: Path) -> None:
+    from tagwarden.showback.local import duckdb_report
+    from tagwarden.showback.query import Plan
+    from tagwarden.showback.sources import InputError
+
+    with pytest.raises(InputError, match=r"s3://billing/focus/: reading s3:// needs the AWS adapter"):
+        duckdb_report(["s3://billing/focus/"], [], Plan(by=("Agent-ID",)))

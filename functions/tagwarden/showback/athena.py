@@ -2,8 +2,9 @@
 
 `ddl()` returns the statements to run once (tables with partition projection, so new months and
 days need no crawler, and the views that give Athena the same tw_costs / tw_ledger / tw_usage
-relations that sources.py builds in DuckDB). `athena_report()` then runs the very queries of the
-local path, rendered for Athena by sqlglot, through pyathena.
+relations that sources.py builds in DuckDB). `athena_report()` (aws/athena.py, the adapter) then
+runs the very queries of the local path, rendered for Athena by sqlglot, through pyathena;
+`report_with_cursor()` does the same on any DB-API cursor speaking Athena's SQL.
 
 Layouts assumed (adjust LOCATION / the templates to yours):
   FOCUS 1.0 export (AWS Data Exports, Parquet):  <costs>/BILLING_PERIOD=YYYY-MM/*.parquet
@@ -136,39 +137,6 @@ WHERE rn = 1""",
     ]
 
 
-def connect(database: str, workgroup: str | None, output: str | None, region: str | None) -> Any:
-    """A pyathena connection (credentials and region from the usual AWS chain)."""
-    from pyathena import connect as athena_connect
-
-    kwargs: dict[str, Any] = {"schema_name": database}
-    if workgroup:
-        kwargs["work_group"] = workgroup
-    if output:
-        kwargs["s3_staging_dir"] = output
-    if region:
-        kwargs["region_name"] = region
-    return athena_connect(**kwargs)
-
-
-def athena_report(
-    plan: Plan,
-    database: str = "tagwarden",
-    workgroup: str | None = None,
-    output: str | None = None,
-    region: str | None = None,
-    cursor: Any = None,
-) -> dict[str, Any]:
-    """The report computed by Athena (`cursor`: any DB-API cursor speaking Athena's SQL)."""
-    if cursor is not None:
-        return run(AthenaEngine(cursor), plan)
-    from botocore.exceptions import BotoCoreError, ClientError
-    from pyathena.error import Error as AthenaError
-
-    try:
-        return run(AthenaEngine(connect(database, workgroup, output, region).cursor()), plan)
-    except (AthenaError, BotoCoreError, ClientError) as exc:
-        raise AthenaFailed(f"Athena: {exc}") from exc
-
-
-class AthenaFailed(RuntimeError):
-    """Athena (or AWS) refused or failed a query; the message is theirs."""
+def report_with_cursor(plan: Plan, cursor: Any) -> dict[str, Any]:
+    """The report computed through `cursor`: any DB-API cursor that speaks Athena's SQL."""
+    return run(AthenaEngine(cursor), plan)

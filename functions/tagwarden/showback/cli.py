@@ -120,7 +120,7 @@ def run_showback(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         for name, sql in render_all(plan, args.engine).items():
             out.write(f"-- {name}\n{sql};\n\n")
         return EXIT_OK
-    from tagwarden.showback.athena import AthenaFailed
+    from tagwarden.showback.aws.athena import AthenaFailed
 
     try:
         report = _report(args, plan, err)
@@ -138,7 +138,7 @@ def _report(args: argparse.Namespace, plan: Any, err: TextIO) -> dict[str, Any]:
     from tagwarden.showback.sources import InputError
 
     if args.engine == "athena":
-        from tagwarden.showback.athena import athena_report
+        from tagwarden.showback.aws.athena import athena_report
 
         return athena_report(
             plan,
@@ -155,7 +155,9 @@ def _report(args: argparse.Namespace, plan: Any, err: TextIO) -> dict[str, Any]:
         print(
             f"showback: reading {len(args.costs)} cost input(s), {len(args.ledger)} ledger(s) ...", file=err
         )
-    return duckdb_report(args.costs, args.ledger, plan)
+    from tagwarden.showback.aws.s3 import download_prefix
+
+    return duckdb_report(args.costs, args.ledger, plan, fetch=download_prefix)
 
 
 def _write(report: dict[str, Any], args: argparse.Namespace, out: TextIO, err: TextIO) -> None:

@@ -6,8 +6,8 @@
 `tw_ledger` one row per ResourceRecord: provider, resource_id, tags_json (the attribution), creator.
 `tw_usage`  one row per UsageRecord.
 
-Inputs are local files, globs, folders, or `s3://bucket/prefix` (listed and downloaded with boto3 to a
-temporary folder; AWS_ENDPOINT_URL / AWS_ENDPOINT_URL_S3 point it at another endpoint).
+Inputs are local files, globs, folders, or `s3://bucket/prefix` (fetched by an adapter, aws/s3.py,
+into a temporary folder first).
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from __future__ import annotations
 import glob as globlib
 import json
 import tempfile
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -82,12 +82,20 @@ def _sql_list(paths: Sequence[Path]) -> str:
     return "[" + ", ".join(_sql_str(str(p)) for p in paths) + "]"
 
 
-def expand(specs: Iterable[str], suffixes: tuple[str, ...], workdir: Path) -> list[Path]:
+# Fetches the files under a remote prefix (s3://...) into a folder: an adapter's (aws/s3.py).
+Fetch = Callable[[str, tuple[str, ...], Path], list[Path]]
+
+
+def expand(
+    specs: Iterable[str], suffixes: tuple[str, ...], workdir: Path, fetch: Fetch | None = None
+) -> list[Path]:
     """Files named by paths, globs, folders (searched recursively) or s3:// prefixes, sorted."""
     out: list[Path] = []
     for spec in specs:
         if spec.startswith("s3://"):
-            found = download_s3(spec, suffixes, workdir)
+            if fetch is None:
+                raise InputError(f"{spec}: reading s3:// needs the AWS adapter (tagwarden[showback])")
+            found = fetch(spec, suffixes, workdir)
         elif any(ch in spec for ch in "*?["):
             found = [Path(p) for p in sorted(globlib.glob(spec, recursive=True)) if Path(p).is_file()]
         elif Path(spec).is_dir():
@@ -100,32 +108,6 @@ def expand(specs: Iterable[str], suffixes: tuple[str, ...], workdir: Path) -> li
             raise InputError(f"{spec}: no {' / '.join(suffixes)} files")
         out.extend(found)
     return out
-
-
-def download_s3(url: str, suffixes: tuple[str, ...], workdir: Path) -> list[Path]:
-    """Download every object under an s3://bucket/prefix with a known suffix (keys kept as paths)."""
-    import boto3
-    from botocore.exceptions import BotoCoreError, ClientError
-
-    bucket, _, prefix = url.removeprefix("s3://").partition("/")
-    client = boto3.client("s3")
-    target = workdir / "s3" / bucket
-    out: list[Path] = []
-    try:
-        for page in client.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
-            for obj in page.get("Contents", []):
-                key = obj["Key"]
-                if not key.endswith(suffixes):
-                    continue
-                dest = (target / key).resolve()
-                if not dest.is_relative_to(target.resolve()):  # a key like ../../x must not escape
-                    raise InputError(f"{url}: refusing object key {key!r}")
-                dest.parent.mkdir(parents=True, exist_ok=True)
-                client.download_file(bucket, key, str(dest))
-                out.append(dest)
-    except (BotoCoreError, ClientError) as exc:
-        raise InputError(f"{url}: {exc}") from exc
-    return sorted(out)
 
 
 def _columns(con: duckdb.DuckDBPyConnection, relation: str) -> dict[str, str]:
