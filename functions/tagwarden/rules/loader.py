@@ -4,12 +4,12 @@ then compile. Every problem in the file is reported at once, each with file, lin
 from __future__ import annotations
 
 import os
-import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from tagwarden.attribution.limits import LIMITS
+from tagwarden.attribution.regex import compile_user
 from tagwarden.attribution.sources import SOURCE_KINDS, Source
 from tagwarden.model import Action
 from tagwarden.rules.envsubst import substitute
@@ -96,7 +96,7 @@ def _semantic_checks(data: dict[str, Any], broken: set[KeyPath], out: list[Probl
                     (("tags", key, "sources", i, "default"), f"the default is not a valid {key}: {msg}")
                 )
         for i, value in enumerate(spec.get("allowed", [])):
-            if spec.get("pattern") and not re.fullmatch(spec["pattern"], str(value)):
+            if probe.pattern is not None and not probe.pattern.fullmatch(str(value)):
                 out.append((("tags", key, "allowed", i), f"{value!r} does not match the tag's own pattern"))
 
     by_name: dict[str, str] = {}
@@ -153,7 +153,7 @@ def _compile_source(src: dict[str, Any]) -> Source:
         kind=kind_name,
         arg=str(arg),
         fetch=kind.make(arg),
-        pattern=re.compile(src["pattern"]) if "pattern" in src else None,
+        pattern=compile_user(src["pattern"]) if "pattern" in src else None,
         mapping=mapping,
         case=src.get("case"),
     )
@@ -165,7 +165,7 @@ def _compile_tag(key: str, spec: dict[str, Any]) -> TagSpec:
         key=key,
         required=spec.get("required", True),
         sources=tuple(_compile_source(s) for s in spec.get("sources", [])),
-        pattern=re.compile(spec["pattern"]) if "pattern" in spec else None,
+        pattern=compile_user(spec["pattern"]) if "pattern" in spec else None,
         allowed=allowed,
         allowed_folded=frozenset(v.lower() for v in allowed) if allowed and spec.get("ignore_case") else None,
         min_length=spec.get("min_length"),

@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from tagwarden.attribution.regex import Pattern
 from tagwarden.attribution.sources import Source
 from tagwarden.model import Action, CreationEvent, Resource
 from tagwarden.rules.match import Matcher
@@ -31,7 +32,7 @@ class TagSpec:
     key: str
     required: bool
     sources: tuple[Source, ...]
-    pattern: re.Pattern[str] | None = None
+    pattern: Pattern | None = None  # RE2: linear time (see rules.regex)
     allowed: frozenset[str] | None = None
     allowed_folded: frozenset[str] | None = None  # lower-cased, when ignore_case
     min_length: int | None = None
