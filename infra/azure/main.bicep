@@ -27,6 +27,13 @@ param systemTopicName string = '${namePrefix}-subscription-events'
 @description('Name of the Event Grid triggered function in function_app.py.')
 param functionName string = 'tagwarden_resource_write'
 
+@description('audit: decide and report only, whatever the rules file says; enforce: act as the rules file says. Overrides the rules file\'s mode (TAGWARDEN_MODE), so a first deployment changes nothing.')
+@allowed([
+  'audit'
+  'enforce'
+])
+param mode string = 'audit'
+
 @description('Rules file deployed with the code, relative to the app root (the folder of function_app.py).')
 param rulesPath string = 'functions/tagwarden/examples/rules.yaml'
 
@@ -98,6 +105,7 @@ module app 'modules/app.bicep' = {
     deadLetterContainerName: deadLetterContainerName
     rulesPath: rulesPath
     markerKey: markerKey
+    mode: mode
     maximumInstanceCount: maximumInstanceCount
     instanceMemoryMB: instanceMemoryMB
     sweepSchedule: sweepSchedule

@@ -41,6 +41,7 @@ EXCLUDED_OPERATIONS = {"Microsoft.Resources/tags/write", "Microsoft.Resources/de
 APP_SETTINGS = {
     "AzureWebJobsStorage__accountName",
     "APPLICATIONINSIGHTS_CONNECTION_STRING",
+    "TAGWARDEN_MODE",
     "TAGWARDEN_RULES_PATH",
     "TAGWARDEN_OWN_PRINCIPAL_IDS",
     "TAGWARDEN_MARKER_KEY",
@@ -713,6 +714,8 @@ def test_app_settings() -> None:
     file, _ = only("Microsoft.Web/sites/config")
     teams = file.params[raw(values["TAGWARDEN_TEAMS_WEBHOOK_URL"])]
     assert "secure" in teams.decorators and teams.value == "", "a secret URL, empty by default"
+    mode = file.params[raw(values["TAGWARDEN_MODE"])]
+    assert mode.value == "audit", "a deployment acts only once the operator says enforce"
     schedule = file.params[raw(values["TAGWARDEN_SWEEP_SCHEDULE"])].value
     assert isinstance(schedule, str) and len(schedule.split()) == 6, "NCRONTAB with seconds"
     _, queue = only("Microsoft.Storage/storageAccounts/queueServices/queues")

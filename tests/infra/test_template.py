@@ -222,7 +222,7 @@ def test_idempotency_table_matches_dedupe() -> None:
     assert props["AttributeDefinitions"] == [{"AttributeName": "pk", "AttributeType": "S"}]
     assert props["TimeToLiveSpecification"] == {"AttributeName": "expires", "Enabled": True}
     dedupe = (ROOT / "functions" / "tagwarden" / "aws" / "dedupe.py").read_text()
-    assert '"pk": {"S"' in dedupe and '"expires": {"N"' in dedupe
+    assert '"pk": _key(event_id)' in dedupe and '{"S": event_id' in dedupe and '"expires": {"N"' in dedupe
 
 
 # --- environment ----------------------------------------------------------------------------------
@@ -312,6 +312,7 @@ def test_every_variable_the_code_reads_is_set() -> None:
 def test_parameters() -> None:
     params = template()["Parameters"]
     assert set(params) == {
+        "Mode",
         "RulesPath",
         "RulesSsmParameter",
         "NotFoundWindowSeconds",
@@ -322,6 +323,8 @@ def test_parameters() -> None:
         "BreakGlassArns",
         "SweepSchedule",
     }
+    assert params["Mode"]["Default"] == "audit"  # a deployment acts once the operator says enforce
+    assert params["Mode"]["AllowedValues"] == ["audit", "enforce"]
     for name in ("NotificationEmail", "ChatbotTopicArn", "BreakGlassArns"):
         assert params[name]["Default"] == "", name
         assert re.fullmatch(params[name]["AllowedPattern"], ""), name

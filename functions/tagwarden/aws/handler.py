@@ -16,6 +16,7 @@ from tagwarden.aws.telemetry import Telemetry
 from tagwarden.guards import OwnIdentity
 from tagwarden.normalize import MalformedEvent
 from tagwarden.normalize.aws.tag_events import TagChange, tag_change
+from tagwarden.untrusted import check_shape
 
 _TELEMETRY = Telemetry()
 _ENFORCER: AwsEnforcer | None = None
@@ -32,6 +33,7 @@ def enforcer() -> AwsEnforcer:
 @_TELEMETRY.metrics.log_metrics(capture_cold_start_metric=True)
 def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     try:
+        check_shape(event)
         change = tag_change(event) if isinstance(event, dict) else None
         if change is not None:
             _TELEMETRY.count_events(1)
@@ -80,6 +82,7 @@ def sweeper_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     """Scheduled: release what is now attributed, delete what is past its deadline, leave the rest.
     On a tag write (EventBridge rule TagWrites): release the quarantined resources it fixed, at once."""
     try:
+        check_shape(event)
         change = tag_change(event) if isinstance(event, dict) and "detail" in event else None
         if change is not None:
             _TELEMETRY.count_events(1)

@@ -19,6 +19,7 @@ from tagwarden.azure.enforcer import AzureEnforcer, build, build_sweeper
 from tagwarden.azure.sweeper import AzureSweeper, tag_writes
 from tagwarden.azure.telemetry import Telemetry
 from tagwarden.normalize import MalformedEvent
+from tagwarden.untrusted import check_shape
 
 # azure-core logs every HTTP request at INFO; in a Function each line becomes an Application
 # Insights trace. Our own records say what happened; the SDK's are kept for warnings and errors.
@@ -63,6 +64,8 @@ def as_eventgrid_dict(event: Any) -> dict[str, Any]:
     """azure.functions.EventGridEvent (or a plain dict) -> the Event Grid schema as delivered."""
     if isinstance(event, dict):
         return event
+    if not hasattr(event, "get_json"):
+        raise MalformedEvent(f"expected an Event Grid event object, got {type(event).__name__}")
     return {
         "id": event.id,
         "subject": event.subject,
@@ -75,8 +78,11 @@ def as_eventgrid_dict(event: Any) -> dict[str, Any]:
 
 
 def handle(events: Any) -> dict[str, Any]:
-    raw = [as_eventgrid_dict(e) for e in events] if isinstance(events, list) else as_eventgrid_dict(events)
+    raw: Any = events
     try:
+        many = isinstance(events, list)
+        raw = [as_eventgrid_dict(e) for e in events] if many else as_eventgrid_dict(events)
+        check_shape(raw)
         writes, rest = tag_writes(raw)
         if not writes:
             return enforcer().handle(raw)

@@ -100,6 +100,8 @@ def _rules(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             print(exc.render(), file=err)
             failed = True
             continue
+        for warning in rs.warnings:
+            print(f"{name}: warning: {warning}", file=err)
         print(f"{name}: ok ({len(rs.tags)} tags, {len(rs.rules)} rules, mode {rs.mode.value})", file=out)
     return EXIT_RULES if failed else EXIT_OK
 

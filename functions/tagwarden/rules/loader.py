@@ -3,6 +3,7 @@ then compile. Every problem in the file is reported at once, each with file, lin
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from collections.abc import Mapping
 from pathlib import Path
@@ -30,6 +31,7 @@ from tagwarden.rules.schema import Problem, parse_duration
 from tagwarden.rules.spec import SPEC
 from tagwarden.rules.yamlpos import Located, load_located
 
+MODE_ENV = "TAGWARDEN_MODE"  # the deployment's mode (template / Bicep parameter): overrides the file's
 DEFAULT_ON_MISSING = "notify"
 DEFAULT_GRACE = "24h"
 
@@ -64,7 +66,25 @@ def load_rules_text(text: str, filename: str = "<rules>", env: Mapping[str, str]
     if found:
         raise RulesError([_locate(located, filename, path, msg) for path, msg in found])
     env = os.environ if env is None else env
-    return _compile(data, filename, env.get("TAGWARDEN_MARKER_KEY") or None)
+    rules = _compile(data, filename, env.get("TAGWARDEN_MARKER_KEY") or None)
+    return _deployment_mode(rules, "mode" in data, env.get(MODE_ENV, ""), filename)
+
+
+def _deployment_mode(rules: RuleSet, explicit: bool, override: str, filename: str) -> RuleSet:
+    """The deployment's TAGWARDEN_MODE wins over the file (deployed stacks default to audit, so
+    a rules file saying enforce acts only once the operator says so too); no mode anywhere is audit,
+    with a warning."""
+    if override:
+        try:
+            mode = Mode(override.strip().lower())
+        except ValueError:
+            msg = f"{MODE_ENV}={override!r}: expected audit or enforce"
+            raise RulesError([RulesProblem(filename, None, ("mode",), msg)]) from None
+        return dataclasses.replace(rules, mode=mode)
+    if explicit:
+        return rules
+    warning = "mode is not set, so the rules only report (audit); write `mode: audit` or `mode: enforce`"
+    return dataclasses.replace(rules, warnings=(*rules.warnings, warning))
 
 
 def _locate(located: Located, filename: str, path: KeyPath, msg: str) -> RulesProblem:

@@ -122,6 +122,8 @@ class RuleSet:
     # Some tag's sources read a catalogue tag from the resource (request_tag: <catalogue key>),
     # so one decision must derive until it settles (see attribution.decide).
     reads_own_tags: bool = False
+    # Things worth saying that are not errors (`rules check` prints them), e.g. mode left implicit.
+    warnings: tuple[str, ...] = ()
 
     def rule_for(self, event: CreationEvent, resource: Resource) -> Rule:
         for rule in self.rules:

@@ -12,6 +12,11 @@ param appInsightsName string
 param deploymentContainerName string
 param deadLetterContainerName string
 param rulesPath string
+@allowed([
+  'audit'
+  'enforce'
+])
+param mode string = 'audit'
 @secure()
 param markerKey string
 param maximumInstanceCount int
@@ -190,6 +195,8 @@ resource appSettings 'Microsoft.Web/sites/config@2024-04-01' = {
   properties: {
     AzureWebJobsStorage__accountName: storage.name
     APPLICATIONINSIGHTS_CONNECTION_STRING: appInsights.properties.ConnectionString
+    // The deployment's mode overrides the rules file's (audit unless the operator says enforce).
+    TAGWARDEN_MODE: mode
     TAGWARDEN_RULES_PATH: rulesPath
     TAGWARDEN_OWN_PRINCIPAL_IDS: functionApp.identity.principalId
     // Seals the marker tags, so that only markers tagwarden wrote can lead to a deletion.

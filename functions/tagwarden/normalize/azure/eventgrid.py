@@ -154,7 +154,8 @@ _KIND_RULES: tuple[tuple[Callable[[Mapping[str, str | None]], bool], ActorKind],
 def actor_of(data: Mapping[str, Any]) -> Actor:
     claims = data.get("claims")
     claims = claims if isinstance(claims, dict) else {}
-    evidence = (data.get("authorization") or {}).get("evidence") or {}
+    authorization = data.get("authorization")
+    evidence = authorization.get("evidence") if isinstance(authorization, dict) else None
     evidence = evidence if isinstance(evidence, dict) else {}
     found: dict[str, str | None] = {f: _claim(claims, f) for f in _CLAIMS}
     found["principal_type"] = _s(evidence.get("principalType"))
