@@ -55,16 +55,22 @@ def render_text(reports: list[dict[str, Any]]) -> str:
             continue
         actor = rep["actor"]
         who = actor.get("arn") or actor.get("upn") or actor.get("app_id") or actor.get("object_id") or "?"
-        lines.append(f"{head} by {actor['kind']} {who}  [mode {rep['mode']}]")
+        audit = rep["mode"] == "audit"
+        mode_note = "audit: nothing would be changed" if audit else "enforce"
+        lines.append(f"{head} by {actor['kind']} {who}  [mode {mode_note}]")
+        write = "would write" if audit else "write"
         for d in rep["decisions"]:
             res = d["resource"]
             lines.append(f"  {res['type']}  {res['id']}")
-            lines.append(f"    action: {d['action']}" + (f"  (rule {d['rule']})" if d["rule"] else ""))
+            action = f"    action: {d['action']}" + (f"  (rule {d['rule']})" if d["rule"] else "")
+            if d["unresolved"]:
+                action += f"  -- offline guess: {len(d['unresolved'])} lookup(s) unresolved, see below"
+            lines.append(action)
             if d["exemption"]:
                 lines.append(f"    exempt: {d['exemption']}")
             for key, source in d["sources"].items():
                 if key in d["tags"]:
-                    lines.append(f"    write   {key} = {d['tags'][key]!r}  ({source})")
+                    lines.append(f"    {write:<7} {key} = {d['tags'][key]!r}  ({source})")
                 else:
                     lines.append(f"    keep    {key}  (already on the resource)")
             for p in d["missing"]:
@@ -75,4 +81,6 @@ def render_text(reports: list[dict[str, Any]]) -> str:
                 lines.append(f"    grace   {d['grace_seconds']}s")
             for u in d["unresolved"]:
                 lines.append(f"    unresolved: {u}")
+            if d["unresolved"]:
+                lines.append("    (answer them with --lookups FILE or --*-tag flags for the real decision)")
     return "\n".join(lines) + "\n"
