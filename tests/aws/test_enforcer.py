@@ -58,3 +58,40 @@ def test_300_instances_are_quarantined_with_batched_calls(aws: None, tmp_path: P
     assert calls["DescribeInstances"] == 0  # the stop's answer gives each previous state
     assert calls["GetResources"] == 3  # live tags of 300 instances, 100 ARNs a call
     assert calls["CreateTags"] == 301  # the shared tags once, each sealed marker once
+
+
+def test_the_seal_key_is_read_from_the_secret_at_each_cold_start(aws: None) -> None:
+    from dataclasses import replace
+    from datetime import UTC, datetime
+
+    from tagwarden.lifecycle.marker import Marker, State, seal, verify
+
+    sm = boto3.client("secretsmanager", region_name=REGION)
+    arn = sm.create_secret(Name="tagwarden-marker-key", SecretString="key-one")["ARN"]
+    env = {
+        "TAGWARDEN_RULES_PATH": str(EXAMPLE_RULES),
+        "TAGWARDEN_MARKER_KEY_SECRET": arn,
+        "TAGWARDEN_MARKER_KEY": "a-plain-variable-is-not-used",
+    }
+    warm = build(env)
+    assert warm.rules.lifecycle.seal_key == "key-one"
+    rid = "arn:aws:ec2:us-east-1:123456789012:instance/i-0123456789abcdef0"
+    marker = Marker(State.QUARANTINED, datetime(2026, 12, 2, tzinfo=UTC), "missing CostCenter", "state=running")
+    sealed = replace(marker, seal=seal("key-one", rid, marker))
+
+    sm.put_secret_value(SecretId=arn, SecretString="key-two")  # rotation
+    assert warm.rules.lifecycle.seal_key == "key-one"  # a warm container keeps the key it read
+    cold = build(env)
+    assert cold.rules.lifecycle.seal_key == "key-two"  # a new one reads the rotated key
+    # A marker sealed with the previous key no longer authorises anything (fails safe: left alone).
+    assert verify(warm.rules.lifecycle.seal_key, rid, sealed)
+    assert not verify(cold.rules.lifecycle.seal_key, rid, sealed)
+
+
+def test_a_seal_key_secret_that_cannot_be_read_fails_the_cold_start(aws: None) -> None:
+    env = {
+        "TAGWARDEN_RULES_PATH": str(EXAMPLE_RULES),
+        "TAGWARDEN_MARKER_KEY_SECRET": f"arn:aws:secretsmanager:{REGION}:123456789012:secret:gone-AbCdEf",
+    }
+    with pytest.raises(RuntimeError, match="cannot read the marker seal key"):
+        build(env)

@@ -293,9 +293,12 @@ def test_every_variable_the_code_reads_is_set() -> None:
     assert by_function["Sweeper"] >= {"TAGWARDEN_RULES_PATH", *LIFECYCLE_VARIABLES}
     for name, needed in by_function.items():
         present = set(function(name)["Environment"]["Variables"])
+        needed -= {"TAGWARDEN_MARKER_KEY"}  # written by seal_key_env from the secret
         assert needed <= present, (name, needed - present)
-        # Anything any AWS module reads is set on both (they share the configuration).
-        assert read <= present, (name, read - present)
+        # Anything any AWS module reads is set on both (they share the configuration); the seal
+        # key itself is read from the secret the stack names (TAGWARDEN_MARKER_KEY_SECRET).
+        assert read - {"TAGWARDEN_MARKER_KEY"} <= present, (name, read - present)
+        assert "TAGWARDEN_MARKER_KEY" not in present, "the seal key is never a plain variable"
     assert variables["TAGWARDEN_SNS_TOPIC_ARN"] == {"Ref": "NotificationTopic"}
     assert variables["TAGWARDEN_CHATBOT_TOPIC_ARN"] == {"Ref": "ChatbotTopicArn"}
     assert variables["TAGWARDEN_BREAK_GLASS_ARNS"] == {"Ref": "BreakGlassArns"}
@@ -307,6 +310,8 @@ def test_every_variable_the_code_reads_is_set() -> None:
     assert variables["TAGWARDEN_IDEMPOTENCY_TABLE"] == {"Ref": "IdempotencyTable"}
     assert variables["TAGWARDEN_ACCOUNT_TAGS"] == {"Ref": "AccountTags"}
     assert variables["TAGWARDEN_NOT_FOUND_WINDOW"] == {"Ref": "NotFoundWindowSeconds"}
+    assert variables["TAGWARDEN_MARKER_KEY_SECRET"] == {"Ref": "MarkerKey"}
+    assert variables["TAGWARDEN_MODE"] == {"Ref": "Mode"}
 
 
 def test_parameters() -> None:

@@ -17,8 +17,8 @@ param rulesPath string
   'enforce'
 ])
 param mode string = 'audit'
-@secure()
-param markerKey string
+@description('Versionless URI of the Key Vault secret that holds the marker seal key.')
+param markerKeySecretUri string
 param maximumInstanceCount int
 param instanceMemoryMB int
 
@@ -200,7 +200,8 @@ resource appSettings 'Microsoft.Web/sites/config@2024-04-01' = {
     TAGWARDEN_RULES_PATH: rulesPath
     TAGWARDEN_OWN_PRINCIPAL_IDS: functionApp.identity.principalId
     // Seals the marker tags, so that only markers tagwarden wrote can lead to a deletion.
-    TAGWARDEN_MARKER_KEY: markerKey
+    // A Key Vault reference: the platform reads the secret at run time (never a plain setting).
+    TAGWARDEN_MARKER_KEY: '@Microsoft.KeyVault(SecretUri=${markerKeySecretUri})'
     // The sweeper (timer trigger): its schedule, and the subscriptions it sweeps.
     TAGWARDEN_SWEEP_SCHEDULE: sweepSchedule
     TAGWARDEN_SUBSCRIPTIONS: subscription().subscriptionId
