@@ -162,6 +162,8 @@ def test_azure_authorization_that_is_not_an_object_reads_no_evidence() -> None:
         assert actor.app_id == "a"
     data["data"]["authorization"] = 5
     assert _azure(data) == "handled"
+    del data["data"]["operationName"]  # the operation is then read from authorization.action
+    assert _azure(data) in ("handled", "malformed")
 
 
 def test_azure_deep_and_surrogate_events_are_malformed() -> None:

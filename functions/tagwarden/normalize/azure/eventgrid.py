@@ -80,7 +80,9 @@ def normalize_eventgrid(raw: Mapping[str, Any]) -> CreationEvent | Skipped:
         raise MalformedEvent("Event Grid event without an eventType/type string")
     if not isinstance(data, dict):
         raise MalformedEvent(f"Event Grid event {event_id or '(no id)'} has no 'data' object")
-    operation = str(data.get("operationName") or data.get("authorization", {}).get("action") or "")
+    authorization = data.get("authorization")
+    action = authorization.get("action") if isinstance(authorization, dict) else None
+    operation = str(data.get("operationName") or action or "")
 
     def skip(reason: str, kind: SkipKind) -> Skipped:
         return Skipped(
