@@ -5,7 +5,7 @@ handler), 0 unexpected exceptions expected.
 
 AWS: `lambda_handler` against moto in-process (`mock_aws`); Azure: the Function's `handle` with the
 real SDK against the ARM fake. Seeds: ../shared/corpus (when present), the example events and the
-catalogue's cases (tests/normalize/aws/catalogue_cases.py). See tagwarden.testing.fuzz for the
+catalogue's cases (tests/aws/catalogue/catalogue_cases.py). See tagwarden_testing.fuzz for the
 mutations and what counts as expected (handled, MalformedEvent, a deliberate retry, an emulator fault).
 """
 
@@ -20,12 +20,12 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "functions"))
+sys.path[:0] = [str(ROOT / "functions"), str(ROOT / "devkit")]  # the package; test support (devkit/)
 sys.path.insert(0, str(ROOT / "tests"))  # the catalogue cases import the tests' builders
 
 
 def catalogue_records() -> list[dict[str, Any]]:
-    path = ROOT / "tests" / "normalize" / "aws" / "catalogue_cases.py"
+    path = ROOT / "tests" / "aws" / "catalogue" / "catalogue_cases.py"
     spec = importlib.util.spec_from_file_location("catalogue_cases_for_fuzz", path)
     assert spec is not None
     assert spec.loader is not None
@@ -36,7 +36,7 @@ def catalogue_records() -> list[dict[str, Any]]:
 
 
 def main() -> int:
-    from tagwarden.testing import fuzz
+    from tagwarden_testing import fuzz
 
     parser = argparse.ArgumentParser()
     parser.add_argument("--events", type=int, default=50_000)

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "functions"))
+sys.path[:0] = [str(ROOT / "functions"), str(ROOT / "devkit")]  # the package; test support (devkit/)
 RULES = ROOT / "functions" / "tagwarden" / "examples" / "rules.yaml"
 
 
@@ -52,7 +52,7 @@ def run(n: int, batched: bool) -> dict[str, Any]:
     from tagwarden.aws.enforcer import build
     from tagwarden.aws.taggers import write
     from tagwarden.aws.telemetry import Telemetry
-    from tagwarden.testing import events as ev
+    from tagwarden_testing import events as ev
 
     os.environ.update(AWS_ACCESS_KEY_ID="x", AWS_SECRET_ACCESS_KEY="x", AWS_DEFAULT_REGION="us-east-1")
     with mock_aws():

@@ -8,10 +8,11 @@ import pytest
 
 from tagwarden.attribution.decide import decide
 from tagwarden.attribution.regex import UnsafePattern, compile_user
+from tagwarden.aws.normalize import READER
 from tagwarden.model import Action
-from tagwarden.normalize import normalize
+from tagwarden.normalize import route
 from tagwarden.rules import RulesError, load_rules_text
-from tagwarden.testing import events as ev
+from tagwarden_testing import events as ev
 
 # The pattern: nested quantifiers. On a backtracking engine a value that almost matches
 # takes ~4x longer per 2 characters (26 characters: 4.5 s); a session name may have 64.
@@ -44,10 +45,10 @@ def test_the_evil_pattern_as_tag_and_session_pattern_decides_on_a_64_character_s
         ),
         env={},
     )
-    (event,) = normalize(ev.eventbridge(ev.run_instances(identity=ev.assumed_role(session=EVIL_VALUE))))
+    (event,) = route(ev.eventbridge(ev.run_instances(identity=ev.assumed_role(session=EVIL_VALUE))), READER)
     (decision, *_) = decide(event, rules)
     assert decision.action is Action.TAG_UNALLOCATED  # decided, no value: the session does not fit
-    (good,) = normalize(ev.eventbridge(ev.run_instances(identity=ev.assumed_role(session="a" * 64))))
+    (good,) = route(ev.eventbridge(ev.run_instances(identity=ev.assumed_role(session="a" * 64))), READER)
     (decision, *_) = decide(good, rules)
     assert decision.tags == {"Agent-ID": "a" * 64}
 

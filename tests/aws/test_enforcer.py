@@ -13,7 +13,7 @@ from moto import mock_aws
 
 from tagwarden.aws.clients import Clients
 from tagwarden.aws.enforcer import build
-from tagwarden.testing import events as ev
+from tagwarden_testing import events as ev
 
 from conftest import EXAMPLE_RULES
 

@@ -26,7 +26,7 @@ from test_azure_lifecycle_e2e import (
 from tagwarden.azure.arm import ArmClient
 from tagwarden.azure.enforcer import build, build_sweeper
 from tagwarden.azure.quarantine import ACTIONS
-from tagwarden.testing.arm_fake import Request, arm_fake
+from tagwarden_testing.arm_fake import Request, arm_fake
 
 import builders as b
 from conftest import ROOT

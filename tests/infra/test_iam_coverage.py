@@ -25,7 +25,7 @@ from tagwarden.aws.clients import Clients
 from tagwarden.aws.enforcer import build, build_sweeper
 from tagwarden.aws.patterns import IAM_PREFIX
 from tagwarden.guardrails.iamdb import default_database
-from tagwarden.testing import events as ev
+from tagwarden_testing import events as ev
 
 from conftest import EXAMPLE_RULES
 

@@ -16,12 +16,13 @@ from typing import Any
 import pytest
 
 from tagwarden.aws.clients import Clients
+from tagwarden.aws.normalize import READER
+from tagwarden.azure.normalize.eventgrid import actor_of
 from tagwarden.lifecycle.marker import Marker, State, seal
-from tagwarden.normalize import MalformedEvent, normalize
-from tagwarden.normalize.azure.eventgrid import actor_of
-from tagwarden.testing import events as ev
-from tagwarden.testing import fuzz
+from tagwarden.normalize import MalformedEvent, route
 from tagwarden.untrusted import MAX_DEPTH, bounded, check_shape
+from tagwarden_testing import events as ev
+from tagwarden_testing import fuzz
 
 from conftest import CORPUS, ROOT
 
@@ -30,7 +31,7 @@ SEED = 20261202
 
 
 def catalogue_records() -> list[dict[str, Any]]:
-    path = ROOT / "tests" / "normalize" / "aws" / "catalogue_cases.py"
+    path = ROOT / "tests" / "aws" / "catalogue" / "catalogue_cases.py"
     spec = importlib.util.spec_from_file_location("catalogue_cases_for_fuzz", path)
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
@@ -113,7 +114,7 @@ def test_non_string_detail_type_is_malformed() -> None:
     event = _run_instances()
     event["detail-type"] = {"a": [1, 2]}
     with pytest.raises(MalformedEvent, match="detail-type"):
-        normalize(event)
+        route(event, READER)
 
 
 def test_lone_surrogate_is_malformed_and_a_marker_still_seals() -> None:

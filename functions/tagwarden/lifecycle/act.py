@@ -15,6 +15,7 @@ from tagwarden.lifecycle.marker import Keys, Marker, State, deadline_after, iso,
 from tagwarden.lifecycle.ports import (
     ActionResult,
     BatchQuarantiner,
+    CloudText,
     Notification,
     Quarantiner,
     Status,
@@ -37,9 +38,6 @@ NOTIFY_KIND: Mapping[Action, str] = {
 # and deleted with it, so they get tags but no marker of their own (it would outlive a release).
 FOLLOWS_PARENT = frozenset({"AWS::EC2::NetworkInterface"})
 
-FixCommand = Callable[[str, str, str, Sequence[str]], str]  # provider, resource id, type, keys -> command
-
-
 @dataclass
 class Outcome:
     tags: dict[str, dict[str, str]] = field(default_factory=dict)  # resource id -> marker tags to write
@@ -61,7 +59,7 @@ def apply(
     rules: RuleSet,
     quarantiner: Quarantiner | None,
     now: datetime,
-    fix_command: FixCommand,
+    text: CloudText,
     current_tags: Callable[[Resource], Mapping[str, str] | None] = lambda r: r.request_tags,
 ) -> Outcome:
     """`current_tags` reads what the resource carries now (a retried event or an Azure update may
@@ -125,7 +123,9 @@ def apply(
                 deadline=iso(deadline) if deadline else None,
                 dry_run=dry_run,
                 detail=detail,
-                fix=fix_command(event.provider.value, d.resource.id, d.resource.type, missing + invalid),
+                fix=text.fix_command(d.resource.id, d.resource.type, missing + invalid),
+                account_label=text.account_label,
+                region_label=text.region_label,
             )
         )
     return out
