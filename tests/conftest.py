@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -11,7 +12,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # `import builders`
 
 EXAMPLE_RULES = ROOT / "functions" / "tagwarden" / "examples" / "rules.yaml"
-CORPUS = ROOT.parent / "shared" / "corpus"
+# TAGWARDEN_CORPUS: a corpus elsewhere (a git worktree has no ../shared beside it).
+CORPUS = Path(os.environ.get("TAGWARDEN_CORPUS") or ROOT.parent / "shared" / "corpus")
 
 
 @pytest.fixture(scope="session")

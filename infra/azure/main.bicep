@@ -27,12 +27,18 @@ param systemTopicName string = '${namePrefix}-subscription-events'
 @description('Name of the Event Grid triggered function in function_app.py.')
 param functionName string = 'tagwarden_resource_write'
 
+@description('audit: decide and report only, whatever the rules file says; enforce: act as the rules file says. Overrides the rules file\'s mode (TAGWARDEN_MODE), so a first deployment changes nothing.')
+@allowed([
+  'audit'
+  'enforce'
+])
+param mode string = 'audit'
+
 @description('Rules file deployed with the code, relative to the app root (the folder of function_app.py).')
 param rulesPath string = 'functions/tagwarden/examples/rules.yaml'
 
-@description('HMAC key sealing quarantine markers (e.g. openssl rand -hex 32, kept in Key Vault). Keep it across deployments: markers sealed with another key are never deleted or undone.')
-@secure()
-param markerKey string
+@description('Key Vault secret holding the HMAC key that seals quarantine markers, as its versionless URI (https://<vault>.vault.azure.net/secrets/<name>). The app setting is a Key Vault reference, resolved by the platform at run time: the key is never a plain setting, and a rotated version is picked up. Grant the app\'s identity (output principalId) Key Vault Secrets User on that secret.')
+param markerKeySecretUri string
 
 @description('Upper bound on Flex Consumption instances (also bounds concurrent ARM calls).')
 @maxValue(1000)
@@ -97,7 +103,8 @@ module app 'modules/app.bicep' = {
     deploymentContainerName: 'app-package'
     deadLetterContainerName: deadLetterContainerName
     rulesPath: rulesPath
-    markerKey: markerKey
+    markerKeySecretUri: markerKeySecretUri
+    mode: mode
     maximumInstanceCount: maximumInstanceCount
     instanceMemoryMB: instanceMemoryMB
     sweepSchedule: sweepSchedule

@@ -41,6 +41,7 @@ EXCLUDED_OPERATIONS = {"Microsoft.Resources/tags/write", "Microsoft.Resources/de
 APP_SETTINGS = {
     "AzureWebJobsStorage__accountName",
     "APPLICATIONINSIGHTS_CONNECTION_STRING",
+    "TAGWARDEN_MODE",
     "TAGWARDEN_RULES_PATH",
     "TAGWARDEN_OWN_PRINCIPAL_IDS",
     "TAGWARDEN_MARKER_KEY",
@@ -64,6 +65,7 @@ API_FLOORS = {
     "Microsoft.Web/sites": "2023-12-01",  # functionAppConfig (Flex Consumption) needs it
     "Microsoft.EventGrid/systemTopics": "2022-06-15",
     "Microsoft.Authorization/roleAssignments": "2022-04-01",
+    "Microsoft.Authorization/roleDefinitions": "2022-04-01",
 }
 
 # Event Grid advanced-filter operators (AdvancedFilterOperatorType) and limits per subscription.
@@ -713,6 +715,11 @@ def test_app_settings() -> None:
     file, _ = only("Microsoft.Web/sites/config")
     teams = file.params[raw(values["TAGWARDEN_TEAMS_WEBHOOK_URL"])]
     assert "secure" in teams.decorators and teams.value == "", "a secret URL, empty by default"
+    # The seal key is a Key Vault reference the platform resolves at run time, never a plain value.
+    assert raw(values["TAGWARDEN_MARKER_KEY"]) == "'@Microsoft.KeyVault(SecretUri=${markerKeySecretUri})'"
+    assert "markerKeySecretUri" in file.params and "markerKey" not in file.params
+    mode = file.params[raw(values["TAGWARDEN_MODE"])]
+    assert mode.value == "audit", "a deployment acts only once the operator says enforce"
     schedule = file.params[raw(values["TAGWARDEN_SWEEP_SCHEDULE"])].value
     assert isinstance(schedule, str) and len(schedule.split()) == 6, "NCRONTAB with seconds"
     _, queue = only("Microsoft.Storage/storageAccounts/queueServices/queues")
@@ -769,12 +776,19 @@ def test_every_role_assignment() -> None:
         assert raw(props["roleDefinitionId"]).startswith(
             "subscriptionResourceId('Microsoft.Authorization/roleDefinitions', "
         ), decl.name
-        assert role_guids(file, decl, body), decl.name
+        custom = [
+            d.name for d in file.resources.values() if d.type.startswith("Microsoft.Authorization/roleDefinitions@")
+        ]
+        own = [n for n in custom if raw(props["roleDefinitionId"]).endswith(f", {n}.name)")]
+        assert role_guids(file, decl, body) or own, decl.name
 
 
 def test_subscription_roles() -> None:
     main = bicep(MAIN)
+    from tagwarden.azure.quarantine import ACTIONS
+
     granted: set[str] = set()
+    custom: list[Any] = []
     for name, decl in main.modules.items():
         target = module_file(MAIN, decl)
         if target.target_scope != "subscription":
@@ -784,7 +798,14 @@ def test_subscription_roles() -> None:
             if rdecl.type.startswith("Microsoft.Authorization/roleAssignments@"):
                 assert raw(rdecl.value["properties"]["principalId"]) == "principalId"
                 granted |= role_guids(target, rdecl, rdecl.value)
-    assert granted == {TAG_CONTRIBUTOR, READER, VIRTUAL_MACHINE_CONTRIBUTOR}
+            if rdecl.type.startswith("Microsoft.Authorization/roleDefinitions@"):
+                custom.append(rdecl.value["properties"])
+    assert granted == {TAG_CONTRIBUTOR, READER}  # no built-in role that writes to resources
+    (role,) = custom
+    (permission,) = role["permissions"]
+    # Exactly the writes the lifecycle makes; its reads come with Reader.
+    assert sorted(permission["actions"]) == sorted(a for a in ACTIONS if not a.endswith("/read"))
+    assert permission["notActions"] == []
     app = module_file(MAIN, main.modules["app"])
     _, site = only("Microsoft.Web/sites")
     assert raw(app.outputs["principalId"].value) == f"{site.name}.identity.principalId"

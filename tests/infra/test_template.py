@@ -224,7 +224,7 @@ def test_idempotency_table_matches_dedupe() -> None:
     assert props["AttributeDefinitions"] == [{"AttributeName": "pk", "AttributeType": "S"}]
     assert props["TimeToLiveSpecification"] == {"AttributeName": "expires", "Enabled": True}
     dedupe = (ROOT / "functions" / "tagwarden" / "aws" / "dedupe.py").read_text()
-    assert '"pk": {"S"' in dedupe and '"expires": {"N"' in dedupe
+    assert '"pk": _key(event_id)' in dedupe and '{"S": event_id' in dedupe and '"expires": {"N"' in dedupe
 
 
 # --- environment ----------------------------------------------------------------------------------
@@ -305,9 +305,12 @@ def test_every_variable_the_code_reads_is_set() -> None:
     assert by_function["Sweeper"] >= {"TAGWARDEN_RULES_PATH", *LIFECYCLE_VARIABLES}
     for name, needed in by_function.items():
         present = set(function(name)["Environment"]["Variables"])
+        needed -= {"TAGWARDEN_MARKER_KEY"}  # written by seal_key_env from the secret
         assert needed <= present, (name, needed - present)
-        # Anything any AWS module reads is set on both (they share the configuration).
-        assert read <= present, (name, read - present)
+        # Anything any AWS module reads is set on both (they share the configuration); the seal
+        # key itself is read from the secret the stack names (TAGWARDEN_MARKER_KEY_SECRET).
+        assert read - {"TAGWARDEN_MARKER_KEY"} <= present, (name, read - present)
+        assert "TAGWARDEN_MARKER_KEY" not in present, "the seal key is never a plain variable"
     assert variables["TAGWARDEN_SNS_TOPIC_ARN"] == {"Ref": "NotificationTopic"}
     assert variables["TAGWARDEN_CHATBOT_TOPIC_ARN"] == {"Ref": "ChatbotTopicArn"}
     assert variables["TAGWARDEN_BREAK_GLASS_ARNS"] == {"Ref": "BreakGlassArns"}
@@ -319,11 +322,14 @@ def test_every_variable_the_code_reads_is_set() -> None:
     assert variables["TAGWARDEN_IDEMPOTENCY_TABLE"] == {"Ref": "IdempotencyTable"}
     assert variables["TAGWARDEN_ACCOUNT_TAGS"] == {"Ref": "AccountTags"}
     assert variables["TAGWARDEN_NOT_FOUND_WINDOW"] == {"Ref": "NotFoundWindowSeconds"}
+    assert variables["TAGWARDEN_MARKER_KEY_SECRET"] == {"Ref": "MarkerKey"}
+    assert variables["TAGWARDEN_MODE"] == {"Ref": "Mode"}
 
 
 def test_parameters() -> None:
     params = template()["Parameters"]
     assert set(params) == {
+        "Mode",
         "RulesPath",
         "RulesSsmParameter",
         "NotFoundWindowSeconds",
@@ -335,6 +341,8 @@ def test_parameters() -> None:
         "BreakGlassArns",
         "SweepSchedule",
     }
+    assert params["Mode"]["Default"] == "audit"  # a deployment acts once the operator says enforce
+    assert params["Mode"]["AllowedValues"] == ["audit", "enforce"]
     for name in ("NotificationEmail", "ChatbotTopicArn", "TeamsWebhookUrl", "BreakGlassArns"):
         assert params[name]["Default"] == "", name
         assert re.fullmatch(params[name]["AllowedPattern"], ""), name
@@ -531,7 +539,8 @@ def test_roles_name_every_action(role_id: str) -> None:
     statements = role_statements(role_id)
     assert statements
     for statement, _ in statements:
-        assert statement["Effect"] == "Allow"
+        # The one Deny: nothing touches a resource tagged tagwarden:protect=true.
+        assert statement["Effect"] == "Allow" or statement["Sid"] == "ProtectedStayUntouched"
         assert "NotAction" not in statement and "NotResource" not in statement
         for action in _actions(statement):
             assert "*" not in action and "?" not in action, action
@@ -565,12 +574,15 @@ def test_sweeper_role_releases_deletes_and_untags_only() -> None:
     assert set(IAM_ACTIONS) <= actions
     assert untag <= actions
     assert {"tag:GetResources", "tag:UntagResources", "sns:Publish", "sqs:GetQueueUrl"} <= actions
-    allowed = {*IAM_ACTIONS, *untag, "logs:CreateLogStream", "logs:PutLogEvents", "sns:Publish"}
+    marks = {a for s, _ in role_statements("SweeperRole") if s["Sid"].startswith("MarkWrites") for a in _actions(s)}
+    # The sweeper writes marks ("notified", a retried quarantine's marker) with the enforcer's tag actions.
+    enforcer_tags = {a for s, _ in role_statements() if s["Sid"].startswith("TagWrites") for a in _actions(s)}
+    assert marks == enforcer_tags
+    assert {"ec2:CreateTags", "sqs:TagQueue"} <= marks
+    allowed = {*IAM_ACTIONS, *untag, *marks, "logs:CreateLogStream", "logs:PutLogEvents", "sns:Publish"}
     for action in actions - allowed:
         verb = action.partition(":")[2]
         assert verb.startswith(("Get", "List", "Describe")), action
-    # No tag writes: the sweeper only removes markers.
-    assert not any(a.partition(":")[2].startswith(("Tag", "AddTags", "CreateTags")) for a in actions)
 
 
 def test_sweeper_untags_through_every_call_it_makes() -> None:
@@ -663,7 +675,10 @@ def test_the_enforcer_may_make_every_call_quarantining_makes() -> None:
     calls = _iam_actions_of("quarantine")
     assert {"ec2:StopInstances", "s3:PutBucketPolicy", "lambda:PutFunctionConcurrency"} <= calls
     quarantine = {
-        a for s, _ in role_statements("EnforcerRole") if s.get("Sid") == "Quarantine" for a in _actions(s)
+        a
+        for s, _ in role_statements("EnforcerRole")
+        if s.get("Sid") in ("Quarantine", "QuarantineBuckets")
+        for a in _actions(s)
     }
     assert calls <= quarantine, calls - quarantine
 
@@ -683,8 +698,16 @@ def _by_action(action: str, role_id: str = "EnforcerRole") -> list[tuple[dict[st
 
 # Statements that may name Resource "*" (the resources they act on are arbitrary), per role.
 WILDCARD_SIDS = {
-    "EnforcerRole": {"TagWrites", "Quarantine", "AccountTags"},
-    "SweeperRole": {"ReleaseAndDelete", "MarkerRemoval", "FindMarked"},
+    "EnforcerRole": {"TagWrites", "Quarantine", "AccountTags", "LiveTags", "ProtectedStayUntouched"},
+    "SweeperRole": {
+        "Release",
+        "DeleteMarked",
+        "DeleteLeftovers",
+        "MarkerRemoval",
+        "MarkWrites",
+        "FindMarked",
+        "ProtectedStayUntouched",
+    },
 }
 
 
@@ -699,9 +722,17 @@ def test_wildcard_resources_only_where_resources_are_arbitrary(role_id: str) -> 
         assert sid in WILDCARD_SIDS[role_id], sid
         if sid == "AccountTags":
             assert actions == ["organizations:ListTagsForResource"] and condition == "ReadsAccountTags"
-        elif sid == "FindMarked":
+        elif sid in ("FindMarked", "LiveTags"):
             assert actions == ["tag:GetResources"]
-        elif sid in ("TagWrites", "MarkerRemoval"):
+        elif sid == "DeleteMarked":
+            assert condition is None
+            assert statement["Condition"] == {"Null": {"aws:ResourceTag/tagwarden:quarantine": "false"}}
+        elif sid == "ProtectedStayUntouched":
+            assert statement["Effect"] == "Deny"
+            assert statement["Condition"] == {
+                "StringEqualsIgnoreCase": {"aws:ResourceTag/tagwarden:protect": "true"}
+            }
+        elif sid in ("TagWrites", "MarkerRemoval", "MarkWrites"):
             assert all("tag" in a.lower() or a == "sqs:GetQueueUrl" for a in actions), actions
         else:
             assert set(actions) <= set(IAM_ACTIONS), sid

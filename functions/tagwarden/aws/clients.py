@@ -13,6 +13,9 @@ from typing import Any
 
 import boto3
 from botocore.config import Config
+from botocore.exceptions import InvalidRegionError
+
+from tagwarden.normalize.errors import MalformedEvent
 
 DEFAULT_CONFIG = Config(
     retries={"mode": "standard", "max_attempts": 6},
@@ -36,7 +39,15 @@ class Clients:
             with self._lock:
                 client = self._clients.get(key)
                 if client is None:
-                    client = self._session.client(service, region_name=region or None, config=self._config)
+                    try:
+                        client = self._session.client(
+                            service, region_name=region or None, config=self._config
+                        )
+                    except InvalidRegionError as exc:
+                        # The region comes from the event (awsRegion): an event that names no real
+                        # region is unreadable input, logged and dead-lettered like any other.
+                        msg = f"region {str(region)[:40]!r} is not an AWS region name"
+                        raise MalformedEvent(msg) from exc
                     self._clients[key] = client
         return client
 

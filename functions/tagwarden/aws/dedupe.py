@@ -6,6 +6,7 @@ keyed on the event id; a claim left by a crashed invocation expires (TTL attribu
 
 from __future__ import annotations
 
+import hashlib
 import time
 from typing import Any
 
@@ -14,6 +15,12 @@ from botocore.exceptions import ClientError
 from tagwarden.claims import DUPLICATE, IN_PROGRESS, MemoryClaims
 
 __all__ = ["DynamoClaims", "MemoryClaims"]
+
+
+def _key(event_id: str) -> dict[str, str]:
+    """DynamoDB refuses a partition key over 2048 bytes; an event id anyone can pad is hashed."""
+    raw = event_id.encode("utf-8", "surrogatepass")
+    return {"S": event_id if len(raw) <= 1024 else "sha256:" + hashlib.sha256(raw).hexdigest()}
 
 
 class DynamoClaims:
@@ -37,7 +44,7 @@ class DynamoClaims:
             self._ddb.put_item(
                 TableName=self._table,
                 Item={
-                    "pk": {"S": event_id},
+                    "pk": _key(event_id),
                     "state": {"S": "in-progress"},
                     "expires": {"N": str(now + self._in_progress)},
                 },
@@ -47,7 +54,7 @@ class DynamoClaims:
         except ClientError as exc:
             if exc.response.get("Error", {}).get("Code") != "ConditionalCheckFailedException":
                 raise
-            item = self._ddb.get_item(TableName=self._table, Key={"pk": {"S": event_id}}, ConsistentRead=True)
+            item = self._ddb.get_item(TableName=self._table, Key={"pk": _key(event_id)}, ConsistentRead=True)
             state = item.get("Item", {}).get("state", {}).get("S")
             return DUPLICATE if state == "done" else IN_PROGRESS
         return None
@@ -56,11 +63,11 @@ class DynamoClaims:
         self._ddb.put_item(
             TableName=self._table,
             Item={
-                "pk": {"S": event_id},
+                "pk": _key(event_id),
                 "state": {"S": "done"},
                 "expires": {"N": str(int(time.time()) + self._keep)},
             },
         )
 
     def release(self, event_id: str) -> None:
-        self._ddb.delete_item(TableName=self._table, Key={"pk": {"S": event_id}})
+        self._ddb.delete_item(TableName=self._table, Key={"pk": _key(event_id)})

@@ -49,9 +49,33 @@ class _Writer:
         return write_tags(writes, self.clients, region=region, not_found_window=self.not_found_window)
 
 
+SEAL_SECRET_ENV = "TAGWARDEN_MARKER_KEY_SECRET"  # a Secrets Manager secret (ARN or name)
+
+
+def seal_key_env(env: Mapping[str, str], clients: Clients) -> Mapping[str, str]:
+    """`env` with TAGWARDEN_MARKER_KEY read at run time from the Secrets Manager secret the
+    deployment names (TAGWARDEN_MARKER_KEY_SECRET), never from a plain variable: the stack passes
+    the secret's ARN, the function reads its current value at each cold start, so a rotated key is
+    used by every new container. A secret that is named but cannot be read fails the cold start:
+    quarantining with markers nothing can verify would leave them stuck. Without the variable (local
+    runs, the demo, tests) the environment's own TAGWARDEN_MARKER_KEY, if any, is used."""
+    secret = env.get(SEAL_SECRET_ENV)
+    if not secret:
+        return env
+    try:
+        value = clients.get("secretsmanager").get_secret_value(SecretId=secret)["SecretString"]
+    except Exception as exc:
+        msg = f"cannot read the marker seal key from {SEAL_SECRET_ENV}={secret!r}: {exc}"
+        raise RuntimeError(msg) from exc
+    if not value:
+        raise RuntimeError(f"the marker seal key secret {secret!r} is empty")
+    return {**env, "TAGWARDEN_MARKER_KEY": value}
+
+
 def load_rules_from_env(env: Mapping[str, str], clients: Clients) -> RuleSet:
     """Rules are read once per cold start: from SSM Parameter Store when a parameter is named,
     else from the file deployed with the function (TAGWARDEN_RULES_PATH)."""
+    env = seal_key_env(env, clients)
     parameter = env.get("TAGWARDEN_RULES_SSM_PARAMETER")
     if parameter:
         value = clients.get("ssm").get_parameter(Name=parameter, WithDecryption=True)["Parameter"]["Value"]

@@ -8,7 +8,7 @@ other failure raises LookupFailed, so the event is retried instead of being deci
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -90,6 +90,27 @@ class RgtaTags:
     def __init__(self, clients: Clients, region: str | None = None) -> None:
         self.clients = clients
         self.region = region
+
+    def many(self, resources: Sequence[Resource]) -> dict[str, Mapping[str, str] | None]:
+        """The live tags of many resources: one GetResources per 100 ARNs of a region (what the
+        API takes), not one per resource. A resource the API does not list keeps its request tags."""
+        by_region: dict[str | None, list[Resource]] = {}
+        for r in resources:
+            if r.id.startswith("arn:"):
+                by_region.setdefault(r.id.split(":")[3] or self.region, []).append(r)
+        out: dict[str, Mapping[str, str] | None] = {}
+        for region, group in by_region.items():
+            client = self.clients.get("resourcegroupstaggingapi", region or None)
+            for start in range(0, len(group), 100):
+                chunk = group[start : start + 100]
+                found = {
+                    item["ResourceARN"]: {t["Key"]: t["Value"] for t in item.get("Tags", [])}
+                    for item in client.get_resources(ResourceARNList=[r.id for r in chunk]).get(
+                        "ResourceTagMappingList", []
+                    )
+                }
+                out.update((r.id, found.get(r.id, r.request_tags)) for r in chunk)
+        return out
 
     def __call__(self, resource: Resource) -> Mapping[str, str] | None:
         region = (resource.id.split(":")[3] if resource.id.startswith("arn:") else "") or self.region

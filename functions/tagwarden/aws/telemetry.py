@@ -12,6 +12,7 @@ from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit, single_metric
 
 from tagwarden.model import Action, SkipKind
+from tagwarden.untrusted import bounded
 
 NAMESPACE = "tagwarden"
 SERVICE = "tagwarden-aws"
@@ -34,7 +35,8 @@ class Telemetry:
         self.logger.set_correlation_id(event_id)
 
     def log(self, level: str, message: str, **fields: Any) -> None:
-        getattr(self.logger, level)(message, extra=fields)
+        # Fields may carry the event itself: bounded, so no input can break the log formatter.
+        getattr(self.logger, level)(message, extra={k: bounded(v) for k, v in fields.items()})
 
     def count_events(self, n: int) -> None:
         self.metrics.add_metric(name="EventsReceived", unit=MetricUnit.Count, value=n)

@@ -36,8 +36,9 @@ Undo tokens are `key=value` pairs that fit in a tag value: `power=running` (deal
 started on release), `power=stopped` (it was stopped, not deallocated: left deallocated on
 release), `power=deallocated` (nothing was done).
 
-`ACTIONS` is the union of the ARM operations the table calls: all of them are in the built-in
-role Virtual Machine Contributor (see infra/azure/modules/subscription-roles.bicep).
+`ACTIONS` is the union of the ARM operations the table calls: the writes among them are the
+custom lifecycle role of infra/azure/modules/subscription-roles.bicep (tests/azure/test_azure_role.py
+checks it against the operations recorded on the ARM fake); the reads come with Reader.
 """
 
 from __future__ import annotations

@@ -13,6 +13,7 @@ from typing import Any
 
 from tagwarden.model import Action, SkipKind
 from tagwarden.tagging import Outcome
+from tagwarden.untrusted import bounded
 
 LOGGER = "tagwarden.azure"
 
@@ -35,7 +36,9 @@ class Telemetry:
         self._correlation = event_id
 
     def log(self, level: str, message: str, **fields: Any) -> None:
-        record = {"message": message, "correlation_id": self._correlation, **fields}
+        # Fields may carry the event itself: bounded, so no input can break json.dumps.
+        record = {"message": message, "correlation_id": self._correlation}
+        record.update((k, bounded(v)) for k, v in fields.items())
         self.logger.log(logging.getLevelName(level.upper()), json.dumps(record, default=str))
 
     def _metric(self, name: str, value: int = 1, **dimensions: str) -> None:

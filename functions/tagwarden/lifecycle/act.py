@@ -10,9 +10,17 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from tagwarden.attribution.limits import LIMITS, tag_value
+from tagwarden.attribution.limits import LIMITS, TagLimits, tag_value
 from tagwarden.lifecycle.marker import Keys, Marker, State, deadline_after, iso, marker_tags, read_marker
-from tagwarden.lifecycle.ports import ActionResult, CloudText, Notification, Quarantiner, Status
+from tagwarden.lifecycle.ports import (
+    ActionResult,
+    BatchQuarantiner,
+    CloudText,
+    Notification,
+    Quarantiner,
+    Status,
+    quarantine_all,
+)
 from tagwarden.model import Action, CreationEvent, Decision, Resource
 from tagwarden.rules.model import RuleSet
 
@@ -62,6 +70,9 @@ def apply(
     seal_key = rules.lifecycle.seal_key
     keys = Keys.with_prefix(rules.stamp.prefix if rules.stamp is not None else "tagwarden:")
     limits = LIMITS[event.provider]
+    acted_on = [d.resource for d in decisions if d.action in (Action.QUARANTINE, Action.DELETE)]
+    current_tags = _read_once(current_tags, [r for r in acted_on if r.type not in FOLLOWS_PARENT])
+    batch = _quarantine_batch(quarantiner, decisions, rules, current_tags, keys, limits, dry_run)
     for d in decisions:
         kind = NOTIFY_KIND.get(d.action)
         if kind is None or d.resource.type in FOLLOWS_PARENT:
@@ -80,7 +91,7 @@ def apply(
                 detail = f"protected by the tag {rules.lifecycle.protect_tag}: not quarantined, not scheduled"
                 deadline = None
             elif d.action is Action.QUARANTINE:
-                result = _quarantine(quarantiner, d, dry_run)
+                result = batch.get(d.resource.id) or _quarantine(quarantiner, d, dry_run)
                 out.results.append(result)
                 detail = result.detail
                 if result.status is Status.FAILED:
@@ -118,6 +129,49 @@ def apply(
             )
         )
     return out
+
+
+def _read_once(
+    current_tags: Callable[[Resource], Mapping[str, str] | None], resources: Sequence[Resource]
+) -> Callable[[Resource], Mapping[str, str] | None]:
+    """Each resource's live tags read once per event; in one batched read when the adapter offers
+    `many` (an event may create 1,000 instances)."""
+    many = getattr(current_tags, "many", None)
+    known: dict[str, Mapping[str, str] | None] = dict(many(resources)) if many is not None else {}
+
+    def read(resource: Resource) -> Mapping[str, str] | None:
+        if resource.id not in known:
+            known[resource.id] = current_tags(resource)
+        return known[resource.id]
+
+    return read
+
+
+def _quarantine_batch(
+    quarantiner: Quarantiner | None,
+    decisions: Sequence[Decision],
+    rules: RuleSet,
+    current_tags: Callable[[Resource], Mapping[str, str] | None],
+    keys: Keys,
+    limits: TagLimits,
+    dry_run: bool,
+) -> dict[str, ActionResult]:
+    """The quarantines the loop in `apply` would make one by one, made together where the adapter
+    batches (the same skips: already marked, protected)."""
+    if not isinstance(quarantiner, BatchQuarantiner):
+        return {}
+    todo: list[Resource] = []
+    for d in decisions:
+        if d.action is not Action.QUARANTINE or d.grace_seconds is None or d.resource.type in FOLLOWS_PARENT:
+            continue
+        tags_now = current_tags(d.resource)
+        if tags_now is not None and read_marker(tags_now, keys) is not None:
+            continue
+        if tag_value(tags_now or d.resource.request_tags, rules.lifecycle.protect_tag, limits) is not None:
+            continue
+        todo.append(d.resource)
+    results = quarantine_all(quarantiner, todo, dry_run=dry_run)
+    return {r.resource.id: r for r in results}
 
 
 def _reason(d: Decision) -> str:

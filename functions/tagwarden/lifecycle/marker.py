@@ -72,7 +72,9 @@ def seal(key: str, resource_id: str, marker: Marker) -> str:
     """An HMAC over what a deletion or an undo relies on: anyone may tag a resource, but only
     tagwarden can write a marker that verifies (tag-safe base64url, 43 characters)."""
     fields = (resource_id.lower(), marker.state.value, iso(marker.deadline), marker.undo, marker.rule or "")
-    digest = hmac.new(key.encode(), "|".join(fields).encode(), hashlib.sha256).digest()
+    # surrogatepass: a field from the event may hold a lone surrogate; it must still seal, not raise.
+    message = "|".join(fields).encode("utf-8", "surrogatepass")
+    digest = hmac.new(key.encode("utf-8", "surrogatepass"), message, hashlib.sha256).digest()
     return base64.urlsafe_b64encode(digest).decode().rstrip("=")
 
 

@@ -3,9 +3,9 @@ joined, durations parsed, defaults filled in. Runs only on data the shape and se
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
+from tagwarden.attribution.regex import compile_user
 from tagwarden.attribution.sources import SOURCE_KINDS, Source
 from tagwarden.model import Action
 from tagwarden.rules.match import MATCH_FIELDS, Matcher, compile_globs
@@ -35,7 +35,7 @@ def compile_source(src: dict[str, Any]) -> Source:
         kind=kind_name,
         arg=str(arg),
         fetch=kind.make(arg),
-        pattern=re.compile(src["pattern"]) if "pattern" in src else None,
+        pattern=compile_user(src["pattern"]) if "pattern" in src else None,
         mapping=mapping,
         case=src.get("case"),
     )
@@ -47,7 +47,7 @@ def compile_tag(key: str, spec: dict[str, Any]) -> TagSpec:
         key=key,
         required=spec.get("required", True),
         sources=tuple(compile_source(s) for s in spec.get("sources", [])),
-        pattern=re.compile(spec["pattern"]) if "pattern" in spec else None,
+        pattern=compile_user(spec["pattern"]) if "pattern" in spec else None,
         allowed=allowed,
         allowed_folded=frozenset(v.lower() for v in allowed) if allowed and spec.get("ignore_case") else None,
         min_length=spec.get("min_length"),

@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from tagwarden.attribution.regex import Pattern
 from tagwarden.attribution.sources import Source
 from tagwarden.model import Action, CreationEvent, Resource
 from tagwarden.rules.match import Matcher
@@ -31,7 +32,7 @@ class TagSpec:
     key: str
     required: bool
     sources: tuple[Source, ...]
-    pattern: re.Pattern[str] | None = None
+    pattern: Pattern | None = None  # RE2: linear time (see rules.regex)
     allowed: frozenset[str] | None = None
     allowed_folded: frozenset[str] | None = None  # lower-cased, when ignore_case
     min_length: int | None = None
@@ -121,6 +122,8 @@ class RuleSet:
     # Some tag's sources read a catalogue tag from the resource (request_tag: <catalogue key>),
     # so one decision must derive until it settles (see attribution.decide).
     reads_own_tags: bool = False
+    # Things worth saying that are not errors (`rules check` prints them), e.g. mode left implicit.
+    warnings: tuple[str, ...] = ()
 
     def rule_for(self, event: CreationEvent, resource: Resource) -> Rule:
         for rule in self.rules:

@@ -3,9 +3,9 @@ prints it as JSON Schema. Source kinds and match fields come from their registri
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
+from tagwarden.attribution.regex import Pattern
 from tagwarden.attribution.sources import SOURCE_KINDS
 from tagwarden.model import FALLBACK_ACTIONS
 from tagwarden.rules.match import MATCH_FIELDS
@@ -28,7 +28,7 @@ from tagwarden.rules.schema import (
 SCHEMA_ID = "https://tagwarden.dev/schema/rules-v1.json"
 
 
-def _capture_check(rx: re.Pattern[str]) -> str | None:
+def _capture_check(rx: Pattern) -> str | None:
     if rx.groups > 1 and "value" not in rx.groupindex:
         return "has several groups: name the one to keep as (?P<value>...)"
     return None

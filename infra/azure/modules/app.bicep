@@ -12,8 +12,13 @@ param appInsightsName string
 param deploymentContainerName string
 param deadLetterContainerName string
 param rulesPath string
-@secure()
-param markerKey string
+@allowed([
+  'audit'
+  'enforce'
+])
+param mode string = 'audit'
+@description('Versionless URI of the Key Vault secret that holds the marker seal key.')
+param markerKeySecretUri string
 param maximumInstanceCount int
 param instanceMemoryMB int
 
@@ -190,10 +195,13 @@ resource appSettings 'Microsoft.Web/sites/config@2024-04-01' = {
   properties: {
     AzureWebJobsStorage__accountName: storage.name
     APPLICATIONINSIGHTS_CONNECTION_STRING: appInsights.properties.ConnectionString
+    // The deployment's mode overrides the rules file's (audit unless the operator says enforce).
+    TAGWARDEN_MODE: mode
     TAGWARDEN_RULES_PATH: rulesPath
     TAGWARDEN_OWN_PRINCIPAL_IDS: functionApp.identity.principalId
     // Seals the marker tags, so that only markers tagwarden wrote can lead to a deletion.
-    TAGWARDEN_MARKER_KEY: markerKey
+    // A Key Vault reference: the platform reads the secret at run time (never a plain setting).
+    TAGWARDEN_MARKER_KEY: '@Microsoft.KeyVault(SecretUri=${markerKeySecretUri})'
     // The sweeper (timer trigger): its schedule, and the subscriptions it sweeps.
     TAGWARDEN_SWEEP_SCHEDULE: sweepSchedule
     TAGWARDEN_SUBSCRIPTIONS: subscription().subscriptionId

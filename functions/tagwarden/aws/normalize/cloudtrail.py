@@ -95,6 +95,8 @@ def unwrap(raw: Mapping[str, Any]) -> Mapping[str, Any]:
 def normalize_record(raw: Mapping[str, Any]) -> CreationEvent | Skipped:
     record = unwrap(raw)
     detail_type = raw.get("detail-type")
+    if detail_type is not None and not isinstance(detail_type, str):
+        raise MalformedEvent("EventBridge event whose detail-type is not a string")
     if detail_type is not None and detail_type != DETAIL_TYPE:
         # Sign-ins, service events, state changes: a rule routed them here, but they create nothing.
         return Skipped(
