@@ -7,6 +7,7 @@ did not go as the rules say.
 from __future__ import annotations
 
 import io
+import logging
 import json
 import sys
 import time
@@ -231,7 +232,15 @@ def run(out: TextIO = sys.stdout, log: TextIO | None = None) -> int:
             from tagwarden.aws import handler
 
             handler._ENFORCER = None
-            rows, problems = _play(steps(fn_role), bus, handler)
+            # The handler's logger keeps the stdout it first saw (an earlier import in the same
+            # process): point it at this run's log for the run, so the summary counts this run.
+            stream = handler._TELEMETRY.logger.registered_handler
+            assert isinstance(stream, logging.StreamHandler)
+            previous = stream.setStream(log)
+            try:
+                rows, problems = _play(steps(fn_role), bus, handler)
+            finally:
+                stream.setStream(previous)
             handler._ENFORCER = None  # it points at this run's moto server
         _print(out, rows, problems, bus, log)
     return 1 if problems else 0
