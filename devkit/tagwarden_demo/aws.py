@@ -7,8 +7,8 @@ did not go as the rules say.
 from __future__ import annotations
 
 import io
-import logging
 import json
+import logging
 import sys
 import time
 import zipfile
