@@ -7,9 +7,10 @@ tags cached for the container's life.
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
+from tagwarden.aws.brake import IamBrake
 from tagwarden.aws.clients import Clients
 from tagwarden.aws.dedupe import DynamoClaims
 from tagwarden.aws.lookups import IamLookups
@@ -22,7 +23,9 @@ from tagwarden.claims import Claim, MemoryClaims
 from tagwarden.enforce import Enforcer, TagWriteFailed
 from tagwarden.guards import OwnIdentity
 from tagwarden.rules import load_rules, load_rules_text
-from tagwarden.rules.model import RuleSet
+from tagwarden.rules.model import Mode, RuleSet
+from tagwarden.runaway.limiter import Limiter
+from tagwarden.runaway.ports import RateSink, RunawayStore
 from tagwarden.tagging import TagResult, TagWrite
 
 __all__ = ["AwsEnforcer", "TagWriteFailed", "build", "build_sweeper", "load_rules_from_env"]
@@ -70,17 +73,19 @@ def build(
     claims: Claim = DynamoClaims(clients.get("dynamodb"), table) if table else MemoryClaims()
     own = OwnIdentity(arns=_csv(env.get("TAGWARDEN_OWN_ARNS")))
     lookups = IamLookups(clients, account_tags=env.get("TAGWARDEN_ACCOUNT_TAGS") == "organizations")
+    telemetry = telemetry or Telemetry()
     return AwsEnforcer(
         rules=rules,
         write=_Writer(clients, float(env.get("TAGWARDEN_NOT_FOUND_WINDOW", "20"))),
         lookups=lambda: lookups,  # one IamLookups per container: principal tags cached for its life
         claims=claims,
         own=own,
-        telemetry=telemetry or Telemetry(),
+        telemetry=telemetry,
         clients=clients,
         quarantiner=quarantiner(env, clients),
         notifier=notifier(env, rules, clients),
         current_tags=RgtaTags(clients),
+        limiter=limiter(env, rules, clients, telemetry),
     )
 
 
@@ -97,6 +102,54 @@ def quarantiner(env: Mapping[str, str], clients: Clients) -> AwsQuarantiner:
         # Waits stay well inside the function's timeout (90 s) with the not-found window (20 s).
         wait_seconds=45.0,
     )
+
+
+def limiter(
+    env: Mapping[str, str], rules: RuleSet, clients: Clients, rates: RateSink | None
+) -> Limiter | None:
+    """Runaway agents, when the rules have limits: counts in DynamoDB (TAGWARDEN_RUNAWAY_TABLE);
+    without a table, in the container's memory (local runs only: containers would not add up)."""
+    if not rules.limits:
+        return None
+    store: RunawayStore
+    table = env.get("TAGWARDEN_RUNAWAY_TABLE")
+    if table:
+        from tagwarden.runaway.dynamodb import DynamoRunawayStore
+
+        store = DynamoRunawayStore(clients.get("dynamodb"), table)
+    else:
+        from tagwarden.runaway.sqlite import SqliteRunawayStore
+
+        store = SqliteRunawayStore(":memory:")
+    return Limiter(
+        limits=rules.limits,
+        store=store,
+        brake=IamBrake(clients),
+        rates=rates,
+        act=rules.mode is Mode.ENFORCE and not rules.lifecycle.dry_run,
+        protected=brake_guard(env),
+    )
+
+
+def brake_guard(env: Mapping[str, str]) -> Callable[[str], str | None]:
+    """Principals a brake never touches: ours, break-glass, service-linked roles, and any role
+    outside TAGWARDEN_BRAKE_ROLES (globs over role ARNs; the template scopes its IAM the same way)."""
+    from tagwarden.rules.match import compile_globs
+
+    own = _csv(env.get("TAGWARDEN_OWN_ARNS")) + _csv(env.get("TAGWARDEN_BREAK_GLASS_ARNS"))
+    never = compile_globs(own) if own else None
+    allowed = compile_globs(_csv(env.get("TAGWARDEN_BRAKE_ROLES")) or ("arn:aws:iam::*:role/agent-*",))
+
+    def why(principal: str) -> str | None:
+        if ":role/aws-service-role/" in principal:
+            return "is a service-linked role"
+        if never is not None and never.match(principal):
+            return "is tagwarden's own or a break-glass principal"
+        if not allowed.match(principal):
+            return "is outside TAGWARDEN_BRAKE_ROLES"
+        return None
+
+    return why
 
 
 def notifier(env: Mapping[str, str], rules: RuleSet, clients: Clients) -> SnsNotifier | None:

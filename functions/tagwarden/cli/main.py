@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from tagwarden.attribution.context import StaticLookups
+from tagwarden.cli.brake import add_brake_commands, run_brake
 from tagwarden.cli.explain import explain_events, render_text
 from tagwarden.cli.policy import add_policy_commands, run_policy
 from tagwarden.normalize import MalformedEvent
@@ -64,6 +65,7 @@ def build_parser() -> argparse.ArgumentParser:
     cat.add_argument("--provider", choices=("aws",), default="aws")
     cat.add_argument("--format", choices=("json", "text"), default="text")
     add_policy_commands(sub)
+    add_brake_commands(sub)
     return parser
 
 
@@ -78,6 +80,8 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None, err: Text
             return _explain(args, out)
         if args.command == "policy":
             return run_policy(args, out, err)
+        if args.command == "brake":
+            return run_brake(args, out, err)
         return _catalogue(args, out)
     except RulesError as exc:
         print(exc.render(), file=err)

@@ -14,6 +14,7 @@ from tagwarden.attribution.sources import SOURCE_KINDS, Source
 from tagwarden.model import Action
 from tagwarden.rules.envsubst import substitute
 from tagwarden.rules.errors import KeyPath, RulesError, RulesProblem, did_you_mean
+from tagwarden.rules.limits import check_limits, compile_limits
 from tagwarden.rules.match import MATCH_FIELDS, Matcher, compile_globs
 from tagwarden.rules.model import (
     Exemptions,
@@ -61,6 +62,7 @@ def load_rules_text(text: str, filename: str = "<rules>", env: Mapping[str, str]
         # Cross-checks run on the parts whose shape is right, so one pass reports everything.
         broken = {path[:3] for path, _ in found}
         _semantic_checks(data, broken, found)
+        check_limits(data, found)
     if found:
         raise RulesError([_locate(located, filename, path, msg) for path, msg in found])
     env = os.environ if env is None else env
@@ -231,6 +233,7 @@ def _compile(data: dict[str, Any], filename: str, seal_key: str | None = None) -
         unallocated_value=data.get("unallocated_value", "unallocated"),
         notifications=Notifications(**(data.get("notifications") or {})),
         lifecycle=Lifecycle(**(data.get("lifecycle") or {}), seal_key=seal_key),
+        limits=compile_limits(data.get("limits"), default_grace),
         reads_own_tags=any(
             src.kind == "request_tag" and src.arg.lower() in folded and src.arg.lower() != key.lower()
             for key, spec in tags.items()
