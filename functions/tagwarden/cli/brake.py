@@ -50,7 +50,7 @@ def store_from(args: argparse.Namespace) -> RunawayStore | None:
 
         from tagwarden.runaway.dynamodb import DynamoRunawayStore
 
-        return DynamoRunawayStore(boto3.client("dynamodb"), args.table)
+        return DynamoRunawayStore(boto3.session.Session().client("dynamodb"), args.table)
     return None
 
 
@@ -107,7 +107,7 @@ def _who() -> str:
     try:
         import boto3
 
-        arn: str = boto3.client("sts").get_caller_identity()["Arn"]
+        arn: str = boto3.session.Session().client("sts").get_caller_identity()["Arn"]
         return arn
     except Exception:  # no AWS credentials here: the local user is who released it
         return getpass.getuser()

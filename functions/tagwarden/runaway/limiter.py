@@ -273,7 +273,7 @@ def _record(c: messages.Crossing, brake: BrakeRecord | None, note: str) -> dict[
         "agent": c.scope,
         "value": round(c.value, 4),
         "threshold": c.limit.threshold,
-        "level": c.level,
+        "crossing_level": c.level,  # not "level": that is the log record's own
         "principal": c.principal,
         "brake": None if brake is None else brake.state.value,
         "note": note,
