@@ -36,7 +36,9 @@ from tagwarden.lifecycle.fanout import Fanout
 from tagwarden.lifecycle.ports import Notifier
 from tagwarden.model import CreationEvent
 from tagwarden.rules import load_rules
-from tagwarden.rules.model import RuleSet
+from tagwarden.rules.model import Mode, RuleSet
+from tagwarden.runaway.limiter import Limiter
+from tagwarden.runaway.ports import RunawayStore
 
 RULES_ENV = "TAGWARDEN_RULES_PATH"
 OWN_ENV = "TAGWARDEN_OWN_PRINCIPAL_IDS"
@@ -91,6 +93,7 @@ def build(
         quarantiner=quarantiner(arm, rules),
         notifier=notifier(env, rules, telemetry),
         arm=arm,
+        limiter=limiter(env, rules, telemetry),
     )
 
 
@@ -120,6 +123,47 @@ def subscriptions(env: Mapping[str, str]) -> tuple[str, ...]:
     if not listed:
         raise RuntimeError(f"set {SUBSCRIPTIONS_ENV} (or {SUBSCRIPTION_ENV}): the subscriptions to sweep")
     return tuple(dict.fromkeys(listed))
+
+
+RUNAWAY_TABLE_ENV = "TAGWARDEN_RUNAWAY_TABLE"  # the table's name (default tagwardenrunaway)
+RUNAWAY_TABLE_URL_ENV = "TAGWARDEN_RUNAWAY_TABLE_URL"  # https://<account>.table.core.windows.net
+RUNAWAY_TABLE_CONNECTION_ENV = "TAGWARDEN_RUNAWAY_TABLE_CONNECTION"  # a connection string (Azurite)
+
+
+def limiter(env: Mapping[str, str], rules: RuleSet, rates: Telemetry | None = None) -> Limiter | None:
+    """Runaway agents, when the rules have limits: counts in an Azure Table (the account URL with the
+    app's managed identity, or a connection string); neither set: in the worker's memory (local runs).
+
+    Alert only, no brake, on Azure (README, Runaway agents): the closest reversible control would be
+    deleting the agent's role assignment, which needs Microsoft.Authorization/roleAssignments/write
+    and /delete, the right to grant any role to anyone. quarantine-new acts through the quarantiner.
+    """
+    if not rules.limits:
+        return None
+    name = env.get(RUNAWAY_TABLE_ENV) or "tagwardenrunaway"
+    store: RunawayStore
+    if connection := env.get(RUNAWAY_TABLE_CONNECTION_ENV):
+        from tagwarden.runaway.azure_table import AzureTableRunawayStore
+
+        store = AzureTableRunawayStore.from_connection_string(connection, name)
+    elif url := env.get(RUNAWAY_TABLE_URL_ENV):
+        from azure.data.tables import TableClient
+        from azure.identity import DefaultAzureCredential
+
+        from tagwarden.runaway.azure_table import AzureTableRunawayStore
+
+        store = AzureTableRunawayStore(TableClient(url, name, credential=DefaultAzureCredential()))
+    else:
+        from tagwarden.runaway.sqlite import SqliteRunawayStore
+
+        store = SqliteRunawayStore(":memory:")
+    return Limiter(
+        limits=rules.limits,
+        store=store,
+        brake=None,
+        rates=rates,
+        act=rules.mode is Mode.ENFORCE and not rules.lifecycle.dry_run,
+    )
 
 
 def quarantiner(arm: ArmClient, rules: RuleSet) -> AzureQuarantiner:
