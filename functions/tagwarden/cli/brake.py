@@ -5,7 +5,7 @@ The store is DynamoDB (`--table`, default $TAGWARDEN_RUNAWAY_TABLE) or a local S
 deny policy, or puts back the policy of that name that was there before) and records who did it:
 `--by`, else the caller's AWS identity (sts:GetCallerIdentity), else the local user name.
 
-Exit codes: 0 done; 2 input we cannot act on (no store named, no brake for that agent); 3 a brake
+Exit codes: 0 done; 2 input we cannot act on (no store named, no brake for that agent); 5 a brake
 could not be released (the error is printed; the record stays active).
 """
 
@@ -18,20 +18,22 @@ import os
 from datetime import UTC, datetime
 from typing import Any, TextIO
 
+from tagwarden.cli.common import EXIT_INPUT, EXIT_OK
 from tagwarden.runaway.ports import BrakeRecord, BrakeState, RunawayStore
 
-EXIT_OK, EXIT_INPUT, EXIT_FAILED = 0, 2, 3
+EXIT_FAILED = 5  # a brake could not be released
 
 
-def add_brake_commands(subparsers: Any) -> None:
+def register(subparsers: Any) -> None:
     brake = subparsers.add_parser(
         "brake", help="list the brakes runaway limits applied, or release one"
-    ).add_subparsers(dest="brake_command", required=True)
+    ).add_subparsers(dest="brake_command", required=True, metavar="ACTION")
     for name, text in (
         ("list", "list brakes (active first)"),
         ("release", "lift every active brake on an agent and record who did"),
     ):
         p = brake.add_parser(name, help=text)
+        p.set_defaults(run=run_brake)
         if name == "release":
             p.add_argument("agent", metavar="AGENT", help="as the alert names it (Agent-ID=42), or its value")
             p.add_argument("--by", help="who releases (default: your AWS identity, else your user name)")
