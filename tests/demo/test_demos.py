@@ -6,7 +6,7 @@ import io
 
 import pytest
 
-from tagwarden.demo import aws, azure, lifecycle
+from tagwarden.demo import aws, azure, lifecycle, runaway
 
 pytestmark = pytest.mark.e2e
 
@@ -35,3 +35,13 @@ def test_lifecycle_demo() -> None:
     for kind in ("[quarantined]", "[released]", "[deleted]"):
         assert kind in text
     assert "function concurrency 5 (restored)" in text
+
+
+def test_runaway_demo() -> None:
+    out = io.StringIO()
+    assert runaway.run(out) == 0, out.getvalue()
+    text = out.getvalue()
+    assert text.count("ALERT in the same event's processing") == 1
+    assert "create #52: AccessDenied" in text
+    assert "released by arn:aws:iam::123456789012:user/oncall" in text
+    assert "allowed again" in text

@@ -1,12 +1,14 @@
 import sys
 
-from tagwarden.demo import aws, azure, lifecycle
+from tagwarden.demo import aws, azure, lifecycle, runaway
 
 code = aws.run()
 print()
 code |= lifecycle.run()
 print()
 code |= azure.run()
+print()
+code |= runaway.run()
 print()
 from importlib import resources  # noqa: E402
 
