@@ -73,6 +73,7 @@ class DynamoRunawayStore:
         for attempt in range(CONFLICT_RETRIES + 1):
             try:
                 self._ddb.transact_write_items(TransactItems=items)
+                return True
             except ClientError as exc:
                 if exc.response.get("Error", {}).get("Code") != "TransactionCanceledException":
                     raise
