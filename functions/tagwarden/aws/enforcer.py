@@ -9,8 +9,8 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-from tagwarden.aws.brake import IamBrake
 from tagwarden.aws.clients import Clients
 from tagwarden.aws.dedupe import DynamoClaims
 from tagwarden.aws.lookups import IamLookups
@@ -24,9 +24,11 @@ from tagwarden.enforce import Enforcer, TagWriteFailed
 from tagwarden.guards import OwnIdentity
 from tagwarden.rules import load_rules, load_rules_text
 from tagwarden.rules.model import Mode, RuleSet
-from tagwarden.runaway.limiter import Limiter
-from tagwarden.runaway.ports import RateSink, RunawayStore
 from tagwarden.tagging import TagResult, TagWrite
+
+if TYPE_CHECKING:
+    from tagwarden.runaway.limiter import Limiter
+    from tagwarden.runaway.ports import RateSink
 
 __all__ = ["AwsEnforcer", "TagWriteFailed", "build", "build_sweeper", "load_rules_from_env"]
 
@@ -111,6 +113,10 @@ def limiter(
     without a table, in the container's memory (local runs only: containers would not add up)."""
     if not rules.limits:
         return None
+    from tagwarden.aws.brake import IamBrake
+    from tagwarden.runaway.limiter import Limiter
+    from tagwarden.runaway.ports import RunawayStore
+
     store: RunawayStore
     table = env.get("TAGWARDEN_RUNAWAY_TABLE")
     if table:

@@ -22,6 +22,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from tagwarden.azure.arm import SUBSCRIPTION_ENV, ArmClient
 from tagwarden.azure.lookups import ArmLookups
@@ -37,8 +38,9 @@ from tagwarden.lifecycle.ports import Notifier
 from tagwarden.model import CreationEvent
 from tagwarden.rules import load_rules
 from tagwarden.rules.model import Mode, RuleSet
-from tagwarden.runaway.limiter import Limiter
-from tagwarden.runaway.ports import RunawayStore
+
+if TYPE_CHECKING:
+    from tagwarden.runaway.limiter import Limiter
 
 RULES_ENV = "TAGWARDEN_RULES_PATH"
 OWN_ENV = "TAGWARDEN_OWN_PRINCIPAL_IDS"
@@ -140,6 +142,9 @@ def limiter(env: Mapping[str, str], rules: RuleSet, rates: Telemetry | None = No
     """
     if not rules.limits:
         return None
+    from tagwarden.runaway.limiter import Limiter
+    from tagwarden.runaway.ports import RunawayStore
+
     name = env.get(RUNAWAY_TABLE_ENV) or "tagwardenrunaway"
     store: RunawayStore
     if connection := env.get(RUNAWAY_TABLE_CONNECTION_ENV):

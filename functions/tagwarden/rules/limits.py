@@ -222,7 +222,7 @@ def _globs(value: Any) -> Any:
 
 def compile_limits(raw: Mapping[str, Any] | None, default_grace: int) -> Limits:
     if not raw:
-        return Limits(prices=shipped())
+        return Limits()  # no limits: the price table is not even read
     cooldown = parse_duration(raw.get("cooldown", DEFAULT_COOLDOWN)) or 0
     checks = []
     for c in raw.get("checks") or []:
