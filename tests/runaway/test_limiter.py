@@ -177,3 +177,26 @@ def test_usage_records_count_tokens_once_and_alert() -> None:
     assert store.total("tokens", "Agent-ID=42") == 12_000
     (alert,) = out.notifications
     assert alert.extra["measure"] == "tokens" and "alert only" in alert.detail
+
+
+ROTATING = """
+version: 1
+tags:
+  Agent-ID: {sources: [{request_tag: Agent-ID}, {actor: session_name}]}
+limits:
+  checks:
+    - {id: per-tag, per: {tag: Agent-ID}, creates: 5, window: 10m}
+    - {id: per-role, per: {actor: role_arn}, creates: 5, window: 10m, actions: [alert, brake]}
+"""
+
+
+def test_an_agent_rotating_its_own_agent_id_tag_is_still_counted_per_role() -> None:
+    """A tag in the request is the agent's word: a limit per role is one it cannot choose."""
+    lim, _, brake = limiter(ROTATING)
+    rs = rules(ROTATING)
+    crossed = []
+    for i in range(8):
+        event = run_instances(1, event_id=f"r{i}", start=i + 1, tags={"Agent-ID": f"fake-{i}"})
+        crossed += [n.extra["limit"] for n in lim.check(event, decisions(event, rs), tags_of).notifications]
+    assert crossed == ["per-role"]
+    assert brake.applied == ["arn:aws:iam::123456789012:role/agent-fleet-support"]
