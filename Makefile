@@ -14,7 +14,7 @@ SAM_VENV := .venv-sam
 SAM := $(SAM_VENV)/bin/sam
 SAM_VERSION := 1.170.0
 
-.PHONY: demo test lint typecheck unit bench bench-aws bench-azure bench-replay schema template clean
+.PHONY: demo test lint typecheck unit bench bench-aws bench-azure bench-replay bench-llm schema template clean
 
 # Setup is shown, not hidden: uv (pinned, installed into the venv by pip) installs in seconds and
 # prints its progress; where uv cannot be had, pip does the same job, slower.
@@ -72,6 +72,9 @@ bench-azure: $(STAMP)
 
 bench-replay: $(STAMP)
 	$(BIN)/python bench/replay_bench.py
+
+bench-llm: $(STAMP)
+	$(BIN)/python bench/llm_bench.py
 
 # Regenerate the shipped JSON Schema after changing rules/spec.py (a test checks it is current).
 schema: $(STAMP)

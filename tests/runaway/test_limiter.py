@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import pytest
+
 from tagwarden.ledger.model import UsageKind, UsageRecord
 from tagwarden.model import Action
 from tagwarden.runaway.limiter import Limiter
@@ -200,3 +202,19 @@ def test_an_agent_rotating_its_own_agent_id_tag_is_still_counted_per_role() -> N
         crossed += [n.extra["limit"] for n in lim.check(event, decisions(event, rs), tags_of).notifications]
     assert crossed == ["per-role"]
     assert brake.applied == ["arn:aws:iam::123456789012:role/agent-fleet-support"]
+
+
+def test_usage_records_feed_spend_limits_at_the_llm_table_price() -> None:
+    lim, store, _ = limiter("""
+version: 1
+tags: {Agent-ID: {sources: [{actor: session_name}]}}
+limits:
+  checks: [{id: llm-spend, per: {tag: Agent-ID}, spend_per_hour: 1}]
+""")
+    record = UsageRecord("u1", UsageKind.LLM, NOW - 60, "openai", "gpt-4o-2024-08-06", {"Agent-ID": "42"},
+                         {"input_tokens": 200_000.0, "output_tokens": 100_000.0})  # fmt: skip
+    out = lim.observe_usage([record])
+    # 0.2M x $2.50 + 0.1M x $10 = $1.50 in the last hour: above $1/h
+    assert store.total("llm-spend", "Agent-ID=42") == pytest.approx(1.5)
+    (alert,) = out.notifications
+    assert alert.extra["limit"] == "llm-spend"

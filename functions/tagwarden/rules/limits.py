@@ -159,12 +159,6 @@ def limits_node() -> Obj:
             "model_unit_hourly": Field(
                 MapOf(price, doc="Bedrock model id (glob) -> USD per provisioned model unit and hour")
             ),
-            "tokens_per_1k": Field(
-                MapOf(
-                    Obj({"input": Field(price), "output": Field(price)}),
-                    doc="model (glob) -> USD per 1,000 input / output tokens",
-                )
-            ),
         },
         doc="entries over the shipped price table (tagwarden/runaway/prices.yaml)",
     )

@@ -178,13 +178,12 @@ class Limiter:
             if limit.measure is Measure.TOKENS:
                 amount = float(tokens)
             else:
-                price = self.limits.prices.tokens(record.resource)
-                if price is None:
+                from tagwarden.llm.prices import PriceError, load
+
+                try:  # the LLM table prices tokens (tagwarden/llm/prices.yaml): one home per fact
+                    cost = load().cost(record)
+                except PriceError:
                     continue
-                cost = (
-                    record.quantities.get("input_tokens", 0.0) * price.input
-                    + record.quantities.get("output_tokens", 0.0) * price.output
-                ) / 1000
                 amount = cost * 3600 / limit.window  # what it adds to the window's hourly rate
             if amount > 0:
                 found.append(Observation(limit, scope, amount, (), None))

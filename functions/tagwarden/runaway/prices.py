@@ -16,18 +16,11 @@ T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
-class TokenPrice:
-    input: float  # USD per 1,000 input tokens
-    output: float  # USD per 1,000 output tokens
-
-
-@dataclass(frozen=True, slots=True)
 class PriceTable:
     as_of: str = ""
     currency: str = "USD"
     hourly: Mapping[str, float] = field(default_factory=dict)  # instance type / resource type -> USD/h
     model_unit_hourly: Mapping[str, float] = field(default_factory=dict)  # Bedrock model id -> USD/h/unit
-    tokens_per_1k: Mapping[str, TokenPrice] = field(default_factory=dict)
 
     def hourly_for(self, *keys: str | None) -> float | None:
         """The price of the first key that has one (an instance type, then the resource type)."""
@@ -39,9 +32,6 @@ class PriceTable:
     def model_unit(self, model_id: str) -> float | None:
         return _lookup(self.model_unit_hourly, model_id)
 
-    def tokens(self, model: str) -> TokenPrice | None:
-        return _lookup(self.tokens_per_1k, model)
-
     def merged(self, override: Mapping[str, Any]) -> PriceTable:
         """This table with the entries of `override` (the rules file's `limits.prices`) on top."""
         return PriceTable(
@@ -52,7 +42,6 @@ class PriceTable:
                 **self.model_unit_hourly,
                 **{str(k): float(v) for k, v in (override.get("model_unit_hourly") or {}).items()},
             },
-            tokens_per_1k={**self.tokens_per_1k, **_token_prices(override.get("tokens_per_1k") or {})},
         )
 
 
@@ -64,10 +53,6 @@ def _lookup(table: Mapping[str, T], key: str) -> T | None:
         if fnmatch.fnmatchcase(key, pattern) and (best is None or len(pattern) > len(best)):
             best = pattern
     return table[best] if best is not None else None
-
-
-def _token_prices(raw: Mapping[str, Any]) -> dict[str, TokenPrice]:
-    return {str(k): TokenPrice(float(v.get("input", 0)), float(v.get("output", 0))) for k, v in raw.items()}
 
 
 @cache
