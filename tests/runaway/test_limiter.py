@@ -218,3 +218,17 @@ limits:
     assert store.total("llm-spend", "Agent-ID=42") == pytest.approx(1.5)
     (alert,) = out.notifications
     assert alert.extra["limit"] == "llm-spend"
+
+
+def test_staying_over_the_limit_costs_no_further_alert_claims() -> None:
+    lim, store, _ = limiter()
+    claims: list[int] = []
+    original = store.claim_alert
+
+    def counting(limit: str, scope: str, level: int, now: float, cooldown: int) -> bool:
+        claims.append(level)
+        return original(limit, scope, level, now, cooldown)
+
+    store.claim_alert = counting  # type: ignore[method-assign]
+    feed(lim, 90)  # 40 events over the limit, all at level 1
+    assert claims == [1]  # one conditional write for the crossing, none while it lasts

@@ -19,7 +19,7 @@ from tagwarden.ledger.model import UsageRecord
 from tagwarden.lifecycle.ports import Notification
 from tagwarden.model import Action, CreationEvent, Decision
 from tagwarden.runaway import messages
-from tagwarden.runaway.judge import bucket_of, estimate, level
+from tagwarden.runaway.judge import AlertState, bucket_of, estimate, level, should_alert
 from tagwarden.runaway.model import Limit, LimitAction, Limits, Measure
 from tagwarden.runaway.observe import Observation, TagsOf, event_time, member_key, observe
 from tagwarden.runaway.ports import (
@@ -54,6 +54,11 @@ class Limiter:
     act: bool = True  # False in mode audit or dry run: alerts say what a brake would do
     protected: Callable[[str], str | None] = lambda principal: None  # why a principal is never braked
     clock: Callable[[], float] = time.time
+    # The last alert claim this container made or lost, per (limit, agent): while an agent stays
+    # over its limit, later events skip the claim (a conditional write) until judge.should_alert
+    # could say yes again. A claim lost to another container is remembered as made now, so a
+    # cool-down re-alert can come at most one cool-down late; a higher level is never held back.
+    _claims: dict[tuple[str, str], AlertState] = field(default_factory=dict, repr=False)
 
     def check(self, event: CreationEvent, decisions: Sequence[Decision], tags_of: TagsOf) -> LimitOutcome:
         out = LimitOutcome(list(decisions))
@@ -101,7 +106,7 @@ class Limiter:
                 if self.rates is not None:
                     self.rates.rate(o.limit.id, o.scope, value, o.limit.unit)
                 lvl = level(value, o.limit.threshold)
-                if lvl and self.store.claim_alert(o.limit.id, o.scope, lvl, now, o.limit.cooldown):
+                if lvl and self._claim(o.limit, o.scope, lvl, now):
                     crossing = messages.Crossing(
                         o.limit, o.scope, value, lvl, provider, account, None, None, None
                     )
@@ -158,6 +163,17 @@ class Limiter:
         longest = max(o.limit.window for o in found)
         return Tally(members, adds, t + max(2 * longest, KEEP_MEMBERS) + 3600)
 
+    def _claim(self, limit: Limit, scope: str, lvl: int, now: float) -> bool:
+        known = self._claims.get((limit.id, scope))
+        if known is not None and not should_alert(known, lvl, now, limit.cooldown):
+            return False
+        claimed = self.store.claim_alert(limit.id, scope, lvl, now, limit.cooldown)
+        self._claims[(limit.id, scope)] = AlertState(lvl, now)
+        if len(self._claims) > 10_000:  # bounded: forget the oldest half
+            for key in list(self._claims)[:5000]:
+                del self._claims[key]
+        return claimed
+
     def _usage(self, record: UsageRecord) -> list[Observation]:
         tokens = sum(v for k, v in record.quantities.items() if k.endswith("tokens"))
         found: list[Observation] = []
@@ -213,7 +229,7 @@ class Limiter:
             event.actor.identity,
             o.principal,
         )
-        if not self.store.claim_alert(o.limit.id, o.scope, lvl, now, o.limit.cooldown):
+        if not self._claim(o.limit, o.scope, lvl, now):
             return  # alerted for this level within the cool-down: no storm
         window = self.store.members(o.scope, t - o.limit.window)
         actions = sorted(a.value for a in o.limit.actions)
