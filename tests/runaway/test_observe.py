@@ -42,3 +42,21 @@ def test_member_key_is_the_event_and_its_resources() -> None:
     assert member_key("e1", ["b", "a"]) == member_key("e1", ["a", "b"])
     assert member_key("e1", ["a"]) != member_key("e1", ["b"])
     assert member_key("e1", ["a"]) != member_key("e2", ["a"])
+
+
+def test_tags_are_read_only_for_limits_counted_per_tag() -> None:
+    """On Azure a resource's tags may cost an ARM read: a limit per caller never asks for them."""
+    rs = rules(
+        "version: 1\ntags: {Agent-ID: {}}\n"
+        "limits: {checks: [{id: r, per: {actor: role_arn}, creates: 5, window: 10m}]}\n"
+    )
+    event = run_instances(2)
+    asked: list[str] = []
+
+    def reading(d: object) -> dict[str, str]:
+        asked.append("read")
+        return {}
+
+    (found,) = observe(event, decisions(event, rs), rs.limits, reading)  # type: ignore[arg-type]
+    assert found.scope == "role_arn=arn:aws:iam::123456789012:role/agent-fleet-support"
+    assert asked == []

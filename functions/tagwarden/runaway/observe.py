@@ -7,6 +7,7 @@ instance (lifecycle.act.FOLLOWS_PARENT) are not creates of their own. Exempt res
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -72,10 +73,16 @@ def principal_of(event: CreationEvent) -> str | None:
     return event.actor.role_arn or event.actor.arn or event.actor.object_id or event.actor.app_id
 
 
-def scope_of(per: Sequence[ScopeSource], event: CreationEvent, tags: Mapping[str, str]) -> str | None:
-    folded = {k.lower(): v for k, v in tags.items()}
+def scope_of(
+    per: Sequence[ScopeSource], event: CreationEvent, tags: Callable[[], Mapping[str, str]]
+) -> str | None:
+    folded: dict[str, str] | None = None
     for source in per:
-        value = folded.get(source.arg.lower()) if source.kind == "tag" else event.actor.get(source.arg)
+        if source.kind == "tag":
+            folded = folded if folded is not None else {k.lower(): v for k, v in tags().items()}
+            value = folded.get(source.arg.lower())
+        else:
+            value = event.actor.get(source.arg)
         if value:
             return f"{source.arg}={value}"
     return None
@@ -108,7 +115,13 @@ def observe(
     if not counted or not limits:
         return []
     described = {d.resource.id: describe(event, d.resource, limits.prices) for d in counted}
-    tags = {d.resource.id: tags_of(d) for d in counted}
+    tags: dict[str, Mapping[str, str]] = {}  # read only for limits counted per tag (Azure: an ARM read)
+
+    def tags_for(d: Decision) -> Mapping[str, str]:
+        if d.resource.id not in tags:
+            tags[d.resource.id] = tags_of(d)
+        return tags[d.resource.id]
+
     out: list[Observation] = []
     for limit in limits.checks:
         if limit.measure is Measure.TOKENS:
@@ -122,7 +135,7 @@ def observe(
                 c.instance_type and limit.instance_types.match(c.instance_type)
             ):
                 continue
-            scope = scope_of(limit.per, event, tags[d.resource.id])
+            scope = scope_of(limit.per, event, functools.partial(tags_for, d))
             if scope is not None:
                 groups.setdefault(scope, []).append(c)
         for scope, items in groups.items():
