@@ -1,6 +1,6 @@
 """Overhead of the LLM attribution hooks per model call, against the loopback stand-ins.
 
-    make bench-llm        (or: PYTHONPATH=functions python bench/llm_bench.py [--calls N])
+    make bench-llm        (or: PYTHONPATH=functions:devkit python bench/llm_bench.py [--calls N])
 
 The real openai SDK and the real boto3 bedrock-runtime client, once bare and once instrumented
 (recording to an in-memory SQLite ledger), call the stand-ins in alternation so both see the same
@@ -223,9 +223,9 @@ def main(argv: list[str] | None = None) -> int:
     OVERHEAD[0] = wrapper_cost()
     ledger = SqliteLedger()
     recorder = Recorder(ledger=ledger)
-    env = {**os.environ, "PYTHONPATH": str(ROOT / "functions")}
+    env = {**os.environ, "PYTHONPATH": f"{ROOT / 'functions'}{os.pathsep}{ROOT / 'devkit'}"}
     server = subprocess.Popen(
-        [sys.executable, "-m", "tagwarden.testing.llm_standins"],
+        [sys.executable, "-m", "tagwarden_testing.llm_standins"],
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         text=True,

@@ -1,6 +1,6 @@
 """Two agents, two concurrent tasks each, calling OpenAI and Bedrock: every call attributed.
 
-    PYTHONPATH=functions python examples/llm_agent.py --ledger /tmp/llm-ledger.db
+    PYTHONPATH=functions:devkit python examples/llm_agent.py --ledger /tmp/llm-ledger.db
 
 Runs offline against loopback stand-ins of both APIs (the real `openai` SDK and the real boto3
 `bedrock-runtime` client, only their endpoints point at 127.0.0.1). The agent code below is plain
@@ -25,7 +25,7 @@ import openai
 from tagwarden.ledger.sqlite import SqliteLedger
 from tagwarden.llm import Recorder, attributed, instrument_bedrock, instrument_openai
 from tagwarden.showback.split import policy
-from tagwarden.testing.llm_standins import bedrock_standin, openai_standin
+from tagwarden_testing.llm_standins import bedrock_standin, openai_standin
 
 BEDROCK_MODEL = "anthropic.claude-3-haiku-20240307-v1:0"
 # support-bot calls Bedrock through its own application inference profile (tagged at creation by

@@ -1,9 +1,10 @@
 """The enforcer, the same for every cloud: a delivery in, tags written and actions recorded out.
 
-Parse, normalize, guard, claim, decide, plan, write, log. The cloud comes in through ports: a
-TagWriter, a Lookups factory, a Claim store and a Telemetry sink; tagwarden.aws and
-tagwarden.azure compose them. Each event ends in exactly one of: acted on, skipped with a logged
-reason, or an exception that leaves it to the platform's retry and dead-letter path.
+Route, guard, claim, decide, plan, write, log. The cloud comes in through ports: a Reader (the
+adapter's normalizer), a TagWriter, a Lookups factory, a Claim store, a Telemetry sink and the
+lifecycle's release for tag writes; tagwarden.aws and tagwarden.azure compose them. Each event
+ends in exactly one of: acted on, skipped with a logged reason, or an exception that leaves it to
+the platform's retry and dead-letter path.
 """
 
 from __future__ import annotations
@@ -21,10 +22,10 @@ from tagwarden.attribution.decide import decide
 from tagwarden.claims import DUPLICATE, Claim
 from tagwarden.guards import OwnIdentity
 from tagwarden.lifecycle import act as lifecycle
-from tagwarden.lifecycle.act import FixCommand, Outcome
-from tagwarden.lifecycle.ports import Notification, Notifier, Quarantiner, Status
-from tagwarden.model import Action, CreationEvent, Decision, Provider, Resource, SkipKind, Skipped
-from tagwarden.normalize import normalize
+from tagwarden.lifecycle.act import Outcome
+from tagwarden.lifecycle.ports import CloudText, Notification, Notifier, Quarantiner, Status
+from tagwarden.model import Action, CreationEvent, Decision, Provider, Resource, SkipKind, Skipped, TagChange
+from tagwarden.normalize import Reader, route
 from tagwarden.plan import EffectKind, plan
 from tagwarden.rules.model import Mode, RuleSet
 from tagwarden.tagging import Outcome as WriteOutcome
@@ -65,6 +66,8 @@ class Enforcer:
     claims: Claim
     own: OwnIdentity
     telemetry: Telemetry
+    read: Reader  # the adapter's normalizer: raw event -> create, tag write or skip
+    text: CloudText  # the adapter's words and fix commands for notifications
     claim_key: Callable[[CreationEvent], str] = event_key
     quarantiner: Quarantiner | None = None  # None: quarantined resources are marked only
     notifier: Notifier | None = None  # None: notifications are logged only
@@ -72,13 +75,19 @@ class Enforcer:
     results: deque[dict[str, Any]] = field(default_factory=lambda: deque(maxlen=100))  # latest reports
     current_tags: Callable[[Resource], Mapping[str, str] | None] | None = None  # reads tags now (AWS)
     limiter: Limiter | None = None  # runaway agents: counts creates after decide (tagwarden.runaway)
+    release: Release | None = None  # tag writes release quarantined resources; None: skipped
 
     def handle(self, raw: Any) -> dict[str, Any]:
-        """Process one delivery: an event, a batch array, or a log file of records."""
-        results = normalize(raw)
-        self.telemetry.count_events(len(results))
+        """Process one delivery: an event, a batch array, or a log file of records. Creates and
+        skips are reported in order; the delivery's tag writes end in one report, after them."""
+        routed = route(raw, self.read)
+        self.telemetry.count_events(len(routed))
         lookups = self.lookups()
-        return {"events": [self._one(result, lookups) for result in results]}
+        events = [self._one(r, lookups) for r in routed if not isinstance(r, TagChange)]
+        changes = [r for r in routed if isinstance(r, TagChange)]
+        if changes:
+            events.append(on_tag_changes(changes, self.own, self.release, self.telemetry))
+        return {"events": events}
 
     def _one(self, result: CreationEvent | Skipped, lookups: Lookups) -> dict[str, Any]:
         if isinstance(result, Skipped):
@@ -121,7 +130,7 @@ class Enforcer:
                 self.rules,
                 self.quarantiner,
                 now,
-                _fix_command(),
+                self.text,
                 self._current_tags(lookups, event.provider),
             )
         tags: dict[str, dict[str, str]] = {}
@@ -287,24 +296,48 @@ class Enforcer:
     def _skip(
         self, event_id: str | None, event_name: str | None, kind: SkipKind, reason: str
     ) -> dict[str, Any]:
-        self.telemetry.log(
-            "info", "event skipped", event_id=event_id, event_name=event_name, kind=kind.value, reason=reason
-        )
-        self.telemetry.count_skip(kind)
-        return {
-            "event_id": event_id,
-            "event_name": event_name,
-            "skipped": reason,
-            "kind": kind.value,
-            "resources": [],
-        }
+        return skip_report(self.telemetry, event_id, event_name, kind, reason)
+
+
+Release = Callable[[Sequence[TagChange]], dict[str, Any]]
+
+
+def skip_report(
+    telemetry: Telemetry, event_id: str | None, event_name: str | None, kind: SkipKind, reason: str
+) -> dict[str, Any]:
+    """The one report of an event not acted on: logged with its reason and counted."""
+    telemetry.log(
+        "info", "event skipped", event_id=event_id, event_name=event_name, kind=kind.value, reason=reason
+    )
+    telemetry.count_skip(kind)
+    return {
+        "event_id": event_id,
+        "event_name": event_name,
+        "skipped": reason,
+        "kind": kind.value,
+        "resources": [],
+    }
+
+
+def on_tag_changes(
+    changes: Sequence[TagChange], own: OwnIdentity, release: Release | None, telemetry: Telemetry
+) -> dict[str, Any]:
+    """Tag writes by anyone but us go to the lifecycle's release (one call for the delivery); ours
+    (markers, stamps) come back as tag writes too, and are skipped."""
+    theirs = [c for c in changes if not own.is_own_actor(c.actor)]
+    first = (theirs or changes)[0]
+    if not theirs:
+        kind, reason = SkipKind.OWN_CALL, "our own tag write"
+    elif release is None:
+        kind, reason = SkipKind.TAG_WRITE, f"tag write {first.event_name}: not a create"
+    else:
+        return release(theirs)
+    return skip_report(telemetry, first.event_id, first.event_name, kind, reason)
+
+
+_LABELS = frozenset({"account_label", "region_label"})  # how to word it, not what happened
 
 
 def lifecycle_json(n: Notification) -> dict[str, Any]:
-    return {f"n_{k}": v for k, v in dataclasses.asdict(n).items() if v not in (None, "", (), {})}
-
-
-def _fix_command() -> FixCommand:
-    from tagwarden.lifecycle.messages import fix_command
-
-    return fix_command
+    fields = dataclasses.asdict(n).items()
+    return {f"n_{k}": v for k, v in fields if v not in (None, "", (), {}) and k not in _LABELS}

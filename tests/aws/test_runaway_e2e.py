@@ -28,8 +28,8 @@ from tagwarden.aws.clients import Clients
 from tagwarden.aws.enforcer import AwsEnforcer, build
 from tagwarden.aws.telemetry import Telemetry
 from tagwarden.cli.main import main
-from tagwarden.runaway.dynamodb import create_table
-from tagwarden.testing.moto_world import moto_server
+from tagwarden.runaway.aws.dynamodb import create_table
+from tagwarden_testing.moto_world import moto_server
 
 import builders as b
 

@@ -18,7 +18,7 @@ import pytest
 
 from tagwarden.azure.arm import ArmClient
 from tagwarden.azure.enforcer import build
-from tagwarden.testing.arm_fake import arm_fake
+from tagwarden_testing.arm_fake import arm_fake
 
 import builders as b
 

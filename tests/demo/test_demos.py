@@ -6,7 +6,7 @@ import io
 
 import pytest
 
-from tagwarden.demo import aws, azure, lifecycle, runaway
+from tagwarden_demo import aws, azure, lifecycle, runaway
 
 pytestmark = pytest.mark.e2e
 

@@ -22,7 +22,7 @@ PRICES = {"gpt-4o-mini": (0.15, 0.60), "gpt-4.1": (2.00, 8.00), "bedrock": (0.25
 @pytest.fixture(scope="module")
 def run(tmp_path_factory):
     ledger = tmp_path_factory.mktemp("example") / "ledger.db"
-    env = {**os.environ, "PYTHONPATH": str(ROOT / "functions")}
+    env = {**os.environ, "PYTHONPATH": f"{ROOT / 'functions'}{os.pathsep}{ROOT / 'devkit'}"}
     done = subprocess.run(
         [sys.executable, str(SCRIPT), "--ledger", str(ledger), "--format", "json"],
         capture_output=True,

@@ -15,10 +15,10 @@ from typing import Any
 
 import pytest
 
+from tagwarden.aws.catalogue import ENTRIES
 from tagwarden.cli.main import main
 from tagwarden.guardrails.bedrock import build_bedrock
 from tagwarden.guardrails.common import GuardrailError
-from tagwarden.normalize.aws.catalogue import ENTRIES
 from tagwarden.rules import load_rules
 
 from conftest import EXAMPLE_RULES
@@ -143,7 +143,7 @@ def test_a_role_an_agent_creates_is_tagged_with_agent_id_and_cost_center(monkeyp
     from tagwarden.aws.clients import Clients
     from tagwarden.aws.enforcer import build
     from tagwarden.aws.telemetry import Telemetry
-    from tagwarden.testing.events import assumed_role, cloudtrail, eventbridge
+    from tagwarden_testing.events import assumed_role, cloudtrail, eventbridge
 
     for key, value in {
         "AWS_ACCESS_KEY_ID": "testing",

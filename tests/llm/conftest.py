@@ -4,7 +4,7 @@ import pytest
 
 from tagwarden.ledger.sqlite import SqliteLedger
 from tagwarden.llm.recorder import Recorder
-from tagwarden.testing.llm_standins import StandIn, bedrock_standin, openai_standin
+from tagwarden_testing.llm_standins import StandIn, bedrock_standin, openai_standin
 
 
 @pytest.fixture(scope="module")

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from tagwarden.attribution.decide import decide
+from tagwarden.aws.normalize import READER
 from tagwarden.model import CreationEvent, Decision
-from tagwarden.normalize import normalize
+from tagwarden.normalize import route
 from tagwarden.rules import load_rules_text
 from tagwarden.rules.model import RuleSet
 
@@ -65,7 +66,7 @@ def run_instances(
     record["requestParameters"]["instanceType"] = instance_type
     if event_id:
         record["eventID"] = event_id
-    (event,) = normalize(record)
+    (event,) = route(record, READER)
     assert isinstance(event, CreationEvent)
     return event
 

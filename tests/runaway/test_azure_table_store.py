@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 import test_concurrency as concurrency
 
-from tagwarden.runaway.azure_table import AzureTableRunawayStore, key
+from tagwarden.runaway.azure.table import AzureTableRunawayStore, key
 from tagwarden.runaway.ports import BrakeRecord, BrakeState, CounterKey, Member, Tally
 
 pytestmark = pytest.mark.e2e

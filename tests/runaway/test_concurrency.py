@@ -14,7 +14,7 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from tagwarden.runaway.dynamodb import DynamoRunawayStore, create_table
+from tagwarden.runaway.aws.dynamodb import DynamoRunawayStore, create_table
 from tagwarden.runaway.limiter import Limiter
 from tagwarden.runaway.ports import RunawayStore
 from tagwarden.runaway.sqlite import SqliteRunawayStore

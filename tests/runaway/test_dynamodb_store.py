@@ -10,7 +10,7 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from tagwarden.runaway.dynamodb import DynamoRunawayStore, create_table
+from tagwarden.runaway.aws.dynamodb import DynamoRunawayStore, create_table
 from tagwarden.runaway.ports import BrakeRecord, BrakeState, Conflict, CounterKey, Member, Tally
 
 

@@ -39,7 +39,7 @@ _ROLE_ARN = re.compile(r"^arn:aws[a-z-]*:iam::\d{12}:role/(?:.*/)?(?P<name>[\w+=
 
 @cache
 def create_actions() -> tuple[str, ...]:
-    from tagwarden.normalize.aws.catalogue import ENTRIES
+    from tagwarden.aws.catalogue import ENTRIES
 
     out: set[str] = set()
     for entry in ENTRIES:

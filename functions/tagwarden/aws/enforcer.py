@@ -13,20 +13,24 @@ from typing import TYPE_CHECKING
 
 from tagwarden.aws.clients import Clients
 from tagwarden.aws.dedupe import DynamoClaims
-from tagwarden.aws.lookups import IamLookups
+from tagwarden.aws.lookups import IamLookups, RgtaTags
+from tagwarden.aws.normalize import READER
 from tagwarden.aws.notify import SnsNotifier
-from tagwarden.aws.quarantine import AwsQuarantiner
-from tagwarden.aws.sweeper import AwsSweeper, RgtaTags
 from tagwarden.aws.taggers import write_tags
 from tagwarden.aws.telemetry import Telemetry
+from tagwarden.aws.text import AWS_TEXT
+from tagwarden.channels import fan_out, neutral_channels
 from tagwarden.claims import Claim, MemoryClaims
-from tagwarden.enforce import Enforcer, TagWriteFailed
+from tagwarden.enforce import Enforcer, Release, TagWriteFailed
 from tagwarden.guards import OwnIdentity
-from tagwarden.rules import load_rules, load_rules_text
+from tagwarden.lifecycle.ports import LazyQuarantiner, Notifier, Quarantiner
+from tagwarden.rules import load_rules_text
 from tagwarden.rules.model import Mode, RuleSet
+from tagwarden.settings import csv, rules_from_path
 from tagwarden.tagging import TagResult, TagWrite
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # the sweeper is built (and imported) by the sweeper function only
+    from tagwarden.aws.sweeper import AwsSweeper
     from tagwarden.runaway.limiter import Limiter
     from tagwarden.runaway.ports import RateSink
 
@@ -54,28 +58,23 @@ def load_rules_from_env(env: Mapping[str, str], clients: Clients) -> RuleSet:
     if parameter:
         value = clients.get("ssm").get_parameter(Name=parameter, WithDecryption=True)["Parameter"]["Value"]
         return load_rules_text(value, f"ssm:{parameter}", env)
-    path = env.get("TAGWARDEN_RULES_PATH")
-    if not path:
-        raise RuntimeError(
-            "set TAGWARDEN_RULES_PATH (a rules file deployed with the function) "
-            "or TAGWARDEN_RULES_SSM_PARAMETER"
-        )
-    if not os.path.isabs(path):
-        path = os.path.join(env.get("LAMBDA_TASK_ROOT", os.getcwd()), path)
-    return load_rules(path, env)
+    return rules_from_path(env, env.get("LAMBDA_TASK_ROOT"), " or TAGWARDEN_RULES_SSM_PARAMETER")
 
 
 def build(
-    env: Mapping[str, str] | None = None, clients: Clients | None = None, telemetry: Telemetry | None = None
+    env: Mapping[str, str] | None = None,
+    clients: Clients | None = None,
+    telemetry: Telemetry | None = None,
+    release: Release | None = None,
 ) -> AwsEnforcer:
     env = os.environ if env is None else env
     clients = clients or Clients()
+    telemetry = telemetry or Telemetry()
     rules = load_rules_from_env(env, clients)
     table = env.get("TAGWARDEN_IDEMPOTENCY_TABLE")
     claims: Claim = DynamoClaims(clients.get("dynamodb"), table) if table else MemoryClaims()
-    own = OwnIdentity(arns=_csv(env.get("TAGWARDEN_OWN_ARNS")))
+    own = OwnIdentity(arns=csv(env.get("TAGWARDEN_OWN_ARNS")))
     lookups = IamLookups(clients, account_tags=env.get("TAGWARDEN_ACCOUNT_TAGS") == "organizations")
-    telemetry = telemetry or Telemetry()
     return AwsEnforcer(
         rules=rules,
         write=_Writer(clients, float(env.get("TAGWARDEN_NOT_FOUND_WINDOW", "20"))),
@@ -83,24 +82,30 @@ def build(
         claims=claims,
         own=own,
         telemetry=telemetry,
+        read=READER,
+        text=AWS_TEXT,
+        release=release,
         clients=clients,
         quarantiner=quarantiner(env, clients),
-        notifier=notifier(env, rules, clients),
+        notifier=notifier(env, rules, clients, telemetry),
         current_tags=RgtaTags(clients),
         limiter=limiter(env, rules, clients, telemetry),
     )
 
 
-def _csv(value: str | None) -> tuple[str, ...]:
-    return tuple(v.strip() for v in (value or "").split(",") if v.strip())
+def quarantiner(env: Mapping[str, str], clients: Clients) -> Quarantiner:
+    """S3 quarantine policies spare the enforcer and the break-glass principals. Built on the first
+    quarantine: most events never need the quarantine table."""
+    return LazyQuarantiner(lambda: _quarantiner(env, clients))
 
 
-def quarantiner(env: Mapping[str, str], clients: Clients) -> AwsQuarantiner:
-    """S3 quarantine policies spare the enforcer and the break-glass principals."""
+def _quarantiner(env: Mapping[str, str], clients: Clients) -> Quarantiner:
+    from tagwarden.aws.quarantine import AwsQuarantiner
+
     return AwsQuarantiner(
         clients,
-        enforcer_principals=_csv(env.get("TAGWARDEN_OWN_ARNS")),
-        break_glass=_csv(env.get("TAGWARDEN_BREAK_GLASS_ARNS")),
+        enforcer_principals=csv(env.get("TAGWARDEN_OWN_ARNS")),
+        break_glass=csv(env.get("TAGWARDEN_BREAK_GLASS_ARNS")),
         # Waits stay well inside the function's timeout (90 s) with the not-found window (20 s).
         wait_seconds=45.0,
     )
@@ -120,7 +125,7 @@ def limiter(
     store: RunawayStore
     table = env.get("TAGWARDEN_RUNAWAY_TABLE")
     if table:
-        from tagwarden.runaway.dynamodb import DynamoRunawayStore
+        from tagwarden.runaway.aws.dynamodb import DynamoRunawayStore
 
         store = DynamoRunawayStore(clients.get("dynamodb"), table)
     else:
@@ -142,9 +147,9 @@ def brake_guard(env: Mapping[str, str]) -> Callable[[str], str | None]:
     outside TAGWARDEN_BRAKE_ROLES (globs over role ARNs; the template scopes its IAM the same way)."""
     from tagwarden.rules.match import compile_globs
 
-    own = _csv(env.get("TAGWARDEN_OWN_ARNS")) + _csv(env.get("TAGWARDEN_BREAK_GLASS_ARNS"))
+    own = csv(env.get("TAGWARDEN_OWN_ARNS")) + csv(env.get("TAGWARDEN_BREAK_GLASS_ARNS"))
     never = compile_globs(own) if own else None
-    allowed = compile_globs(_csv(env.get("TAGWARDEN_BRAKE_ROLES")) or ("arn:aws:iam::*:role/agent-*",))
+    allowed = compile_globs(csv(env.get("TAGWARDEN_BRAKE_ROLES")) or ("arn:aws:iam::*:role/agent-*",))
 
     def why(principal: str) -> str | None:
         if ":role/aws-service-role/" in principal:
@@ -158,16 +163,24 @@ def brake_guard(env: Mapping[str, str]) -> Callable[[str], str | None]:
     return why
 
 
-def notifier(env: Mapping[str, str], rules: RuleSet, clients: Clients) -> SnsNotifier | None:
+def notifier(
+    env: Mapping[str, str], rules: RuleSet, clients: Clients, telemetry: Telemetry | None = None
+) -> Notifier | None:
+    """One Fanout over the configured channels (SNS and its Chatbot variant, Teams), or None:
+    notifications are then still logged, one structured record each."""
+    channels, failures = neutral_channels(env, rules)
     topic = env.get("TAGWARDEN_SNS_TOPIC_ARN") or rules.notifications.sns_topic_arn
-    if not topic:
-        return None  # notifications are still logged, one structured record each
-    return SnsNotifier(clients, topic, env.get("TAGWARDEN_CHATBOT_TOPIC_ARN") or None)
+    if topic:
+        sns = SnsNotifier(clients, topic, env.get("TAGWARDEN_CHATBOT_TOPIC_ARN") or None)
+        channels = {"sns": sns, **channels}
+    return fan_out(channels, failures, telemetry)
 
 
 def build_sweeper(
     env: Mapping[str, str] | None = None, clients: Clients | None = None, telemetry: Telemetry | None = None
 ) -> AwsSweeper:
+    from tagwarden.aws.sweeper import AwsSweeper
+
     env = os.environ if env is None else env
     clients = clients or Clients()
     rules = load_rules_from_env(env, clients)

@@ -8,18 +8,18 @@ removed on release through each service's own untag call. Every action is logged
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
 from tagwarden.aws.clients import Clients
+from tagwarden.aws.text import AWS_TEXT
 from tagwarden.lifecycle.marker import iso
-from tagwarden.lifecycle.ports import ActionResult, Notification, Notifier, Quarantiner, Status
-from tagwarden.lifecycle.sweep import Found, Judgement
+from tagwarden.lifecycle.ports import CloudText, Notifier, Quarantiner
+from tagwarden.lifecycle.sweep import Found
 from tagwarden.lifecycle.sweeper import SweepActions
-from tagwarden.model import Provider, Resource
-from tagwarden.normalize.aws.tag_events import TagChange
+from tagwarden.model import Provider, Resource, TagChange
 from tagwarden.rules.model import RuleSet
 
 # ARN (service, resource-type prefix) -> (CloudFormation type, tagger); "" matches ARNs without one.
@@ -114,6 +114,7 @@ class AwsSweeper(SweepActions):
     region: str | None = None
     clock: Callable[[], float] = time.time
     last: list[dict[str, Any]] = field(default_factory=list)
+    text: CloudText = AWS_TEXT
 
     def find(self) -> list[Found]:
         rgta = self.clients.get("resourcegroupstaggingapi", self.region)
@@ -128,13 +129,13 @@ class AwsSweeper(SweepActions):
             if not token:
                 return found
 
-    def release_now(self, change: TagChange) -> dict[str, Any]:
+    def release_now(self, changes: Sequence[TagChange]) -> dict[str, Any]:
         """Someone wrote tags on these resources: release the quarantined ones that are now
         attributed, at once. A tag event never deletes anything: deletion is the sweep's."""
         now = datetime.fromtimestamp(self.clock(), UTC)
         rgta = self.clients.get("resourcegroupstaggingapi", self.region)
         items = []
-        arns = list(change.arns)
+        arns = list(dict.fromkeys(arn for change in changes for arn in change.resource_ids))
         for start in range(0, len(arns), 100):  # GetResources takes 100 ARNs at a time
             items += rgta.get_resources(ResourceARNList=arns[start : start + 100]).get(
                 "ResourceTagMappingList", []
@@ -148,8 +149,8 @@ class AwsSweeper(SweepActions):
             for item in items
         ]
         return {
-            "event_id": change.event_id,
-            "event_name": change.event_name,
+            "event_id": changes[0].event_id if changes else None,
+            "event_name": changes[0].event_name if changes else None,
             **self._release_rows(found, now),
         }
 
@@ -187,55 +188,5 @@ class AwsSweeper(SweepActions):
         if result.outcome is not Outcome.TAGGED:
             self.telemetry.log("error", "tag not written", resource=resource.id, error=result.error)
 
-    def _notify(self, j: Judgement, kind: str, result: ActionResult) -> None:
-        if self.notifier is None:
-            return
-        from tagwarden.lifecycle.messages import fix_command
-
-        missing = tuple(p.split(" ", 1)[0] for p in j.problems)
-        creator = j.found.tags.get(
-            (self.rules.stamp.prefix if self.rules.stamp else "tagwarden:") + "creator"
-        )
-        n = Notification(
-            kind=kind,
-            provider="aws",
-            resource_id=j.found.resource.id,
-            resource_type=j.found.resource.type,
-            account=j.found.resource.id.split(":")[4],
-            region=self.region,
-            creator=creator,
-            creator_address=None,
-            rule=j.marker.rule,
-            missing=missing,
-            action=j.verdict.value,
-            deadline=iso(j.marker.deadline),
-            dry_run=result.status is Status.DRY_RUN,
-            detail=result.detail,
-            fix=fix_command("aws", j.found.resource.id, j.found.resource.type, missing)
-            if missing and kind not in ("released", "deleted")
-            else "",
-        )
-        try:
-            self.notifier.send(n)
-        except Exception as exc:  # logged with the message: the action itself is done
-            self.telemetry.log(
-                "error", "notification failed", error=str(exc), resource=n.resource_id, kind=n.kind
-            )
-
-
-class RgtaTags:
-    """A resource's live tags through the tagging API: the enforcer reads them before a
-    quarantine, so a retried event never quarantines twice (which would lose the undo token)."""
-
-    def __init__(self, clients: Clients, region: str | None = None) -> None:
-        self.clients = clients
-        self.region = region
-
-    def __call__(self, resource: Resource) -> Mapping[str, str] | None:
-        region = (resource.id.split(":")[3] if resource.id.startswith("arn:") else "") or self.region
-        page = self.clients.get("resourcegroupstaggingapi", region or None).get_resources(
-            ResourceARNList=[resource.id]
-        )
-        for item in page.get("ResourceTagMappingList", []):
-            return {t["Key"]: t["Value"] for t in item.get("Tags", [])}
-        return resource.request_tags
+    def _where(self, resource: Resource) -> tuple[str, str | None]:
+        return resource.id.split(":")[4], self.region

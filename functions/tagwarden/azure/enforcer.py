@@ -26,23 +26,23 @@ from typing import TYPE_CHECKING
 
 from tagwarden.azure.arm import SUBSCRIPTION_ENV, ArmClient
 from tagwarden.azure.lookups import ArmLookups
-from tagwarden.azure.notify import KEY_VAULT_REFERENCE, TEAMS_URL_SETTING, QueueNotifier, TeamsNotifier
-from tagwarden.azure.quarantine import AzureQuarantiner
-from tagwarden.azure.sweeper import AzureSweeper
+from tagwarden.azure.normalize import READER
+from tagwarden.azure.notify import QueueNotifier
 from tagwarden.azure.telemetry import Telemetry
+from tagwarden.azure.text import AZURE_TEXT
+from tagwarden.channels import fan_out, neutral_channels
 from tagwarden.claims import MemoryClaims
-from tagwarden.enforce import Enforcer
+from tagwarden.enforce import Enforcer, Release
 from tagwarden.guards import OwnIdentity
-from tagwarden.lifecycle.fanout import Fanout
-from tagwarden.lifecycle.ports import Notifier
+from tagwarden.lifecycle.ports import LazyQuarantiner, Notifier, Quarantiner
 from tagwarden.model import CreationEvent
-from tagwarden.rules import load_rules
 from tagwarden.rules.model import Mode, RuleSet
+from tagwarden.settings import csv, rules_from_path
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # the sweeper is built (and imported) by the timer function only
+    from tagwarden.azure.sweeper import AzureSweeper
     from tagwarden.runaway.limiter import Limiter
 
-RULES_ENV = "TAGWARDEN_RULES_PATH"
 OWN_ENV = "TAGWARDEN_OWN_PRINCIPAL_IDS"
 SUBSCRIPTIONS_ENV = "TAGWARDEN_SUBSCRIPTIONS"  # comma list the sweeper covers
 QUEUE_URL_ENV = "TAGWARDEN_NOTIFY_QUEUE_URL"  # https://<account>.queue.core.windows.net/<queue>
@@ -63,26 +63,18 @@ class AzureEnforcer(Enforcer):
     arm: ArmClient | None = None
 
 
-def load_rules_from_env(env: Mapping[str, str], base_dir: str | None = None) -> RuleSet:
-    path = env.get(RULES_ENV)
-    if not path:
-        raise RuntimeError(f"set {RULES_ENV}: the rules file deployed with the function app")
-    if not os.path.isabs(path):
-        path = os.path.join(base_dir or os.getcwd(), path)
-    return load_rules(path, env)
-
-
 def build(
     env: Mapping[str, str] | None = None,
     arm: ArmClient | None = None,
     telemetry: Telemetry | None = None,
     base_dir: str | None = None,
+    release: Release | None = None,
 ) -> AzureEnforcer:
     env = os.environ if env is None else env
-    rules = load_rules_from_env(env, base_dir)
+    rules = rules_from_path(env, base_dir)
     arm = arm or ArmClient.from_env(env)
     telemetry = telemetry or Telemetry()
-    own_ids = frozenset(i.strip() for i in env.get(OWN_ENV, "").split(",") if i.strip())
+    own_ids = frozenset(csv(env.get(OWN_ENV)))
     client = arm
     return AzureEnforcer(
         rules=rules,
@@ -91,6 +83,9 @@ def build(
         claims=MemoryClaims(),
         own=OwnIdentity(ids=own_ids),
         telemetry=telemetry,
+        read=READER,
+        text=AZURE_TEXT,
+        release=release,
         claim_key=write_key,
         quarantiner=quarantiner(arm, rules),
         notifier=notifier(env, rules, telemetry),
@@ -105,8 +100,10 @@ def build_sweeper(
     telemetry: Telemetry | None = None,
     base_dir: str | None = None,
 ) -> AzureSweeper:
+    from tagwarden.azure.sweeper import AzureSweeper
+
     env = os.environ if env is None else env
-    rules = load_rules_from_env(env, base_dir)
+    rules = rules_from_path(env, base_dir)
     arm = arm or ArmClient.from_env(env)
     telemetry = telemetry or Telemetry()
     return AzureSweeper(
@@ -121,7 +118,7 @@ def build_sweeper(
 
 def subscriptions(env: Mapping[str, str]) -> tuple[str, ...]:
     """TAGWARDEN_SUBSCRIPTIONS (a comma list), else the function's own AZURE_SUBSCRIPTION_ID."""
-    listed = _csv(env.get(SUBSCRIPTIONS_ENV)) or _csv(env.get(SUBSCRIPTION_ENV))
+    listed = csv(env.get(SUBSCRIPTIONS_ENV)) or csv(env.get(SUBSCRIPTION_ENV))
     if not listed:
         raise RuntimeError(f"set {SUBSCRIPTIONS_ENV} (or {SUBSCRIPTION_ENV}): the subscriptions to sweep")
     return tuple(dict.fromkeys(listed))
@@ -148,14 +145,14 @@ def limiter(env: Mapping[str, str], rules: RuleSet, rates: Telemetry | None = No
     name = env.get(RUNAWAY_TABLE_ENV) or "tagwardenrunaway"
     store: RunawayStore
     if connection := env.get(RUNAWAY_TABLE_CONNECTION_ENV):
-        from tagwarden.runaway.azure_table import AzureTableRunawayStore
+        from tagwarden.runaway.azure.table import AzureTableRunawayStore
 
         store = AzureTableRunawayStore.from_connection_string(connection, name)
     elif url := env.get(RUNAWAY_TABLE_URL_ENV):
         from azure.data.tables import TableClient
         from azure.identity import DefaultAzureCredential
 
-        from tagwarden.runaway.azure_table import AzureTableRunawayStore
+        from tagwarden.runaway.azure.table import AzureTableRunawayStore
 
         store = AzureTableRunawayStore(TableClient(url, name, credential=DefaultAzureCredential()))
     else:
@@ -171,26 +168,20 @@ def limiter(env: Mapping[str, str], rules: RuleSet, rates: Telemetry | None = No
     )
 
 
-def quarantiner(arm: ArmClient, rules: RuleSet) -> AzureQuarantiner:
-    return AzureQuarantiner(arm, protect_tag=rules.lifecycle.protect_tag)
+def quarantiner(arm: ArmClient, rules: RuleSet) -> Quarantiner:
+    """Built on the first quarantine: most events never need the quarantine table."""
+
+    def build_it() -> Quarantiner:
+        from tagwarden.azure.quarantine import AzureQuarantiner
+
+        return AzureQuarantiner(arm, protect_tag=rules.lifecycle.protect_tag)
+
+    return LazyQuarantiner(build_it)
 
 
 def notifier(env: Mapping[str, str], rules: RuleSet, telemetry: Telemetry | None = None) -> Notifier | None:
-    """A Fanout over the configured channels (Teams, the queue), or None when none is."""
-    channels: dict[str, Notifier] = {}
-    failures: list[str] = []
-    teams = (env.get(TEAMS_URL_SETTING) or rules.notifications.teams_webhook_url or "").strip()
-    if teams:
-        if teams.startswith(KEY_VAULT_REFERENCE):
-            failures.append(
-                f"teams: {TEAMS_URL_SETTING} is an unresolved Key Vault reference (the app's identity "
-                "needs Key Vault Secrets User on the secret)"
-            )
-        else:
-            try:
-                channels["teams"] = TeamsNotifier(teams)
-            except ValueError as exc:
-                failures.append(f"teams: {exc}")
+    """One Fanout over the configured channels (Teams, the queue), or None when none is."""
+    channels, failures = neutral_channels(env, rules)
     queue_url = (env.get(QUEUE_URL_ENV) or rules.notifications.storage_queue or "").strip()
     connection = (env.get(QUEUE_CONNECTION_ENV) or "").strip()
     try:
@@ -203,11 +194,4 @@ def notifier(env: Mapping[str, str], rules: RuleSet, telemetry: Telemetry | None
             channels["queue"] = QueueNotifier(connection, env.get(QUEUE_NAME_ENV) or DEFAULT_QUEUE)
     except (ValueError, ImportError) as exc:
         failures.append(f"queue: {exc}")
-    if telemetry is not None:
-        for failure in failures:
-            telemetry.log("error", "notification channel not configured", error=failure)
-    return Fanout(channels) if channels else None
-
-
-def _csv(value: str | None) -> tuple[str, ...]:
-    return tuple(v.strip() for v in (value or "").split(",") if v.strip())
+    return fan_out(channels, failures, telemetry)

@@ -13,9 +13,9 @@ notified.
 Virtual machines are acted on first, so a network interface judged in the same sweep is already
 detached when its own delete comes.
 
-Release on tag writes: `tag_writes` picks the Microsoft.Resources/tags/write events out of an Event
-Grid delivery (a second event subscription sends them, see infra/azure), and `release_now` releases
-at once the resources among them that are marked and now attributed; the timer's sweep still
+Release on tag writes: the Azure reader routes Microsoft.Resources/tags/write events as TagChanges
+(a second event subscription sends them, see infra/azure), and `release_now` releases at once the
+resources among them that are marked and now attributed; the timer's sweep still
 releases any the events miss, within its period.
 """
 
@@ -31,21 +31,19 @@ from azure.mgmt.resource.resources.models import Tags, TagsPatchResource
 
 from tagwarden.attribution.limits import LIMITS
 from tagwarden.azure.arm import ArmCallFailed, ArmClient, _Polling
+from tagwarden.azure.normalize.resource_id import parse_resource_id
+from tagwarden.azure.text import AZURE_TEXT
 from tagwarden.lifecycle.marker import iso
-from tagwarden.lifecycle.ports import ActionResult, Notification, Notifier, Quarantiner, Status
-from tagwarden.lifecycle.sweep import Found, Judgement
+from tagwarden.lifecycle.ports import CloudText, Notifier, Quarantiner
+from tagwarden.lifecycle.sweep import Found
 from tagwarden.lifecycle.sweeper import SweepActions
-from tagwarden.model import Actor, Provider, Resource
-from tagwarden.normalize.azure.eventgrid import WRITE_SUCCESS, actor_of
-from tagwarden.normalize.azure.resource_id import parse_resource_id
+from tagwarden.model import Provider, Resource, TagChange
 from tagwarden.rules.model import RuleSet
 
 LIMITS_AZ = LIMITS[Provider.AZURE]
 RESOURCE_GROUP = "Microsoft.Resources/resourceGroups"
 # Acted on first: what deleting them releases (NICs detach when their VM goes).
 FIRST = ("microsoft.compute/virtualmachines",)
-TAG_WRITE = "microsoft.resources/tags/write"
-TAGS_SCOPE = "/providers/microsoft.resources/tags/default"
 
 
 class SweepIncomplete(RuntimeError):
@@ -69,6 +67,7 @@ class AzureSweeper(SweepActions):
     last: list[dict[str, Any]] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
     locations: dict[str, str] = field(default_factory=dict)  # resource id (lower) -> location
+    text: CloudText = AZURE_TEXT
 
     @property
     def prefix(self) -> str:
@@ -110,12 +109,12 @@ class AzureSweeper(SweepActions):
 
     # --- acting -------------------------------------------------------------------------------
 
-    def release_now(self, resource_ids: Sequence[str]) -> dict[str, Any]:
+    def release_now(self, changes: Sequence[TagChange]) -> dict[str, Any]:
         """Someone wrote tags on these resources: release the quarantined ones that are now
         attributed, at once. A tag write never deletes anything: deletion is the sweep's."""
         now = datetime.fromtimestamp(self.clock(), UTC)
         found: list[Found] = []
-        for rid in dict.fromkeys(resource_ids):
+        for rid in dict.fromkeys(rid for change in changes for rid in change.resource_ids):
             tags = self.arm.get_tags(rid)
             if tags is not None and _has(tags, self.keys.state):  # else gone, or not ours
                 found.append(Found(_resource_from_id(rid), tags, Provider.AZURE))
@@ -170,72 +169,8 @@ class AzureSweeper(SweepActions):
             return False
         return True
 
-    def _notify(self, j: Judgement, kind: str, result: ActionResult) -> None:
-        if self.notifier is None:
-            return
-        from tagwarden.lifecycle.messages import fix_command
-
-        found = j.found
-        missing = tuple(p.split(" ", 1)[0] for p in j.problems)
-        creator = next(
-            (
-                v
-                for k, v in found.tags.items()
-                if LIMITS_AZ.fold(k) == LIMITS_AZ.fold(self.prefix + "creator")
-            ),
-            None,
-        )
-        n = Notification(
-            kind=kind,
-            provider="azure",
-            resource_id=found.resource.id,
-            resource_type=found.resource.type,
-            account=_subscription(found.resource.id),
-            region=self.locations.get(found.resource.id.lower()),
-            creator=creator,
-            creator_address=None,
-            rule=j.marker.rule,
-            missing=missing,
-            action=j.verdict.value,
-            deadline=iso(j.marker.deadline),
-            dry_run=result.status is Status.DRY_RUN,
-            detail=result.detail,
-            fix=fix_command("azure", found.resource.id, found.resource.type, missing)
-            if missing and kind not in ("released", "deleted")
-            else "",
-        )
-        try:
-            self.notifier.send(n)
-        except Exception as exc:  # logged with the message: the action itself is done
-            self.telemetry.log(
-                "error", "notification failed", error=str(exc), resource=n.resource_id, kind=n.kind
-            )
-
-
-def tag_writes(raw: Any) -> tuple[list[tuple[str, Actor]], list[Any]]:
-    """Split an Event Grid delivery (one event or a list, Event Grid or CloudEvents schema):
-    ((scope whose tags were written, who wrote them) for each successful tags/write, the others)."""
-    events = raw if isinstance(raw, list) else [raw]
-    writes: list[tuple[str, Actor]] = []
-    rest: list[Any] = []
-    for event in events:
-        data = event.get("data") if isinstance(event, Mapping) else None
-        if isinstance(event, Mapping) and isinstance(data, Mapping):
-            etype = event.get("eventType") or event.get("type")
-            operation = str(data.get("operationName") or "").lower()
-            status = str(data.get("status") or "Succeeded").lower()
-            uri = data.get("resourceUri") or event.get("subject")
-            if (
-                etype == WRITE_SUCCESS
-                and operation == TAG_WRITE
-                and status == "succeeded"
-                and isinstance(uri, str)
-            ):
-                scope = uri[: -len(TAGS_SCOPE)] if uri.lower().endswith(TAGS_SCOPE) else uri
-                writes.append((scope, actor_of(data)))
-                continue
-        rest.append(event)
-    return writes, rest
+    def _where(self, resource: Resource) -> tuple[str, str | None]:
+        return _subscription(resource.id), self.locations.get(resource.id.lower())
 
 
 def _has(tags: Mapping[str, str], key: str) -> bool:

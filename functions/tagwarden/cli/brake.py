@@ -50,7 +50,7 @@ def store_from(args: argparse.Namespace) -> RunawayStore | None:
     if args.table:
         import boto3
 
-        from tagwarden.runaway.dynamodb import DynamoRunawayStore
+        from tagwarden.runaway.aws.dynamodb import DynamoRunawayStore
 
         return DynamoRunawayStore(boto3.session.Session().client("dynamodb"), args.table)
     return None

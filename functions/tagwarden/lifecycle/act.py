@@ -12,7 +12,7 @@ from datetime import datetime
 
 from tagwarden.attribution.limits import LIMITS, tag_value
 from tagwarden.lifecycle.marker import Keys, Marker, State, deadline_after, iso, marker_tags, read_marker
-from tagwarden.lifecycle.ports import ActionResult, Notification, Quarantiner, Status
+from tagwarden.lifecycle.ports import ActionResult, CloudText, Notification, Quarantiner, Status
 from tagwarden.model import Action, CreationEvent, Decision, Resource
 from tagwarden.rules.model import RuleSet
 
@@ -29,9 +29,6 @@ NOTIFY_KIND: Mapping[Action, str] = {
 # Types whose lifecycle is their parent's: an instance's network interfaces are stopped, released
 # and deleted with it, so they get tags but no marker of their own (it would outlive a release).
 FOLLOWS_PARENT = frozenset({"AWS::EC2::NetworkInterface"})
-
-FixCommand = Callable[[str, str, str, Sequence[str]], str]  # provider, resource id, type, keys -> command
-
 
 @dataclass
 class Outcome:
@@ -54,7 +51,7 @@ def apply(
     rules: RuleSet,
     quarantiner: Quarantiner | None,
     now: datetime,
-    fix_command: FixCommand,
+    text: CloudText,
     current_tags: Callable[[Resource], Mapping[str, str] | None] = lambda r: r.request_tags,
 ) -> Outcome:
     """`current_tags` reads what the resource carries now (a retried event or an Azure update may
@@ -115,7 +112,9 @@ def apply(
                 deadline=iso(deadline) if deadline else None,
                 dry_run=dry_run,
                 detail=detail,
-                fix=fix_command(event.provider.value, d.resource.id, d.resource.type, missing + invalid),
+                fix=text.fix_command(d.resource.id, d.resource.type, missing + invalid),
+                account_label=text.account_label,
+                region_label=text.region_label,
             )
         )
     return out

@@ -1,7 +1,8 @@
 """What a sweeper does with each judgement, the same for every cloud.
 
-The adapters (tagwarden.aws.sweeper, tagwarden.azure.sweeper) find marked resources and implement
-three small hooks: remove the marker, tag the "planned deletion notified" notice, and notify.
+The adapters (tagwarden.aws.sweeper, tagwarden.azure.sweeper) find marked resources, hand in their
+words (a CloudText) and implement small hooks: remove the marker, tag the "planned deletion
+notified" notice, write tags, and say where a resource is (account, region).
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from typing import Any
 
 from tagwarden.attribution.limits import LIMITS, tag_value
 from tagwarden.lifecycle.marker import Keys, State, iso, marker_tags
-from tagwarden.lifecycle.ports import ActionResult, Quarantiner, Status
+from tagwarden.lifecycle.ports import ActionResult, CloudText, Notification, Notifier, Quarantiner, Status
 from tagwarden.lifecycle.sweep import Found, Judgement, Verdict, acting_dry, judge, needs_undo, sweep
 from tagwarden.model import Resource
 from tagwarden.rules.model import RuleSet
@@ -24,7 +25,9 @@ class SweepActions:
 
     rules: RuleSet
     quarantiner: Quarantiner
+    notifier: Notifier | None
     telemetry: Any
+    text: CloudText
 
     @property
     def keys(self) -> Keys:
@@ -43,10 +46,11 @@ class SweepActions:
     def _mark_notice(self, resource: Resource, now: datetime) -> None:
         raise NotImplementedError
 
-    def _notify(self, j: Judgement, kind: str, result: ActionResult) -> None:
+    def _write_tags(self, resource: Resource, tags: Mapping[str, str]) -> None:
         raise NotImplementedError
 
-    def _write_tags(self, resource: Resource, tags: Mapping[str, str]) -> None:
+    def _where(self, resource: Resource) -> tuple[str, str | None]:
+        """The resource's account (subscription) and region (location)."""
         raise NotImplementedError
 
     # --- the shared part -----------------------------------------------------------------------
@@ -147,6 +151,41 @@ class SweepActions:
         )
         self._notify(j, kind, result)
         return row
+
+    def _notify(self, j: Judgement, kind: str, result: ActionResult) -> None:
+        if self.notifier is None:
+            return
+        found = j.found
+        missing = tuple(p.split(" ", 1)[0] for p in j.problems)
+        account, region = self._where(found.resource)
+        prefix = self.rules.stamp.prefix if self.rules.stamp else "tagwarden:"
+        n = Notification(
+            kind=kind,
+            provider=found.provider.value,
+            resource_id=found.resource.id,
+            resource_type=found.resource.type,
+            account=account,
+            region=region,
+            creator=tag_value(found.tags, prefix + "creator", LIMITS[found.provider]),
+            creator_address=None,
+            rule=j.marker.rule,
+            missing=missing,
+            action=j.verdict.value,
+            deadline=iso(j.marker.deadline),
+            dry_run=result.status is Status.DRY_RUN,
+            detail=result.detail,
+            fix=self.text.fix_command(found.resource.id, found.resource.type, missing)
+            if missing and kind not in ("released", "deleted")
+            else "",
+            account_label=self.text.account_label,
+            region_label=self.text.region_label,
+        )
+        try:
+            self.notifier.send(n)
+        except Exception as exc:  # logged with the message: the action itself is done
+            self.telemetry.log(
+                "error", "notification failed", error=str(exc), resource=n.resource_id, kind=n.kind
+            )
 
     def _retry_quarantine(self, j: Judgement) -> ActionResult:
         """A quarantine that failed at creation (the resource was still being created): try again,
