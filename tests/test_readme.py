@@ -187,6 +187,11 @@ def test_command_line_section_examples_run(monkeypatch: pytest.MonkeyPatch) -> N
     parse(lookups, "README.md", ("CostCenter", "Outcome-ID", "Agent-ID"))
 
 
+def test_runaway_section_sits_right_before_the_rules_reference() -> None:
+    titles = re.findall(r"^## (.+)$", README, flags=re.M)
+    assert titles[titles.index("Runaway agents") + 1] == "Rules reference"
+
+
 def test_runaway_section_example_and_figures_are_true() -> None:
     from tagwarden.aws.brake import create_actions
 
