@@ -5,7 +5,7 @@ The store is DynamoDB (`--table`, default $TAGWARDEN_RUNAWAY_TABLE) or a local S
 deny policy, or puts back the policy of that name that was there before) and records who did it:
 `--by`, else the caller's AWS identity (sts:GetCallerIdentity), else the local user name.
 
-Exit codes: 0 done; 2 input we cannot act on (no store named, no brake for that agent); 5 a brake
+Exit codes: 0 done; 2 input we cannot act on (no store named, no brake for that agent); 6 a brake
 could not be released (the error is printed; the record stays active).
 """
 
@@ -21,7 +21,7 @@ from typing import Any, TextIO
 from tagwarden.cli.common import EXIT_INPUT, EXIT_OK
 from tagwarden.runaway.ports import BrakeRecord, BrakeState, RunawayStore
 
-EXIT_FAILED = 5  # a brake could not be released
+EXIT_FAILED = 6  # a brake could not be released
 
 
 def register(subparsers: Any) -> None:
