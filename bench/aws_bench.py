@@ -9,6 +9,10 @@
    compiled, clients made) and create its first client, as a ratio to `import boto3` plus one
    client creation measured in the same run (noisy machines: compare ratios, not seconds).
 3. Tag calls per resource for one RunInstances of 100 instances (100 instances + 100 ENIs).
+4. Runaway counting (`--runaway`): the same events through two enforcers in one run, alternating
+   event by event so both see the same machine noise: the example rules, and the example rules with
+   a `limits:` section (two limits per agent, never crossed: the steady hot path) counting in
+   DynamoDB. p50 own time of each, their difference, and the DynamoDB calls per event.
 """
 
 from __future__ import annotations
@@ -160,11 +164,119 @@ def cold_start(repeats: int) -> dict[str, Any]:
     }
 
 
+LIMITS = """
+limits:
+  checks:
+    - {id: burst, per: {tag: Agent-ID}, creates: 1000000, window: 10m, actions: [alert, brake]}
+    - {id: spend, per: {tag: Agent-ID}, spend_per_hour: 1000000}
+"""
+
+
+def runaway(n: int) -> dict[str, Any]:  # noqa: PLR0915 - one measured scenario, read top to bottom
+    import logging
+    import os
+    import tempfile
+
+    import botocore.client
+    from aws_lambda_powertools import Logger
+
+    from tagwarden.aws.clients import Clients
+    from tagwarden.aws.enforcer import build
+    from tagwarden.aws.telemetry import Telemetry
+    from tagwarden.runaway.aws.dynamodb import create_table
+    from tagwarden_testing import events as ev
+    from tagwarden_testing.moto_world import agent_role, client, moto_server
+
+    api = [0.0]
+    calls: dict[str, int] = {}
+    original = botocore.client.BaseClient._make_api_call
+
+    def timed(self: Any, operation: str, params: Any) -> Any:
+        start = time.perf_counter()
+        try:
+            return original(self, operation, params)
+        finally:
+            api[0] += time.perf_counter() - start
+            calls[operation] = calls.get(operation, 0) + 1
+
+    with moto_server(), tempfile.TemporaryDirectory() as tmp:
+        agent_role("agent-fleet-support", {"Outcome-ID": "OUT-7001"})
+        create_table(client("dynamodb"), "runaway")
+        ec2 = client("ec2")
+        records = []
+        for _ in range(n):
+            got = ec2.run_instances(ImageId="ami-12c6146b", MinCount=1, MaxCount=1)["Instances"]
+            pairs = [
+                (i["InstanceId"], [x["NetworkInterfaceId"] for x in i["NetworkInterfaces"]]) for i in got
+            ]
+            records.append(ev.eventbridge(ev.run_instances(identity=ev.assumed_role(), instances=pairs)))
+        limited = Path(tmp) / "rules.yaml"
+        limited.write_text(RULES.read_text() + LIMITS)
+        sink = logging.StreamHandler(open(os.devnull, "w"))  # noqa: SIM115 - lives as long as the run
+
+        def make(rules: Path, **env: str) -> Any:
+            return build(
+                {"TAGWARDEN_RULES_PATH": str(rules), "TAGWARDEN_NOT_FOUND_WINDOW": "1", **env},
+                clients=Clients(),
+                telemetry=Telemetry(logger=Logger(service="tagwarden-bench", logger_handler=sink)),
+            )
+
+        off, on = make(RULES), make(limited, TAGWARDEN_RUNAWAY_TABLE="runaway")
+        assert on.limiter is not None
+        assert off.limiter is None
+        botocore.client.BaseClient._make_api_call = timed  # type: ignore[method-assign]
+        owns: dict[str, list[float]] = {"off": [], "on": []}
+        dynamo: dict[str, int] = {}
+        import contextlib
+
+        try:
+            with contextlib.redirect_stdout(open(os.devnull, "w")):  # EMF documents
+                off.handle(records[0])
+                on.handle(records[0])
+                for record in records[1:]:
+                    for name, enforcer in (("off", off), ("on", on)):
+                        api[0] = 0.0
+                        calls.clear()
+                        start = time.perf_counter()
+                        enforcer.handle(record)
+                        owns[name].append((time.perf_counter() - start - api[0]) * 1000)
+                        if name == "on":
+                            for op, k in calls.items():
+                                if op in (
+                                    "TransactWriteItems",
+                                    "BatchGetItem",
+                                    "PutItem",
+                                    "UpdateItem",
+                                    "Query",
+                                ):
+                                    dynamo[op] = dynamo.get(op, 0) + k
+        finally:
+            botocore.client.BaseClient._make_api_call = original  # type: ignore[method-assign]
+    events = len(records) - 1
+    p_off, p_on = percentile(owns["off"], 50), percentile(owns["on"], 50)
+    return {
+        "events": events,
+        "own_ms_p50_without_limits": p_off,
+        "own_ms_p50_with_limits": p_on,
+        "own_ms_p50_change": p_on - p_off,
+        "own_ms_p99_without_limits": percentile(owns["off"], 99),
+        "own_ms_p99_with_limits": percentile(owns["on"], 99),
+        "dynamodb_calls_per_event": {op: k / events for op, k in sorted(dynamo.items())},
+    }
+
+
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--events", type=int, default=200)
     parser.add_argument("--repeats", type=int, default=10)
+    parser.add_argument("--runaway", action="store_true", help="only the runaway-counting comparison")
     args = parser.parse_args()
+    if args.runaway:
+        figures = runaway(args.events)
+        print(json.dumps(figures, indent=2))
+        writes = figures["dynamodb_calls_per_event"].get("TransactWriteItems", 0)
+        print("one counting write per event" if writes == 1 else f"COUNTING WRITES PER EVENT: {writes}")
+        return 0 if writes == 1 else 1
     result = {
         "python": sys.version.split()[0],
         "per_event": per_event(args.events),

@@ -12,6 +12,7 @@ SCENARIOS: tuple[tuple[str, str], ...] = (
     ("aws", "AWS: moto's server on loopback, an agent fleet, EventBridge rules, the Lambda handler"),
     ("lifecycle", "AWS lifecycle: quarantine, release, delete on a simulated clock"),
     ("azure", "Azure: the local ARM over real HTTP and the function's code"),
+    ("runaway", "Runaway agents: moto enforcing IAM, an agent in a loop alerted, braked and released"),
 )
 
 

@@ -15,7 +15,7 @@ from collections import deque
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from tagwarden.attribution.context import Lookups, ResourceGone
 from tagwarden.attribution.decide import decide
@@ -30,6 +30,9 @@ from tagwarden.plan import EffectKind, plan
 from tagwarden.rules.model import Mode, RuleSet
 from tagwarden.tagging import Outcome as WriteOutcome
 from tagwarden.tagging import TagResult, TagWrite, TagWriter
+
+if TYPE_CHECKING:
+    from tagwarden.runaway.limiter import Limiter, LimitOutcome
 
 
 class TagWriteFailed(RuntimeError):
@@ -71,6 +74,7 @@ class Enforcer:
     clock: Callable[[], float] = time.time
     results: deque[dict[str, Any]] = field(default_factory=lambda: deque(maxlen=100))  # latest reports
     current_tags: Callable[[Resource], Mapping[str, str] | None] | None = None  # reads tags now (AWS)
+    limiter: Limiter | None = None  # runaway agents: counts creates after decide (tagwarden.runaway)
     release: Release | None = None  # tag writes release quarantined resources; None: skipped
 
     def handle(self, raw: Any) -> dict[str, Any]:
@@ -114,6 +118,8 @@ class Enforcer:
             decisions = decide(event, self.rules, lookups)
         except ResourceGone as gone:
             return self._gone(event, gone)
+        limited = self._limit(event, decisions, lookups)
+        decisions = tuple(limited.decisions) if limited is not None else decisions
         effects = plan(decisions, self.rules.mode)
         now = datetime.fromtimestamp(self.clock(), UTC)
         life = Outcome()
@@ -152,7 +158,7 @@ class Enforcer:
                 undo=result.undo,
                 detail=result.detail,
             )
-        self._notify(life.notifications)
+        self._notify([*(limited.notifications if limited is not None else ()), *life.notifications])
         report = {
             "event_id": event.event_id,
             "event_name": event.event_name,
@@ -162,6 +168,8 @@ class Enforcer:
             "own_ms": round(own_seconds * 1000, 3),
             "skipped": None,
         }
+        if limited is not None and limited.records:
+            report["limits"] = limited.records  # crossings judged in this event
         self.results.append(report)
         failed = [r for r in written if r.outcome is WriteOutcome.FAILED]
         if failed:
@@ -205,6 +213,24 @@ class Enforcer:
         )
         self.telemetry.count_resource(d.action, result.outcome if result else None)
         return row
+
+    def _limit(
+        self, event: CreationEvent, decisions: Sequence[Decision], lookups: Lookups
+    ) -> LimitOutcome | None:
+        """Runaway agents: one counting write per event; crossings alert, brake, quarantine new."""
+        if self.limiter is None:
+            return None
+
+        def tags_of(d: Decision) -> Mapping[str, str]:
+            now = d.resource.request_tags
+            if now is None:
+                now = lookups.resource_tags(event.provider, d.resource)
+            return {**(now or {}), **d.tags}
+
+        out = self.limiter.check(event, decisions, tags_of)
+        for record in out.records:
+            self.telemetry.log("warning", "limit crossed", **record)
+        return out
 
     def _current_tags(
         self, lookups: Lookups, provider: Provider
@@ -315,4 +341,3 @@ _LABELS = frozenset({"account_label", "region_label"})  # how to word it, not wh
 def lifecycle_json(n: Notification) -> dict[str, Any]:
     fields = dataclasses.asdict(n).items()
     return {f"n_{k}": v for k, v in fields if v not in (None, "", (), {}) and k not in _LABELS}
-

@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from tagwarden_demo import aws, azure, lifecycle
+from tagwarden_demo import aws, azure, lifecycle, runaway
 
 pytestmark = pytest.mark.e2e
 
@@ -43,3 +43,13 @@ def test_lifecycle_demo() -> None:
     assert "function concurrency 5 (restored)" in text
     assert "[released]" in text and "missing -" not in text
     assert re.search(r"\[released\] \S+: attributed now", text)
+
+
+def test_runaway_demo() -> None:
+    out = io.StringIO()
+    assert runaway.run(out) == 0, out.getvalue()
+    text = out.getvalue()
+    assert text.count("ALERT in the same event's processing") == 1
+    assert "create #52: AccessDenied" in text
+    assert "released by arn:aws:iam::123456789012:user/oncall" in text
+    assert "allowed again" in text

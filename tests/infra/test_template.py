@@ -217,8 +217,7 @@ def test_async_retries_end_in_the_dead_letter_queue() -> None:
 
 
 def test_idempotency_table_matches_dedupe() -> None:
-    (table,) = resources("AWS::DynamoDB::Table").values()
-    props = table["Properties"]
+    props = resources("AWS::DynamoDB::Table")["IdempotencyTable"]["Properties"]
     assert props["BillingMode"] == "PAY_PER_REQUEST"
     assert props["KeySchema"] == [{"AttributeName": "pk", "KeyType": "HASH"}]
     assert props["AttributeDefinitions"] == [{"AttributeName": "pk", "AttributeType": "S"}]
@@ -340,6 +339,7 @@ def test_parameters() -> None:
         "TeamsWebhookUrl",
         "BreakGlassArns",
         "SweepSchedule",
+        "BrakeRoleNamePattern",
     }
     assert params["Mode"]["Default"] == "audit"  # a deployment acts once the operator says enforce
     assert params["Mode"]["AllowedValues"] == ["audit", "enforce"]
@@ -497,6 +497,9 @@ ALLOWED_MUTATIONS = {
     "sqs:SendMessage",  # failed invocations to the dead-letter queue
     "s3:PutBucketTagging",  # S3 tags are written as a set
     "sns:Publish",  # notifications, to the stack's topic (and the chat topic) only
+    "dynamodb:UpdateItem",  # runaway counters (its own table only)
+    "iam:PutRolePolicy",  # runaway brake: an inline deny on agent roles (BrakeRoleNamePattern) only
+    "iam:DeleteRolePolicy",  # lifting that brake
 }
 DESTRUCTIVE = re.compile(
     r"^(Delete|Terminate|Remove|Untag|Detach|Disable|Stop|Start|Revoke|Put.*Policy|Put.*Concurrency"
@@ -514,6 +517,8 @@ READ_OR_TAG = (
     "UpdateTagsForResource",
     "PUT",
     "POST",
+    "BatchGet",  # runaway counters, read on its own table
+    "Query",
 )
 
 
@@ -739,7 +744,9 @@ def test_wildcard_resources_only_where_resources_are_arbitrary(role_id: str) -> 
 
 
 def test_scoped_permissions() -> None:
-    ((claims, cond),) = _by_action("dynamodb:PutItem")
+    ((claims, cond),) = [
+        (st, c) for st, c in _by_action("dynamodb:PutItem") if st["Sid"] == "IdempotencyClaims"
+    ]
     assert cond is None
     assert sorted(_actions(claims)) == ["dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:PutItem"]
     assert claims["Resource"] == {"Fn::GetAtt": ["IdempotencyTable", "Arn"]}
@@ -782,6 +789,34 @@ def test_scoped_permissions() -> None:
             ("NotificationTopic", None),
         ]
         assert all(_actions(s) == ["sns:Publish"] for s, _ in publish)
+
+
+def test_runaway_permissions_are_scoped_to_their_table_and_the_agent_roles() -> None:
+    from tagwarden.aws.brake import IamBrake
+
+    statements = {
+        st["Sid"]: st for st, _ in role_statements("EnforcerRole") if st["Sid"].startswith("Runaway")
+    }
+    assert set(statements) == {"RunawayCounters", "RunawayBrake"}
+    assert statements["RunawayCounters"]["Resource"] == {"Fn::GetAtt": ["RunawayTable", "Arn"]}
+    brake = statements["RunawayBrake"]
+    assert sorted(_actions(brake)) == ["iam:DeleteRolePolicy", "iam:GetRolePolicy", "iam:PutRolePolicy"]
+    scope = brake["Resource"]["Fn::Sub"]
+    assert scope == "arn:${AWS::Partition}:iam::${AWS::AccountId}:role/${BrakeRoleNamePattern}"
+    # The code refuses the same roles the policy does not grant (TAGWARDEN_BRAKE_ROLES).
+    variables = function()["Environment"]["Variables"]
+    assert variables["TAGWARDEN_BRAKE_ROLES"] == {"Fn::Sub": scope}
+    assert variables["TAGWARDEN_RUNAWAY_TABLE"] == {"Ref": "RunawayTable"}
+    assert not [a for a in role_actions("SweeperRole") if a.startswith("iam:Put")]
+    assert {"iam:PutRolePolicy", "iam:DeleteRolePolicy", "iam:GetRolePolicy"} >= {
+        f"iam:{m[0].upper()}{m[1:]}".replace("_role_policy", "RolePolicy")
+        for m in ("put_role_policy", "delete_role_policy", "get_role_policy")
+        if m in (ROOT / "functions" / "tagwarden" / "aws" / "brake.py").read_text()
+    }
+    assert IamBrake  # the adapter these permissions are for
+    table = resources("AWS::DynamoDB::Table")["RunawayTable"]["Properties"]
+    assert [k["AttributeName"] for k in table["KeySchema"]] == ["pk", "sk"]
+    assert table["TimeToLiveSpecification"] == {"AttributeName": "expires", "Enabled": True}
 
 
 def test_own_resources_the_lifecycle_could_act_on_are_protected() -> None:

@@ -7,7 +7,7 @@ tags cached for the container's life.
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -25,12 +25,14 @@ from tagwarden.enforce import Enforcer, Release, TagWriteFailed
 from tagwarden.guards import OwnIdentity
 from tagwarden.lifecycle.ports import LazyQuarantiner, Notifier, Quarantiner
 from tagwarden.rules import load_rules_text
-from tagwarden.rules.model import RuleSet
+from tagwarden.rules.model import Mode, RuleSet
 from tagwarden.settings import csv, rules_from_path
 from tagwarden.tagging import TagResult, TagWrite
 
 if TYPE_CHECKING:  # the sweeper is built (and imported) by the sweeper function only
     from tagwarden.aws.sweeper import AwsSweeper
+    from tagwarden.runaway.limiter import Limiter
+    from tagwarden.runaway.ports import RateSink
 
 __all__ = ["AwsEnforcer", "TagWriteFailed", "build", "build_sweeper", "load_rules_from_env"]
 
@@ -111,6 +113,7 @@ def build(
         quarantiner=quarantiner(env, clients),
         notifier=notifier(env, rules, clients, telemetry),
         current_tags=RgtaTags(clients),
+        limiter=limiter(env, rules, clients, telemetry),
     )
 
 
@@ -130,6 +133,58 @@ def _quarantiner(env: Mapping[str, str], clients: Clients) -> Quarantiner:
         # Waits stay well inside the function's timeout (90 s) with the not-found window (20 s).
         wait_seconds=45.0,
     )
+
+
+def limiter(
+    env: Mapping[str, str], rules: RuleSet, clients: Clients, rates: RateSink | None
+) -> Limiter | None:
+    """Runaway agents, when the rules have limits: counts in DynamoDB (TAGWARDEN_RUNAWAY_TABLE);
+    without a table, in the container's memory (local runs only: containers would not add up)."""
+    if not rules.limits:
+        return None
+    from tagwarden.aws.brake import IamBrake
+    from tagwarden.runaway.limiter import Limiter
+    from tagwarden.runaway.ports import RunawayStore
+
+    store: RunawayStore
+    table = env.get("TAGWARDEN_RUNAWAY_TABLE")
+    if table:
+        from tagwarden.runaway.aws.dynamodb import DynamoRunawayStore
+
+        store = DynamoRunawayStore(clients.get("dynamodb"), table)
+    else:
+        from tagwarden.runaway.sqlite import SqliteRunawayStore
+
+        store = SqliteRunawayStore(":memory:")
+    return Limiter(
+        limits=rules.limits,
+        store=store,
+        brake=IamBrake(clients),
+        rates=rates,
+        act=rules.mode is Mode.ENFORCE and not rules.lifecycle.dry_run,
+        protected=brake_guard(env),
+    )
+
+
+def brake_guard(env: Mapping[str, str]) -> Callable[[str], str | None]:
+    """Principals a brake never touches: ours, break-glass, service-linked roles, and any role
+    outside TAGWARDEN_BRAKE_ROLES (globs over role ARNs; the template scopes its IAM the same way)."""
+    from tagwarden.rules.match import compile_globs
+
+    own = csv(env.get("TAGWARDEN_OWN_ARNS")) + csv(env.get("TAGWARDEN_BREAK_GLASS_ARNS"))
+    never = compile_globs(own) if own else None
+    allowed = compile_globs(csv(env.get("TAGWARDEN_BRAKE_ROLES")) or ("arn:aws:iam::*:role/agent-*",))
+
+    def why(principal: str) -> str | None:
+        if ":role/aws-service-role/" in principal:
+            return "is a service-linked role"
+        if never is not None and never.match(principal):
+            return "is tagwarden's own or a break-glass principal"
+        if not allowed.match(principal):
+            return "is outside TAGWARDEN_BRAKE_ROLES"
+        return None
+
+    return why
 
 
 def notifier(

@@ -13,6 +13,7 @@ from aws_lambda_powertools.metrics import MetricUnit, single_metric
 
 from tagwarden.model import Action, SkipKind
 from tagwarden.untrusted import bounded
+from tagwarden.runaway.metrics import CardinalityGuard
 
 NAMESPACE = "tagwarden"
 SERVICE = "tagwarden-aws"
@@ -30,6 +31,7 @@ class Telemetry:
     def __init__(self, logger: Logger | None = None, metrics: Metrics | None = None) -> None:
         self.logger = logger or Logger(service=SERVICE)
         self.metrics = metrics or Metrics(namespace=NAMESPACE, service=SERVICE)
+        self.agents = CardinalityGuard()  # per-agent metric dimensions, bounded per container
 
     def correlate(self, event_id: str) -> None:
         self.logger.set_correlation_id(event_id)
@@ -64,3 +66,16 @@ class Telemetry:
         # No dimension: the error type is in the log record next to it.
         self.metrics.add_metric(name="EventsFailed", unit=MetricUnit.Count, value=1)
         self.metrics.add_metadata(key="error", value=error)
+
+    def rate(self, limit: str, scope: str, value: float, unit: str) -> None:
+        """An agent's windowed rate for one limit (runaway agents): one EMF document, with the agent
+        as a dimension while the container has seen fewer than the guard's limit of agents."""
+        with single_metric(
+            name="AgentRate",
+            unit=MetricUnit.Count if unit in ("creates", "tokens") else MetricUnit.NoUnit,
+            value=value,
+            namespace=NAMESPACE,
+            default_dimensions={"service": SERVICE},
+        ) as metric:
+            metric.add_dimension(name="limit", value=limit)
+            metric.add_dimension(name="agent", value=self.agents.label(scope))

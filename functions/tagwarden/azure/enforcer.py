@@ -36,11 +36,12 @@ from tagwarden.enforce import Enforcer, Release
 from tagwarden.guards import OwnIdentity
 from tagwarden.lifecycle.ports import LazyQuarantiner, Notifier, Quarantiner
 from tagwarden.model import CreationEvent
-from tagwarden.rules.model import RuleSet
+from tagwarden.rules.model import Mode, RuleSet
 from tagwarden.settings import csv, rules_from_path
 
 if TYPE_CHECKING:  # the sweeper is built (and imported) by the timer function only
     from tagwarden.azure.sweeper import AzureSweeper
+    from tagwarden.runaway.limiter import Limiter
 
 OWN_ENV = "TAGWARDEN_OWN_PRINCIPAL_IDS"
 SUBSCRIPTIONS_ENV = "TAGWARDEN_SUBSCRIPTIONS"  # comma list the sweeper covers
@@ -89,6 +90,7 @@ def build(
         quarantiner=quarantiner(arm, rules),
         notifier=notifier(env, rules, telemetry),
         arm=arm,
+        limiter=limiter(env, rules, telemetry),
     )
 
 
@@ -122,6 +124,50 @@ def subscriptions(env: Mapping[str, str]) -> tuple[str, ...]:
     return tuple(dict.fromkeys(listed))
 
 
+RUNAWAY_TABLE_ENV = "TAGWARDEN_RUNAWAY_TABLE"  # the table's name (default tagwardenrunaway)
+RUNAWAY_TABLE_URL_ENV = "TAGWARDEN_RUNAWAY_TABLE_URL"  # https://<account>.table.core.windows.net
+RUNAWAY_TABLE_CONNECTION_ENV = "TAGWARDEN_RUNAWAY_TABLE_CONNECTION"  # a connection string (Azurite)
+
+
+def limiter(env: Mapping[str, str], rules: RuleSet, rates: Telemetry | None = None) -> Limiter | None:
+    """Runaway agents, when the rules have limits: counts in an Azure Table (the account URL with the
+    app's managed identity, or a connection string); neither set: in the worker's memory (local runs).
+
+    Alert only, no brake, on Azure (README, Runaway agents): the closest reversible control would be
+    deleting the agent's role assignment, which needs Microsoft.Authorization/roleAssignments/write
+    and /delete, the right to grant any role to anyone. quarantine-new acts through the quarantiner.
+    """
+    if not rules.limits:
+        return None
+    from tagwarden.runaway.limiter import Limiter
+    from tagwarden.runaway.ports import RunawayStore
+
+    name = env.get(RUNAWAY_TABLE_ENV) or "tagwardenrunaway"
+    store: RunawayStore
+    if connection := env.get(RUNAWAY_TABLE_CONNECTION_ENV):
+        from tagwarden.runaway.azure.table import AzureTableRunawayStore
+
+        store = AzureTableRunawayStore.from_connection_string(connection, name)
+    elif url := env.get(RUNAWAY_TABLE_URL_ENV):
+        from azure.data.tables import TableClient
+        from azure.identity import DefaultAzureCredential
+
+        from tagwarden.runaway.azure.table import AzureTableRunawayStore
+
+        store = AzureTableRunawayStore(TableClient(url, name, credential=DefaultAzureCredential()))
+    else:
+        from tagwarden.runaway.sqlite import SqliteRunawayStore
+
+        store = SqliteRunawayStore(":memory:")
+    return Limiter(
+        limits=rules.limits,
+        store=store,
+        brake=None,
+        rates=rates,
+        act=rules.mode is Mode.ENFORCE and not rules.lifecycle.dry_run,
+    )
+
+
 def quarantiner(arm: ArmClient, rules: RuleSet) -> Quarantiner:
     """Built on the first quarantine: most events never need the quarantine table."""
 
@@ -149,5 +195,3 @@ def notifier(env: Mapping[str, str], rules: RuleSet, telemetry: Telemetry | None
     except (ValueError, ImportError) as exc:
         failures.append(f"queue: {exc}")
     return fan_out(channels, failures, telemetry)
-
-

@@ -8,6 +8,7 @@ from typing import Any
 from tagwarden.attribution.regex import compile_user
 from tagwarden.attribution.sources import SOURCE_KINDS, Source
 from tagwarden.model import Action
+from tagwarden.rules.limits import compile_limits
 from tagwarden.rules.match import MATCH_FIELDS, Matcher, compile_globs
 from tagwarden.rules.model import (
     Exemptions,
@@ -94,6 +95,7 @@ def compile_rules(data: dict[str, Any], filename: str, seal_key: str | None = No
         unallocated_value=data.get("unallocated_value", "unallocated"),
         notifications=Notifications(**(data.get("notifications") or {})),
         lifecycle=Lifecycle(**(data.get("lifecycle") or {}), seal_key=seal_key),
+        limits=compile_limits(data.get("limits"), default_grace),
         reads_own_tags=_reads_own_tags(tags),
     )
 

@@ -13,6 +13,7 @@ from tagwarden.rules.checks import semantic_problems
 from tagwarden.rules.compile import compile_rules
 from tagwarden.rules.envsubst import substitute
 from tagwarden.rules.errors import KeyPath, RulesError, RulesProblem
+from tagwarden.rules.limits import check_limits
 from tagwarden.rules.model import Mode, RuleSet
 from tagwarden.rules.schema import Problem
 from tagwarden.rules.spec import SPEC
@@ -47,6 +48,7 @@ def load_rules_text(text: str, filename: str = "<rules>", env: Mapping[str, str]
     if isinstance(data, dict):
         # Cross-checks run on the parts whose shape is right, so one pass reports everything.
         found += semantic_problems(data, {path[:3] for path, _ in found})
+        check_limits(data, found)
     if found:
         raise RulesError([_locate(located, filename, path, msg) for path, msg in found])
     env = os.environ if env is None else env

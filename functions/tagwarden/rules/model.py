@@ -14,6 +14,7 @@ from tagwarden.attribution.regex import Pattern
 from tagwarden.attribution.sources import Source
 from tagwarden.model import Action, CreationEvent, Resource
 from tagwarden.rules.match import Matcher
+from tagwarden.runaway.model import Limits
 
 
 class Mode(StrEnum):
@@ -119,6 +120,7 @@ class RuleSet:
     unallocated_value: str
     notifications: Notifications = field(default_factory=Notifications)
     lifecycle: Lifecycle = field(default_factory=Lifecycle)
+    limits: Limits = field(default_factory=Limits)  # runaway agents (tagwarden.runaway)
     # Some tag's sources read a catalogue tag from the resource (request_tag: <catalogue key>),
     # so one decision must derive until it settles (see attribution.decide).
     reads_own_tags: bool = False

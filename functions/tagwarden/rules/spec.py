@@ -8,6 +8,7 @@ from typing import Any
 from tagwarden.attribution.regex import Pattern
 from tagwarden.attribution.sources import SOURCE_KINDS
 from tagwarden.model import FALLBACK_ACTIONS
+from tagwarden.rules.limits import limits_node
 from tagwarden.rules.match import MATCH_FIELDS
 from tagwarden.rules.schema import (
     Bool,
@@ -252,6 +253,7 @@ def build_spec() -> Obj:
                     doc="quarantine, grace period, release and delete: the safety settings",
                 )
             ),
+            "limits": Field(limits_node()),
         },
         doc="tagwarden attribution rules",
     )
