@@ -12,8 +12,8 @@ from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit, single_metric
 
 from tagwarden.model import Action, SkipKind
-from tagwarden.untrusted import bounded
 from tagwarden.runaway.metrics import CardinalityGuard
+from tagwarden.untrusted import bounded
 
 NAMESPACE = "tagwarden"
 SERVICE = "tagwarden-aws"
