@@ -321,6 +321,9 @@ def test_every_variable_the_code_reads_is_set() -> None:
     assert variables["TAGWARDEN_NOT_FOUND_WINDOW"] == {"Ref": "NotFoundWindowSeconds"}
 
 
+ORG_PARAMETERS = ("EventBusName", "MemberAccounts", "OrgId", "MemberRoleName", "MemberExternalId")
+
+
 def test_parameters() -> None:
     params = template()["Parameters"]
     assert set(params) == {
@@ -334,7 +337,14 @@ def test_parameters() -> None:
         "TeamsWebhookUrl",
         "BreakGlassArns",
         "SweepSchedule",
+        *ORG_PARAMETERS,
     }
+    # Organization scale is off by default: one account, the default bus.
+    assert params["EventBusName"]["Default"] == "default"
+    assert params["MemberAccounts"]["Default"] == params["OrgId"]["Default"] == ""
+    members = params["MemberAccounts"]["AllowedPattern"]
+    assert re.fullmatch(members, "111111111111, 222222222222")
+    assert not re.fullmatch(members, "1111,2222")
     for name in ("NotificationEmail", "ChatbotTopicArn", "TeamsWebhookUrl", "BreakGlassArns"):
         assert params[name]["Default"] == "", name
         assert re.fullmatch(params[name]["AllowedPattern"], ""), name

@@ -33,9 +33,12 @@ def _paged_tags(call: Any, **kwargs: Any) -> dict[str, str]:
 
 
 class IamLookups:
-    def __init__(self, clients: Clients, account_tags: bool = False) -> None:
-        self._clients = clients
-        self._account_tags = account_tags
+    def __init__(
+        self, clients: Clients, account_tags: bool = False, organizations: Clients | None = None
+    ) -> None:
+        self._clients = clients  # the event's account: principals are read where they live
+        self._org_clients = organizations or clients  # Organizations answers in the hub (or local) account
+        self.account_tags = account_tags
         self._principals: dict[str, Mapping[str, str]] = {}
         self._accounts: dict[str, Mapping[str, str] | None] = {}
         self.calls = 0  # API calls made, for tests and the benchmark
@@ -67,10 +70,10 @@ class IamLookups:
         return tags
 
     def container_tags(self, provider: Provider, scope: Scope, scope_id: str) -> Mapping[str, str] | None:
-        if scope is not Scope.ACCOUNT or not self._account_tags:
+        if scope is not Scope.ACCOUNT or not self.account_tags:
             return None
         if scope_id not in self._accounts:
-            org = self._clients.get("organizations")
+            org = self._org_clients.get("organizations")
             self.calls += 1
             try:
                 page = org.list_tags_for_resource(ResourceId=scope_id)
