@@ -17,6 +17,9 @@ from tagwarden.attribution.context import Scope
 from tagwarden.aws.clients import Clients
 from tagwarden.model import Actor, Provider, Resource
 
+# What the lookups call in the event's account (a member role grants these; tests check the calls).
+IAM_ACTIONS: tuple[str, ...] = ("iam:ListRoleTags", "iam:ListUserTags", "tag:GetResources")
+
 
 class LookupFailed(RuntimeError):
     """A lookup the rules need could not be answered; the event should be retried."""
