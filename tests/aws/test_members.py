@@ -97,6 +97,20 @@ def test_hub_tags_in_the_member_account_with_its_principal_tags(
     assert tags_in(None, region, instance) == {}  # nothing written in the hub's own backend
 
 
+def test_a_principal_of_another_member_is_read_in_its_own_account(org: None) -> None:
+    event, instance = launch(MEMBER_A, "us-east-1")
+    event["detail"]["userIdentity"] = b.assumed_role("agent-fleet-support", "agent-7", account=MEMBER_B)
+    assert hub().handle(event)["events"][0]["resources"][0]["outcome"] == "tagged"
+    assert tags_in(MEMBER_A, "us-east-1", instance)["Outcome-ID"] == "OUT-2222"  # B's role's tag
+
+
+def test_a_principal_outside_the_allowed_accounts_has_no_readable_tags(org: None) -> None:
+    event, instance = launch(MEMBER_A, "us-east-1")
+    event["detail"]["userIdentity"] = b.assumed_role("agent-fleet-support", "agent-7", account=OUTSIDER)
+    hub().handle(event)
+    assert "Outcome-ID" not in tags_in(MEMBER_A, "us-east-1", instance)
+
+
 def test_an_outside_account_is_skipped_and_never_assumed(org: None) -> None:
     event, instance = launch(OUTSIDER, "us-east-1")
     enforcer = hub()

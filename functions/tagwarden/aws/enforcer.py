@@ -117,20 +117,32 @@ def _organization(env: Mapping[str, str], hub: AwsEnforcer) -> AwsEnforcer:
     gate = AccountGate(settings, accounts)
     role = settings.role_name
     own = (f"arn:aws:iam::*:role/{role}", f"arn:aws:sts::*:assumed-role/{role}/*")  # our member sessions
-    gated = dataclasses.replace(
-        hub, read=gate.reader(hub.read), own=OwnIdentity(hub.own.arns + own, hub.own.ids)
-    )
     account_tags = env.get("TAGWARDEN_ACCOUNT_TAGS") == "organizations"
     window = float(env.get("TAGWARDEN_NOT_FOUND_WINDOW", "20"))
+    # S3 quarantine statements in a member account spare the member role too.
+    member_env = {**env, "TAGWARDEN_OWN_ARNS": ",".join((*csv(env.get("TAGWARDEN_OWN_ARNS")), *own))}
+
+    def principals(account: str) -> Clients | None:  # a principal is read in its own account
+        return accounts.get(account) if gate.allows(account) else None
+
+    local_lookups = IamLookups(hub.clients, account_tags=account_tags, principals=principals)
+    gated = dataclasses.replace(
+        hub,
+        read=gate.reader(hub.read),
+        own=OwnIdentity(hub.own.arns + own, hub.own.ids),
+        lookups=lambda: local_lookups,
+    )
 
     def rewire(member: Clients) -> Callable[[Any], dict[str, Any]]:
-        lookups = IamLookups(member, account_tags=account_tags, organizations=hub.clients)
+        lookups = IamLookups(
+            member, account_tags=account_tags, organizations=hub.clients, principals=principals
+        )
         return dataclasses.replace(
             gated,
             write=_Writer(member, window),
             lookups=lambda: lookups,  # principal tags are read in the member account, cached there
             clients=member,
-            quarantiner=quarantiner(env, member),
+            quarantiner=quarantiner(member_env, member),
             current_tags=RgtaTags(member),
             release=None,  # releases run in the hub's sweeper, which does not act in members yet
         ).handle
