@@ -18,8 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from tagwarden.aws.clients import SESSION_SECONDS, AccountClients, Clients
-from tagwarden.model import CreationEvent, SkipKind, Skipped
-from tagwarden.normalize import Reader, Routed
+from tagwarden.normalize import Reader, gated
 from tagwarden.settings import csv
 
 MEMBER_ROLE = "tagwarden-member"
@@ -80,20 +79,7 @@ class AccountGate:
 
     def reader(self, inner: Reader) -> Reader:
         """`inner`, with creates in accounts the gate refuses turned into skips."""
-
-        def read(raw: Mapping[str, Any]) -> Routed | None:
-            routed = inner.read(raw)
-            if isinstance(routed, CreationEvent) and not self.allows(routed.account):
-                return Skipped(
-                    f"account {routed.account} is neither this account nor an allowed member",
-                    SkipKind.FOREIGN_ACCOUNT,
-                    routed.event_id,
-                    routed.event_name,
-                    routed.provider,
-                )
-            return routed
-
-        return Reader(inner.expects, read)
+        return gated(inner, self.allows)
 
 
 def event_account(item: Any) -> str | None:
