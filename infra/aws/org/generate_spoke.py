@@ -30,6 +30,7 @@ for path in (ROOT / "functions", ROOT / "infra" / "aws"):
     if str(path) not in sys.path:  # runnable without installing the package
         sys.path.insert(0, str(path))
 
+from generate_ops import NoAliases  # noqa: E402
 from generate_template import quarantine_actions  # noqa: E402
 
 from tagwarden.aws.lookups import IAM_ACTIONS as LOOKUP_ACTIONS  # noqa: E402
@@ -182,18 +183,11 @@ def spoke(
     }
 
 
-class _NoAliases(yaml.SafeDumper):
-    """The hub bus ARN appears in every rule: written out each time (CloudFormation rejects aliases)."""
-
-    def ignore_aliases(self, data: Any) -> bool:
-        return True
-
-
 def current() -> str:
     from tagwarden.aws.taggers import TAGGERS
 
     body = spoke(event_patterns(), tag_actions(TAGGERS), quarantine_actions())
-    return HEADER + yaml.dump(body, Dumper=_NoAliases, sort_keys=False, width=1000)
+    return HEADER + yaml.dump(body, Dumper=NoAliases, sort_keys=False, width=1000)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
