@@ -321,7 +321,14 @@ def test_every_variable_the_code_reads_is_set() -> None:
     assert variables["TAGWARDEN_NOT_FOUND_WINDOW"] == {"Ref": "NotFoundWindowSeconds"}
 
 
-ORG_PARAMETERS = ("EventBusName", "MemberAccounts", "OrgId", "MemberRoleName", "MemberExternalId")
+ORG_PARAMETERS = (
+    "EventBusName",
+    "MemberAccounts",
+    "OrgId",
+    "MemberRoleName",
+    "MemberExternalId",
+    "EnforcerReservedConcurrency",
+)
 
 
 def test_parameters() -> None:
@@ -345,6 +352,11 @@ def test_parameters() -> None:
     members = params["MemberAccounts"]["AllowedPattern"]
     assert re.fullmatch(members, "111111111111, 222222222222")
     assert not re.fullmatch(members, "1111,2222")
+    reserved = params["EnforcerReservedConcurrency"]
+    assert reserved["Default"] == "" and not re.fullmatch(reserved["AllowedPattern"], "0")  # 0 stops it
+    assert function()["ReservedConcurrentExecutions"] == {
+        "Fn::If": ["HasReservedConcurrency", {"Ref": "EnforcerReservedConcurrency"}, {"Ref": "AWS::NoValue"}]
+    }
     for name in ("NotificationEmail", "ChatbotTopicArn", "TeamsWebhookUrl", "BreakGlassArns"):
         assert params[name]["Default"] == "", name
         assert re.fullmatch(params[name]["AllowedPattern"], ""), name
