@@ -198,3 +198,22 @@ def test_event_account_prefers_the_records_recipient() -> None:
     assert by_account(one) == [(MEMBER_A, one)]
     mixed = by_account([record, b.run_instances(account=MEMBER_B)])
     assert [acct for acct, _ in mixed] == [MEMBER_A, MEMBER_B]
+
+
+def test_with_an_org_id_any_account_of_the_organization_is_served(org: None) -> None:
+    orgs = boto3.client("organizations", region_name="us-east-1")
+    org_id = orgs.create_organization(FeatureSet="ALL")["Organization"]["Id"]
+    created = orgs.create_account(AccountName="team-x", Email="team-x@example.com")["CreateAccountStatus"]
+    member = created["AccountId"]
+    member_session(member, "us-east-1").client("iam").create_role(
+        RoleName="agent-fleet-support",
+        AssumeRolePolicyDocument="{}",
+        Tags=[{"Key": "Outcome-ID", "Value": "OUT-4242"}],
+    )
+    enforcer = hub(TAGWARDEN_MEMBER_ACCOUNTS="", TAGWARDEN_ORG_ID=org_id)
+    event, instance = launch(member, "eu-west-1")
+    assert enforcer.handle(event)["events"][0]["resources"][0]["outcome"] == "tagged"
+    assert tags_in(member, "eu-west-1", instance)["Outcome-ID"] == "OUT-4242"
+    # An account Organizations does not know is refused, and never assumed into.
+    outside, _ = launch(OUTSIDER, "us-east-1")
+    assert enforcer.handle(outside)["events"][0]["kind"] == "foreign-account"
