@@ -119,7 +119,9 @@ def _split(engine: Engine, plan: Plan, cube: Cube, buckets: dict[str, Acc], top:
         key = (idx, res, start, end)
         if key not in weights_of:
             found = usage.between(res, _epoch(start), _epoch(end)) if res else []
-            weights = policy(entry.policy).weights(found, entry.params) if found else {}
+            # the row's charge window, for policies that weigh time (storage held over the period)
+            params = {"period_start": _epoch(start), "period_end": _epoch(end), **entry.params}
+            weights = policy(entry.policy).weights(found, params) if found else {}
             weights_of[key] = dict(sorted(weights.items()))
         dims = {"provider": provider, "account": account, "service": service, "day": day, **untagged}
         if not weights_of[key]:  # nothing measured: unallocated, never guessed
