@@ -114,6 +114,8 @@ schema: $(STAMP)
 # (a test fails while the template is stale).
 template: $(STAMP)
 	$(BIN)/python infra/aws/generate_template.py
+	$(BIN)/python infra/aws/org/generate_spoke.py
+	$(BIN)/python infra/aws/generate_ops.py
 
 # The Lambda package (template.yaml CodeUri: build/aws/): only the modules the AWS functions
 # import, the example rules, any functions/*.yaml rules file, requirements.txt. Run before `sam build`.

@@ -146,6 +146,7 @@ def _rule(n: int, total: int, pattern: Mapping[str, Any]) -> str:
         "    Properties:\n"
         f"      Description: tagwarden - successful create calls, part {n} of {total}\n"
         "      State: ENABLED\n"
+        "      EventBusName: !Ref EventBusName\n"
         "      EventPattern:\n"
         f"{_yaml(dict(pattern), 8)}"
         "      Targets:\n"

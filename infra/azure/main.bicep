@@ -77,6 +77,9 @@ param allowQuarantine bool = true
 @description('Deliver tag writes to the function too, so that fixing the tags releases at once.')
 param releaseOnTagWrite bool = true
 
+@description('Other subscriptions this app serves: list them here, then deploy subscriptions.bicep over the same list.')
+param memberSubscriptionIds array = []
+
 var token = uniqueString(subscription().id, resourceGroupName, namePrefix)
 var compactPrefix = take(replace(namePrefix, '-', ''), 9)
 var functionAppName = '${namePrefix}-${token}'
@@ -109,6 +112,7 @@ module app 'modules/app.bicep' = {
     instanceMemoryMB: instanceMemoryMB
     sweepSchedule: sweepSchedule
     teamsWebhookUrl: teamsWebhookUrl
+    memberSubscriptionIds: memberSubscriptionIds
   }
 }
 

@@ -626,11 +626,12 @@ def test_module_calls_match_the_modules(path: Path) -> None:
     caller = bicep(path)
     for decl in caller.modules.values():
         target = module_file(path, decl)
-        passed = set(decl.value.get("params", {}))
+        body = decl.value.body if isinstance(decl.value, Loop) else decl.value  # a module per item
+        passed = set(body.get("params", {}))
         assert passed <= set(target.params), f"{decl.name}: unknown params {passed - set(target.params)}"
         required = {n for n, p in target.params.items() if p.value is None}
         assert required <= passed, f"{decl.name}: missing params {required - passed}"
-        for name, value in decl.value.get("params", {}).items():
+        for name, value in body.get("params", {}).items():
             if "secure" in target.params[name].decorators:
                 assert all(
                     "secure" in caller.params[r].decorators for r in walk(value) if r in caller.params
@@ -711,7 +712,10 @@ def test_app_settings() -> None:
     values = settings.value["properties"]
     assert set(values) == APP_SETTINGS
     assert raw(values["TAGWARDEN_OWN_PRINCIPAL_IDS"]) == f"{site.name}.identity.principalId"
-    assert raw(values["TAGWARDEN_SUBSCRIPTIONS"]) == "subscription().subscriptionId"
+    # Its own subscription, and the members it serves (subscriptions.bicep).
+    assert raw(values["TAGWARDEN_SUBSCRIPTIONS"]) == (
+        "join(union([subscription().subscriptionId], memberSubscriptionIds), ',')"
+    )
     file, _ = only("Microsoft.Web/sites/config")
     teams = file.params[raw(values["TAGWARDEN_TEAMS_WEBHOOK_URL"])]
     assert "secure" in teams.decorators and teams.value == "", "a secret URL, empty by default"

@@ -325,6 +325,16 @@ def test_every_variable_the_code_reads_is_set() -> None:
     assert variables["TAGWARDEN_MODE"] == {"Ref": "Mode"}
 
 
+ORG_PARAMETERS = (
+    "EventBusName",
+    "MemberAccounts",
+    "OrgId",
+    "MemberRoleName",
+    "MemberExternalId",
+    "EnforcerReservedConcurrency",
+)
+
+
 def test_parameters() -> None:
     params = template()["Parameters"]
     assert set(params) == {
@@ -340,6 +350,18 @@ def test_parameters() -> None:
         "BreakGlassArns",
         "SweepSchedule",
         "BrakeRoleNamePattern",
+        *ORG_PARAMETERS,
+    }
+    # Organization scale is off by default: one account, the default bus.
+    assert params["EventBusName"]["Default"] == "default"
+    assert params["MemberAccounts"]["Default"] == params["OrgId"]["Default"] == ""
+    members = params["MemberAccounts"]["AllowedPattern"]
+    assert re.fullmatch(members, "111111111111, 222222222222")
+    assert not re.fullmatch(members, "1111,2222")
+    reserved = params["EnforcerReservedConcurrency"]
+    assert reserved["Default"] == "" and not re.fullmatch(reserved["AllowedPattern"], "0")  # 0 stops it
+    assert function()["ReservedConcurrentExecutions"] == {
+        "Fn::If": ["HasReservedConcurrency", {"Ref": "EnforcerReservedConcurrency"}, {"Ref": "AWS::NoValue"}]
     }
     assert params["Mode"]["Default"] == "audit"  # a deployment acts once the operator says enforce
     assert params["Mode"]["AllowedValues"] == ["audit", "enforce"]

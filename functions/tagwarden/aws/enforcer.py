@@ -6,12 +6,13 @@ tags cached for the container's life.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from tagwarden.aws.clients import Clients
+from tagwarden.aws.clients import AccountClients, Clients
 from tagwarden.aws.dedupe import DynamoClaims
 from tagwarden.aws.lookups import IamLookups, RgtaTags
 from tagwarden.aws.normalize import READER
@@ -30,6 +31,7 @@ from tagwarden.settings import csv, rules_from_path
 from tagwarden.tagging import TagResult, TagWrite
 
 if TYPE_CHECKING:  # the sweeper is built (and imported) by the sweeper function only
+    from tagwarden.aws.members import Members
     from tagwarden.aws.sweeper import AwsSweeper
     from tagwarden.runaway.limiter import Limiter
     from tagwarden.runaway.ports import RateSink
@@ -40,6 +42,12 @@ __all__ = ["AwsEnforcer", "TagWriteFailed", "build", "build_sweeper", "load_rule
 @dataclass
 class AwsEnforcer(Enforcer):
     clients: Clients = field(default_factory=Clients)  # the writer's clients, reused per container
+    members: Members | None = None  # organization mode: events of member accounts go to their clients
+
+    def handle(self, raw: Any) -> dict[str, Any]:
+        if self.members is None:
+            return super().handle(raw)
+        return self.members.handle(raw, super().handle)
 
 
 class _Writer:
@@ -99,7 +107,7 @@ def build(
     claims: Claim = DynamoClaims(clients.get("dynamodb"), table) if table else MemoryClaims()
     own = OwnIdentity(arns=csv(env.get("TAGWARDEN_OWN_ARNS")))
     lookups = IamLookups(clients, account_tags=env.get("TAGWARDEN_ACCOUNT_TAGS") == "organizations")
-    return AwsEnforcer(
+    hub = AwsEnforcer(
         rules=rules,
         write=_Writer(clients, float(env.get("TAGWARDEN_NOT_FOUND_WINDOW", "20"))),
         lookups=lambda: lookups,  # one IamLookups per container: principal tags cached for its life
@@ -115,6 +123,58 @@ def build(
         current_tags=RgtaTags(clients),
         limiter=limiter(env, rules, clients, telemetry),
     )
+    return _organization(env, hub)
+
+
+def _organization(env: Mapping[str, str], hub: AwsEnforcer) -> AwsEnforcer:
+    """Organization mode (TAGWARDEN_MEMBER_ACCOUNTS / TAGWARDEN_ORG_ID): the hub's enforcer gates
+    accounts and acts in each member account with that account's clients; else `hub` unchanged."""
+    from tagwarden.aws.members import AccountGate, Members, OrgSettings
+
+    settings = OrgSettings.from_env(env)
+    if settings is None:
+        return hub
+    accounts = AccountClients(
+        hub.clients,
+        env.get("TAGWARDEN_ACCOUNT_ID") or None,
+        settings.role_name,
+        settings.external_id,
+        settings.seconds,
+    )
+    gate = AccountGate(settings, accounts)
+    role = settings.role_name
+    own = (f"arn:aws:iam::*:role/{role}", f"arn:aws:sts::*:assumed-role/{role}/*")  # our member sessions
+    account_tags = env.get("TAGWARDEN_ACCOUNT_TAGS") == "organizations"
+    window = float(env.get("TAGWARDEN_NOT_FOUND_WINDOW", "20"))
+    # S3 quarantine statements in a member account spare the member role too.
+    member_env = {**env, "TAGWARDEN_OWN_ARNS": ",".join((*csv(env.get("TAGWARDEN_OWN_ARNS")), *own))}
+
+    def principals(account: str) -> Clients | None:  # a principal is read in its own account
+        return accounts.get(account) if gate.allows(account) else None
+
+    local_lookups = IamLookups(hub.clients, account_tags=account_tags, principals=principals)
+    gated = dataclasses.replace(
+        hub,
+        read=gate.reader(hub.read),
+        own=OwnIdentity(hub.own.arns + own, hub.own.ids),
+        lookups=lambda: local_lookups,
+    )
+
+    def rewire(member: Clients) -> Callable[[Any], dict[str, Any]]:
+        lookups = IamLookups(
+            member, account_tags=account_tags, organizations=hub.clients, principals=principals
+        )
+        return dataclasses.replace(
+            gated,
+            write=_Writer(member, window),
+            lookups=lambda: lookups,  # principal tags are read in the member account, cached there
+            clients=member,
+            quarantiner=quarantiner(member_env, member),
+            current_tags=RgtaTags(member),
+            release=None,  # releases run in the hub's sweeper, which does not act in members yet
+        ).handle
+
+    return dataclasses.replace(gated, members=Members(gate, accounts, rewire))
 
 
 def quarantiner(env: Mapping[str, str], clients: Clients) -> Quarantiner:

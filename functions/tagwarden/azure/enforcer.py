@@ -37,6 +37,8 @@ from tagwarden.guards import OwnIdentity
 from tagwarden.lifecycle.ports import LazyQuarantiner, Notifier, Quarantiner
 from tagwarden.model import CreationEvent
 from tagwarden.rules.model import Mode, RuleSet
+from tagwarden.normalize import gated
+from tagwarden.rules.model import RuleSet
 from tagwarden.settings import csv, rules_from_path
 
 if TYPE_CHECKING:  # the sweeper is built (and imported) by the timer function only
@@ -76,6 +78,10 @@ def build(
     telemetry = telemetry or Telemetry()
     own_ids = frozenset(csv(env.get(OWN_ENV)))
     client = arm
+    # One app serving many subscriptions acts in the listed ones only (the ARM client is per
+    # subscription already: each event's own is used); unlisted: any the events come from.
+    served = {s.lower() for s in csv(env.get(SUBSCRIPTIONS_ENV))}
+    reader = gated(READER, lambda sub: sub.lower() in served, "subscription") if served else READER
     return AzureEnforcer(
         rules=rules,
         write=client.write,
@@ -83,7 +89,7 @@ def build(
         claims=MemoryClaims(),
         own=OwnIdentity(ids=own_ids),
         telemetry=telemetry,
-        read=READER,
+        read=reader,
         text=AZURE_TEXT,
         release=release,
         claim_key=write_key,

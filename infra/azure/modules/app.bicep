@@ -32,6 +32,9 @@ param teamsWebhookUrl string = ''
 @description('Storage queue in the app storage account that receives every notification as versioned JSON.')
 param notificationQueueName string = 'tagwarden-notifications'
 
+@description('Other subscriptions this app serves (subscriptions.bicep wires their events): acted on and swept besides its own.')
+param memberSubscriptionIds array = []
+
 // Identity-based AzureWebJobsStorage on Flex Consumption: blob (host + deployment package),
 // queue and table data roles on the app's own storage account.
 var storageRoles = [
@@ -204,7 +207,8 @@ resource appSettings 'Microsoft.Web/sites/config@2024-04-01' = {
     TAGWARDEN_MARKER_KEY: '@Microsoft.KeyVault(SecretUri=${markerKeySecretUri})'
     // The sweeper (timer trigger): its schedule, and the subscriptions it sweeps.
     TAGWARDEN_SWEEP_SCHEDULE: sweepSchedule
-    TAGWARDEN_SUBSCRIPTIONS: subscription().subscriptionId
+    // Events of any other subscription are skipped (foreign-account).
+    TAGWARDEN_SUBSCRIPTIONS: join(union([subscription().subscriptionId], memberSubscriptionIds), ',')
     // Notification channels: Teams (a secret URL, or a Key Vault reference) and the queue.
     TAGWARDEN_TEAMS_WEBHOOK_URL: teamsWebhookUrl
     TAGWARDEN_NOTIFY_QUEUE_URL: '${storage.properties.primaryEndpoints.queue}${notificationQueue.name}'
