@@ -36,9 +36,8 @@ from tagwarden.enforce import Enforcer, Release
 from tagwarden.guards import OwnIdentity
 from tagwarden.lifecycle.ports import LazyQuarantiner, Notifier, Quarantiner
 from tagwarden.model import CreationEvent
-from tagwarden.rules.model import Mode, RuleSet
 from tagwarden.normalize import gated
-from tagwarden.rules.model import RuleSet
+from tagwarden.rules.model import Mode, RuleSet
 from tagwarden.settings import csv, rules_from_path
 
 if TYPE_CHECKING:  # the sweeper is built (and imported) by the timer function only
