@@ -30,10 +30,6 @@ param functionName string = 'tagwarden_resource_write'
 @description('Rules file deployed with the code, relative to the app root (the folder of function_app.py).')
 param rulesPath string = 'functions/tagwarden/examples/rules.yaml'
 
-@description('HMAC key sealing quarantine markers (e.g. openssl rand -hex 32, kept in Key Vault). Keep it across deployments: markers sealed with another key are never deleted or undone.')
-@secure()
-param markerKey string
-
 @description('Upper bound on Flex Consumption instances (also bounds concurrent ARM calls).')
 @maxValue(1000)
 param maximumInstanceCount int = 40
@@ -97,7 +93,6 @@ module app 'modules/app.bicep' = {
     deploymentContainerName: 'app-package'
     deadLetterContainerName: deadLetterContainerName
     rulesPath: rulesPath
-    markerKey: markerKey
     maximumInstanceCount: maximumInstanceCount
     instanceMemoryMB: instanceMemoryMB
     sweepSchedule: sweepSchedule

@@ -56,7 +56,7 @@ def env(world: dict[str, str], rules: str) -> dict[str, str]:
         "TAGWARDEN_RULES_PATH": rules,
         "TAGWARDEN_SNS_TOPIC_ARN": world["topic"],
         "TAGWARDEN_NOT_FOUND_WINDOW": "0.5",
-        "TAGWARDEN_MARKER_KEY": "test-marker-key",
+        "TAGWARDEN_LEDGER": str(Path(rules).with_name("ledger.sqlite")),
     }
 
 
@@ -185,13 +185,15 @@ def test_global_dry_run_changes_nothing(world: dict[str, str], tmp_path: Path) -
     assert sent and all(m["dry_run"] for m in sent)
 
 
-def test_protected_resources_are_never_quarantined_or_deleted(world: dict[str, str], tmp_path: Path) -> None:
+def test_protected_resources_are_never_deleted(world: dict[str, str], tmp_path: Path) -> None:
     clock = Clock()
     e, s = pair(world, rules_file(tmp_path), clock)
+    # the creator's own tagwarden:* tags are never trusted: quarantined anyway, and recorded
     instance, event = launch(tags={"tagwarden:protect": "oncall"})
     e.handle(event)
-    assert state(instance) == "running"
-    assert "tagwarden:quarantine" not in tags_of(instance)
+    assert state(instance) == "stopped"
+    record = e.ledger.get("aws", f"arn:aws:ec2:us-east-1:123456789012:instance/{instance}")
+    assert record is not None and dict(record.ignored) == {"tagwarden:protect": "oncall"}
     # quarantined first, protected later: the sweep never deletes it
     other, event2 = launch()
     e.handle(event2)

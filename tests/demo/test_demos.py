@@ -3,12 +3,20 @@
 from __future__ import annotations
 
 import io
+from pathlib import Path
 
 import pytest
 
 from tagwarden.demo import aws, azure, lifecycle
 
 pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture(autouse=True)
+def ledger(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    path = tmp_path / "ledger.sqlite"
+    monkeypatch.setenv("TAGWARDEN_LEDGER", str(path))
+    return path
 
 
 def test_aws_demo() -> None:
@@ -28,10 +36,17 @@ def test_azure_demo() -> None:
     assert "Every resource ended as the rules say." in text
 
 
-def test_lifecycle_demo() -> None:
+def test_lifecycle_demo(ledger: Path) -> None:
     out = io.StringIO()
     assert lifecycle.run(out) == 0, out.getvalue()
     text = out.getvalue()
     for kind in ("[quarantined]", "[released]", "[deleted]"):
         assert kind in text
     assert "function concurrency 5 (restored)" in text
+    # every decision is in the demo's ledger, for showback to read later
+    from tagwarden.ledger.model import LifecycleState
+    from tagwarden.ledger.sqlite import SqliteLedger
+
+    records = list(SqliteLedger(ledger).scan())
+    assert {LifecycleState.RELEASED, LifecycleState.DELETED} <= {r.state for r in records}
+    assert all(r.rules_hash and r.event_id for r in records)

@@ -214,15 +214,18 @@ def test_async_retries_end_in_the_dead_letter_queue() -> None:
     assert props["Qualifier"] == "$LATEST"  # what the rules' unqualified targets invoke
 
 
-def test_idempotency_table_matches_dedupe() -> None:
+def test_ledger_table_matches_the_store() -> None:
     (table,) = resources("AWS::DynamoDB::Table").values()
     props = table["Properties"]
     assert props["BillingMode"] == "PAY_PER_REQUEST"
     assert props["KeySchema"] == [{"AttributeName": "pk", "KeyType": "HASH"}]
-    assert props["AttributeDefinitions"] == [{"AttributeName": "pk", "AttributeType": "S"}]
-    assert props["TimeToLiveSpecification"] == {"AttributeName": "expires", "Enabled": True}
-    dedupe = (ROOT / "functions" / "tagwarden" / "aws" / "dedupe.py").read_text()
-    assert '"pk": {"S"' in dedupe and '"expires": {"N"' in dedupe
+    assert props["PointInTimeRecoverySpecification"] == {"PointInTimeRecoveryEnabled": True}
+    assert table["DeletionPolicy"] == "Retain"  # the system of record outlives a stack
+    (index,) = props["GlobalSecondaryIndexes"]
+    store = (ROOT / "functions" / "tagwarden" / "aws" / "ledger.py").read_text()
+    assert index["IndexName"] == "live" and 'STATE_INDEX = "live"' in store
+    assert index["KeySchema"] == [{"AttributeName": "sweep", "KeyType": "HASH"}]
+    assert '"pk": {"S"' in store and 'item["sweep"]' in store
 
 
 # --- environment ----------------------------------------------------------------------------------
@@ -282,15 +285,15 @@ def test_every_variable_the_code_reads_is_set() -> None:
     assert read >= {
         "TAGWARDEN_RULES_PATH",
         "TAGWARDEN_RULES_SSM_PARAMETER",
-        "TAGWARDEN_IDEMPOTENCY_TABLE",
+        "TAGWARDEN_LEDGER_TABLE",
         "TAGWARDEN_OWN_ARNS",
         "TAGWARDEN_ACCOUNT_TAGS",
         "TAGWARDEN_NOT_FOUND_WINDOW",
         *LIFECYCLE_VARIABLES,
     }
     by_function = {"Enforcer": _env_names_read_by("build"), "Sweeper": _env_names_read_by("build_sweeper")}
-    assert by_function["Enforcer"] >= {"TAGWARDEN_IDEMPOTENCY_TABLE", *LIFECYCLE_VARIABLES}
-    assert by_function["Sweeper"] >= {"TAGWARDEN_RULES_PATH", *LIFECYCLE_VARIABLES}
+    assert by_function["Enforcer"] >= {"TAGWARDEN_LEDGER_TABLE", *LIFECYCLE_VARIABLES}
+    assert by_function["Sweeper"] >= {"TAGWARDEN_RULES_PATH", "TAGWARDEN_LEDGER_TABLE", *LIFECYCLE_VARIABLES}
     for name, needed in by_function.items():
         present = set(function(name)["Environment"]["Variables"])
         assert needed <= present, (name, needed - present)
@@ -304,7 +307,7 @@ def test_every_variable_the_code_reads_is_set() -> None:
     assert variables["POWERTOOLS_LOG_LEVEL"] == {"Ref": "LogLevel"}
     assert variables["TAGWARDEN_RULES_PATH"] == {"Ref": "RulesPath"}
     assert variables["TAGWARDEN_RULES_SSM_PARAMETER"] == {"Ref": "RulesSsmParameter"}
-    assert variables["TAGWARDEN_IDEMPOTENCY_TABLE"] == {"Ref": "IdempotencyTable"}
+    assert variables["TAGWARDEN_LEDGER_TABLE"] == {"Ref": "LedgerTable"}
     assert variables["TAGWARDEN_ACCOUNT_TAGS"] == {"Ref": "AccountTags"}
     assert variables["TAGWARDEN_NOT_FOUND_WINDOW"] == {"Ref": "NotFoundWindowSeconds"}
 
@@ -467,8 +470,7 @@ def role_actions(role_id: str) -> set[str]:
 ALLOWED_MUTATIONS = {
     "logs:CreateLogStream",
     "logs:PutLogEvents",
-    "dynamodb:PutItem",  # claims
-    "dynamodb:DeleteItem",  # releasing a claim of a failed invocation (its own table only)
+    "dynamodb:PutItem",  # the ledger's conditional writes (its own table only)
     "sqs:SendMessage",  # failed invocations to the dead-letter queue
     "s3:PutBucketTagging",  # S3 tags are written as a set
     "sns:Publish",  # notifications, to the stack's topic (and the chat topic) only
@@ -555,6 +557,11 @@ def test_sweeper_role_releases_deletes_and_untags_only() -> None:
     assert untag <= actions
     assert {"tag:GetResources", "tag:UntagResources", "sns:Publish", "sqs:GetQueueUrl"} <= actions
     allowed = {*IAM_ACTIONS, *untag, "logs:CreateLogStream", "logs:PutLogEvents", "sns:Publish"}
+    # the ledger: its work list and its versioned updates, on its own table and index only
+    ((ledger, _),) = _by_action("dynamodb:PutItem", "SweeperRole")
+    assert sorted(_actions(ledger)) == ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query"]
+    assert ledger["Resource"][0] == {"Fn::GetAtt": ["LedgerTable", "Arn"]}
+    allowed |= {"dynamodb:PutItem", "dynamodb:Query"}
     for action in actions - allowed:
         verb = action.partition(":")[2]
         assert verb.startswith(("Get", "List", "Describe")), action
@@ -673,7 +680,7 @@ def _by_action(action: str, role_id: str = "EnforcerRole") -> list[tuple[dict[st
 # Statements that may name Resource "*" (the resources they act on are arbitrary), per role.
 WILDCARD_SIDS = {
     "EnforcerRole": {"TagWrites", "Quarantine", "AccountTags"},
-    "SweeperRole": {"ReleaseAndDelete", "MarkerRemoval", "FindMarked"},
+    "SweeperRole": {"ReleaseAndDelete", "MarkerRemoval", "ReadTags"},
 }
 
 
@@ -688,7 +695,7 @@ def test_wildcard_resources_only_where_resources_are_arbitrary(role_id: str) -> 
         assert sid in WILDCARD_SIDS[role_id], sid
         if sid == "AccountTags":
             assert actions == ["organizations:ListTagsForResource"] and condition == "ReadsAccountTags"
-        elif sid == "FindMarked":
+        elif sid == "ReadTags":
             assert actions == ["tag:GetResources"]
         elif sid in ("TagWrites", "MarkerRemoval"):
             assert all("tag" in a.lower() or a == "sqs:GetQueueUrl" for a in actions), actions
@@ -697,10 +704,10 @@ def test_wildcard_resources_only_where_resources_are_arbitrary(role_id: str) -> 
 
 
 def test_scoped_permissions() -> None:
-    ((claims, cond),) = _by_action("dynamodb:PutItem")
+    ((ledger, cond),) = _by_action("dynamodb:PutItem")
     assert cond is None
-    assert sorted(_actions(claims)) == ["dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:PutItem"]
-    assert claims["Resource"] == {"Fn::GetAtt": ["IdempotencyTable", "Arn"]}
+    assert sorted(_actions(ledger)) == ["dynamodb:GetItem", "dynamodb:PutItem"]  # no delete, no scan
+    assert ledger["Resource"] == {"Fn::GetAtt": ["LedgerTable", "Arn"]}
 
     for role_id in ROLES:
         ((ssm, cond),) = _by_action("ssm:GetParameter", role_id)
@@ -750,7 +757,7 @@ def test_own_resources_the_lifecycle_could_act_on_are_protected() -> None:
     key = Lifecycle().protect_tag
     acted_on = {t for t, row in QUARANTINE_ROWS.items() if row.quarantine or row.delete}
     own = {k: r for k, r in expanded()["Resources"].items() if r["Type"] in acted_on}
-    assert {"Enforcer", "Sweeper", "NotificationTopic", "IdempotencyTable", "DeadLetterQueue"} <= set(own)
+    assert {"Enforcer", "Sweeper", "NotificationTopic", "LedgerTable", "DeadLetterQueue"} <= set(own)
     for logical_id, res in own.items():
         tags = res["Properties"].get("Tags")
         pairs = tags.items() if isinstance(tags, dict) else [(t["Key"], t["Value"]) for t in tags or []]
@@ -808,7 +815,7 @@ def test_outputs() -> None:
     outputs = template()["Outputs"]
     assert outputs["EnforcerFunctionArn"]["Value"] == {"Fn::GetAtt": ["Enforcer", "Arn"]}
     assert outputs["DeadLetterQueueUrl"]["Value"] == {"Ref": "DeadLetterQueue"}
-    assert outputs["IdempotencyTableName"]["Value"] == {"Ref": "IdempotencyTable"}
+    assert outputs["LedgerTableName"]["Value"] == {"Ref": "LedgerTable"}
     assert outputs["SweeperFunctionArn"]["Value"] == {"Fn::GetAtt": ["Sweeper", "Arn"]}
     rules = sorted(k for k, r in template()["Resources"].items() if r["Type"] == "AWS::Events::Rule")
     joined = outputs["CreateEventsRuleNames"]["Value"]["Fn::Join"]

@@ -1,7 +1,9 @@
-"""The AWS enforcer: the core Enforcer wired to boto3 taggers, IAM lookups and event claims.
+"""The AWS enforcer: the core Enforcer wired to boto3 taggers, IAM lookups and the DynamoDB ledger.
 
 Everything is built once per container (`build`): rules compiled, clients created, principal
-tags cached for the container's life.
+tags cached for the container's life. The ledger is the DynamoDB table in
+TAGWARDEN_LEDGER_TABLE (deployed), or a SQLite file in TAGWARDEN_LEDGER (local runs, tests); with
+neither, building fails: nothing is quarantined that could never be released or swept.
 """
 
 from __future__ import annotations
@@ -11,17 +13,17 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from tagwarden.aws.clients import Clients
-from tagwarden.aws.dedupe import DynamoClaims
 from tagwarden.aws.lookups import IamLookups
 from tagwarden.aws.notify import SnsNotifier
 from tagwarden.aws.quarantine import AwsQuarantiner
 from tagwarden.aws.sweeper import AwsSweeper, RgtaTags
 from tagwarden.aws.taggers import write_tags
 from tagwarden.aws.telemetry import Telemetry
-from tagwarden.claims import Claim, MemoryClaims
 from tagwarden.enforce import Enforcer, TagWriteFailed
 from tagwarden.guards import OwnIdentity
-from tagwarden.rules import load_rules, load_rules_text
+from tagwarden.ledger.ports import Ledger
+from tagwarden.lifecycle.records import rules_hash
+from tagwarden.rules import load_rules_text
 from tagwarden.rules.model import RuleSet
 from tagwarden.tagging import TagResult, TagWrite
 
@@ -42,13 +44,13 @@ class _Writer:
         return write_tags(writes, self.clients, region=region, not_found_window=self.not_found_window)
 
 
-def load_rules_from_env(env: Mapping[str, str], clients: Clients) -> RuleSet:
-    """Rules are read once per cold start: from SSM Parameter Store when a parameter is named,
-    else from the file deployed with the function (TAGWARDEN_RULES_PATH)."""
+def rules_source(env: Mapping[str, str], clients: Clients) -> tuple[str, str]:
+    """The rules file's text and name: read once per cold start from SSM Parameter Store when a
+    parameter is named, else from the file deployed with the function (TAGWARDEN_RULES_PATH)."""
     parameter = env.get("TAGWARDEN_RULES_SSM_PARAMETER")
     if parameter:
         value = clients.get("ssm").get_parameter(Name=parameter, WithDecryption=True)["Parameter"]["Value"]
-        return load_rules_text(value, f"ssm:{parameter}", env)
+        return str(value), f"ssm:{parameter}"
     path = env.get("TAGWARDEN_RULES_PATH")
     if not path:
         raise RuntimeError(
@@ -57,24 +59,54 @@ def load_rules_from_env(env: Mapping[str, str], clients: Clients) -> RuleSet:
         )
     if not os.path.isabs(path):
         path = os.path.join(env.get("LAMBDA_TASK_ROOT", os.getcwd()), path)
-    return load_rules(path, env)
+    from tagwarden.rules import RulesError
+    from tagwarden.rules.errors import RulesProblem
+
+    try:
+        with open(path, encoding="utf-8") as fh:
+            return fh.read(), path
+    except (OSError, UnicodeDecodeError) as exc:
+        raise RulesError([RulesProblem(path, None, (), f"cannot read the file: {exc}")]) from exc
+
+
+def load_rules_from_env(env: Mapping[str, str], clients: Clients) -> RuleSet:
+    text, name = rules_source(env, clients)
+    return load_rules_text(text, name, env)
+
+
+def ledger_from_env(env: Mapping[str, str], clients: Clients) -> Ledger:
+    """The ledger: the DynamoDB table TAGWARDEN_LEDGER_TABLE, else the SQLite file TAGWARDEN_LEDGER."""
+    table = env.get("TAGWARDEN_LEDGER_TABLE")
+    if table:
+        from tagwarden.aws.ledger import DynamoLedger
+
+        return DynamoLedger(clients.get("dynamodb"), table)
+    from tagwarden.ledger.sqlite import SqliteLedger
+
+    local = SqliteLedger.from_env(env)
+    if local is not None:
+        return local
+    raise RuntimeError("no ledger: set TAGWARDEN_LEDGER_TABLE (DynamoDB) or TAGWARDEN_LEDGER (a SQLite file)")
 
 
 def build(
-    env: Mapping[str, str] | None = None, clients: Clients | None = None, telemetry: Telemetry | None = None
+    env: Mapping[str, str] | None = None,
+    clients: Clients | None = None,
+    telemetry: Telemetry | None = None,
+    ledger: Ledger | None = None,
 ) -> AwsEnforcer:
     env = os.environ if env is None else env
     clients = clients or Clients()
-    rules = load_rules_from_env(env, clients)
-    table = env.get("TAGWARDEN_IDEMPOTENCY_TABLE")
-    claims: Claim = DynamoClaims(clients.get("dynamodb"), table) if table else MemoryClaims()
+    text, name = rules_source(env, clients)
+    rules = load_rules_text(text, name, env)
     own = OwnIdentity(arns=_csv(env.get("TAGWARDEN_OWN_ARNS")))
     lookups = IamLookups(clients, account_tags=env.get("TAGWARDEN_ACCOUNT_TAGS") == "organizations")
     return AwsEnforcer(
         rules=rules,
         write=_Writer(clients, float(env.get("TAGWARDEN_NOT_FOUND_WINDOW", "20"))),
         lookups=lambda: lookups,  # one IamLookups per container: principal tags cached for its life
-        claims=claims,
+        ledger=ledger or ledger_from_env(env, clients),
+        rules_digest=rules_hash(text),
         own=own,
         telemetry=telemetry or Telemetry(),
         clients=clients,
@@ -107,7 +139,10 @@ def notifier(env: Mapping[str, str], rules: RuleSet, clients: Clients) -> SnsNot
 
 
 def build_sweeper(
-    env: Mapping[str, str] | None = None, clients: Clients | None = None, telemetry: Telemetry | None = None
+    env: Mapping[str, str] | None = None,
+    clients: Clients | None = None,
+    telemetry: Telemetry | None = None,
+    ledger: Ledger | None = None,
 ) -> AwsSweeper:
     env = os.environ if env is None else env
     clients = clients or Clients()
@@ -118,5 +153,6 @@ def build_sweeper(
         quarantiner=quarantiner(env, clients),
         notifier=notifier(env, rules, clients),
         telemetry=telemetry or Telemetry(),
+        ledger=ledger or ledger_from_env(env, clients),
         region=env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or None,
     )

@@ -29,13 +29,13 @@ from tagwarden.azure.notify import KEY_VAULT_REFERENCE, TEAMS_URL_SETTING, Queue
 from tagwarden.azure.quarantine import AzureQuarantiner
 from tagwarden.azure.sweeper import AzureSweeper
 from tagwarden.azure.telemetry import Telemetry
-from tagwarden.claims import MemoryClaims
 from tagwarden.enforce import Enforcer
 from tagwarden.guards import OwnIdentity
+from tagwarden.ledger.ports import Ledger
 from tagwarden.lifecycle.fanout import Fanout
 from tagwarden.lifecycle.ports import Notifier
-from tagwarden.model import CreationEvent
-from tagwarden.rules import load_rules
+from tagwarden.lifecycle.records import rules_hash
+from tagwarden.rules import load_rules_text
 from tagwarden.rules.model import RuleSet
 
 RULES_ENV = "TAGWARDEN_RULES_PATH"
@@ -45,13 +45,31 @@ QUEUE_URL_ENV = "TAGWARDEN_NOTIFY_QUEUE_URL"  # https://<account>.queue.core.win
 QUEUE_CONNECTION_ENV = "TAGWARDEN_NOTIFY_QUEUE_CONNECTION"  # a connection string (Azurite, keys)
 QUEUE_NAME_ENV = "TAGWARDEN_NOTIFY_QUEUE_NAME"  # with the connection string
 DEFAULT_QUEUE = "tagwarden-notifications"
+LEDGER_ENDPOINT_ENV = "TAGWARDEN_LEDGER_TABLE_ENDPOINT"  # https://<account>.table.core.windows.net
+LEDGER_CONNECTION_ENV = "TAGWARDEN_LEDGER_CONNECTION"  # a connection string (Azurite, keys)
+LEDGER_TABLE_ENV = "TAGWARDEN_LEDGER_TABLE"  # the table's name
+DEFAULT_LEDGER_TABLE = "tagwardenledger"
 
 
-def write_key(event: CreationEvent) -> str:
-    """One claim per (ARM operation, resource): Event Grid redeliveries share the event id, and the
-    two events a deployment can emit for one resource share the correlation id."""
-    resource = event.resources[0].id.lower() if event.resources else ""
-    return f"{event.correlation_id or event.event_id}|{resource}"
+def ledger_from_env(env: Mapping[str, str]) -> Ledger:
+    """The ledger: Azure Table Storage (the app's managed identity on the endpoint, or a connection
+    string), else the SQLite file TAGWARDEN_LEDGER. Neither: building fails, loudly."""
+    from tagwarden.azure.ledger import TableLedger
+
+    table = env.get(LEDGER_TABLE_ENV) or DEFAULT_LEDGER_TABLE
+    if env.get(LEDGER_ENDPOINT_ENV):
+        return TableLedger.from_endpoint(env[LEDGER_ENDPOINT_ENV], table)
+    if env.get(LEDGER_CONNECTION_ENV):
+        return TableLedger.from_connection_string(env[LEDGER_CONNECTION_ENV], table)
+    from tagwarden.ledger.sqlite import SqliteLedger
+
+    local = SqliteLedger.from_env(env)
+    if local is not None:
+        return local
+    raise RuntimeError(
+        f"no ledger: set {LEDGER_ENDPOINT_ENV} (Azure Table Storage), {LEDGER_CONNECTION_ENV}, "
+        "or TAGWARDEN_LEDGER (a SQLite file)"
+    )
 
 
 @dataclass
@@ -59,13 +77,25 @@ class AzureEnforcer(Enforcer):
     arm: ArmClient | None = None
 
 
-def load_rules_from_env(env: Mapping[str, str], base_dir: str | None = None) -> RuleSet:
+def rules_source(env: Mapping[str, str], base_dir: str | None = None) -> tuple[str, str]:
     path = env.get(RULES_ENV)
     if not path:
         raise RuntimeError(f"set {RULES_ENV}: the rules file deployed with the function app")
     if not os.path.isabs(path):
         path = os.path.join(base_dir or os.getcwd(), path)
-    return load_rules(path, env)
+    from tagwarden.rules import RulesError
+    from tagwarden.rules.errors import RulesProblem
+
+    try:
+        with open(path, encoding="utf-8") as fh:
+            return fh.read(), path
+    except (OSError, UnicodeDecodeError) as exc:
+        raise RulesError([RulesProblem(path, None, (), f"cannot read the file: {exc}")]) from exc
+
+
+def load_rules_from_env(env: Mapping[str, str], base_dir: str | None = None) -> RuleSet:
+    text, name = rules_source(env, base_dir)
+    return load_rules_text(text, name, env)
 
 
 def build(
@@ -73,9 +103,11 @@ def build(
     arm: ArmClient | None = None,
     telemetry: Telemetry | None = None,
     base_dir: str | None = None,
+    ledger: Ledger | None = None,
 ) -> AzureEnforcer:
     env = os.environ if env is None else env
-    rules = load_rules_from_env(env, base_dir)
+    text, name = rules_source(env, base_dir)
+    rules = load_rules_text(text, name, env)
     arm = arm or ArmClient.from_env(env)
     telemetry = telemetry or Telemetry()
     own_ids = frozenset(i.strip() for i in env.get(OWN_ENV, "").split(",") if i.strip())
@@ -84,10 +116,10 @@ def build(
         rules=rules,
         write=client.write,
         lookups=lambda: ArmLookups(client),  # fresh per invocation: caches live one delivery
-        claims=MemoryClaims(),
+        ledger=ledger or ledger_from_env(env),
+        rules_digest=rules_hash(text),
         own=OwnIdentity(ids=own_ids),
         telemetry=telemetry,
-        claim_key=write_key,
         quarantiner=quarantiner(arm, rules),
         notifier=notifier(env, rules, telemetry),
         arm=arm,
@@ -99,6 +131,7 @@ def build_sweeper(
     arm: ArmClient | None = None,
     telemetry: Telemetry | None = None,
     base_dir: str | None = None,
+    ledger: Ledger | None = None,
 ) -> AzureSweeper:
     env = os.environ if env is None else env
     rules = load_rules_from_env(env, base_dir)
@@ -111,6 +144,7 @@ def build_sweeper(
         notifier=notifier(env, rules, telemetry),
         telemetry=telemetry,
         subscriptions=subscriptions(env),
+        ledger=ledger or ledger_from_env(env),
     )
 
 
@@ -123,7 +157,9 @@ def subscriptions(env: Mapping[str, str]) -> tuple[str, ...]:
 
 
 def quarantiner(arm: ArmClient, rules: RuleSet) -> AzureQuarantiner:
-    return AzureQuarantiner(arm, protect_tag=rules.lifecycle.protect_tag)
+    """No protect check of its own: the enforcer and the sweeper judge protection from the tags they
+    trust (a protect tag pre-set in the create request is the creator's, and does not count)."""
+    return AzureQuarantiner(arm, protect_tag="")
 
 
 def notifier(env: Mapping[str, str], rules: RuleSet, telemetry: Telemetry | None = None) -> Notifier | None:

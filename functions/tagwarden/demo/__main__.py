@@ -1,7 +1,12 @@
+import os
 import sys
+from pathlib import Path
 
-from tagwarden.demo import aws, azure, lifecycle
+from tagwarden.demo import DEMO_LEDGER, aws, azure, ledger_path, lifecycle
 
+if not os.environ.get("TAGWARDEN_LEDGER"):  # a fresh demo ledger each run
+    for suffix in ("", "-wal", "-shm"):
+        Path(DEMO_LEDGER + suffix).unlink(missing_ok=True)
 code = aws.run()
 print()
 code |= lifecycle.run()
@@ -15,4 +20,6 @@ from tagwarden.rules import load_rules  # noqa: E402
 
 with resources.as_file(resources.files("tagwarden") / "examples" / "rules.yaml") as rules:
     print(guardrail_summary(load_rules(rules, env={})))
+path = ledger_path()
+print(f"\nEvery decision is in the ledger {path}: tagwarden ledger show --ledger {path} RESOURCE")
 sys.exit(code)

@@ -63,8 +63,7 @@ def load_rules_text(text: str, filename: str = "<rules>", env: Mapping[str, str]
         _semantic_checks(data, broken, found)
     if found:
         raise RulesError([_locate(located, filename, path, msg) for path, msg in found])
-    env = os.environ if env is None else env
-    return _compile(data, filename, env.get("TAGWARDEN_MARKER_KEY") or None)
+    return _compile(data, filename)
 
 
 def _locate(located: Located, filename: str, path: KeyPath, msg: str) -> RulesProblem:
@@ -194,7 +193,7 @@ def _compile_rule(rule: dict[str, Any], default_grace: int) -> Rule:
     )
 
 
-def _compile(data: dict[str, Any], filename: str, seal_key: str | None = None) -> RuleSet:
+def _compile(data: dict[str, Any], filename: str) -> RuleSet:
     defaults = data.get("defaults") or {}
     default_grace = parse_duration(defaults.get("grace", DEFAULT_GRACE))
     assert default_grace is not None  # validated
@@ -230,7 +229,7 @@ def _compile(data: dict[str, Any], filename: str, seal_key: str | None = None) -
         ),
         unallocated_value=data.get("unallocated_value", "unallocated"),
         notifications=Notifications(**(data.get("notifications") or {})),
-        lifecycle=Lifecycle(**(data.get("lifecycle") or {}), seal_key=seal_key),
+        lifecycle=Lifecycle(**(data.get("lifecycle") or {})),
         reads_own_tags=any(
             src.kind == "request_tag" and src.arg.lower() in folded and src.arg.lower() != key.lower()
             for key, spec in tags.items()
