@@ -14,14 +14,24 @@ SAM_VENV := .venv-sam
 SAM := $(SAM_VENV)/bin/sam
 SAM_VERSION := 1.170.0
 
-.PHONY: demo test lint typecheck unit bench bench-aws bench-azure schema template clean
+.PHONY: demo test lint typecheck unit bench bench-aws bench-azure bench-replay schema template clean
+
+# Setup is shown, not hidden: uv (pinned, installed into the venv by pip) installs in seconds and
+# prints its progress; where uv cannot be had, pip does the same job, slower.
+UV_VERSION := 0.13.9
+UV = $(BIN)/uv
 
 $(STAMP): pyproject.toml
-	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install -q --upgrade pip
-	$(BIN)/python -m pip install -q -e '.[dev]'
-	rm -f $(VENV)/.installed-*
-	touch $@
+	@echo "==> setting up $(VENV) with $$($(PYTHON) --version) (first run only)"
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@$(BIN)/python -m pip install -q --disable-pip-version-check uv==$(UV_VERSION) 2>/dev/null \
+	  && echo "==> installing tagwarden and its tools with uv" \
+	  && VIRTUAL_ENV=$(VENV) $(UV) pip install -e '.[dev]' \
+	  || { echo "==> uv unavailable: installing with pip (slower)"; \
+	       $(BIN)/python -m pip install --progress-bar on -e '.[dev]'; }
+	@rm -f $(VENV)/.installed-*
+	@touch $@
+	@echo "==> $(VENV) ready"
 
 demo: $(STAMP)
 	$(BIN)/python -m tagwarden.demo
@@ -39,13 +49,17 @@ unit: $(STAMP) $(SAM) $(AZURITE)
 
 # Azurite, Microsoft's storage emulator (npm), for the notification queue tests.
 $(AZURITE):
-	npm install --prefix .azurite --no-audit --no-fund azurite@$(AZURITE_VERSION)
+	@echo "==> installing Azurite $(AZURITE_VERSION) (npm, first run only)"
+	npm install --prefix .azurite --no-audit --no-fund --loglevel=error azurite@$(AZURITE_VERSION)
 
 # The SAM CLI lives in its own virtualenv: its pins must not decide the project's versions.
 # tests/infra runs `sam validate --lint` on template.yaml with it (offline).
-$(SAM):
-	$(PYTHON) -m venv $(SAM_VENV)
-	$(SAM_VENV)/bin/python -m pip install -q aws-sam-cli==$(SAM_VERSION)
+$(SAM): $(STAMP)
+	@echo "==> installing the SAM CLI $(SAM_VERSION) into $(SAM_VENV) (first run only)"
+	@test -x $(SAM_VENV)/bin/python || $(PYTHON) -m venv $(SAM_VENV)
+	@VIRTUAL_ENV=$(SAM_VENV) $(UV) pip install aws-sam-cli==$(SAM_VERSION) 2>/dev/null \
+	  || $(SAM_VENV)/bin/python -m pip install --progress-bar on aws-sam-cli==$(SAM_VERSION)
+	@touch $@
 
 bench: $(STAMP)
 	$(BIN)/python bench/core_bench.py
@@ -55,6 +69,9 @@ bench-aws: $(STAMP)
 
 bench-azure: $(STAMP)
 	$(BIN)/python bench/azure_bench.py
+
+bench-replay: $(STAMP)
+	$(BIN)/python bench/replay_bench.py
 
 # Regenerate the shipped JSON Schema after changing rules/spec.py (a test checks it is current).
 schema: $(STAMP)

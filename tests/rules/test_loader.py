@@ -183,7 +183,8 @@ def test_keys_equal_but_for_case_are_one_tag_on_azure() -> None:
 
 def test_yaml_syntax_error_has_line() -> None:
     assert errors_of("version: 1\ntags: [a\n") == [
-        "rules.yaml:3: (top level): not valid YAML: did not find expected ',' or ']' (while parsing a flow sequence)"
+        "rules.yaml:3:1: (top level): not valid YAML: did not find expected ',' or ']' "
+        "(while parsing a flow sequence that starts at line 2, column 7)"
     ]
 
 

@@ -113,6 +113,8 @@ class Context:
         self.overlay = {k: v for k, v in overlay.items() if k != key} if overlay else overlay
 
     def principal_tags(self) -> Mapping[str, str] | None:
+        if not self.limits.principals_have_tags:
+            return {}  # nothing to look up: absent, not unresolved
         actor = self.event.actor
         who = actor.role_arn or actor.identity or "the caller"
         return self._memo(

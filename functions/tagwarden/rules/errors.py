@@ -25,9 +25,12 @@ class RulesProblem:
     line: int | None
     path: KeyPath
     message: str
+    column: int | None = None  # known for YAML syntax errors
 
     def __str__(self) -> str:
         where = f"{self.file}:{self.line}" if self.line is not None else self.file
+        if self.line is not None and self.column is not None:
+            where += f":{self.column}"
         return f"{where}: {format_path(self.path)}: {self.message}"
 
 

@@ -42,12 +42,7 @@ def load_located(text: str, filename: str) -> tuple[Located, list[RulesProblem]]
     try:
         node = yaml.compose(text, Loader=_Loader)
     except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = mark.line + 1 if mark is not None else None
-        problem = getattr(exc, "problem", None) or str(exc)
-        context = getattr(exc, "context", None)
-        msg = f"not valid YAML: {problem}" + (f" ({context})" if context else "")
-        return Located(None), [RulesProblem(filename, line, (), msg)]
+        return Located(None), [_syntax_problem(exc, filename)]
     located = Located(None)
     if node is None:
         return located, problems
@@ -102,3 +97,21 @@ def _scalar(node: yaml.Node) -> Any:
         _RESOLVER.constructed_objects.clear()  # the constructor caches per node; we keep nothing
         return value
     return None
+
+
+def _syntax_problem(exc: yaml.YAMLError, filename: str) -> RulesProblem:
+    """Where PyYAML noticed the problem (line and column) and where the construct it was reading
+    began: the mistake is usually there (an unclosed bracket or quote a few lines up)."""
+    mark = getattr(exc, "problem_mark", None)
+    line = mark.line + 1 if mark is not None else None
+    column = mark.column + 1 if mark is not None else None
+    problem = getattr(exc, "problem", None) or str(exc)
+    context = getattr(exc, "context", None)
+    context_mark = getattr(exc, "context_mark", None)
+    msg = f"not valid YAML: {problem}"
+    if context:
+        msg += f" ({context}"
+        if context_mark is not None and (mark is None or context_mark.line != mark.line):
+            msg += f" that starts at line {context_mark.line + 1}, column {context_mark.column + 1}"
+        msg += ")"
+    return RulesProblem(filename, line, (), msg, column)
