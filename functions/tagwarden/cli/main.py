@@ -23,6 +23,7 @@ COMMANDS: tuple[str, ...] = (
     "tagwarden.cli.replay",
     "tagwarden.cli.catalogue_cmd",
     "tagwarden.cli.policy",
+    "tagwarden.cli.ledger_cmd",
     "tagwarden.cli.completion",
 )
 
