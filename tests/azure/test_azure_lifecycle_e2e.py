@@ -619,3 +619,45 @@ def test_fake_lists_by_tag_in_pages_and_groups(fake: ArmFake) -> None:
         list(sdk.resources.list(filter="substringof('vm', name)"))
     sdk.resources.begin_delete_by_id(b.resource_id(RG, VM_TYPE, "nope"), api_version="2024-07-01").result()
     assert fake.calls("DELETE")[-1].status == 204
+
+
+# --- the attacks of issue 10, on Azure ------------------------------------------------------------
+
+
+def test_a_rule_no_longer_quarantining_releases_instead_of_deleting(world_for: Any, tmp_path: Path) -> None:
+    w: World = world_for("  delete_dry_run: false\n")
+    vm = w.create("vm-rule-changed")
+    assert w.fake.power_of(vm) == "deallocated"
+    relaxed = tmp_path / "relaxed.yaml"  # the example's own rule: tag-unallocated, no quarantine
+    relaxed.write_text(EXAMPLE_RULES.read_text() + "lifecycle:\n  delete_dry_run: false\n")
+    env = {"TAGWARDEN_RULES_PATH": str(relaxed), "TAGWARDEN_SUBSCRIPTIONS": SUB}
+    sweeper = build_sweeper(env, arm=w.sweeper.arm, ledger=w.sweeper.ledger)
+    sweeper.clock = lambda: w.now[0] + 2 * HOUR  # past the deadline
+    (row,) = sweeper.run()["resources"]
+    assert (row["verdict"], row["status"]) == ("release", "done") and "now say tag-unallocated" in row[
+        "reason"
+    ]
+    assert w.fake.exists(vm) and w.fake.power_of(vm) == "running"
+
+
+def test_an_enforcer_clock_behind_cannot_shorten_the_grace(world_for: Any) -> None:
+    w: World = world_for("  delete_dry_run: false\n")
+    w.enforcer.clock = lambda: T0 - 10 * HOUR  # the enforcer's host is 10 h behind
+    rid = w.fake.add_resource(b.resource_id(RG, VM_TYPE, "vm-skewed"))
+    event = b.eventgrid_write(rid, b.app_claims(UNKNOWN_APP))
+    event["eventTime"] = "2027-01-15T08:00:00Z"  # T0, as Event Grid stamps it
+    w.enforcer.handle(event)
+    (row,) = w.sweep(after=60)["resources"]
+    assert (row["verdict"], row["reason"]) == ("leave", "within the grace period")
+    (row,) = w.sweep(after=HOUR)["resources"]
+    assert row["verdict"] == "delete" and not w.fake.exists(rid)
+
+
+def test_a_copied_marker_never_moves_a_deletion_to_another_resource(world_for: Any) -> None:
+    w: World = world_for("  delete_dry_run: false\n")
+    vm = w.create("vm-marked-for-real")
+    marker = {k: v for k, v in (w.fake.tags_of(vm) or {}).items() if k.startswith("tagwarden:")}
+    other = w.fake.add_resource(b.resource_id(RG, VM_TYPE, "vm-innocent"), tags=marker)
+    rows = w.sweep(after=2 * HOUR)["resources"]
+    assert [r["resource"] for r in rows] == [vm]
+    assert w.fake.exists(other) and not w.fake.exists(vm)
