@@ -215,3 +215,12 @@ def test_schema_1_lines_still_read() -> None:
     old["schema"] = 1
     got = ResourceRecord.from_json(old)
     assert got.ignored == {} and got.marks == () and got.resource_id == ARN
+
+
+def test_create_many_claims_each_record_once(ledger: Ledger) -> None:
+    many = [record(f"{ARN}-{i}") for i in range(120)]  # past one DynamoDB transaction (100)
+    assert ledger.create_many(many) == [True] * 120
+    again = [record(f"{ARN}-0"), record(f"{ARN}-new"), record(f"{ARN}-119")]  # a redelivery, mixed
+    assert ledger.create_many(again) == [False, True, False]
+    assert ledger.get("aws", f"{ARN}-new") == record(f"{ARN}-new")
+    assert len(list(ledger.scan())) == 121

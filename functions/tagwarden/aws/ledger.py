@@ -21,7 +21,7 @@ line, whose `doc` attribute is the JSON-lines form of `tagwarden.ledger.export`)
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -30,6 +30,7 @@ from tagwarden.ledger.model import LIVE_STATES, LifecycleState, ResourceRecord, 
 from tagwarden.ledger.ports import Conflict
 
 STATE_INDEX = "live"
+TRANSACTION_MAX = 100  # items in one TransactWriteItems
 _CONDITION_FAILED = "ConditionalCheckFailedException"
 
 
@@ -71,6 +72,35 @@ class DynamoLedger:
                 return False
             raise
         return True
+
+    def create_many(self, records: Sequence[ResourceRecord]) -> list[bool]:
+        """One TransactWriteItems of conditional puts per 100 records: a whole RunInstances is one
+        write call. A transaction is all or nothing, so when one record exists already (a
+        redelivery) it is cancelled and each record of that chunk is created on its own."""
+        if len(records) == 1:
+            return [self.create(records[0])]
+        out: list[bool] = []
+        for start in range(0, len(records), TRANSACTION_MAX):
+            chunk = records[start : start + TRANSACTION_MAX]
+            items = [
+                {
+                    "Put": {
+                        "TableName": self._table,
+                        "Item": self._item(r),
+                        "ConditionExpression": "attribute_not_exists(pk)",
+                    }
+                }
+                for r in chunk
+            ]
+            try:
+                self._ddb.transact_write_items(TransactItems=items)
+            except ClientError as exc:
+                if exc.response.get("Error", {}).get("Code") != "TransactionCanceledException":
+                    raise
+                out += [self.create(r) for r in chunk]
+                continue
+            out += [True] * len(chunk)
+        return out
 
     def get(self, provider: str, resource_id: str) -> ResourceRecord | None:
         got = self._ddb.get_item(

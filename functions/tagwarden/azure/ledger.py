@@ -17,7 +17,7 @@ export to Blob) writes the JSON-lines form.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 from urllib.parse import quote
 
@@ -82,6 +82,10 @@ class TableLedger:
         if meta and meta.get("etag"):
             self._etags[record.key] = (record.version, str(meta["etag"]))
         return True
+
+    def create_many(self, records: Sequence[ResourceRecord]) -> list[bool]:
+        # A Table batch fails whole when one entity exists: one insert each keeps the answers apart.
+        return [self.create(r) for r in records]
 
     def get(self, provider: str, resource_id: str) -> ResourceRecord | None:
         from azure.core.exceptions import ResourceNotFoundError

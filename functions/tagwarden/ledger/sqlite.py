@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 
 from tagwarden.ledger.model import LifecycleState, ResourceRecord, UsageRecord, ledger_key
@@ -59,6 +59,9 @@ class SqliteLedger:
                 (*record.key, record.state.value, record.version, _doc(record)),
             )
             return cur.rowcount == 1
+
+    def create_many(self, records: Sequence[ResourceRecord]) -> list[bool]:
+        return [self.create(r) for r in records]  # local file: a call is a function call
 
     def get(self, provider: str, resource_id: str) -> ResourceRecord | None:
         with self._lock:

@@ -124,19 +124,28 @@ class Recorder:
     ) -> Outcome:
         """`ignored`: per resource id, the prefixed tags stripped from its create request (AWS);
         where events carry no request tags (Azure), the prefixed tags found on a new resource."""
+        drafts = [self._draft(event, d, now, current_tags, ignored.get(d.resource.id)) for d in decisions]
+        # the one write: every record of the event created together (a resource named twice in
+        # one event is created once; its second decision finds the first's record)
+        first: dict[tuple[str, str], int] = {}
+        for i, (record, _) in enumerate(drafts):
+            first.setdefault(record.key, i)
+        unique = sorted(first.values())
+        made = dict(zip(unique, self.ledger.create_many([drafts[i][0] for i in unique]), strict=True))
         out = Outcome()
-        for d in decisions:
-            out.steps.append(self._one(event, d, now, current_tags, ignored.get(d.resource.id)))
+        for i, (d, (record, protected)) in enumerate(zip(decisions, drafts, strict=True)):
+            out.steps.append(self._settle(event, d, record, made.get(i, False), protected, now))
         return out
 
-    def _one(
+    def _draft(
         self,
         event: CreationEvent,
         d: Decision,
         now: float,
         current_tags: Callable[[Resource], Mapping[str, str] | None],
         ignored: Mapping[str, str] | None,
-    ) -> Step:
+    ) -> tuple[ResourceRecord, bool]:
+        """The record this decision writes, and whether a trusted protect tag spared it."""
         rules = self.rules
         lifecycle_on = (
             rules.mode is Mode.ENFORCE
@@ -174,7 +183,19 @@ class Recorder:
             detail=detail,
             tagged=bool(d.tags) or state in (LifecycleState.QUARANTINE_INTENT, LifecycleState.DELETE_PENDING),
         )
-        if self.ledger.create(record):
+        return record, protected
+
+    def _settle(
+        self,
+        event: CreationEvent,
+        d: Decision,
+        record: ResourceRecord,
+        created: bool,
+        protected: bool,
+        now: float,
+    ) -> Step:
+        """What the create found decides the rest (see the module's docstring)."""
+        if created:
             claim = Claim.NEW
         else:
             old = self.ledger.get(record.provider, record.resource_id)
