@@ -25,10 +25,10 @@ from tagwarden.attribution.decide import decide
 from tagwarden.guards import OwnIdentity
 from tagwarden.ledger.model import LifecycleState
 from tagwarden.ledger.ports import Conflict, Ledger
+from tagwarden.ledger.records import new_record
 from tagwarden.ledger.state import NEXT, advance
 from tagwarden.lifecycle.act import Claim, FixCommand, Outcome, Recorder, Step, strip_untrusted
 from tagwarden.lifecycle.ports import Notification, Notifier, Quarantiner, Status
-from tagwarden.lifecycle.records import new_record
 from tagwarden.model import Action, CreationEvent, Decision, Provider, Resource, SkipKind, Skipped
 from tagwarden.normalize import normalize
 from tagwarden.rules.model import Mode, RuleSet

@@ -104,7 +104,7 @@ def test_a_released_record_cannot_be_replayed_into_a_deletion() -> None:
     "change",
     [
         ("    on_missing: quarantine\n    grace: 4h\n", "    on_missing: notify\n"),
-        ("      role_name: \"agent-*\"\n", "      role_name: \"nobody-*\"\n"),
+        ('      role_name: "agent-*"\n', '      role_name: "nobody-*"\n'),
     ],
     ids=["rule-now-notify", "rule-removed"],
 )

@@ -22,7 +22,7 @@ from tagwarden.aws.telemetry import Telemetry
 from tagwarden.enforce import Enforcer, TagWriteFailed
 from tagwarden.guards import OwnIdentity
 from tagwarden.ledger.ports import Ledger
-from tagwarden.lifecycle.records import rules_hash
+from tagwarden.ledger.records import rules_hash
 from tagwarden.rules import load_rules_text
 from tagwarden.rules.model import RuleSet
 from tagwarden.tagging import TagResult, TagWrite

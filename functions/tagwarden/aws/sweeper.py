@@ -19,9 +19,9 @@ from tagwarden.ledger.model import ResourceRecord
 from tagwarden.ledger.ports import Ledger
 from tagwarden.lifecycle.marker import iso_epoch
 from tagwarden.lifecycle.ports import ActionResult, Notification, Notifier, Quarantiner, Status
-from tagwarden.lifecycle.records import actor_of
 from tagwarden.lifecycle.sweep import Found, Judgement
 from tagwarden.lifecycle.sweeper import SweepActions
+from tagwarden.lifecycle.trust import actor_of
 from tagwarden.model import Resource
 from tagwarden.normalize.aws.tag_events import TagChange
 from tagwarden.rules.model import RuleSet

@@ -32,9 +32,9 @@ from tagwarden.azure.telemetry import Telemetry
 from tagwarden.enforce import Enforcer
 from tagwarden.guards import OwnIdentity
 from tagwarden.ledger.ports import Ledger
+from tagwarden.ledger.records import rules_hash
 from tagwarden.lifecycle.fanout import Fanout
 from tagwarden.lifecycle.ports import Notifier
-from tagwarden.lifecycle.records import rules_hash
 from tagwarden.rules import load_rules_text
 from tagwarden.rules.model import RuleSet
 

@@ -32,9 +32,9 @@ from tagwarden.ledger.model import ResourceRecord
 from tagwarden.ledger.ports import Ledger
 from tagwarden.lifecycle.marker import iso_epoch
 from tagwarden.lifecycle.ports import ActionResult, Notification, Notifier, Quarantiner, Status
-from tagwarden.lifecycle.records import actor_of as record_actor
 from tagwarden.lifecycle.sweep import Found, Judgement
 from tagwarden.lifecycle.sweeper import SweepActions
+from tagwarden.lifecycle.trust import actor_of as record_actor
 from tagwarden.model import Actor, Provider, Resource
 from tagwarden.normalize.azure.eventgrid import WRITE_SUCCESS, actor_of
 from tagwarden.normalize.azure.resource_id import parse_resource_id

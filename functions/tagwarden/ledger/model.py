@@ -74,7 +74,7 @@ class ResourceRecord:
     tags: Mapping[str, str] = field(default_factory=lambda: _EMPTY)  # the attribution: derived + kept
     sources: Mapping[str, str] = field(default_factory=lambda: _EMPTY)  # tag key -> where it came from
     rule: str | None = None
-    rules_hash: str | None = None  # sha256 of the rules file's text, first 16 hex digits
+    rules_hash: str | None = None  # sha256 of the rules file's text (hex)
     action: str = "none"  # model.Action value
     state: LifecycleState = LifecycleState.ACTIVE
     deadline: float | None = None  # epoch seconds on the ledger's clock (the enforcer's record time)

@@ -26,10 +26,11 @@ from enum import StrEnum
 from tagwarden.attribution.limits import LIMITS, tag_value
 from tagwarden.ledger.model import LifecycleState, ResourceRecord
 from tagwarden.ledger.ports import Ledger
+from tagwarden.ledger.records import initial_state, new_record
 from tagwarden.ledger.state import RENEWABLE, advance, renew
 from tagwarden.lifecycle.marker import Keys, iso_epoch, marker_tags
 from tagwarden.lifecycle.ports import ActionResult, Notification, Quarantiner, Status
-from tagwarden.lifecycle.records import deadline_for, initial_state, new_record, prefixes, untrusted, without
+from tagwarden.lifecycle.trust import deadline_for, prefixes, untrusted, without
 from tagwarden.model import Action, CreationEvent, Decision, Resource
 from tagwarden.rules.model import Mode, RuleSet
 

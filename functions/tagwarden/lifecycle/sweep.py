@@ -25,7 +25,7 @@ from enum import StrEnum
 
 from tagwarden.attribution.limits import LIMITS, tag_value
 from tagwarden.ledger.model import LifecycleState, ResourceRecord
-from tagwarden.lifecycle.records import probe_event, trusted_now
+from tagwarden.lifecycle.trust import probe_event, trusted_now
 from tagwarden.model import Action, CreationEvent, Provider, Resource
 from tagwarden.rules.model import Mode, Rule, RuleSet
 

@@ -1,7 +1,5 @@
-"""From decisions to ledger records, and what a record lets a later step trust. Pure functions.
+"""What the lifecycle trusts, and what it does not. Pure functions.
 
-- `new_record`: the ResourceRecord the enforcer writes for one decision (its one conditional
-  write per event and resource).
 - `untrusted`: tags named with tagwarden's prefix in a create request are the creator's, not
   tagwarden's: they are ignored for every lifecycle judgement (and logged, and kept in the record),
   so a pre-set `tagwarden:protect`, `tagwarden:exempt` or `tagwarden:quarantine` changes nothing.
@@ -13,21 +11,14 @@
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Mapping
 from datetime import UTC, datetime
-from types import MappingProxyType
 
-from tagwarden.ledger.model import LifecycleState, ResourceRecord
-from tagwarden.model import Action, Actor, ActorKind, CreationEvent, Decision, Provider, Resource
+from tagwarden.ledger.model import ResourceRecord
+from tagwarden.model import Actor, ActorKind, CreationEvent, Provider, Resource
 from tagwarden.rules.model import RuleSet
 
 DEFAULT_PREFIX = "tagwarden:"
-
-
-def rules_hash(text: str) -> str:
-    """sha256 of the rules file's text: which rules decided, in every record."""
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 def prefixes(rules: RuleSet) -> tuple[str, ...]:
@@ -68,59 +59,6 @@ def event_epoch(event_time: str) -> float | None:
 def deadline_for(event: CreationEvent, now: float, grace_seconds: int) -> float:
     start = max(now, event_epoch(event.time) or now)
     return start + grace_seconds
-
-
-def initial_state(d: Decision, lifecycle_on: bool, protected: bool) -> LifecycleState:
-    if d.action is Action.SKIP:
-        return LifecycleState.SKIPPED
-    if not lifecycle_on or protected or d.grace_seconds is None:
-        return LifecycleState.ACTIVE
-    if d.action is Action.QUARANTINE:
-        return LifecycleState.QUARANTINE_INTENT
-    if d.action is Action.DELETE:
-        return LifecycleState.DELETE_PENDING
-    return LifecycleState.ACTIVE
-
-
-def new_record(
-    event: CreationEvent,
-    d: Decision,
-    *,
-    state: LifecycleState,
-    now: float,
-    rules_digest: str,
-    deadline: float | None = None,
-    undo: str = "",
-    ignored: Mapping[str, str] | None = None,
-    detail: str = "",
-    tagged: bool = False,
-) -> ResourceRecord:
-    return ResourceRecord(
-        provider=event.provider.value,
-        resource_id=d.resource.id,
-        account=event.account,
-        region=event.region,
-        type=d.resource.type,
-        name=d.resource.name,
-        event_id=event.event_id,
-        event_name=event.event_name,
-        event_time=event.time,
-        event_source=event.event_source,
-        correlation_id=event.correlation_id,
-        actor=MappingProxyType({k: str(v) for k, v in event.actor.to_json().items()}),
-        tags=MappingProxyType(dict(d.tags)),
-        sources=MappingProxyType(dict(d.sources)),
-        rule=d.rule,
-        rules_hash=rules_digest or None,
-        action=d.action.value,
-        state=state,
-        deadline=deadline,
-        undo=undo,
-        recorded_at=now,
-        tagged_at=now if tagged else None,
-        ignored=MappingProxyType(dict(ignored or {})),
-        detail=detail,
-    )
 
 
 def actor_of(record: ResourceRecord) -> Actor:
