@@ -79,3 +79,22 @@ def test_export_round_trips(ledger_file: Path, tmp_path: Path, name: str) -> Non
     if name.endswith(".gz"):
         with gzip.open(target, "rt") as fh:
             assert fh.readline().startswith('{"account"')
+
+
+def test_the_readme_commands_parse() -> None:
+    import re
+    import shlex
+
+    from tagwarden.cli.main import build_parser
+
+    from conftest import ROOT
+
+    readme = (ROOT / "README.md").read_text()
+    section = readme.split("## The ledger\n", 1)[1].split("\n## ", 1)[0]
+    (block,) = re.findall(r"```sh\n(.*?)```", section, flags=re.S)
+    commands = [shlex.split(line.split("   #")[0]) for line in block.splitlines() if line.strip()]
+    assert len(commands) == 3
+    for argv in commands:
+        assert argv[0] == ".venv/bin/tagwarden"
+        args = build_parser().parse_args(argv[1:])
+        assert args.command == "ledger" and args.run is not None
