@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Mapping
-from dataclasses import replace
 from types import MappingProxyType
 
 from tagwarden.ledger.model import LifecycleState, ResourceRecord
@@ -59,7 +58,8 @@ def new_record(
         event_source=event.event_source,
         correlation_id=event.correlation_id,
         actor=MappingProxyType({k: str(v) for k, v in event.actor.to_json().items()}),
-        tags=MappingProxyType(dict(d.tags)),
+        # the attribution: what the create request carried (trusted keys only) and what was derived
+        tags=MappingProxyType({**(d.resource.request_tags or {}), **d.tags}),
         sources=MappingProxyType(dict(d.sources)),
         rule=d.rule,
         rules_hash=rules_digest or None,
@@ -79,8 +79,5 @@ def record_for(
 ) -> ResourceRecord:
     """A replayed decision: the tags the resource was created with and the ones the rules derive;
     `action` says what the rules chose, `state` stays active or skipped (nothing was done)."""
-    tags = dict(decision.resource.request_tags or {})
-    tags.update(decision.tags)
     state = LifecycleState.SKIPPED if decision.action is Action.SKIP else LifecycleState.ACTIVE
-    record = new_record(event, decision, state=state, now=now, rules_digest=rules_digest or "")
-    return replace(record, tags=MappingProxyType(tags))
+    return new_record(event, decision, state=state, now=now, rules_digest=rules_digest or "")
