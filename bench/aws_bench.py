@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "bench"))
+sys.path[:0] = [str(ROOT / "bench"), str(ROOT / "devkit")]  # helpers; test support (devkit/)
 from common import cold_medians, percentile  # noqa: E402
 
 RULES = ROOT / "functions" / "tagwarden" / "examples" / "rules.yaml"
@@ -37,8 +37,8 @@ def per_event(n: int) -> dict[str, Any]:
     from tagwarden.aws.enforcer import build
     from tagwarden.aws.ledger import create_table
     from tagwarden.aws.telemetry import Telemetry
-    from tagwarden.testing import events as ev
-    from tagwarden.testing.moto_world import agent_role, client, moto_server
+    from tagwarden_testing import events as ev
+    from tagwarden_testing.moto_world import agent_role, client, moto_server
 
     api = [0.0]
     calls: dict[str, int] = {}
@@ -137,6 +137,13 @@ from tagwarden.aws import handler
 e = handler.enforcer()
 e.clients.get("ec2", "us-east-1")
 """
+# This tree's code, not whatever tagwarden is installed; fake credentials (nothing is called).
+ENV = {
+    "PATH": "/usr/bin",
+    "PYTHONPATH": str(ROOT / "functions"),
+    "AWS_ACCESS_KEY_ID": "x",
+    "AWS_SECRET_ACCESS_KEY": "x",
+}
 COLD_BARE = """
 import boto3
 boto3.client("ec2", region_name="us-east-1")
@@ -148,7 +155,7 @@ def cold_start(repeats: int) -> dict[str, Any]:
         COLD_BARE,
         COLD_HANDLER,
         repeats,
-        {"PATH": "/usr/bin", "AWS_ACCESS_KEY_ID": "x", "AWS_SECRET_ACCESS_KEY": "x"},
+        ENV,
     )
     sdk_check = subprocess.run(
         [
@@ -159,7 +166,7 @@ def cold_start(repeats: int) -> dict[str, Any]:
         capture_output=True,
         text=True,
         check=True,
-        env={"PATH": "/usr/bin", "AWS_ACCESS_KEY_ID": "x", "AWS_SECRET_ACCESS_KEY": "x"},
+        env=ENV,
     ).stdout.strip()
     return {
         "bare_boto3_plus_client_ms": b * 1000,

@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "bench"))
+sys.path[:0] = [str(ROOT / "bench"), str(ROOT / "devkit")]  # helpers; test support (devkit/)
 from common import cold_medians, percentile  # noqa: E402
 
 RULES = ROOT / "functions" / "tagwarden" / "examples" / "rules.yaml"
@@ -35,8 +35,8 @@ def per_event(n: int) -> dict[str, Any]:
     from tagwarden.azure.arm import ArmClient
     from tagwarden.azure.enforcer import build
     from tagwarden.azure.telemetry import Telemetry
-    from tagwarden.testing import events as ev
-    from tagwarden.testing.arm_fake import arm_fake
+    from tagwarden_testing import events as ev
+    from tagwarden_testing.arm_fake import arm_fake
 
     api = [0.0]
     calls = [0]

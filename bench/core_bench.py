@@ -41,8 +41,8 @@ def load_events() -> list[Any]:
 def throughput(events: list[Any], seconds: float) -> dict[str, float]:
     from tagwarden.attribution.context import StaticLookups
     from tagwarden.attribution.decide import decide
+    from tagwarden.cli.normalize import normalize
     from tagwarden.model import CreationEvent
-    from tagwarden.normalize import normalize
     from tagwarden.rules import load_rules
 
     rules = load_rules(ROOT / "functions" / "tagwarden" / "examples" / "rules.yaml", env={})

@@ -28,7 +28,7 @@ def corpus_files() -> list[Path]:
 
 
 def test_every_corpus_event_is_decided_or_skipped(example_rules: RuleSet) -> None:
-    from tagwarden.normalize import normalize
+    from tagwarden.cli.normalize import normalize
 
     files = corpus_files()
     assert len(files) > 1000

@@ -8,10 +8,12 @@ from typing import Any
 import pytest
 
 from tagwarden.attribution.context import StaticLookups
+from tagwarden.aws.normalize import READER
+from tagwarden.aws.text import AWS_TEXT
 from tagwarden.enforce import Enforcer, TagWriteFailed
 from tagwarden.guards import OwnIdentity
 from tagwarden.ledger.sqlite import SqliteLedger
-from tagwarden.model import Action, SkipKind
+from tagwarden.model import Action, SkipKind, TagChange
 from tagwarden.rules.model import RuleSet
 from tagwarden.tagging import Outcome, TagResult, TagWrite
 
@@ -76,6 +78,8 @@ def enforcer(rules: RuleSet, writer: Writer | None = None) -> Enforcer:
         ledger=SqliteLedger(),
         own=OwnIdentity(arns=("arn:aws:iam::*:role/tagwarden-*",)),
         telemetry=Recorder(),
+        read=READER,
+        text=AWS_TEXT,
     )
 
 
@@ -142,3 +146,41 @@ def test_dry_run_writes_nothing_but_notifies(example_rules: RuleSet) -> None:
     assert e.write.writes == []  # type: ignore[attr-defined]
     notes = [f for level, msg, f in e.telemetry.logs if msg == "notification"]  # type: ignore[attr-defined]
     assert notes and all(n["n_dry_run"] for n in notes)
+
+
+def test_tag_writes_by_others_go_to_one_release_and_ours_are_skipped(example_rules: RuleSet) -> None:
+    e = enforcer(example_rules)
+    released: list[list[TagChange]] = []
+
+    def release(changes: Sequence[TagChange]) -> dict[str, Any]:
+        released.append(list(changes))
+        return {"released": len(changes), "resources": []}
+
+    e.release = release
+    theirs = b.cloudtrail(
+        "CreateTags",
+        "ec2.amazonaws.com",
+        {"resourcesSet": {"items": [{"resourceId": "i-1"}]}},
+        None,
+        b.iam_user("bob"),
+    )
+    ours = b.cloudtrail(
+        "CreateTags",
+        "ec2.amazonaws.com",
+        {"resourcesSet": {"items": [{"resourceId": "i-2"}]}},
+        None,
+        b.assumed_role("tagwarden-enforcer", "x"),
+    )
+    events = e.handle([b.eventbridge(theirs), b.eventbridge(ours), b.eventbridge(b.run_instances())])[
+        "events"
+    ]
+    assert [len(batch) for batch in released] == [1]
+    assert released[0][0].actor.identity.endswith("user/bob")
+    assert events[-1] == {"released": 1, "resources": []}  # after the create, one report
+    assert e.write.writes  # type: ignore[attr-defined]  # the create in the same delivery was acted on
+    (only_ours,) = e.handle(b.eventbridge(ours))["events"]
+    assert only_ours["kind"] == "own-call" and only_ours["event_name"] == "CreateTags"
+    assert len(released) == 1
+    e.release = None
+    (unwired,) = e.handle(b.eventbridge(theirs))["events"]
+    assert unwired["kind"] == "tag-write"

@@ -1,13 +1,14 @@
 """The enforcer, the same for every cloud: a delivery in, tags written and actions recorded out.
 
-Parse, normalize, guard, decide, record, plan, write, log. The cloud comes in through ports: a
-TagWriter, a Lookups factory, a Ledger and a Telemetry sink; tagwarden.aws and tagwarden.azure
-compose them. Each event ends in exactly one of: acted on, skipped with a logged reason, or an
-exception that leaves it to the platform's retry and dead-letter path.
+Route, guard, decide, record, plan, write, log. The cloud comes in through ports: a Reader (the
+adapter's normalizer), a TagWriter, a Lookups factory, a Ledger, a Telemetry sink and the
+lifecycle's release for tag writes; tagwarden.aws and tagwarden.azure compose them. Each event
+ends in exactly one of: acted on, skipped with a logged reason, or an exception that leaves it to
+the platform's retry and dead-letter path.
 
-De-duplication is the ledger's: one conditional create per event and resource records the
-decision and claims it (tagwarden.lifecycle.act). A redelivery finds its records, acts on nothing
-twice and writes only the tags still missing; with none missing it is skipped as a duplicate.
+De-duplication is the ledger's: one conditional write per event creates the records of its
+resources and claims them (tagwarden.lifecycle.act). A redelivery finds its records, acts on
+nothing twice and writes only the tags still missing; with none missing it is skipped.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import contextlib
 import dataclasses
 import time
 from collections import deque
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -27,10 +28,10 @@ from tagwarden.ledger.model import LifecycleState
 from tagwarden.ledger.ports import Conflict, Ledger
 from tagwarden.ledger.records import new_record
 from tagwarden.ledger.state import NEXT, advance
-from tagwarden.lifecycle.act import Claim, FixCommand, Outcome, Recorder, Step, strip_untrusted
-from tagwarden.lifecycle.ports import Notification, Notifier, Quarantiner, Status
-from tagwarden.model import Action, CreationEvent, Decision, Provider, Resource, SkipKind, Skipped
-from tagwarden.normalize import normalize
+from tagwarden.lifecycle.act import Claim, Outcome, Recorder, Step, strip_untrusted
+from tagwarden.lifecycle.ports import CloudText, Notification, Notifier, Quarantiner, Status
+from tagwarden.model import Action, CreationEvent, Decision, Provider, Resource, SkipKind, Skipped, TagChange
+from tagwarden.normalize import Reader, route
 from tagwarden.rules.model import Mode, RuleSet
 from tagwarden.tagging import Outcome as WriteOutcome
 from tagwarden.tagging import TagResult, TagWrite, TagWriter
@@ -66,22 +67,30 @@ class Enforcer:
     ledger: Ledger
     own: OwnIdentity
     telemetry: Telemetry
+    read: Reader  # the adapter's normalizer: raw event -> create, tag write or skip
+    text: CloudText  # the adapter's words and fix commands for notifications
     rules_digest: str = ""  # sha256 of the rules file's text, in every record
     quarantiner: Quarantiner | None = None  # None: quarantined resources are marked only
     notifier: Notifier | None = None  # None: notifications are logged only
     clock: Callable[[], float] = time.time
     results: deque[dict[str, Any]] = field(default_factory=lambda: deque(maxlen=100))  # latest reports
     current_tags: Callable[[Resource], Mapping[str, str] | None] | None = None  # reads tags now (AWS)
+    release: Release | None = None  # tag writes release quarantined resources; None: skipped
 
     def __post_init__(self) -> None:
-        self.recorder = Recorder(self.rules, self.ledger, self.quarantiner, _fix_command(), self.rules_digest)
+        self.recorder = Recorder(self.rules, self.ledger, self.quarantiner, self.text, self.rules_digest)
 
     def handle(self, raw: Any) -> dict[str, Any]:
-        """Process one delivery: an event, a batch array, or a log file of records."""
-        results = normalize(raw)
-        self.telemetry.count_events(len(results))
+        """Process one delivery: an event, a batch array, or a log file of records. Creates and
+        skips are reported in order; the delivery's tag writes end in one report, after them."""
+        routed = route(raw, self.read)
+        self.telemetry.count_events(len(routed))
         lookups = self.lookups()
-        return {"events": [self._one(result, lookups) for result in results]}
+        events = [self._one(r, lookups) for r in routed if not isinstance(r, TagChange)]
+        changes = [r for r in routed if isinstance(r, TagChange)]
+        if changes:
+            events.append(on_tag_changes(changes, self.own, self.release, self.telemetry))
+        return {"events": events}
 
     def _one(self, result: CreationEvent | Skipped, lookups: Lookups) -> dict[str, Any]:
         if isinstance(result, Skipped):
@@ -291,21 +300,6 @@ class Enforcer:
         self.results.append(report)
         return report
 
-    def _skip(
-        self, event_id: str | None, event_name: str | None, kind: SkipKind, reason: str
-    ) -> dict[str, Any]:
-        self.telemetry.log(
-            "info", "event skipped", event_id=event_id, event_name=event_name, kind=kind.value, reason=reason
-        )
-        self.telemetry.count_skip(kind)
-        return {
-            "event_id": event_id,
-            "event_name": event_name,
-            "skipped": reason,
-            "kind": kind.value,
-            "resources": [],
-        }
-
     def _record_gone(self, event: CreationEvent, resource: Resource, now: float, why: str) -> None:
         decision = Decision(resource, Action.NONE, None)
         record = new_record(
@@ -322,12 +316,51 @@ class Enforcer:
             with contextlib.suppress(Conflict):  # moved meanwhile: the sweeper finds it gone later
                 self.ledger.update(advance(old, LifecycleState.GONE, gone_at=now, detail=why))
 
+    def _skip(
+        self, event_id: str | None, event_name: str | None, kind: SkipKind, reason: str
+    ) -> dict[str, Any]:
+        return skip_report(self.telemetry, event_id, event_name, kind, reason)
+
+
+Release = Callable[[Sequence[TagChange]], dict[str, Any]]
+
+
+def skip_report(
+    telemetry: Telemetry, event_id: str | None, event_name: str | None, kind: SkipKind, reason: str
+) -> dict[str, Any]:
+    """The one report of an event not acted on: logged with its reason and counted."""
+    telemetry.log(
+        "info", "event skipped", event_id=event_id, event_name=event_name, kind=kind.value, reason=reason
+    )
+    telemetry.count_skip(kind)
+    return {
+        "event_id": event_id,
+        "event_name": event_name,
+        "skipped": reason,
+        "kind": kind.value,
+        "resources": [],
+    }
+
+
+def on_tag_changes(
+    changes: Sequence[TagChange], own: OwnIdentity, release: Release | None, telemetry: Telemetry
+) -> dict[str, Any]:
+    """Tag writes by anyone but us go to the lifecycle's release (one call for the delivery); ours
+    (markers, stamps) come back as tag writes too, and are skipped."""
+    theirs = [c for c in changes if not own.is_own_actor(c.actor)]
+    first = (theirs or changes)[0]
+    if not theirs:
+        kind, reason = SkipKind.OWN_CALL, "our own tag write"
+    elif release is None:
+        kind, reason = SkipKind.TAG_WRITE, f"tag write {first.event_name}: not a create"
+    else:
+        return release(theirs)
+    return skip_report(telemetry, first.event_id, first.event_name, kind, reason)
+
+
+_LABELS = frozenset({"account_label", "region_label"})  # how to word it, not what happened
 
 def lifecycle_json(n: Notification) -> dict[str, Any]:
-    return {f"n_{k}": v for k, v in dataclasses.asdict(n).items() if v not in (None, "", (), {})}
+    fields = dataclasses.asdict(n).items()
+    return {f"n_{k}": v for k, v in fields if v not in (None, "", (), {}) and k not in _LABELS}
 
-
-def _fix_command() -> FixCommand:
-    from tagwarden.lifecycle.messages import fix_command
-
-    return fix_command

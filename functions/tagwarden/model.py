@@ -174,6 +174,18 @@ class Skipped:
 
 
 @dataclass(frozen=True, slots=True)
+class TagChange:
+    """Someone wrote tags on existing resources (never a create): the lifecycle releases the
+    quarantined ones among them that are now attributed."""
+
+    event_id: str
+    event_name: str
+    actor: Actor
+    resource_ids: tuple[str, ...]  # ARNs (AWS), resource or group ids (Azure)
+    provider: Provider
+
+
+@dataclass(frozen=True, slots=True)
 class TagProblem:
     """A required tag we could not settle: missing, or present/derived but invalid."""
 

@@ -1,7 +1,7 @@
 """Write the generated blocks of template.yaml: EventBridge rules, permissions, IAM policies.
 
-Re-run after changing the CloudTrail catalogue (tagwarden/normalize/aws/catalogue), the tagger
-table (tagwarden/aws/taggers/registry.py) or the quarantine table
+Re-run after changing the CloudTrail catalogue (tagwarden/aws/catalogue), the tagger
+table (tagwarden/aws/catalogue/taggers.py) or the quarantine table
 (tagwarden/aws/quarantine/registry.py), from the repository root:
 
     .venv/bin/python infra/aws/generate_template.py            # rewrite template.yaml in place

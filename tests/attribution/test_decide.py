@@ -8,8 +8,8 @@ import pytest
 
 from tagwarden.attribution.context import Scope, StaticLookups
 from tagwarden.attribution.decide import decide
+from tagwarden.cli.normalize import normalize
 from tagwarden.model import Action, Actor, CreationEvent, Provider, Resource
-from tagwarden.normalize import normalize
 from tagwarden.rules import load_rules_text
 from tagwarden.rules.model import RuleSet
 
@@ -276,3 +276,37 @@ tags:
 def test_resource_is_plain_data() -> None:
     r = Resource(id="x", type="AWS::S3::Bucket")
     assert r.request_tags is None and r.to_json() == {"id": "x", "type": "AWS::S3::Bucket", "name": None}
+
+
+# --- paths the property tests rarely reach ------------------------------------------------------
+
+
+def test_a_tag_already_marked_unallocated_is_not_written_again() -> None:
+    text = RULES.replace("      - default: red\n", "")
+    d = instance_decision(rules(text), b.run_instances(tags={"Team": "unallocated"}), StaticLookups())
+    assert d.action is Action.TAG_UNALLOCATED
+    assert "Team" not in d.tags
+    assert d.sources["Team"] == "unallocated"
+    (gap,) = d.missing
+    assert gap.reason.startswith("marked 'unallocated'; no source had a value")
+
+
+SWAPPING = """\
+version: 1
+tags:
+  A:
+    sources:
+      - request_tag: B
+        map: {"1": "2", "2": "1"}
+      - default: "1"
+  B:
+    sources:
+      - request_tag: A
+      - default: "1"
+"""
+
+
+def test_tags_that_read_each_other_and_never_agree_are_reported() -> None:
+    d = instance_decision(rules(SWAPPING), b.run_instances(), StaticLookups())
+    assert d.reasons[-1] == "derivation did not settle: tags that read each other disagree"
+    assert set(d.tags) == {"A", "B"}

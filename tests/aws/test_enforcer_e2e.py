@@ -15,7 +15,7 @@ from tagwarden.aws.enforcer import AwsEnforcer, TagWriteFailed, build
 from tagwarden.aws.ledger import DynamoLedger, create_table
 from tagwarden.aws.patterns import event_patterns
 from tagwarden.aws.telemetry import Telemetry
-from tagwarden.testing.moto_world import Bus, LambdaContext, agent_role, client, moto_server
+from tagwarden_testing.moto_world import Bus, LambdaContext, agent_role, client, moto_server
 
 import builders as b
 from conftest import EXAMPLE_RULES
@@ -262,7 +262,7 @@ def test_own_calls_and_own_tag_writes_cause_no_further_writes(aws: Bus) -> None:
         {"_return": True},
         b.assumed_role("tagwarden-enforcer-role", "tagwarden-enforcer"),
     )
-    assert e.handle(b.eventbridge(echo))["events"][0]["kind"] == "tag-write"
+    assert e.handle(b.eventbridge(echo))["events"][0]["kind"] == "own-call"
     assert calls[0] == 1
 
 

@@ -15,7 +15,7 @@ from tagwarden.aws.clients import Clients
 from tagwarden.aws.enforcer import AwsEnforcer, build, build_sweeper
 from tagwarden.aws.sweeper import AwsSweeper
 from tagwarden.aws.telemetry import Telemetry
-from tagwarden.testing.moto_world import agent_role, client, moto_server
+from tagwarden_testing.moto_world import agent_role, client, moto_server
 
 import builders as b
 from conftest import EXAMPLE_RULES
@@ -208,7 +208,7 @@ def test_tag_write_by_a_person_releases_at_once(
     world: dict[str, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from tagwarden.aws import handler
-    from tagwarden.testing.moto_world import LambdaContext
+    from tagwarden_testing.moto_world import LambdaContext
 
     clock = Clock()
     e, s = pair(world, rules_file(tmp_path), clock)

@@ -18,31 +18,21 @@ from botocore.exceptions import ClientError
 
 from tagwarden.aws.clients import Clients
 from tagwarden.aws.notify import SnsNotifier, topic_region
+from tagwarden.channels.webhook import TeamsNotifier
 from tagwarden.lifecycle import messages
 from tagwarden.lifecycle.fanout import Fanout, FanoutError
 from tagwarden.lifecycle.ports import Notification
-from tagwarden.testing.moto_world import REGION, moto_server
+from tagwarden.rules.model import RuleSet
+from tagwarden_testing.moto_world import REGION, moto_server
+from tagwarden_testing.notifications import quarantined
 
 pytestmark = pytest.mark.e2e
 
 ACCOUNT = "123456789012"
 EC2 = f"arn:aws:ec2:{REGION}:{ACCOUNT}:instance/i-0abc1234def567890"
 
-QUARANTINED = Notification(
-    kind="quarantined",
-    provider="aws",
-    resource_id=EC2,
-    resource_type="AWS::EC2::Instance",
-    account=ACCOUNT,
-    region=REGION,
-    creator=f"arn:aws:sts::{ACCOUNT}:assumed-role/AWSReservedSSO_Dev_1a2b/alice@example.com",
-    creator_address=None,
-    rule="prod-owner-required",
-    missing=("Owner", "CostCenter"),
-    action="quarantine",
-    deadline="2025-07-08T12:00:00Z",
-)
-RELEASED = replace(QUARANTINED, kind="released", missing=(), action="release", deadline=None)
+QUARANTINED = quarantined("aws")
+RELEASED = replace(QUARANTINED, kind="released", missing=(), action="release", deadline=None, fix="")
 BOBS = replace(QUARANTINED, creator=f"arn:aws:iam::{ACCOUNT}:user/bob", resource_id=EC2 + "b")
 
 
@@ -235,3 +225,18 @@ def test_publish_errors_propagate(world: World) -> None:
 def test_topic_region() -> None:
     assert topic_region("arn:aws:sns:eu-west-1:123456789012:t") == "eu-west-1"
     assert topic_region("not-an-arn") is None
+
+
+def test_the_aws_enforcer_fans_out_to_sns_and_the_teams_webhook(example_rules: RuleSet) -> None:
+    """One fan-out on both clouds: AWS sends to its topic and to a Teams webhook when one is set."""
+    from tagwarden.aws.enforcer import notifier
+
+    clients = Clients(boto3.session.Session(region_name=REGION))  # nothing is called here
+    env = {
+        "TAGWARDEN_SNS_TOPIC_ARN": f"arn:aws:sns:{REGION}:{ACCOUNT}:t",
+        "TAGWARDEN_TEAMS_WEBHOOK_URL": "https://example.test/workflows/x?sig=s",
+    }
+    fan = notifier(env, example_rules, clients)
+    assert isinstance(fan, Fanout)
+    assert [(name, type(c)) for name, c in fan.channels] == [("sns", SnsNotifier), ("teams", TeamsNotifier)]
+    assert notifier({}, example_rules, clients) is None

@@ -22,6 +22,7 @@ import pytest
 from cfnlint.decode import decode_str
 from moto.events.models import EventPattern
 
+from tagwarden.aws.catalogue import ENTRIES
 from tagwarden.aws.patterns import (
     CALL_ACTIONS,
     DETAIL_TYPE,
@@ -37,7 +38,6 @@ from tagwarden.aws.patterns import (
     tag_actions,
 )
 from tagwarden.aws.taggers import TAGGERS, Kind, TaggerSpec
-from tagwarden.normalize.aws.catalogue import ENTRIES
 
 import builders
 

@@ -21,6 +21,7 @@ from botocore.awsrequest import AWSResponse
 from moto import mock_aws
 
 from tagwarden.aws.clients import Clients
+from tagwarden.aws.normalize.cloudtrail import normalize_record
 from tagwarden.aws.taggers import (
     RGTA,
     TAGGERS,
@@ -34,7 +35,6 @@ from tagwarden.aws.taggers import (
     write_tags,
 )
 from tagwarden.model import CreationEvent, Resource
-from tagwarden.normalize.aws.cloudtrail import normalize_record
 
 import builders
 
@@ -210,7 +210,7 @@ def test_every_row_matches_the_botocore_service_model() -> None:
 
 
 def test_every_catalogue_tagger_is_registered() -> None:
-    from tagwarden.normalize.aws.catalogue import ENTRIES
+    from tagwarden.aws.catalogue import ENTRIES
 
     used: dict[str, list[str]] = {}
     for entry in ENTRIES:
@@ -226,31 +226,6 @@ def test_every_catalogue_tagger_is_registered() -> None:
         if TAGGERS[c.tagger].for_type(c.type) is None
     ]
     assert not untyped, f"no row for these types: {untyped}"
-
-
-def test_the_catalogue_tagger_table_agrees_with_the_registry() -> None:
-    """The catalogue documents each tagger name with the call it stands for: same names, same calls."""
-    import re
-
-    from tagwarden.normalize.aws.catalogue import TAGGERS as DOCUMENTED
-
-    assert not set(DOCUMENTED) - set(TAGGERS), (
-        f"documented but not registered: {set(DOCUMENTED) - set(TAGGERS)}"
-    )
-    disagree = []
-    for name, doc in DOCUMENTED.items():
-        spec = TAGGERS[name]
-        match = re.match(r"([a-z0-9-]+):([A-Za-z]+)\((?:(\w+)=)?", doc)
-        if match is None or spec.kind not in (Kind.API, Kind.RGTA):
-            continue
-        service, operation, param = match.groups()
-        if (service, botocore.xform_name(operation)) != (spec.service, spec.method):
-            disagree.append(
-                f"{name}: documented {service}:{operation}, registered {spec.service}.{spec.method}"
-            )
-        elif param and spec.id_param and param != spec.id_param:
-            disagree.append(f"{name}: documented id parameter {param}, registered {spec.id_param}")
-    assert not disagree, "\n".join(disagree)
 
 
 def test_unknown_tagger_and_untaggable_types_are_unsupported_without_calls() -> None:

@@ -22,7 +22,7 @@ from tagwarden.azure.arm import (
 from tagwarden.azure.lookups import ArmLookups, LookupFailed, ResourceVanished
 from tagwarden.model import Actor, ActorKind, Provider, Resource
 from tagwarden.tagging import Outcome, TagWrite
-from tagwarden.testing.arm_fake import ArmFake, arm_fake
+from tagwarden_testing.arm_fake import ArmFake, arm_fake
 
 SUB = "0b1f6471-1bf0-4dda-aec3-111122223333"
 RG = f"/subscriptions/{SUB}/resourceGroups/RG-Apps"

@@ -27,14 +27,15 @@ from azure.mgmt.resource.resources import ResourceManagementClient
 from tagwarden.azure import handler
 from tagwarden.azure.arm import ArmClient, StaticBearerPolicy, StaticToken
 from tagwarden.azure.enforcer import AzureEnforcer, build, build_sweeper, notifier, subscriptions
-from tagwarden.azure.notify import QueueNotifier, TeamsNotifier
+from tagwarden.azure.notify import QueueNotifier
 from tagwarden.azure.quarantine import ACTIONS, ROWS, AzureQuarantiner
 from tagwarden.azure.sweeper import AzureSweeper, SweepIncomplete
+from tagwarden.channels.webhook import TeamsNotifier
 from tagwarden.lifecycle.fanout import Fanout
 from tagwarden.lifecycle.ports import Status
 from tagwarden.model import Resource
 from tagwarden.rules import load_rules
-from tagwarden.testing.arm_fake import ArmFake, Request, arm_fake
+from tagwarden_testing.arm_fake import ArmFake, Request, arm_fake
 
 import builders as b
 from conftest import EXAMPLE_RULES, ROOT
@@ -158,10 +159,10 @@ def world_for(fake: ArmFake, teams: Teams, tmp_path: Path) -> Any:
         }
         arm = ArmClient.local(fake.endpoint, sleep=lambda s: None)
         now = [T0]
-        enforcer = build(env, arm=arm)
-        enforcer.clock = lambda: now[0]
         sweeper = build_sweeper(env, arm=arm)
         sweeper.clock = lambda: now[0]
+        enforcer = build(env, arm=arm, release=sweeper.release_now)  # as the handler wires them
+        enforcer.clock = lambda: now[0]
         return World(fake, teams, enforcer, sweeper, now)
 
     return make

@@ -18,7 +18,7 @@ import pytest
 from tagwarden.azure import handler
 from tagwarden.azure.arm import ArmClient
 from tagwarden.azure.enforcer import AzureEnforcer, build
-from tagwarden.testing.arm_fake import ArmFake, arm_fake
+from tagwarden_testing.arm_fake import ArmFake, arm_fake
 
 import builders as b
 from conftest import EXAMPLE_RULES, ROOT
@@ -180,7 +180,7 @@ def test_loop_guard_our_writes_fed_back_cause_nothing(arm: ArmFake) -> None:
         b.eventgrid_write(rid, b.app_claims(SUPPORT_BOT)),
     ]
     reports = [e.handle(x)["events"][0] for x in echoes]
-    assert [r.get("kind") for r in reports[:2]] == ["tag-write", "own-call"]
+    assert [r.get("kind") for r in reports[:2]] == ["own-call", "own-call"]
     later = reports[2]["resources"][0]
     assert later["tags"] == {} and later["outcome"] == "nothing-to-write"  # still unallocated, already marked
     assert len(writes(arm)) == first

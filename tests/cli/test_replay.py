@@ -15,7 +15,7 @@ from tagwarden.cli.explain import explain_events
 from tagwarden.cli.lookups import FileLookups
 from tagwarden.cli.main import main
 from tagwarden.rules import load_rules
-from tagwarden.testing.moto_world import moto_server
+from tagwarden_testing.moto_world import moto_server
 
 import builders as b
 from conftest import CORPUS, EXAMPLE_RULES

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tagwarden.demo import aws, azure, lifecycle
+from tagwarden_demo import aws, azure, lifecycle
 
 pytestmark = pytest.mark.e2e
 

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import io
 
-from tagwarden.demo.offline import run
+from tagwarden_demo.offline import run
 
 
 def test_demo_prints_a_row_per_resource_and_skip() -> None:

@@ -23,6 +23,7 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from tagwarden.aws.catalogue import ENTRIES
 from tagwarden.guardrails import guardrail_summary
 from tagwarden.guardrails.actions import ACTION_EXCEPTIONS, UPSERTS, iam_action
 from tagwarden.guardrails.aws import (
@@ -36,7 +37,6 @@ from tagwarden.guardrails.aws import (
 )
 from tagwarden.guardrails.common import DoesNotFit, GuardrailError, globs_of
 from tagwarden.guardrails.iamdb import REQUEST_TAG, IamDatabase, default_database
-from tagwarden.normalize.aws.catalogue import ENTRIES
 from tagwarden.rules import load_rules_text
 from tagwarden.rules.match import compile_globs
 

@@ -21,7 +21,7 @@ from typing import Any
 
 import pytest
 
-from tagwarden.normalize.azure.eventgrid import _SKIP_OPERATIONS
+from tagwarden.azure.normalize.eventgrid import _SKIP_OPERATIONS
 
 ROOT = Path(__file__).resolve().parents[2]
 AZURE = ROOT / "infra" / "azure"
@@ -1036,11 +1036,34 @@ def test_funcignore() -> None:
     for rel in ("function_app.py", "host.json", "requirements.txt", "pyproject.toml", readme):
         assert not _ignored(rel, patterns), f"{rel} must be published"
     package = ROOT / "functions" / "tagwarden"
-    kept = [p for p in package.rglob("*") if p.is_file() and "__pycache__" not in p.parts]
+    for other in ("aws", "cli", "guardrails"):  # not the Azure function's
+        assert _ignored(f"functions/tagwarden/{other}/__init__.py", patterns), other
+    kept = [
+        p
+        for p in package.rglob("*")
+        if p.is_file()
+        and "__pycache__" not in p.parts
+        and p.relative_to(package).parts[0] not in {"aws", "cli", "guardrails"}
+    ]
     assert kept
     for path in kept:
         rel = path.relative_to(ROOT).as_posix()
         assert not _ignored(rel, patterns), f"{rel} must be published"
+
+
+def test_the_published_app_holds_everything_the_azure_function_imports() -> None:
+    import grimp
+
+    graph = grimp.build_graph("tagwarden", cache_dir=None)
+    needed = {"tagwarden.azure.handler", *graph.find_upstream_modules("tagwarden.azure.handler")}
+    patterns = _funcignore()
+    for module in sorted(needed):
+        path = ROOT / "functions" / Path(*module.split("."))
+        rel = (
+            (path / "__init__.py" if path.is_dir() else path.with_suffix(".py")).relative_to(ROOT).as_posix()
+        )
+        assert not _ignored(rel, patterns), f"{module} is imported by the Azure function but not published"
+    assert not any(m.startswith(("tagwarden.aws", "tagwarden.cli", "tagwarden.guardrails")) for m in needed)
 
 
 def test_requirements_install_the_project_with_its_azure_extra() -> None:

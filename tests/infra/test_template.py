@@ -27,6 +27,8 @@ from cfnlint.api import ManualArgs, lint
 from cfnlint.decode import decode_str
 from samtranslator.translator.transform import transform
 
+from infra_scripts import script
+
 ROOT = Path(__file__).resolve().parents[2]
 TEMPLATE = ROOT / "template.yaml"
 REGIONS = ["us-east-1", "eu-west-1", "ap-southeast-2"]
@@ -140,7 +142,7 @@ def test_function_runtime_and_limits() -> None:
     assert props["Timeout"] >= int(window["MaxValue"]) + 20
     assert props["Timeout"] <= 300
     assert 256 <= props["MemorySize"] <= 1024
-    assert template()["Resources"]["Enforcer"]["Properties"]["CodeUri"] == "functions/"
+    assert template()["Resources"]["Enforcer"]["Properties"]["CodeUri"] == "build/aws/"  # make package-aws
 
 
 def test_sweeper_function() -> None:
@@ -149,7 +151,7 @@ def test_sweeper_function() -> None:
     assert props["Handler"] == FUNCTIONS["Sweeper"]
     for key in ("Runtime", "Architectures", "Environment"):
         assert props[key] == enforcer[key], key
-    assert template()["Resources"]["Sweeper"]["Properties"]["CodeUri"] == "functions/"
+    assert template()["Resources"]["Sweeper"]["Properties"]["CodeUri"] == "build/aws/"
     assert props["Timeout"] == 300
     assert 256 <= props["MemorySize"] <= 1024
     assert props["Role"] == {"Fn::GetAtt": ["SweeperRole", "Arn"]}
@@ -239,10 +241,15 @@ def _env_names(node: ast.AST) -> set[str]:
     return names
 
 
+def package_step() -> Any:
+    return script("aws/package.py")
+
+
 def _env_names_read_by_the_code() -> set[str]:
+    """Every TAGWARDEN_* name in the modules the Lambda package ships (the package step's list)."""
     names: set[str] = set()
-    for path in (ROOT / "functions" / "tagwarden" / "aws").rglob("*.py"):
-        names |= _env_names(ast.parse(path.read_text()))
+    for module in package_step().modules():
+        names |= _env_names(ast.parse(package_step().source_file(module).read_text()))
     return names
 
 
@@ -266,9 +273,14 @@ def _reachable(path: Path, entry: str) -> list[ast.FunctionDef]:
 
 
 def _env_names_read_by(entry: str) -> set[str]:
-    """The variables `tagwarden.aws.enforcer.<entry>` (build, build_sweeper) reads."""
+    """The variables `tagwarden.aws.enforcer.<entry>` (build, build_sweeper) reads, and those of the
+    shared settings (tagwarden/settings.py: the rules file) when it loads rules."""
     path = ROOT / "functions" / "tagwarden" / "aws" / "enforcer.py"
-    return {name for fn in _reachable(path, entry) for name in _env_names(fn)}
+    reachable = _reachable(path, entry)
+    names = {name for fn in reachable for name in _env_names(fn)}
+    if any(fn.name == "load_rules_from_env" for fn in reachable):
+        names |= _env_names(ast.parse((ROOT / "functions" / "tagwarden" / "settings.py").read_text()))
+    return names
 
 
 LIFECYCLE_VARIABLES = {
@@ -279,9 +291,14 @@ LIFECYCLE_VARIABLES = {
 }
 
 
+# Read only where no deployed store is named: the SQLite ledger of local runs and tests (a deployed
+# function has TAGWARDEN_LEDGER_TABLE, and fails at cold start with neither).
+LOCAL_ONLY = {"TAGWARDEN_LEDGER"}
+
+
 def test_every_variable_the_code_reads_is_set() -> None:
     variables = function()["Environment"]["Variables"]
-    read = _env_names_read_by_the_code()
+    read = _env_names_read_by_the_code() - LOCAL_ONLY
     assert read >= {
         "TAGWARDEN_RULES_PATH",
         "TAGWARDEN_RULES_SSM_PARAMETER",
@@ -322,10 +339,11 @@ def test_parameters() -> None:
         "AccountTags",
         "NotificationEmail",
         "ChatbotTopicArn",
+        "TeamsWebhookUrl",
         "BreakGlassArns",
         "SweepSchedule",
     }
-    for name in ("NotificationEmail", "ChatbotTopicArn", "BreakGlassArns"):
+    for name in ("NotificationEmail", "ChatbotTopicArn", "TeamsWebhookUrl", "BreakGlassArns"):
         assert params[name]["Default"] == "", name
         assert re.fullmatch(params[name]["AllowedPattern"], ""), name
     assert re.fullmatch(params["NotificationEmail"]["AllowedPattern"], "finops@example.com")
@@ -333,14 +351,18 @@ def test_parameters() -> None:
     chatbot = params["ChatbotTopicArn"]["AllowedPattern"]
     assert re.fullmatch(chatbot, "arn:aws:sns:eu-west-1:123456789012:tagwarden-chat")
     assert not re.fullmatch(chatbot, "tagwarden-chat")
+    teams = params["TeamsWebhookUrl"]
+    assert teams["NoEcho"] is True  # the URL carries its signature
+    assert re.fullmatch(teams["AllowedPattern"], "https://x.logic.azure.com/workflows/1/invoke?sig=s")
+    assert not re.fullmatch(teams["AllowedPattern"], "http://plain.example/hook")
     glass = params["BreakGlassArns"]["AllowedPattern"]
     assert re.fullmatch(glass, "arn:aws:iam::123456789012:role/break-glass-*")
     assert re.fullmatch(glass, "arn:aws:iam::1:role/a, arn:aws:iam::1:role/b")
     assert not re.fullmatch(glass, "break-glass")
     assert params["RulesPath"]["Default"] == "tagwarden/examples/rules.yaml"
-    assert (
-        ROOT / "functions" / params["RulesPath"]["Default"]
-    ).is_file()  # CodeUri functions/ is the task root
+    # The package step (infra/aws/package.py) ships it; build/aws/ is the task root.
+    assert params["RulesPath"]["Default"] in package_step().DATA
+    assert (ROOT / "functions" / params["RulesPath"]["Default"]).is_file()
     assert params["RulesSsmParameter"]["Default"] == ""
     assert params["AccountTags"]["AllowedValues"] == ["none", "organizations"]
     assert "organizations" in (ROOT / "functions" / "tagwarden" / "aws" / "enforcer.py").read_text()
@@ -495,13 +517,7 @@ READ_OR_TAG = (
 
 
 def _generator() -> Any:
-    spec = importlib.util.spec_from_file_location(
-        "generate_template", ROOT / "infra/aws/generate_template.py"
-    )
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return script("aws/generate_template.py")
 
 
 @cache
@@ -825,7 +841,7 @@ def test_outputs() -> None:
 
 def test_tag_write_rule_matches_the_code() -> None:
     """The sweeper's TagWrites rule names exactly the tag events the code reads."""
-    from tagwarden.normalize.aws.tag_events import TAG_EVENT_IDS
+    from tagwarden.aws.normalize.tag_events import TAG_EVENT_IDS
 
     sweeper = template()["Resources"]["Sweeper"]
     pattern = sweeper["Properties"]["Events"]["TagWrites"]["Properties"]["Pattern"]

@@ -6,9 +6,9 @@ import hashlib
 
 from tagwarden.attribution.context import StaticLookups
 from tagwarden.attribution.decide import decide
+from tagwarden.cli.normalize import normalize
 from tagwarden.ledger.model import LIVE_STATES, LifecycleState
 from tagwarden.ledger.records import initial_state, new_record, record_for, rules_hash
-from tagwarden.normalize import normalize
 from tagwarden.rules.model import RuleSet
 
 import builders as b

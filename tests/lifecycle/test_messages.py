@@ -9,6 +9,7 @@ regenerate them with TAGWARDEN_UPDATE_GOLDEN=1 and review the diff by eye.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import re
@@ -17,9 +18,11 @@ from typing import Any
 
 import pytest
 
+from tagwarden.aws.text import AWS_TEXT
+from tagwarden.azure.text import AZURE_TEXT
 from tagwarden.lifecycle import messages as m
 from tagwarden.lifecycle.fanout import Fanout, FanoutError
-from tagwarden.lifecycle.ports import Notification
+from tagwarden.lifecycle.ports import CloudText, Notification
 
 GOLDEN = Path(__file__).parent / "golden"
 UPDATE = os.environ.get("TAGWARDEN_UPDATE_GOLDEN") == "1"
@@ -204,6 +207,16 @@ AZURE: dict[str, Notification] = {
     ),
 }
 
+def _as_sent(n: Notification) -> Notification:
+    """As an adapter sends it: its CloudText words, and the fix command for kinds that ask for one."""
+    text: CloudText = AWS_TEXT if n.provider == "aws" else AZURE_TEXT
+    keys = (*n.missing, *n.invalid)
+    fix = n.fix or (text.fix_command(n.resource_id, n.resource_type, keys, n.region) if m.kind_of(n).wants_fix else "")
+    return dataclasses.replace(n, fix=fix, account_label=text.account_label, region_label=text.region_label)
+
+
+AWS = {kind: _as_sent(n) for kind, n in AWS.items()}
+AZURE = {kind: _as_sent(n) for kind, n in AZURE.items()}
 CASES = [(p, k) for p, table in (("aws", AWS), ("azure", AZURE)) for k in table]
 KINDS = ("tagged-as-unallocated", "quarantined", "released", "deleted", "failed", "notify")
 
@@ -248,90 +261,7 @@ def test_golden_directory_has_no_strays() -> None:
     assert {f.name for f in GOLDEN.iterdir()} == wanted
 
 
-# --- the fix command ------------------------------------------------------------------------------
-
-
-def test_fix_ec2_instance() -> None:
-    assert m.fix_command("aws", EC2, "AWS::EC2::Instance", ["Owner", "CostCenter"]) == (
-        "aws resourcegroupstaggingapi tag-resources --region us-east-1 "
-        f"--resource-arn-list {EC2} --tags 'Owner=<value>,CostCenter=<value>'"
-    )
-
-
-def test_fix_ec2_native_id_uses_ec2_create_tags() -> None:
-    assert m.fix_command(
-        "aws", "i-0abc1234def567890", "AWS::EC2::Instance", ["Owner"], region="eu-west-1"
-    ) == (
-        "aws ec2 create-tags --region eu-west-1 --resources i-0abc1234def567890 --tags 'Key=Owner,Value=<value>'"
-    )
-
-
-def test_fix_s3_bucket_takes_the_buckets_region() -> None:
-    arn = "arn:aws:s3:::scratch-data-2024"
-    assert m.fix_command("aws", arn, "AWS::S3::Bucket", ["Owner"], region="us-west-2") == (
-        f"aws resourcegroupstaggingapi tag-resources --region us-west-2 --resource-arn-list {arn} --tags 'Owner=<value>'"
-    )
-    # region unknown: the CLI's configured region applies
-    assert m.fix_command("aws", arn, "AWS::S3::Bucket", ["Owner"]) == (
-        f"aws resourcegroupstaggingapi tag-resources --resource-arn-list {arn} --tags 'Owner=<value>'"
-    )
-
-
-def test_fix_lambda_function() -> None:
-    arn = f"arn:aws:lambda:eu-west-1:{ACCOUNT}:function:billing-export"
-    assert m.fix_command("aws", arn, "AWS::Lambda::Function", ["CostCenter"], region="us-east-1") == (
-        f"aws resourcegroupstaggingapi tag-resources --region eu-west-1 --resource-arn-list {arn} "
-        "--tags 'CostCenter=<value>'"
-    )
-
-
-def test_fix_global_services_use_their_home_region() -> None:
-    role = f"arn:aws:iam::{ACCOUNT}:role/ci-deployer"
-    assert "--region us-east-1 " in m.fix_command(
-        "aws", role, "AWS::IAM::Role", ["Owner"], region="eu-west-1"
-    )
-    dist = f"arn:aws:cloudfront::{ACCOUNT}:distribution/E2ABCDEF"
-    assert "--region us-east-1 " in m.fix_command("aws", dist, "AWS::CloudFront::Distribution", ["Owner"])
-
-
-def test_fix_other_partitions_keep_the_given_region() -> None:
-    role = "arn:aws-cn:iam::123456789012:role/ci"
-    assert "--region cn-north-1 " in m.fix_command(
-        "aws", role, "AWS::IAM::Role", ["Owner"], region="cn-north-1"
-    )
-
-
-def test_fix_log_group_arn_loses_its_wildcard() -> None:
-    arn = f"arn:aws:logs:us-east-1:{ACCOUNT}:log-group:/aws/lambda/x:*"
-    assert f"--resource-arn-list {arn[:-2]} " in m.fix_command("aws", arn, "AWS::Logs::LogGroup", ["Owner"])
-
-
-def test_fix_non_arn_id_of_other_types_asks_for_the_arn() -> None:
-    cmd = m.fix_command("aws", "orders-queue", "AWS::SQS::Queue", ["Owner"], region="us-east-1")
-    assert cmd == (
-        "aws resourcegroupstaggingapi tag-resources --region us-east-1 "
-        "--resource-arn-list '<ARN of orders-queue>' --tags 'Owner=<value>'"
-    )
-
-
-def test_fix_azure_vm() -> None:
-    assert m.fix_command("azure", VM, "Microsoft.Compute/virtualMachines", ["Owner", "CostCenter"]) == (
-        f"az tag update --resource-id {VM} --operation Merge --tags 'Owner=<value>' 'CostCenter=<value>'"
-    )
-
-
-def test_fix_quotes_odd_keys_and_ids() -> None:
-    rid = f"/subscriptions/{SUB}/resourceGroups/rg (legacy)/providers/Microsoft.Web/sites/app"
-    cmd = m.fix_command("azure", rid, "Microsoft.Web/sites", ["cost center", "Owner", "Owner", ""])
-    assert (
-        cmd
-        == f"az tag update --resource-id '{rid}' --operation Merge --tags 'cost center=<value>' 'Owner=<value>'"
-    )
-
-
-def test_fix_nothing_missing_is_empty() -> None:
-    assert m.fix_command("aws", EC2, "AWS::EC2::Instance", []) == ""
-    assert m.fix_command("azure", VM, "Microsoft.Compute/virtualMachines", ()) == ""
+# --- the fix command (the commands themselves: tests/aws/test_text.py, tests/azure/test_text.py) ----
 
 
 def test_fix_covers_invalid_keys_and_a_given_fix_wins() -> None:
@@ -456,9 +386,10 @@ def test_to_json_is_versioned_and_complete() -> None:
     assert doc["schema"] == "tagwarden.notification"
     assert doc["version"] == "1"
     assert re.fullmatch(r"[0-9a-f]{32}", doc["id"])
-    # every field of the dataclass is in the message
-    for name in _fields(AWS["notify"]):
+    # every field of the dataclass is in the message, except the cloud's words for its labels
+    for name in _fields(AWS["notify"]).keys() - {"account_label", "region_label"}:
         assert name in doc, name
+    assert "account_label" not in doc and "region_label" not in doc
     assert doc["extra"] == {"event_id": "9f0c3c1e-0000-4000-8000-000000000001"}
 
 

@@ -15,7 +15,7 @@ from azure.mgmt.resource.resources import ResourceManagementClient
 from azure.mgmt.resource.resources.models import Tags, TagsPatchResource, TagsResource
 
 from tagwarden.azure.arm import StaticBearerPolicy, StaticToken
-from tagwarden.testing.arm_fake import ArmFake, arm_fake
+from tagwarden_testing.arm_fake import ArmFake, arm_fake
 
 SUB = "5f0c1c2d-0000-4000-8000-00000000beef"
 RG = f"/subscriptions/{SUB}/resourceGroups/Data"

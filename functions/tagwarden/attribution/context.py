@@ -134,11 +134,17 @@ class Context:
         )
 
     def scope_id(self, scope: Scope) -> str | None:
-        event, resource = self.event, self.resource
-        if scope is Scope.RESOURCE_GROUP:
-            if event.provider is not Provider.AZURE or not resource.resource_group:
-                return None
-            return f"/subscriptions/{event.account}/resourceGroups/{resource.resource_group}"
-        if scope is Scope.SUBSCRIPTION:
-            return f"/subscriptions/{event.account}" if event.provider is Provider.AZURE else None
-        return event.account if event.provider is Provider.AWS else None
+        """The id of the resource's container at `scope`; None where the cloud has none."""
+        ident = SCOPE_IDS.get((self.event.provider, scope))
+        return ident(self.event, self.resource) if ident is not None else None
+
+
+# The containers each cloud has, and how a resource's container id is spelled (a table: adding a
+# cloud or a scope is a row, not a branch).
+SCOPE_IDS: Mapping[tuple[Provider, Scope], Callable[[CreationEvent, Resource], str | None]] = {
+    (Provider.AZURE, Scope.RESOURCE_GROUP): lambda e, r: (
+        f"/subscriptions/{e.account}/resourceGroups/{r.resource_group}" if r.resource_group else None
+    ),
+    (Provider.AZURE, Scope.SUBSCRIPTION): lambda e, r: f"/subscriptions/{e.account}",
+    (Provider.AWS, Scope.ACCOUNT): lambda e, r: e.account,
+}

@@ -47,79 +47,57 @@ def decide_resource(
 
     rule = rules.rule_for(event, resource)
     limits = LIMITS[event.provider]
-    fold = limits.fold
-    current = {fold(k): v for k, v in (ctx.current_tags() or {}).items()}
-    required = (
-        set(rule.require) if rule.require is not None else {k for k, t in rules.tags.items() if t.required}
+    case = _Case(
+        ctx,
+        rules,
+        rule,
+        limits,
+        current={limits.fold(k): v for k, v in (ctx.current_tags() or {}).items()},
+        required=(
+            set(rule.require)
+            if rule.require is not None
+            else {k for k, t in rules.tags.items() if t.required}
+        ),
     )
-
-    # When a tag's sources read tags this same decision writes (request_tag on another catalogue
-    # key), derive until nothing changes, so that a second pass over the result writes nothing.
-    overlay: dict[str, str] = {}
-    for _ in range(len(rules.tags) + 1):
-        derived = _derive(ctx, rules, rule, current, required, limits, overlay)
-        if not rules.reads_own_tags or derived.writes == overlay:
-            break
-        overlay = dict(derived.writes)
-    else:
-        derived.reasons.append("derivation did not settle: tags that read each other disagree")
-    writes, sources, missing, invalid, reasons = (
-        derived.writes,
-        derived.sources,
-        derived.missing,
-        derived.invalid,
-        derived.reasons,
-    )
-
-    for key in _over_limit(writes, current, limits):
-        del writes[key]
-        del sources[key]
-        reasons.append(
-            f"{key}: not written, the resource already has {len(current)} of {limits.max_tags} tags"
-        )
-        if key in required:
-            missing.append(
-                TagProblem(key, f"no room: the resource has {len(current)} of {limits.max_tags} tags")
-            )
-
-    if missing or invalid:
-        action = rule.on_missing
-        if action is Action.TAG_UNALLOCATED:
-            for gap in missing:
-                if current.get(fold(gap.key)) == rules.unallocated_value:
-                    sources[gap.key] = UNALLOCATED  # already marked: nothing to write again
-                elif len(set(current) | {fold(k) for k in writes} | {fold(gap.key)}) <= limits.max_tags:
-                    writes[gap.key] = rules.unallocated_value
-                    sources[gap.key] = UNALLOCATED
-        reasons.append(f"unattributed: action {action.value} from rule {rule.id}")
-    else:
-        action = Action.TAG
-
-    stamps = _stamps(event, rule, rules, limits, current)
-    if stamps and _over_limit({**writes, **stamps}, current, limits):
-        reasons.append(f"stamp tags not written: the resource would exceed {limits.max_tags} tags")
-    else:
-        writes.update(stamps)
-        sources.update(dict.fromkeys(stamps, STAMP))
-    if action is Action.TAG and not writes:
+    derived = _settle(case)
+    _drop_over_limit(case, derived)
+    action = _action(case, derived)
+    _add_stamps(case, derived, _stamps(case))
+    if action is Action.TAG and not derived.writes:
         action = Action.NONE
 
     return Decision(
         resource=resource,
         action=action,
         rule=rule.id,
-        tags=writes,
-        sources=sources,
-        missing=tuple(missing),
-        invalid=tuple(invalid),
+        tags=derived.writes,
+        sources=derived.sources,
+        missing=tuple(derived.missing),
+        invalid=tuple(derived.invalid),
         grace_seconds=rule.grace_seconds if action in (Action.QUARANTINE, Action.DELETE) else None,
-        reasons=tuple(reasons),
+        reasons=tuple(derived.reasons),
         unresolved=tuple(dict.fromkeys(ctx.unresolved)),
     )
 
 
+@dataclass(frozen=True, slots=True)
+class _Case:
+    """What one resource's decision reads: the event context, the rules and the rule that matched,
+    the cloud's limits, the resource's tags (keys folded as the cloud compares them) and the tags
+    the rule requires."""
+
+    ctx: Context
+    rules: RuleSet
+    rule: Rule
+    limits: TagLimits
+    current: Mapping[str, str]
+    required: set[str]
+
+
 @dataclass
 class _Derived:
+    """What the decision writes and why, built up step by step."""
+
     writes: dict[str, str] = field(default_factory=dict)
     sources: dict[str, str] = field(default_factory=dict)
     missing: list[TagProblem] = field(default_factory=list)
@@ -127,15 +105,21 @@ class _Derived:
     reasons: list[str] = field(default_factory=list)
 
 
-def _derive(
-    ctx: Context,
-    rules: RuleSet,
-    rule: Rule,
-    current: Mapping[str, str],
-    required: set[str],
-    limits: TagLimits,
-    overlay: Mapping[str, str],
-) -> _Derived:
+def _settle(case: _Case) -> _Derived:
+    """Derive the tags; when a tag's sources read tags this same decision writes (request_tag on
+    another catalogue key), derive until nothing changes, so that a second pass writes nothing."""
+    overlay: dict[str, str] = {}
+    for _ in range(len(case.rules.tags) + 1):
+        derived = _derive(case, overlay)
+        if not case.rules.reads_own_tags or derived.writes == overlay:
+            return derived
+        overlay = dict(derived.writes)
+    derived.reasons.append("derivation did not settle: tags that read each other disagree")
+    return derived
+
+
+def _derive(case: _Case, overlay: Mapping[str, str]) -> _Derived:
+    ctx, rules, rule, limits = case.ctx, case.rules, case.rule, case.limits
     out = _Derived(
         reasons=[
             f"rule {rule.id} matched" if rule is not rules.default_rule else "no rule matched: defaults apply"
@@ -143,7 +127,7 @@ def _derive(
     )
     for key, spec in rules.tags.items():
         ctx.settling(key, overlay)
-        have = current.get(limits.fold(key))
+        have = case.current.get(limits.fold(key))
         value, label, problem, notes = _settle_tag(ctx, spec, have, limits, rules.unallocated_value)
         if value is not None:
             out.sources[key] = label
@@ -152,7 +136,7 @@ def _derive(
             passed = f" (passed over: {'; '.join(notes)})" if notes else ""
             out.reasons.append(f"{key} = {value!r} from {label}{passed}")
             continue
-        if problem is None or key not in required:
+        if problem is None or key not in case.required:
             if notes:
                 out.reasons.append(f"{key} (optional): not derived ({'; '.join(notes)})")
             continue
@@ -160,6 +144,50 @@ def _derive(
         (out.invalid if kind == "invalid" else out.missing).append(TagProblem(key, why))
         out.reasons.append(f"{key}: {kind}: {why}")
     return out
+
+
+def _drop_over_limit(case: _Case, derived: _Derived) -> None:
+    """Take back the writes the cloud's tag count has no room for; a required one becomes missing."""
+    have, most = len(case.current), case.limits.max_tags
+    for key in _over_limit(derived.writes, case.current, case.limits):
+        del derived.writes[key]
+        del derived.sources[key]
+        derived.reasons.append(f"{key}: not written, the resource already has {have} of {most} tags")
+        if key in case.required:
+            derived.missing.append(TagProblem(key, f"no room: the resource has {have} of {most} tags"))
+
+
+def _action(case: _Case, derived: _Derived) -> Action:
+    """TAG when everything is settled, else the rule's on_missing (marking the gaps if it says so)."""
+    if not (derived.missing or derived.invalid):
+        return Action.TAG
+    action = case.rule.on_missing
+    if action is Action.TAG_UNALLOCATED:
+        _mark_unallocated(case, derived)
+    derived.reasons.append(f"unattributed: action {action.value} from rule {case.rule.id}")
+    return action
+
+
+def _mark_unallocated(case: _Case, derived: _Derived) -> None:
+    """Write the unallocated marker on each missing tag that is not marked yet, while there is room."""
+    fold, marker, current = case.limits.fold, case.rules.unallocated_value, case.current
+    for gap in derived.missing:
+        if current.get(fold(gap.key)) == marker:
+            derived.sources[gap.key] = UNALLOCATED  # already marked: nothing to write again
+        elif len(set(current) | {fold(k) for k in derived.writes} | {fold(gap.key)}) <= case.limits.max_tags:
+            derived.writes[gap.key] = marker
+            derived.sources[gap.key] = UNALLOCATED
+
+
+def _add_stamps(case: _Case, derived: _Derived, stamps: Mapping[str, str]) -> None:
+    """The stamp tags, all of them or none: they are written only when they all fit."""
+    if stamps and _over_limit({**derived.writes, **stamps}, case.current, case.limits):
+        derived.reasons.append(
+            f"stamp tags not written: the resource would exceed {case.limits.max_tags} tags"
+        )
+    else:
+        derived.writes.update(stamps)
+        derived.sources.update(dict.fromkeys(stamps, STAMP))
 
 
 Outcome = tuple[str | None, str, tuple[str, str] | None, list[str]]
@@ -173,13 +201,23 @@ def _settle_tag(ctx: Context, spec: TagSpec, have: str | None, limits: TagLimits
         if problem is not None:
             problem = (problem[0], f"marked {marker!r}; {problem[1]}")
         return found, label, problem, passed
-    if have is not None:
-        bad = spec.problem(have)
-        if bad is None and spec.overwrite is not Overwrite.ALWAYS:
-            return have, EXISTING, None, []
-        if bad is not None and spec.overwrite is Overwrite.NEVER:
-            return None, "", ("invalid", f"present value {bad} (overwrite: never)"), []
+    if have is not None and (kept := _judge_present(spec, have)) is not None:
+        return kept
+    return _from_sources(ctx, spec, have, limits)
 
+
+def _judge_present(spec: TagSpec, have: str) -> Outcome | None:
+    """The outcome decided by the present value and the overwrite mode alone, or None: ask the sources."""
+    bad = spec.problem(have)
+    if bad is None and spec.overwrite is not Overwrite.ALWAYS:
+        return have, EXISTING, None, []
+    if bad is not None and spec.overwrite is Overwrite.NEVER:
+        return None, "", ("invalid", f"present value {bad} (overwrite: never)"), []
+    return None
+
+
+def _from_sources(ctx: Context, spec: TagSpec, have: str | None, limits: TagLimits) -> Outcome:
+    """The first source with a valid value wins; `have` is kept when a source gives it again."""
     notes: list[str] = []
     rejected: list[str] = []
     for source in spec.sources:
@@ -191,10 +229,14 @@ def _settle_tag(ctx: Context, spec: TagSpec, have: str | None, limits: TagLimits
         if bad is not None:
             rejected.append(f"{source.label} gave {bad}")
             continue
-        if have is not None and got == have:
+        if got == have:
             return have, EXISTING, None, rejected
         return got, source.label, None, rejected
+    return _no_source(spec, have, notes, rejected)
 
+
+def _no_source(spec: TagSpec, have: str | None, notes: list[str], rejected: list[str]) -> Outcome:
+    """No source gave a valid value: keep a valid present one, else say why the tag has none."""
     if have is not None and spec.problem(have) is None:
         return have, EXISTING, None, []  # overwrite: always, but nothing better was found
     if have is not None:
@@ -220,9 +262,8 @@ def _exemption(ctx: Context, rules: RuleSet) -> str | None:
     return None
 
 
-def _stamps(
-    event: CreationEvent, rule: Rule, rules: RuleSet, limits: TagLimits, current: Mapping[str, str]
-) -> dict[str, str]:
+def _stamps(case: _Case) -> dict[str, str]:
+    event, rule, rules, limits = case.ctx.event, case.rule, case.rules, case.limits
     stamp = rules.stamp
     if stamp is None:
         return {}
@@ -235,7 +276,7 @@ def _stamps(
     out: dict[str, str] = {}
     for name, value in wanted.items():
         key = stamp.prefix + name
-        if value and limits.fold(key) not in current:
+        if value and limits.fold(key) not in case.current:
             out[key] = fit_value(str(value), limits)
     return out
 

@@ -11,21 +11,28 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from tagwarden.aws.clients import Clients
-from tagwarden.aws.lookups import IamLookups
+from tagwarden.aws.lookups import IamLookups, RgtaTags
+from tagwarden.aws.normalize import READER
 from tagwarden.aws.notify import SnsNotifier
-from tagwarden.aws.quarantine import AwsQuarantiner
-from tagwarden.aws.sweeper import AwsSweeper, RgtaTags
 from tagwarden.aws.taggers import write_tags
 from tagwarden.aws.telemetry import Telemetry
-from tagwarden.enforce import Enforcer, TagWriteFailed
+from tagwarden.aws.text import AWS_TEXT
+from tagwarden.channels import fan_out, neutral_channels
+from tagwarden.enforce import Enforcer, Release, TagWriteFailed
 from tagwarden.guards import OwnIdentity
 from tagwarden.ledger.ports import Ledger
 from tagwarden.ledger.records import rules_hash
+from tagwarden.lifecycle.ports import LazyQuarantiner, Notifier, Quarantiner
 from tagwarden.rules import load_rules_text
 from tagwarden.rules.model import RuleSet
+from tagwarden.settings import csv, rules_text_from_path
 from tagwarden.tagging import TagResult, TagWrite
+
+if TYPE_CHECKING:  # the sweeper is built (and imported) by the sweeper function only
+    from tagwarden.aws.sweeper import AwsSweeper
 
 __all__ = ["AwsEnforcer", "TagWriteFailed", "build", "build_sweeper", "load_rules_from_env"]
 
@@ -45,28 +52,13 @@ class _Writer:
 
 
 def rules_source(env: Mapping[str, str], clients: Clients) -> tuple[str, str]:
-    """The rules file's text and name: read once per cold start from SSM Parameter Store when a
+    """The rules' text and name, read once per cold start: from SSM Parameter Store when a
     parameter is named, else from the file deployed with the function (TAGWARDEN_RULES_PATH)."""
     parameter = env.get("TAGWARDEN_RULES_SSM_PARAMETER")
     if parameter:
         value = clients.get("ssm").get_parameter(Name=parameter, WithDecryption=True)["Parameter"]["Value"]
         return str(value), f"ssm:{parameter}"
-    path = env.get("TAGWARDEN_RULES_PATH")
-    if not path:
-        raise RuntimeError(
-            "set TAGWARDEN_RULES_PATH (a rules file deployed with the function) "
-            "or TAGWARDEN_RULES_SSM_PARAMETER"
-        )
-    if not os.path.isabs(path):
-        path = os.path.join(env.get("LAMBDA_TASK_ROOT", os.getcwd()), path)
-    from tagwarden.rules import RulesError
-    from tagwarden.rules.errors import RulesProblem
-
-    try:
-        with open(path, encoding="utf-8") as fh:
-            return fh.read(), path
-    except (OSError, UnicodeDecodeError) as exc:
-        raise RulesError([RulesProblem(path, None, (), f"cannot read the file: {exc}")]) from exc
+    return rules_text_from_path(env, env.get("LAMBDA_TASK_ROOT"), " or TAGWARDEN_RULES_SSM_PARAMETER")
 
 
 def load_rules_from_env(env: Mapping[str, str], clients: Clients) -> RuleSet:
@@ -93,13 +85,15 @@ def build(
     env: Mapping[str, str] | None = None,
     clients: Clients | None = None,
     telemetry: Telemetry | None = None,
+    release: Release | None = None,
     ledger: Ledger | None = None,
 ) -> AwsEnforcer:
     env = os.environ if env is None else env
     clients = clients or Clients()
+    telemetry = telemetry or Telemetry()
     text, name = rules_source(env, clients)
     rules = load_rules_text(text, name, env)
-    own = OwnIdentity(arns=_csv(env.get("TAGWARDEN_OWN_ARNS")))
+    own = OwnIdentity(arns=csv(env.get("TAGWARDEN_OWN_ARNS")))
     lookups = IamLookups(clients, account_tags=env.get("TAGWARDEN_ACCOUNT_TAGS") == "organizations")
     return AwsEnforcer(
         rules=rules,
@@ -108,34 +102,46 @@ def build(
         ledger=ledger or ledger_from_env(env, clients),
         rules_digest=rules_hash(text),
         own=own,
-        telemetry=telemetry or Telemetry(),
+        telemetry=telemetry,
+        read=READER,
+        text=AWS_TEXT,
+        release=release,
         clients=clients,
         quarantiner=quarantiner(env, clients),
-        notifier=notifier(env, rules, clients),
+        notifier=notifier(env, rules, clients, telemetry),
         current_tags=RgtaTags(clients),
     )
 
 
-def _csv(value: str | None) -> tuple[str, ...]:
-    return tuple(v.strip() for v in (value or "").split(",") if v.strip())
+def quarantiner(env: Mapping[str, str], clients: Clients) -> Quarantiner:
+    """S3 quarantine policies spare the enforcer and the break-glass principals. Built on the first
+    quarantine: most events never need the quarantine table."""
+    return LazyQuarantiner(lambda: _quarantiner(env, clients))
 
 
-def quarantiner(env: Mapping[str, str], clients: Clients) -> AwsQuarantiner:
-    """S3 quarantine policies spare the enforcer and the break-glass principals."""
+def _quarantiner(env: Mapping[str, str], clients: Clients) -> Quarantiner:
+    from tagwarden.aws.quarantine import AwsQuarantiner
+
     return AwsQuarantiner(
         clients,
-        enforcer_principals=_csv(env.get("TAGWARDEN_OWN_ARNS")),
-        break_glass=_csv(env.get("TAGWARDEN_BREAK_GLASS_ARNS")),
+        enforcer_principals=csv(env.get("TAGWARDEN_OWN_ARNS")),
+        break_glass=csv(env.get("TAGWARDEN_BREAK_GLASS_ARNS")),
         # Waits stay well inside the function's timeout (90 s) with the not-found window (20 s).
         wait_seconds=45.0,
     )
 
 
-def notifier(env: Mapping[str, str], rules: RuleSet, clients: Clients) -> SnsNotifier | None:
+def notifier(
+    env: Mapping[str, str], rules: RuleSet, clients: Clients, telemetry: Telemetry | None = None
+) -> Notifier | None:
+    """One Fanout over the configured channels (SNS and its Chatbot variant, Teams), or None:
+    notifications are then still logged, one structured record each."""
+    channels, failures = neutral_channels(env, rules)
     topic = env.get("TAGWARDEN_SNS_TOPIC_ARN") or rules.notifications.sns_topic_arn
-    if not topic:
-        return None  # notifications are still logged, one structured record each
-    return SnsNotifier(clients, topic, env.get("TAGWARDEN_CHATBOT_TOPIC_ARN") or None)
+    if topic:
+        sns = SnsNotifier(clients, topic, env.get("TAGWARDEN_CHATBOT_TOPIC_ARN") or None)
+        channels = {"sns": sns, **channels}
+    return fan_out(channels, failures, telemetry)
 
 
 def build_sweeper(
@@ -144,6 +150,8 @@ def build_sweeper(
     telemetry: Telemetry | None = None,
     ledger: Ledger | None = None,
 ) -> AwsSweeper:
+    from tagwarden.aws.sweeper import AwsSweeper
+
     env = os.environ if env is None else env
     clients = clients or Clients()
     rules = load_rules_from_env(env, clients)

@@ -8,14 +8,20 @@ re-raised, so Lambda retries the event and then sends it to the on-failure desti
 from __future__ import annotations
 
 import os
-from typing import Any
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 
 from tagwarden.aws.enforcer import AwsEnforcer, build, build_sweeper
-from tagwarden.aws.sweeper import AwsSweeper
+from tagwarden.aws.normalize.tag_events import tag_change
 from tagwarden.aws.telemetry import Telemetry
+from tagwarden.enforce import on_tag_changes
 from tagwarden.guards import OwnIdentity
+from tagwarden.model import TagChange
 from tagwarden.normalize import MalformedEvent
-from tagwarden.normalize.aws.tag_events import TagChange, tag_change
+from tagwarden.settings import csv
+
+if TYPE_CHECKING:
+    from tagwarden.aws.sweeper import AwsSweeper
 
 _TELEMETRY = Telemetry()
 _ENFORCER: AwsEnforcer | None = None
@@ -25,17 +31,18 @@ _SWEEPER: AwsSweeper | None = None
 def enforcer() -> AwsEnforcer:
     global _ENFORCER  # noqa: PLW0603 - built once per container, on the first event
     if _ENFORCER is None:
-        _ENFORCER = build(telemetry=_TELEMETRY)
+        _ENFORCER = build(telemetry=_TELEMETRY, release=release)
     return _ENFORCER
+
+
+def release(changes: Sequence[TagChange]) -> dict[str, Any]:
+    """Tag writes by others: the sweeper releases the quarantined resources they attribute."""
+    return sweeper().release_now(changes)
 
 
 @_TELEMETRY.metrics.log_metrics(capture_cold_start_metric=True)
 def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     try:
-        change = tag_change(event) if isinstance(event, dict) else None
-        if change is not None:
-            _TELEMETRY.count_events(1)
-            return {"events": [released_on_tag_write(change)]}
         return enforcer().handle(event)
     except MalformedEvent as exc:
         _TELEMETRY.log("error", "unreadable event", error=str(exc), event=event)
@@ -48,24 +55,7 @@ def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
 
 
 def own_identity() -> OwnIdentity:
-    return OwnIdentity(
-        arns=tuple(a.strip() for a in os.environ.get("TAGWARDEN_OWN_ARNS", "").split(",") if a.strip())
-    )
-
-
-def released_on_tag_write(change: TagChange, own: OwnIdentity | None = None) -> dict[str, Any]:
-    """A person (or an agent) wrote tags: quarantined resources among them are released now.
-    Our own tag writes (markers, stamps) come back as such events too, and are ignored."""
-    own = own or enforcer().own
-    if own.is_own_actor(change.actor):
-        return {
-            "event_id": change.event_id,
-            "event_name": change.event_name,
-            "resources": [],
-            "skipped": "our own tag write",
-            "kind": "own-call",
-        }
-    return sweeper().release_now(change)
+    return OwnIdentity(arns=csv(os.environ.get("TAGWARDEN_OWN_ARNS")))
 
 
 def sweeper() -> AwsSweeper:
@@ -83,7 +73,7 @@ def sweeper_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         change = tag_change(event) if isinstance(event, dict) and "detail" in event else None
         if change is not None:
             _TELEMETRY.count_events(1)
-            return {"events": [released_on_tag_write(change, own_identity())]}
+            return {"events": [on_tag_changes([change], own_identity(), release, _TELEMETRY)]}
         result = sweeper().run()
     except Exception as exc:
         _TELEMETRY.logger.exception("sweep failed", extra={"error": str(exc)})

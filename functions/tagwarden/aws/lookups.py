@@ -81,3 +81,21 @@ class IamLookups:
 
     def resource_tags(self, provider: Provider, resource: Resource) -> Mapping[str, str] | None:
         return None  # CloudTrail events carry the request's tags
+
+
+class RgtaTags:
+    """A resource's live tags through the tagging API: the enforcer reads them before a
+    quarantine, so a retried event never quarantines twice (which would lose the undo token)."""
+
+    def __init__(self, clients: Clients, region: str | None = None) -> None:
+        self.clients = clients
+        self.region = region
+
+    def __call__(self, resource: Resource) -> Mapping[str, str] | None:
+        region = (resource.id.split(":")[3] if resource.id.startswith("arn:") else "") or self.region
+        page = self.clients.get("resourcegroupstaggingapi", region or None).get_resources(
+            ResourceARNList=[resource.id]
+        )
+        for item in page.get("ResourceTagMappingList", []):
+            return {t["Key"]: t["Value"] for t in item.get("Tags", [])}
+        return resource.request_tags

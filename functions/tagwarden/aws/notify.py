@@ -27,7 +27,6 @@ import json
 from typing import Any
 
 from tagwarden.aws.clients import Clients
-from tagwarden.lifecycle import messages
 from tagwarden.lifecycle.ports import Notification
 
 CREATOR_ATTRIBUTE = "creator_address"
@@ -48,6 +47,8 @@ class SnsNotifier:
         self.chatbot_topic_arn = chatbot_topic_arn or None
 
     def attributes(self, message: Notification) -> dict[str, dict[str, str]]:
+        from tagwarden.lifecycle import messages  # on the first notification, not at cold start
+
         attrs = messages.sns_attributes(message)
         to = messages.recipients(message)
         if to:
@@ -55,6 +56,8 @@ class SnsNotifier:
         return attrs
 
     def send(self, message: Notification) -> None:
+        from tagwarden.lifecycle import messages
+
         attrs = self.attributes(message)
         structured = {
             "default": json.dumps(messages.to_json(message), sort_keys=False),

@@ -32,7 +32,7 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any, Protocol
 
-from tagwarden.normalize.aws.catalogue import ENTRIES, Entry
+from tagwarden.aws.catalogue import ENTRIES, Entry
 
 DETAIL_TYPE = "AWS API Call via CloudTrail"
 

@@ -15,15 +15,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from tagwarden.aws.clients import Clients
+from tagwarden.aws.text import AWS_TEXT
 from tagwarden.ledger.model import ResourceRecord
 from tagwarden.ledger.ports import Ledger
 from tagwarden.lifecycle.marker import iso_epoch
-from tagwarden.lifecycle.ports import ActionResult, Notification, Notifier, Quarantiner, Status
-from tagwarden.lifecycle.sweep import Found, Judgement
+from tagwarden.lifecycle.ports import CloudText, Notifier, Quarantiner
+from tagwarden.lifecycle.sweep import Found
 from tagwarden.lifecycle.sweeper import SweepActions
-from tagwarden.lifecycle.trust import actor_of
-from tagwarden.model import Resource
-from tagwarden.normalize.aws.tag_events import TagChange
+from tagwarden.model import Resource, TagChange
 from tagwarden.rules.model import RuleSet
 
 # ARN (service, resource-type prefix) -> (CloudFormation type, tagger); "" matches ARNs without one.
@@ -120,6 +119,7 @@ class AwsSweeper(SweepActions):
     clock: Callable[[], float] = time.time
     last: list[dict[str, Any]] = field(default_factory=list)
     provider: str = "aws"
+    text: CloudText = AWS_TEXT
 
     def _read(self, records: Sequence[ResourceRecord]) -> list[Found]:
         """Current tags of the recorded ARNs, 100 per GetResources call. An ARN the tagging API
@@ -135,13 +135,14 @@ class AwsSweeper(SweepActions):
                 tags[item["ResourceARN"]] = {t["Key"]: t["Value"] for t in item.get("Tags", [])}
         return [Found(r, resource_from_arn(r.resource_id), tags.get(r.resource_id, {})) for r in records]
 
-    def release_now(self, change: TagChange) -> dict[str, Any]:
+    def release_now(self, changes: Sequence[TagChange]) -> dict[str, Any]:
         """Someone wrote tags on these resources: release the quarantined ones that are now
         attributed, at once. A tag event never deletes anything: deletion is the sweep's."""
+        ids = list(dict.fromkeys(rid for change in changes for rid in change.resource_ids))
         return {
-            "event_id": change.event_id,
-            "event_name": change.event_name,
-            **self._release_rows(change.arns, self.clock()),
+            "event_id": changes[0].event_id if changes else None,
+            "event_name": changes[0].event_name if changes else None,
+            **self._release_rows(ids, self.clock()),
         }
 
     def run(self) -> dict[str, Any]:
@@ -174,58 +175,8 @@ class AwsSweeper(SweepActions):
         if result.outcome is not Outcome.TAGGED:
             self.telemetry.log("error", "tag not written", resource=resource.id, error=result.error)
 
-    def _notify(self, j: Judgement, kind: str, result: ActionResult) -> None:
-        if self.notifier is None:
-            return
-        from tagwarden.lifecycle.messages import fix_command
-
-        record = j.found.record
-        missing = tuple(p.split(" ", 1)[0] for p in j.problems)
-        n = Notification(
-            kind=kind,
-            provider="aws",
-            resource_id=record.resource_id,
-            resource_type=j.found.resource.type,
-            account=record.account,
-            region=record.region or self.region,
-            creator=actor_of(record).identity,  # from the ledger, never from a tag
-            creator_address=None,
-            rule=j.rule or record.rule,
-            missing=missing,
-            action=j.verdict.value,
-            deadline=iso_epoch(record.deadline) if record.deadline is not None else None,
-            dry_run=result.status is Status.DRY_RUN,
-            detail=result.detail,
-            fix=fix_command("aws", record.resource_id, j.found.resource.type, missing)
-            if missing and kind not in ("released", "deleted")
-            else "",
-        )
-        try:
-            self.notifier.send(n)
-        except Exception as exc:  # logged with the message: the action itself is done
-            self.telemetry.log(
-                "error", "notification failed", error=str(exc), resource=n.resource_id, kind=n.kind
-            )
 
 
 def _region_of(arn: str) -> str | None:
     parts = arn.split(":")
-    return parts[3] or None if len(parts) > 3 else None
-
-
-class RgtaTags:
-    """A resource's live tags through the tagging API: the enforcer reads them before a
-    quarantine, so a retried event never quarantines twice (which would lose the undo token)."""
-
-    def __init__(self, clients: Clients, region: str | None = None) -> None:
-        self.clients = clients
-        self.region = region
-
-    def __call__(self, resource: Resource) -> Mapping[str, str] | None:
-        region = (resource.id.split(":")[3] if resource.id.startswith("arn:") else "") or self.region
-        page = self.clients.get("resourcegroupstaggingapi", region or None).get_resources(
-            ResourceARNList=[resource.id]
-        )
-        for item in page.get("ResourceTagMappingList", []):
-            return {t["Key"]: t["Value"] for t in item.get("Tags", [])}
-        return resource.request_tags
+    return (parts[3] or None) if len(parts) > 3 else None

@@ -28,7 +28,6 @@ before any call), and ARM's own 400/405 or a ReadOnly lock (409 ScopeLocked).
 
 from __future__ import annotations
 
-import email.utils
 import os
 import random
 import re
@@ -36,7 +35,6 @@ import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 from azure.core.credentials import AccessToken, TokenCredential
@@ -48,8 +46,9 @@ from azure.mgmt.resource.resources import ResourceManagementClient
 from azure.mgmt.resource.resources.models import GenericResource, Tags, TagsPatchResource
 
 from tagwarden.attribution.limits import LIMITS, tag_value
+from tagwarden.azure.normalize.resource_id import parse_resource_id
+from tagwarden.channels.retry import retry_after_seconds
 from tagwarden.model import Provider, Resource
-from tagwarden.normalize.azure.resource_id import parse_resource_id
 from tagwarden.tagging import Outcome, TagResult, TagWrite
 
 T = TypeVar("T")
@@ -403,20 +402,7 @@ def _retry_after(exc: HttpResponseError) -> float | None:
                 return max(0.0, float(raw) / 1000.0)
             except ValueError:
                 pass
-    raw = headers.get("Retry-After") or headers.get("retry-after")
-    if not raw:
-        return None
-    try:
-        return max(0.0, float(raw))
-    except ValueError:
-        pass
-    try:
-        when = email.utils.parsedate_to_datetime(raw)
-    except (TypeError, ValueError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    return max(0.0, (when - datetime.now(UTC)).total_seconds())
+    return retry_after_seconds(headers.get("Retry-After") or headers.get("retry-after"))
 
 
 def _failure(exc: Exception, attempts: int) -> ArmCallFailed:

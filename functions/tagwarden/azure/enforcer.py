@@ -22,23 +22,27 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from tagwarden.azure.arm import SUBSCRIPTION_ENV, ArmClient
 from tagwarden.azure.lookups import ArmLookups
-from tagwarden.azure.notify import KEY_VAULT_REFERENCE, TEAMS_URL_SETTING, QueueNotifier, TeamsNotifier
-from tagwarden.azure.quarantine import AzureQuarantiner
-from tagwarden.azure.sweeper import AzureSweeper
+from tagwarden.azure.normalize import READER
+from tagwarden.azure.notify import QueueNotifier
 from tagwarden.azure.telemetry import Telemetry
-from tagwarden.enforce import Enforcer
+from tagwarden.azure.text import AZURE_TEXT
+from tagwarden.channels import fan_out, neutral_channels
+from tagwarden.enforce import Enforcer, Release
 from tagwarden.guards import OwnIdentity
 from tagwarden.ledger.ports import Ledger
 from tagwarden.ledger.records import rules_hash
-from tagwarden.lifecycle.fanout import Fanout
-from tagwarden.lifecycle.ports import Notifier
+from tagwarden.lifecycle.ports import LazyQuarantiner, Notifier, Quarantiner
 from tagwarden.rules import load_rules_text
 from tagwarden.rules.model import RuleSet
+from tagwarden.settings import csv, rules_from_path, rules_text_from_path
 
-RULES_ENV = "TAGWARDEN_RULES_PATH"
+if TYPE_CHECKING:  # the sweeper is built (and imported) by the timer function only
+    from tagwarden.azure.sweeper import AzureSweeper
+
 OWN_ENV = "TAGWARDEN_OWN_PRINCIPAL_IDS"
 SUBSCRIPTIONS_ENV = "TAGWARDEN_SUBSCRIPTIONS"  # comma list the sweeper covers
 QUEUE_URL_ENV = "TAGWARDEN_NOTIFY_QUEUE_URL"  # https://<account>.queue.core.windows.net/<queue>
@@ -55,14 +59,13 @@ def ledger_from_env(env: Mapping[str, str]) -> Ledger:
     """The ledger: Azure Table Storage (the app's managed identity on the endpoint, or a connection
     string), else the SQLite file TAGWARDEN_LEDGER. Neither: building fails, loudly."""
     from tagwarden.azure.ledger import TableLedger
+    from tagwarden.ledger.sqlite import SqliteLedger
 
     table = env.get(LEDGER_TABLE_ENV) or DEFAULT_LEDGER_TABLE
     if env.get(LEDGER_ENDPOINT_ENV):
         return TableLedger.from_endpoint(env[LEDGER_ENDPOINT_ENV], table)
     if env.get(LEDGER_CONNECTION_ENV):
         return TableLedger.from_connection_string(env[LEDGER_CONNECTION_ENV], table)
-    from tagwarden.ledger.sqlite import SqliteLedger
-
     local = SqliteLedger.from_env(env)
     if local is not None:
         return local
@@ -77,40 +80,20 @@ class AzureEnforcer(Enforcer):
     arm: ArmClient | None = None
 
 
-def rules_source(env: Mapping[str, str], base_dir: str | None = None) -> tuple[str, str]:
-    path = env.get(RULES_ENV)
-    if not path:
-        raise RuntimeError(f"set {RULES_ENV}: the rules file deployed with the function app")
-    if not os.path.isabs(path):
-        path = os.path.join(base_dir or os.getcwd(), path)
-    from tagwarden.rules import RulesError
-    from tagwarden.rules.errors import RulesProblem
-
-    try:
-        with open(path, encoding="utf-8") as fh:
-            return fh.read(), path
-    except (OSError, UnicodeDecodeError) as exc:
-        raise RulesError([RulesProblem(path, None, (), f"cannot read the file: {exc}")]) from exc
-
-
-def load_rules_from_env(env: Mapping[str, str], base_dir: str | None = None) -> RuleSet:
-    text, name = rules_source(env, base_dir)
-    return load_rules_text(text, name, env)
-
-
 def build(
     env: Mapping[str, str] | None = None,
     arm: ArmClient | None = None,
     telemetry: Telemetry | None = None,
     base_dir: str | None = None,
+    release: Release | None = None,
     ledger: Ledger | None = None,
 ) -> AzureEnforcer:
     env = os.environ if env is None else env
-    text, name = rules_source(env, base_dir)
+    text, name = rules_text_from_path(env, base_dir)
     rules = load_rules_text(text, name, env)
     arm = arm or ArmClient.from_env(env)
     telemetry = telemetry or Telemetry()
-    own_ids = frozenset(i.strip() for i in env.get(OWN_ENV, "").split(",") if i.strip())
+    own_ids = frozenset(csv(env.get(OWN_ENV)))
     client = arm
     return AzureEnforcer(
         rules=rules,
@@ -120,6 +103,9 @@ def build(
         rules_digest=rules_hash(text),
         own=OwnIdentity(ids=own_ids),
         telemetry=telemetry,
+        read=READER,
+        text=AZURE_TEXT,
+        release=release,
         quarantiner=quarantiner(arm, rules),
         notifier=notifier(env, rules, telemetry),
         arm=arm,
@@ -133,8 +119,10 @@ def build_sweeper(
     base_dir: str | None = None,
     ledger: Ledger | None = None,
 ) -> AzureSweeper:
+    from tagwarden.azure.sweeper import AzureSweeper
+
     env = os.environ if env is None else env
-    rules = load_rules_from_env(env, base_dir)
+    rules = rules_from_path(env, base_dir)
     arm = arm or ArmClient.from_env(env)
     telemetry = telemetry or Telemetry()
     return AzureSweeper(
@@ -150,34 +138,28 @@ def build_sweeper(
 
 def subscriptions(env: Mapping[str, str]) -> tuple[str, ...]:
     """TAGWARDEN_SUBSCRIPTIONS (a comma list), else the function's own AZURE_SUBSCRIPTION_ID."""
-    listed = _csv(env.get(SUBSCRIPTIONS_ENV)) or _csv(env.get(SUBSCRIPTION_ENV))
+    listed = csv(env.get(SUBSCRIPTIONS_ENV)) or csv(env.get(SUBSCRIPTION_ENV))
     if not listed:
         raise RuntimeError(f"set {SUBSCRIPTIONS_ENV} (or {SUBSCRIPTION_ENV}): the subscriptions to sweep")
     return tuple(dict.fromkeys(listed))
 
 
-def quarantiner(arm: ArmClient, rules: RuleSet) -> AzureQuarantiner:
-    """No protect check of its own: the enforcer and the sweeper judge protection from the tags they
-    trust (a protect tag pre-set in the create request is the creator's, and does not count)."""
-    return AzureQuarantiner(arm, protect_tag="")
+def quarantiner(arm: ArmClient, rules: RuleSet) -> Quarantiner:
+    """Built on the first quarantine: most events never need the quarantine table."""
+
+    def build_it() -> Quarantiner:
+        from tagwarden.azure.quarantine import AzureQuarantiner
+
+        # No protect check of its own: the enforcer and the sweeper judge protection from the tags
+        # they trust (a protect tag pre-set in the create request is the creator's: it does not count).
+        return AzureQuarantiner(arm, protect_tag="")
+
+    return LazyQuarantiner(build_it)
 
 
 def notifier(env: Mapping[str, str], rules: RuleSet, telemetry: Telemetry | None = None) -> Notifier | None:
-    """A Fanout over the configured channels (Teams, the queue), or None when none is."""
-    channels: dict[str, Notifier] = {}
-    failures: list[str] = []
-    teams = (env.get(TEAMS_URL_SETTING) or rules.notifications.teams_webhook_url or "").strip()
-    if teams:
-        if teams.startswith(KEY_VAULT_REFERENCE):
-            failures.append(
-                f"teams: {TEAMS_URL_SETTING} is an unresolved Key Vault reference (the app's identity "
-                "needs Key Vault Secrets User on the secret)"
-            )
-        else:
-            try:
-                channels["teams"] = TeamsNotifier(teams)
-            except ValueError as exc:
-                failures.append(f"teams: {exc}")
+    """One Fanout over the configured channels (Teams, the queue), or None when none is."""
+    channels, failures = neutral_channels(env, rules)
     queue_url = (env.get(QUEUE_URL_ENV) or rules.notifications.storage_queue or "").strip()
     connection = (env.get(QUEUE_CONNECTION_ENV) or "").strip()
     try:
@@ -190,11 +172,6 @@ def notifier(env: Mapping[str, str], rules: RuleSet, telemetry: Telemetry | None
             channels["queue"] = QueueNotifier(connection, env.get(QUEUE_NAME_ENV) or DEFAULT_QUEUE)
     except (ValueError, ImportError) as exc:
         failures.append(f"queue: {exc}")
-    if telemetry is not None:
-        for failure in failures:
-            telemetry.log("error", "notification channel not configured", error=failure)
-    return Fanout(channels) if channels else None
+    return fan_out(channels, failures, telemetry)
 
 
-def _csv(value: str | None) -> tuple[str, ...]:
-    return tuple(v.strip() for v in (value or "").split(",") if v.strip())

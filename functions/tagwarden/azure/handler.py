@@ -3,8 +3,9 @@ the timer's sweeps to the sweeper.
 
 Thin: convert the trigger's objects to the Event Grid schema dicts the normalizer reads, build the
 enforcer once per worker, handle. Unreadable input and failures are logged and re-raised, so Event
-Grid retries the delivery and then dead-letters it. Tag writes by anyone but us (delivered by the
-second event subscription) go to the sweeper, which releases at once what they attribute.
+Grid retries the delivery and then dead-letters it. The enforcer routes tag writes by anyone but us
+(delivered by the second event subscription) to the sweeper, which releases at once what they
+attribute.
 `sweep()` runs one sweep (release what is now attributed, delete what is past its deadline, leave
 the rest); a failure is logged and re-raised, and the next timer tick sweeps again.
 """
@@ -13,12 +14,16 @@ from __future__ import annotations
 
 import logging
 import os
-from typing import Any
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 
 from tagwarden.azure.enforcer import AzureEnforcer, build, build_sweeper
-from tagwarden.azure.sweeper import AzureSweeper, tag_writes
 from tagwarden.azure.telemetry import Telemetry
+from tagwarden.model import TagChange
 from tagwarden.normalize import MalformedEvent
+
+if TYPE_CHECKING:
+    from tagwarden.azure.sweeper import AzureSweeper
 
 # azure-core logs every HTTP request at INFO; in a Function each line becomes an Application
 # Insights trace. Our own records say what happened; the SDK's are kept for warnings and errors.
@@ -38,8 +43,13 @@ def _app_root() -> str:
 def enforcer() -> AzureEnforcer:
     global _ENFORCER  # noqa: PLW0603 - built once per worker, on the first event
     if _ENFORCER is None:
-        _ENFORCER = build(telemetry=_TELEMETRY, base_dir=_app_root())
+        _ENFORCER = build(telemetry=_TELEMETRY, base_dir=_app_root(), release=release)
     return _ENFORCER
+
+
+def release(changes: Sequence[TagChange]) -> dict[str, Any]:
+    """Tag writes by others: the sweeper releases the marked resources they attribute."""
+    return sweeper().release_now(changes)
 
 
 def sweeper() -> AzureSweeper:
@@ -77,17 +87,7 @@ def as_eventgrid_dict(event: Any) -> dict[str, Any]:
 def handle(events: Any) -> dict[str, Any]:
     raw = [as_eventgrid_dict(e) for e in events] if isinstance(events, list) else as_eventgrid_dict(events)
     try:
-        writes, rest = tag_writes(raw)
-        if not writes:
-            return enforcer().handle(raw)
-        report = enforcer().handle(rest if isinstance(raw, list) else rest[0]) if rest else {"events": []}
-        own = enforcer().own
-        scopes = [scope for scope, actor in writes if not own.is_own_actor(actor)]
-        if scopes:
-            report["events"].append(sweeper().release_now(scopes))
-        else:
-            report["events"].append({"kind": "own-call", "skipped": "our own tag write", "resources": []})
-        return report
+        return enforcer().handle(raw)
     except MalformedEvent as exc:
         _TELEMETRY.log("error", "unreadable event", error=str(exc), event=raw)
         _TELEMETRY.count_failure("MalformedEvent")

@@ -28,8 +28,8 @@ from collections.abc import Callable, Mapping
 
 from tagwarden.attribution.context import ResourceGone, Scope
 from tagwarden.azure.arm import ArmCallFailed, ArmClient, type_tagging
+from tagwarden.azure.normalize.resource_id import parse_resource_id
 from tagwarden.model import Actor, Provider, Resource
-from tagwarden.normalize.azure.resource_id import parse_resource_id
 
 
 class LookupFailed(RuntimeError):

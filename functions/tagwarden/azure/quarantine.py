@@ -42,9 +42,8 @@ role Virtual Machine Contributor (see infra/azure/modules/subscription-roles.bic
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any
 
@@ -54,9 +53,11 @@ from azure.mgmt.core.exceptions import ARMErrorFormat
 
 from tagwarden.attribution.limits import LIMITS, tag_value
 from tagwarden.azure.arm import ArmCallFailed, ArmClient, _Polling
+from tagwarden.azure.normalize.resource_id import parse_resource_id
 from tagwarden.lifecycle.ports import ActionResult, Status
+from tagwarden.lifecycle.steps import Ctx as StepCtx
+from tagwarden.lifecycle.steps import Refused, Step, need, parse_undo, undo_token
 from tagwarden.model import Provider, Resource
-from tagwarden.normalize.azure.resource_id import parse_resource_id
 
 COMPUTE_API = "2024-07-01"
 NETWORK_API = "2024-05-01"
@@ -64,43 +65,11 @@ QUARANTINE, RELEASE, DELETE = "quarantine", "release", "delete"
 DONE, VANISHED, FAILED = Status.DONE, Status.VANISHED, Status.FAILED
 MARKED_ONLY, UNSUPPORTED = Status.MARKED_ONLY, Status.UNSUPPORTED
 
-_PAIR = re.compile(r"([A-Za-z][\w.-]*)=([\w.:/+@-]+)")
 _TERMINAL = {"succeeded": True, "failed": False, "canceled": False, "cancelled": False}
-
-
-class Refused(ValueError):
-    """The resource is not in a shape the row can act on safely: FAILED with this message."""
-
-
-class BadUndo(Refused):
-    """An undo token the row cannot act on (never guessed around)."""
 
 
 class NotReady(Refused):
     """A transitional state (a VM still deallocating): FAILED, the next sweep tries again."""
-
-
-def undo_token(**pairs: str) -> str:
-    return " ".join(f"{key}={value}" for key, value in pairs.items())
-
-
-def parse_undo(token: str) -> dict[str, str]:
-    out: dict[str, str] = {}
-    for pair in token.split():
-        match = _PAIR.fullmatch(pair)
-        if match is None:
-            raise BadUndo(f"undo token {token!r} is not key=value pairs")
-        out[match.group(1)] = match.group(2)
-    return out
-
-
-def need(undo: Mapping[str, str], key: str, allowed: tuple[str, ...]) -> str:
-    value = undo.get(key)
-    if value is None:
-        raise BadUndo(f"undo token has no {key}=")
-    if value not in allowed:
-        raise BadUndo(f"undo {key}={value} is not one of {', '.join(allowed)}")
-    return value
 
 
 # --- ARM calls the SDK's generic client does not model ----------------------------------------------
@@ -210,37 +179,23 @@ def _seconds(raw: str | None, default: float) -> float:
 # --- the table --------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
-class Step:
-    status: Status
-    undo: str = ""
-
-
 @dataclass(slots=True)
-class Ctx:
-    """One action on one resource: the ARM helpers, the row's api-version, the notes."""
+class Ctx(StepCtx):
+    """One action on one Azure resource: the ARM helpers, the row's api-version, the protect tag."""
 
-    resource: Resource
     arm: Arm
     api_version: str
-    dry_run: bool
     protect_tag: str
-    notes: list[str] = field(default_factory=list)
 
     @property
     def name(self) -> str:
         return self.resource.name or self.resource.id.rstrip("/").rsplit("/", 1)[-1]
 
-    def note(self, text: str) -> None:
-        self.notes.append(text)
-
     def change(self, what: str, fn: Callable[[], bool]) -> None:
         """Make a change (`fn` answers whether it completed), or in a dry run record it only."""
-        if self.dry_run:
-            self.notes.append(f"would {what}")
-            return
-        completed = fn()
-        self.notes.append(what if completed else f"{what}: accepted, ARM still running it")
+        completed = self.act(what, fn)
+        if completed is not None:
+            self.notes.append(what if completed else f"{what}: accepted, ARM still running it")
 
     def get(self) -> dict[str, Any] | None:
         return self.arm.get(self.resource.id, self.api_version)
@@ -480,23 +435,23 @@ class AzureQuarantiner:
     def _run(
         self, resource: Resource, action: str, row: Row, dry_run: bool, fn: Callable[[Ctx], Step]
     ) -> ActionResult:
-        ctx = Ctx(resource, self._arm, row.api_version, dry_run, self._protect_tag)
+        ctx = Ctx(resource, dry_run, self._arm, row.api_version, self._protect_tag)
         try:
             step = fn(ctx)
         except _Gone as exc:
-            return ActionResult(resource, action, VANISHED, detail=_detail(ctx, str(exc)))
+            return ActionResult(resource, action, VANISHED, detail=ctx.detail(str(exc)))
         except ArmCallFailed as exc:
             status = VANISHED if exc.status == 404 else FAILED
-            return ActionResult(resource, action, status, detail=_detail(ctx, str(exc)))
+            return ActionResult(resource, action, status, detail=ctx.detail(str(exc)))
         except Refused as exc:
-            return ActionResult(resource, action, FAILED, detail=_detail(ctx, f"{type(exc).__name__}: {exc}"))
+            return ActionResult(resource, action, FAILED, detail=ctx.detail(f"{type(exc).__name__}: {exc}"))
         if dry_run and step.status in (DONE, MARKED_ONLY):
             would = f"undo would be {step.undo!r}" if step.undo else ""
             # the undo it would return: the enforcer records it in the ledger before it quarantines
             return ActionResult(
-                resource, action, Status.DRY_RUN, undo=step.undo, detail="dry run: " + _detail(ctx, would)
+                resource, action, Status.DRY_RUN, undo=step.undo, detail="dry run: " + ctx.detail(would)
             )
-        return ActionResult(resource, action, step.status, undo=step.undo, detail=_detail(ctx))
+        return ActionResult(resource, action, step.status, undo=step.undo, detail=ctx.detail())
 
 
 def _type(resource: Resource) -> str:
@@ -512,10 +467,6 @@ def _settled(resource: Resource, action: str, status: Status, detail: str, dry_r
     if dry_run:
         return ActionResult(resource, action, Status.DRY_RUN, detail=f"dry run: {detail}")
     return ActionResult(resource, action, status, detail=detail)
-
-
-def _detail(ctx: Ctx, *more: str) -> str:
-    return "; ".join(note for note in (*ctx.notes, *more) if note)
 
 
 __all__ = ["ACTIONS", "ROWS", "AzureQuarantiner", "Row"]

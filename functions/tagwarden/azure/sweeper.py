@@ -11,9 +11,9 @@ notified.
 Virtual machines are acted on first, so a network interface judged in the same sweep is already
 detached when its own delete comes.
 
-Release on tag writes: `tag_writes` picks the Microsoft.Resources/tags/write events out of an Event
-Grid delivery (a second event subscription sends them, see infra/azure), and `release_now` releases
-at once the resources among them that are marked and now attributed; the timer's sweep still
+Release on tag writes: the Azure reader routes Microsoft.Resources/tags/write events as TagChanges
+(a second event subscription sends them, see infra/azure), and `release_now` releases at once the
+resources among them that are marked and now attributed; the timer's sweep still
 releases any the events miss, within its period.
 """
 
@@ -28,24 +28,21 @@ from azure.mgmt.resource.resources.models import Tags, TagsPatchResource
 
 from tagwarden.attribution.limits import LIMITS
 from tagwarden.azure.arm import ArmCallFailed, ArmClient, _Polling
+from tagwarden.azure.normalize.resource_id import parse_resource_id
+from tagwarden.azure.text import AZURE_TEXT
 from tagwarden.ledger.model import ResourceRecord
 from tagwarden.ledger.ports import Ledger
 from tagwarden.lifecycle.marker import iso_epoch
-from tagwarden.lifecycle.ports import ActionResult, Notification, Notifier, Quarantiner, Status
-from tagwarden.lifecycle.sweep import Found, Judgement
+from tagwarden.lifecycle.ports import CloudText, Notifier, Quarantiner
+from tagwarden.lifecycle.sweep import Found
 from tagwarden.lifecycle.sweeper import SweepActions
-from tagwarden.lifecycle.trust import actor_of as record_actor
-from tagwarden.model import Actor, Provider, Resource
-from tagwarden.normalize.azure.eventgrid import WRITE_SUCCESS, actor_of
-from tagwarden.normalize.azure.resource_id import parse_resource_id
+from tagwarden.model import Provider, Resource, TagChange
 from tagwarden.rules.model import RuleSet
 
 LIMITS_AZ = LIMITS[Provider.AZURE]
 RESOURCE_GROUP = "Microsoft.Resources/resourceGroups"
 # Acted on first: what deleting them releases (NICs detach when their VM goes).
 FIRST = ("microsoft.compute/virtualmachines",)
-TAG_WRITE = "microsoft.resources/tags/write"
-TAGS_SCOPE = "/providers/microsoft.resources/tags/default"
 
 
 class SweepIncomplete(RuntimeError):
@@ -70,6 +67,7 @@ class AzureSweeper(SweepActions):
     last: list[dict[str, Any]] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
     provider: str = "azure"
+    text: CloudText = AZURE_TEXT
 
     @property
     def prefix(self) -> str:
@@ -96,11 +94,12 @@ class AzureSweeper(SweepActions):
 
     # --- acting -------------------------------------------------------------------------------
 
-    def release_now(self, resource_ids: Sequence[str]) -> dict[str, Any]:
+    def release_now(self, changes: Sequence[TagChange]) -> dict[str, Any]:
         """Someone wrote tags on these resources: release the quarantined ones that are now
         attributed, at once. A tag write never deletes anything: deletion is the sweep's."""
         self.errors = []
-        return self._release_rows(resource_ids, self.clock())
+        ids = dict.fromkeys(rid for change in changes for rid in change.resource_ids)
+        return self._release_rows(ids, self.clock())
 
     def run(self) -> dict[str, Any]:
         self.errors = []
@@ -147,64 +146,6 @@ class AzureSweeper(SweepActions):
             return False
         return True
 
-    def _notify(self, j: Judgement, kind: str, result: ActionResult) -> None:
-        if self.notifier is None:
-            return
-        from tagwarden.lifecycle.messages import fix_command
-
-        record = j.found.record
-        missing = tuple(p.split(" ", 1)[0] for p in j.problems)
-        n = Notification(
-            kind=kind,
-            provider="azure",
-            resource_id=record.resource_id,
-            resource_type=j.found.resource.type,
-            account=record.account or _subscription(record.resource_id),
-            region=record.region,
-            creator=record_actor(record).identity,  # from the ledger, never from a tag
-            creator_address=None,
-            rule=j.rule or record.rule,
-            missing=missing,
-            action=j.verdict.value,
-            deadline=iso_epoch(record.deadline) if record.deadline is not None else None,
-            dry_run=result.status is Status.DRY_RUN,
-            detail=result.detail,
-            fix=fix_command("azure", record.resource_id, j.found.resource.type, missing)
-            if missing and kind not in ("released", "deleted")
-            else "",
-        )
-        try:
-            self.notifier.send(n)
-        except Exception as exc:  # logged with the message: the action itself is done
-            self.telemetry.log(
-                "error", "notification failed", error=str(exc), resource=n.resource_id, kind=n.kind
-            )
-
-
-def tag_writes(raw: Any) -> tuple[list[tuple[str, Actor]], list[Any]]:
-    """Split an Event Grid delivery (one event or a list, Event Grid or CloudEvents schema):
-    ((scope whose tags were written, who wrote them) for each successful tags/write, the others)."""
-    events = raw if isinstance(raw, list) else [raw]
-    writes: list[tuple[str, Actor]] = []
-    rest: list[Any] = []
-    for event in events:
-        data = event.get("data") if isinstance(event, Mapping) else None
-        if isinstance(event, Mapping) and isinstance(data, Mapping):
-            etype = event.get("eventType") or event.get("type")
-            operation = str(data.get("operationName") or "").lower()
-            status = str(data.get("status") or "Succeeded").lower()
-            uri = data.get("resourceUri") or event.get("subject")
-            if (
-                etype == WRITE_SUCCESS
-                and operation == TAG_WRITE
-                and status == "succeeded"
-                and isinstance(uri, str)
-            ):
-                scope = uri[: -len(TAGS_SCOPE)] if uri.lower().endswith(TAGS_SCOPE) else uri
-                writes.append((scope, actor_of(data)))
-                continue
-        rest.append(event)
-    return writes, rest
 
 
 def _resource_from_id(rid: str, rtype: str = "", name: str | None = None) -> Resource:

@@ -18,7 +18,7 @@ def register(sub: Any) -> None:
 
 
 def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
-    from tagwarden.normalize.aws.catalogue import ENTRIES
+    from tagwarden.aws.catalogue import ENTRIES
 
     services = sorted({e.service for e in ENTRIES})
     if args.format == "json":

@@ -9,8 +9,8 @@ from typing import Any
 
 from tagwarden.attribution.context import Lookups
 from tagwarden.attribution.decide import decide
+from tagwarden.cli.normalize import normalize
 from tagwarden.model import CreationEvent, Skipped
-from tagwarden.normalize import normalize
 from tagwarden.plan import plan
 from tagwarden.rules.model import RuleSet
 

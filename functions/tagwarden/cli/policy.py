@@ -17,7 +17,7 @@ from tagwarden.rules import load_rules
 EXIT_OK, EXIT_GUARDRAILS = 0, 3
 
 # Files a previous run may have left that this one would not overwrite (fewer SCPs than before).
-_GENERATED = re.compile(r"(scp|identity-policy|tag-policy)(-\d+)?\.json")
+_GENERATED = re.compile(r"(scp|identity-policy|tag-policy|bedrock-scp)(-\d+)?\.json")
 
 
 def register(subparsers: Any) -> None:
@@ -71,6 +71,19 @@ def add_policy_commands(subparsers: Any) -> None:
         action="store_true",
         help="fail (exit 3) when some preventable event does not fit, instead of leaving it out",
     )
+    aws.add_argument(
+        "--bedrock-principal-tag",
+        action="append",
+        metavar="KEY",
+        help="also write bedrock-scp.json: deny invoking Bedrock models to principals without this "
+        "principal tag (repeatable; e.g. Agent-ID), so Bedrock's per-principal cost attribution has it",
+    )
+    aws.add_argument(
+        "--bedrock-role",
+        action="append",
+        metavar="GLOB",
+        help="with --bedrock-principal-tag: only for roles named like this (default: every principal)",
+    )
 
     azure = policy.add_parser(
         "azure",
@@ -107,6 +120,15 @@ def run_policy(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             )
             aws = build_aws(rules, options)
             files, summary, text = aws.files(), aws.headline(), aws.report()
+            if args.bedrock_principal_tag:
+                from tagwarden.guardrails.bedrock import build_bedrock
+
+                bedrock = build_bedrock(
+                    rules, args.bedrock_principal_tag, args.bedrock_role or (), args.partition
+                )
+                files.update(bedrock.files())
+                files["README.md"] = files.get("README.md", "") + bedrock.report()
+                summary, text = [*summary, *bedrock.headline()], text + bedrock.report()
         else:
             from tagwarden.guardrails.azure import build_azure
 

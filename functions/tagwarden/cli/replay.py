@@ -128,8 +128,9 @@ def _consume(
     ledger: _Recorder | None,
 ) -> None:
     from tagwarden.attribution.decide import decide
+    from tagwarden.cli.normalize import normalize
     from tagwarden.model import Skipped
-    from tagwarden.normalize import MalformedEvent, normalize
+    from tagwarden.normalize import MalformedEvent
 
     for item in items:
         if isinstance(item, Unreadable):

@@ -361,7 +361,6 @@ def build_azure(rules: RuleSet, scope: str = DEFAULT_SCOPE) -> AzureGuardrails:
             "(/providers/Microsoft.Management/managementGroups/<name>); custom definitions cannot "
             "live in a resource group"
         )
-    audit = rules.mode is Mode.AUDIT
     notes: list[str] = []
     gaps_every, gaps_builtin = _exemption_gaps(rules)
     unallocated = any(r.on_missing is Action.TAG_UNALLOCATED for r in reachable_rules(rules, Provider.AZURE))
@@ -370,67 +369,11 @@ def build_azure(rules: RuleSet, scope: str = DEFAULT_SCOPE) -> AzureGuardrails:
     for key, spec in rules.tags.items():
         filled = _filler(key, spec.sources, notes)
         if filled is not None:
-            kind, builtin, params, what = filled
-            short = kind.split("-")[0]
-            out.append(
-                Assignment(
-                    kind=kind,
-                    tag=key,
-                    name=_name(short, key, used),
-                    symbol=_symbol(short, key),
-                    display_name=f"tagwarden: {what}",
-                    description=f"{what}, as the enforcer would",
-                    builtin=builtin,
-                    custom=None,
-                    parameters=params,
-                    enforce=not audit,
-                    modify=True,
-                    why="the first source of the tag that a policy can read"
-                    + ("; audit mode: not enforced, no remediation" if audit else ""),
-                )
-            )
+            out.append(_fill_assignment(key, filled, used, audit=rules.mode is Mode.AUDIT))
         elif spec.required:
-            effect, why = _effect(blanket_verdict(rules, Provider.AZURE, key), gaps_builtin)
-            out.append(
-                Assignment(
-                    kind="require",
-                    tag=key,
-                    name=_name("require", key, used),
-                    symbol=_symbol("require", key),
-                    display_name=f"tagwarden: require the {key} tag",
-                    description=f"resources need the {key} tag (no policy can derive it)",
-                    builtin=REQUIRE_TAG,
-                    custom=None,
-                    parameters={"tagName": key, "effect": effect},
-                    enforce=True,
-                    modify=False,
-                    effect=effect,
-                    why=why,
-                )
-            )
+            out.append(_require_assignment(rules, key, used, gaps_builtin))
         if spec.allowed is not None:
-            effect, why = _effect(blanket_verdict(rules, Provider.AZURE, key), gaps_every)
-            values = sorted(spec.allowed)
-            if effect == "Deny" and unallocated:
-                values = sorted({*values, rules.unallocated_value})  # the enforcer writes it
-            definition = _allowed_definition(rules, key, values)
-            out.append(
-                Assignment(
-                    kind="allowed",
-                    tag=key,
-                    name=_name("allowed", key, used),
-                    symbol=_symbol("allowed", key),
-                    display_name=definition.display_name,
-                    description=f"{key} must be one of {', '.join(values)}",
-                    builtin=None,
-                    custom=definition,
-                    parameters={"effect": effect},
-                    enforce=True,
-                    modify=False,
-                    effect=effect,
-                    why=why,
-                )
-            )
+            out.append(_allowed_assignment(rules, key, spec.allowed, used, gaps_every, unallocated))
             if spec.allowed_folded is None:
                 notes.append(f"{key}: Azure Policy compares values ignoring case; the rules do not")
     for key, spec in rules.tags.items():
@@ -439,42 +382,116 @@ def build_azure(rules: RuleSet, scope: str = DEFAULT_SCOPE) -> AzureGuardrails:
     return AzureGuardrails(rules.source, scope, rules.mode, tuple(out), tuple(dict.fromkeys(notes)))
 
 
-def _filler(
-    key: str, sources: Sequence[Source], notes: list[str]
-) -> tuple[str, str, dict[str, Any], str] | None:
+Filler = tuple[str, str, dict[str, Any], str]  # (kind, built-in definition, parameters, what it does)
+
+
+def _fill_assignment(key: str, filled: Filler, used: set[str], audit: bool) -> Assignment:
+    """A built-in modify policy that fills the tag the way its first source would."""
+    kind, builtin, params, what = filled
+    short = kind.split("-")[0]
+    return Assignment(
+        kind=kind,
+        tag=key,
+        name=_name(short, key, used),
+        symbol=_symbol(short, key),
+        display_name=f"tagwarden: {what}",
+        description=f"{what}, as the enforcer would",
+        builtin=builtin,
+        custom=None,
+        parameters=params,
+        enforce=not audit,
+        modify=True,
+        why="the first source of the tag that a policy can read"
+        + ("; audit mode: not enforced, no remediation" if audit else ""),
+    )
+
+
+def _require_assignment(rules: RuleSet, key: str, used: set[str], gaps: Sequence[str]) -> Assignment:
+    """The built-in Require a tag policy, for a required tag no policy can derive."""
+    effect, why = _effect(blanket_verdict(rules, Provider.AZURE, key), gaps)
+    return Assignment(
+        kind="require",
+        tag=key,
+        name=_name("require", key, used),
+        symbol=_symbol("require", key),
+        display_name=f"tagwarden: require the {key} tag",
+        description=f"resources need the {key} tag (no policy can derive it)",
+        builtin=REQUIRE_TAG,
+        custom=None,
+        parameters={"tagName": key, "effect": effect},
+        enforce=True,
+        modify=False,
+        effect=effect,
+        why=why,
+    )
+
+
+def _allowed_assignment(
+    rules: RuleSet, key: str, allowed: frozenset[str], used: set[str], gaps: Sequence[str], unallocated: bool
+) -> Assignment:
+    """A custom definition of the tag's allowed values (and the unallocated marker, when the enforcer
+    writes it and the policy denies)."""
+    effect, why = _effect(blanket_verdict(rules, Provider.AZURE, key), gaps)
+    values = sorted(allowed)
+    if effect == "Deny" and unallocated:
+        values = sorted({*values, rules.unallocated_value})  # the enforcer writes it
+    definition = _allowed_definition(rules, key, values)
+    return Assignment(
+        kind="allowed",
+        tag=key,
+        name=_name("allowed", key, used),
+        symbol=_symbol("allowed", key),
+        display_name=definition.display_name,
+        description=f"{key} must be one of {', '.join(values)}",
+        builtin=None,
+        custom=definition,
+        parameters={"effect": effect},
+        enforce=True,
+        modify=False,
+        effect=effect,
+        why=why,
+    )
+
+
+# Sources a built-in modify policy reproduces when they read the tag's own name, as is.
+_INHERITS: dict[str, tuple[str, str, str]] = {
+    "resource_group_tag": ("inherit-resource-group", INHERIT_RG_IF_MISSING, "the resource group"),
+    "subscription_tag": ("inherit-subscription", INHERIT_SUB_IF_MISSING, "the subscription"),
+}
+
+
+def _filler(key: str, sources: Sequence[Source], notes: list[str]) -> Filler | None:
     """The built-in modify policy for a tag's first source that can yield on Azure, if any can."""
     for src in sources:
         if src.kind == "request_tag" and src.arg.lower() == key.lower():
             continue  # "if missing": a tag already given is kept, as the enforcer keeps it
         if _aws_only(src):
             continue
-        plain = src.pattern is None and src.mapping is None and src.case is None
-        same_key = src.arg.lower() == key.lower()
-        if src.kind == "resource_group_tag" and plain and same_key:
-            return (
-                "inherit-resource-group",
-                INHERIT_RG_IF_MISSING,
-                {"tagName": key},
-                (f"inherit {key} from the resource group if missing"),
-            )
-        if src.kind == "subscription_tag" and plain and same_key:
-            return (
-                "inherit-subscription",
-                INHERIT_SUB_IF_MISSING,
-                {"tagName": key},
-                (f"inherit {key} from the subscription if missing"),
-            )
-        if src.kind == "default" and plain:
-            return "add", ADD_TAG, {"tagName": key, "tagValue": src.arg}, f"add {key}={src.arg} if missing"
-        if src.kind in ("resource_group_tag", "subscription_tag"):
-            notes.append(f"{key}: source {src.label} renames or transforms the value; left to the enforcer")
-        else:
-            notes.append(
-                f"{key}: its first Azure source ({src.label}) is the enforcer's alone, so no policy fills "
-                "the tag (a later source would pre-empt it)"
-            )
-        return None
+        filled = _policy_for(key, src)
+        if filled is None:
+            notes.append(_why_no_policy(key, src))
+        return filled
     return None
+
+
+def _policy_for(key: str, src: Source) -> Filler | None:
+    if src.pattern is not None or src.mapping is not None or src.case is not None:
+        return None  # the value is transformed: only the enforcer can
+    if src.kind in _INHERITS and src.arg.lower() == key.lower():
+        kind, builtin, container = _INHERITS[src.kind]
+        return kind, builtin, {"tagName": key}, f"inherit {key} from {container} if missing"
+    if src.kind == "default":
+        return "add", ADD_TAG, {"tagName": key, "tagValue": src.arg}, f"add {key}={src.arg} if missing"
+    return None
+
+
+def _why_no_policy(key: str, src: Source) -> str:
+    if src.kind in _INHERITS:
+        return f"{key}: source {src.label} renames or transforms the value; left to the enforcer"
+    return (
+        f"{key}: its first Azure source ({src.label}) is the enforcer's alone, so no policy fills "
+        "the tag (a later source would pre-empt it)"
+    )
 
 
 def _exemption_gaps(rules: RuleSet) -> tuple[list[str], list[str]]:
@@ -583,8 +600,6 @@ def _bicep_string(text: str) -> str:
 
 
 def _bicep(value: Any, indent: int = 0) -> str:
-    pad = "  " * (indent + 1)
-    end = "  " * indent
     if isinstance(value, _Raw):
         return value.text
     if isinstance(value, bool):
@@ -596,15 +611,25 @@ def _bicep(value: Any, indent: int = 0) -> str:
     if isinstance(value, str):
         return _bicep_string(value)
     if isinstance(value, Mapping):
-        if not value:
-            return "{}"
-        rows = []
-        for k, v in value.items():
-            key = k if _IDENT.fullmatch(k) and k not in _KEYWORDS else _bicep_string(k)
-            rows.append(f"{pad}{key}: {_bicep(v, indent + 1)}")
-        return "{\n" + "\n".join(rows) + f"\n{end}}}"
+        return _bicep_object(value, indent)
     if isinstance(value, (list, tuple)):
-        if not value:
-            return "[]"
-        return "[\n" + "\n".join(f"{pad}{_bicep(v, indent + 1)}" for v in value) + f"\n{end}]"
+        return _bicep_array(value, indent)
     raise TypeError(f"cannot write {type(value).__name__} as Bicep")
+
+
+def _bicep_object(value: Mapping[str, Any], indent: int) -> str:
+    if not value:
+        return "{}"
+    pad = "  " * (indent + 1)
+    rows = []
+    for k, v in value.items():
+        key = k if _IDENT.fullmatch(k) and k not in _KEYWORDS else _bicep_string(k)
+        rows.append(f"{pad}{key}: {_bicep(v, indent + 1)}")
+    return "{\n" + "\n".join(rows) + f"\n{'  ' * indent}}}"
+
+
+def _bicep_array(value: Sequence[Any], indent: int) -> str:
+    if not value:
+        return "[]"
+    pad = "  " * (indent + 1)
+    return "[\n" + "\n".join(f"{pad}{_bicep(v, indent + 1)}" for v in value) + f"\n{'  ' * indent}]"

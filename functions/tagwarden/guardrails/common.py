@@ -63,55 +63,63 @@ def globs_of(regex: re.Pattern[str]) -> tuple[str, ...]:
     return found
 
 
+_HEAD, _TAIL = "(?:(?s:", ")\\Z)"  # around each glob's fnmatch.translate output
+
+
 def _decompile(text: str) -> tuple[str, ...] | None:
     """Undo `"|".join(f"(?:{fnmatch.translate(p)})" for p in globs)` (Python 3.11+ output)."""
     out: list[str] = []
     i = 0
-    head, tail = "(?:(?s:", ")\\Z)"
     while i < len(text):
-        if not text.startswith(head, i):
+        found = _one_glob(text, i)
+        if found is None:
             return None
-        i += len(head)
-        glob: list[str] = []
-        depth = 0
-        while True:
-            if i >= len(text):
-                return None
-            if depth == 0 and text.startswith(tail, i):
-                i += len(tail)
-                break
-            if text.startswith("(?>.*?", i):
-                glob.append("*")
-                depth += 1
-                i += 6
-            elif text[i] == ")" and depth:
-                depth -= 1
-                i += 1
-            elif text.startswith(".*", i):
-                glob.append("*")
-                i += 2
-            elif text[i] == ".":
-                glob.append("?")
-                i += 1
-            elif text[i] == "\\" and i + 1 < len(text):
-                glob.append(text[i + 1])
-                i += 2
-            elif text[i] == "[":
-                end = text.find("]", i + 2)
-                if end < 0:
-                    return None
-                body = text[i + 1 : end]
-                glob.append("[" + ("!" + body[1:] if body.startswith("^") else body) + "]")
-                i = end + 1
-            else:
-                glob.append(text[i])
-                i += 1
-        out.append("".join(glob))
+        glob, i = found
+        out.append(glob)
         if i < len(text):
             if text[i] != "|":
                 return None
             i += 1
     return tuple(out)
+
+
+def _one_glob(text: str, i: int) -> tuple[str, int] | None:
+    """The glob whose translation starts at `i`, and the index after it."""
+    if not text.startswith(_HEAD, i):
+        return None
+    i += len(_HEAD)
+    glob: list[str] = []
+    depth = 0
+    while i < len(text):
+        if depth == 0 and text.startswith(_TAIL, i):
+            return "".join(glob), i + len(_TAIL)
+        piece = _glob_piece(text, i, depth)
+        if piece is None:
+            return None
+        part, i, depth = piece
+        glob.append(part)
+    return None
+
+
+def _glob_piece(text: str, i: int, depth: int) -> tuple[str, int, int] | None:
+    """The glob text of the regex token at `i`, the index after it, and the atomic-group depth."""
+    if text.startswith("(?>.*?", i):
+        return "*", i + 6, depth + 1
+    if text[i] == ")" and depth:
+        return "", i + 1, depth - 1
+    if text.startswith(".*", i):
+        return "*", i + 2, depth
+    if text[i] == ".":
+        return "?", i + 1, depth
+    if text[i] == "\\" and i + 1 < len(text):
+        return text[i + 1], i + 2, depth
+    if text[i] == "[":
+        end = text.find("]", i + 2)
+        if end < 0:
+            return None
+        body = text[i + 1 : end]
+        return "[" + ("!" + body[1:] if body.startswith("^") else body) + "]", end + 1, depth
+    return text[i], i + 1, depth
 
 
 def glob_matches(globs: Iterable[str], value: str) -> bool:

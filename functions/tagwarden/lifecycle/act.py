@@ -29,7 +29,7 @@ from tagwarden.ledger.ports import Ledger
 from tagwarden.ledger.records import initial_state, new_record
 from tagwarden.ledger.state import RENEWABLE, advance, renew
 from tagwarden.lifecycle.marker import Keys, iso_epoch, marker_tags
-from tagwarden.lifecycle.ports import ActionResult, Notification, Quarantiner, Status
+from tagwarden.lifecycle.ports import ActionResult, CloudText, Notification, Quarantiner, Status
 from tagwarden.lifecycle.trust import deadline_for, prefixes, untrusted, without
 from tagwarden.model import Action, CreationEvent, Decision, Resource
 from tagwarden.rules.model import Mode, RuleSet
@@ -56,9 +56,6 @@ AFTER_QUARANTINE: Mapping[Status, LifecycleState] = {
     Status.VANISHED: LifecycleState.GONE,
     Status.UNSUPPORTED: LifecycleState.QUARANTINED,
 }
-
-FixCommand = Callable[[str, str, str, Sequence[str]], str]  # provider, resource id, type, keys -> command
-
 
 class Claim(StrEnum):
     NEW = "new"  # recorded now: act
@@ -108,7 +105,7 @@ class Recorder:
     rules: RuleSet
     ledger: Ledger
     quarantiner: Quarantiner | None
-    fix_command: FixCommand
+    text: CloudText  # the adapter's words and fix commands
     rules_digest: str = ""
 
     @property
@@ -294,7 +291,9 @@ class Recorder:
             deadline=iso_epoch(record.deadline) if record.deadline is not None else None,
             dry_run=self.rules.lifecycle.dry_run,
             detail=result.detail if result is not None else _notice_detail(d, record),
-            fix=self.fix_command(event.provider.value, d.resource.id, d.resource.type, missing + invalid),
+            fix=self.text.fix_command(d.resource.id, d.resource.type, missing + invalid),
+            account_label=self.text.account_label,
+            region_label=self.text.region_label,
         )
 
 

@@ -26,16 +26,13 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-import shlex
 import unicodedata
-from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
 from tagwarden.lifecycle.ports import Notification
 
 SCHEMA = "tagwarden.notification"
-VALUE_PLACEHOLDER = "<value>"
 SUBJECT_MAX = 99  # SNS: "less than 100 characters"
 ADAPTIVE_CARD_VERSION = "1.4"
 ADAPTIVE_CARD_CONTENT_TYPE = "application/vnd.microsoft.card.adaptive"
@@ -115,75 +112,10 @@ def headline(n: Notification) -> str:
 
 # --- the fix command ------------------------------------------------------------------------------
 
-# AWS services whose ARNs carry no region; the Resource Groups Tagging API answers for them here
-# (in the aws partition; elsewhere the notification's region is used).
-GLOBAL_REGIONS: dict[str, str] = {
-    "iam": "us-east-1",
-    "cloudfront": "us-east-1",
-    "route53": "us-east-1",
-    "organizations": "us-east-1",
-    "ecr-public": "us-east-1",
-    "globalaccelerator": "us-west-2",
-}
-
-
-def fix_command(
-    provider: str,
-    resource_id: str,
-    resource_type: str,
-    missing_keys: Iterable[str],
-    *,
-    region: str | None = None,
-) -> str:
-    """The CLI command that adds `missing_keys` (values left as `<value>`), shell-quoted, or "".
-
-    AWS: one generic command, the Resource Groups Tagging API, which takes any taggable ARN (EC2,
-    S3, Lambda, IAM roles and users ...) in the ARN's own region; ARNs without a region use the
-    service's home region (GLOBAL_REGIONS), else `region` (an S3 bucket's). Exception: an EC2 id
-    that is not an ARN (i-0abc...) gets `aws ec2 create-tags`. Azure: `az tag update` with
-    `--operation Merge`, which adds tags and never removes one.
-    """
-    keys = list(dict.fromkeys(k for k in missing_keys if k))
-    if not keys:
-        return ""
-    if str(provider) == "azure":
-        tags = [f"{k}={VALUE_PLACEHOLDER}" for k in keys]
-        return _join(
-            "az", "tag", "update", "--resource-id", resource_id, "--operation", "Merge", "--tags", *tags
-        )
-    rid = resource_id[:-2] if resource_id.endswith(":*") else resource_id  # log-group ARNs
-    if not rid.startswith("arn:"):
-        if resource_type.startswith("AWS::EC2::"):
-            tags = [f"Key={k},Value={VALUE_PLACEHOLDER}" for k in keys]
-            return _join("aws", "ec2", "create-tags", *_region(region), "--resources", rid, "--tags", *tags)
-        rid = f"<ARN of {rid}>"  # the tagging API takes ARNs only
-    else:
-        parts = [*rid.split(":", 5), "", "", "", ""]
-        partition, service, arn_region = parts[1], parts[2], parts[3]
-        home = GLOBAL_REGIONS.get(service) if partition == "aws" else None  # not aws-cn, aws-us-gov
-        region = arn_region or home or region
-    tags_arg = ",".join(f"{k}={VALUE_PLACEHOLDER}" for k in keys)
-    return _join(
-        "aws", "resourcegroupstaggingapi", "tag-resources", *_region(region),
-        "--resource-arn-list", rid, "--tags", tags_arg,
-    )  # fmt: skip
-
 
 def fix_for(n: Notification) -> str:
-    """The notification's own fix command, else one for its missing and invalid keys."""
-    if n.fix:
-        return n.fix
-    if not kind_of(n).wants_fix:
-        return ""
-    return fix_command(n.provider, n.resource_id, n.resource_type, (*n.missing, *n.invalid), region=n.region)
-
-
-def _region(region: str | None) -> list[str]:
-    return ["--region", region] if region else []
-
-
-def _join(*args: str) -> str:
-    return " ".join(shlex.quote(a) for a in args)
+    """The notification's fix command: built by the adapter that sent it (its CloudText)."""
+    return n.fix
 
 
 # --- recipients -----------------------------------------------------------------------------------
@@ -271,21 +203,13 @@ def short_name(n: Notification) -> str:
     return tail or n.resource_id
 
 
-def account_label(n: Notification) -> str:
-    return "Subscription" if str(n.provider) == "azure" else "Account"
-
-
-def region_label(n: Notification) -> str:
-    return "Location" if str(n.provider) == "azure" else "Region"
-
-
 def facts(n: Notification) -> list[tuple[str, str]]:
     """(label, value) pairs, in reading order, for every field that has a value."""
     rows: list[tuple[str, str | None]] = [
         ("Resource", n.resource_id),
         ("Type", n.resource_type),
-        (account_label(n), n.account),
-        (region_label(n), n.region),
+        (n.account_label, n.account),
+        (n.region_label, n.region),
         ("Created by", n.creator),
         ("Missing tags", ", ".join(n.missing)),
         ("Invalid tags", ", ".join(n.invalid)),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, Protocol
@@ -37,6 +38,49 @@ class Quarantiner(Protocol):
     def delete(self, resource: Resource, *, dry_run: bool) -> ActionResult: ...
 
 
+class LazyQuarantiner:
+    """A Quarantiner built on its first use: its table (and what it imports) costs cold-start time
+    that events without a quarantine never need."""
+
+    def __init__(self, build: Callable[[], Quarantiner]) -> None:
+        self._build = build
+        self._built: Quarantiner | None = None
+
+    def _get(self) -> Quarantiner:
+        if self._built is None:
+            self._built = self._build()
+        return self._built
+
+    def quarantine(self, resource: Resource, *, dry_run: bool) -> ActionResult:
+        return self._get().quarantine(resource, dry_run=dry_run)
+
+    def release(self, resource: Resource, undo: str, *, dry_run: bool) -> ActionResult:
+        return self._get().release(resource, undo, dry_run=dry_run)
+
+    def delete(self, resource: Resource, *, dry_run: bool) -> ActionResult:
+        return self._get().delete(resource, dry_run=dry_run)
+
+
+VALUE_PLACEHOLDER = "<value>"  # what a fix command leaves for the user to fill in
+
+
+class CloudText(Protocol):
+    """The words and commands that differ by cloud, handed in by the adapter (tagwarden.aws.text,
+    tagwarden.azure.text), so the lifecycle never asks which cloud it is on."""
+
+    @property
+    def account_label(self) -> str: ...  # "Account", "Subscription"
+
+    @property
+    def region_label(self) -> str: ...  # "Region", "Location"
+
+    def fix_command(
+        self, resource_id: str, resource_type: str, keys: Iterable[str], region: str | None = None
+    ) -> str:
+        """The CLI command that adds `keys` (values left as VALUE_PLACEHOLDER), or "" for no keys."""
+        ...
+
+
 class Notifier(Protocol):
     """Delivers one notification on one channel (SNS, Teams, a queue ...)."""
 
@@ -62,7 +106,9 @@ class Notification:
     deadline: str | None = None  # ISO 8601, for quarantine / delete
     dry_run: bool = False
     detail: str = ""
-    fix: str = ""  # the exact CLI command that adds the missing tags
+    fix: str = ""  # the exact CLI command that adds the missing tags (the adapter's CloudText)
     extra: dict[str, Any] = field(default_factory=dict)
+    account_label: str = "Account"  # what the cloud calls the account / region (CloudText)
+    region_label: str = "Region"
 
     VERSION = "1"

@@ -5,7 +5,7 @@ by tag. Every change is written to the ledger *before* the cloud call that it au
 versioned update: a concurrent release, sweep or replay makes it fail and nothing is done), and
 reverted if that call fails. The adapters (tagwarden.aws.sweeper, tagwarden.azure.sweeper)
 implement the hooks: read the current tags of recorded resources, remove the marker display, write
-tags, notify.
+tags; they hand in their words (a CloudText) for the notifications.
 """
 
 from __future__ import annotations
@@ -17,8 +17,9 @@ from tagwarden.ledger.model import LIVE_STATES, LifecycleState, ResourceRecord
 from tagwarden.ledger.ports import Conflict, Ledger
 from tagwarden.ledger.state import advance, revert
 from tagwarden.lifecycle.marker import Keys, iso_epoch, marker_tags
-from tagwarden.lifecycle.ports import ActionResult, Quarantiner, Status
+from tagwarden.lifecycle.ports import ActionResult, CloudText, Notification, Notifier, Quarantiner, Status
 from tagwarden.lifecycle.sweep import Found, Judgement, Verdict, acting_dry, judge, sweep
+from tagwarden.lifecycle.trust import actor_of
 from tagwarden.model import Resource
 from tagwarden.rules.model import RuleSet
 
@@ -31,8 +32,10 @@ class SweepActions:
     rules: RuleSet
     ledger: Ledger
     quarantiner: Quarantiner
+    notifier: Notifier | None
     telemetry: Any
     provider: str
+    text: CloudText
 
     @property
     def keys(self) -> Keys:
@@ -47,10 +50,11 @@ class SweepActions:
     def _remove_marker(self, resource: Resource, tags: Mapping[str, str], keys: Iterable[str]) -> bool:
         raise NotImplementedError
 
-    def _notify(self, j: Judgement, kind: str, result: ActionResult) -> None:
+    def _write_tags(self, resource: Resource, tags: Mapping[str, str]) -> None:
         raise NotImplementedError
 
-    def _write_tags(self, resource: Resource, tags: Mapping[str, str]) -> None:
+    def _where(self, resource: Resource) -> tuple[str, str | None]:
+        """The resource's account (subscription) and region (location)."""
         raise NotImplementedError
 
     # --- the shared part -----------------------------------------------------------------------
@@ -111,6 +115,40 @@ class SweepActions:
         if kind:
             self._notify(j, kind, result)
         return row
+
+    def _notify(self, j: Judgement, kind: str, result: ActionResult) -> None:
+        """One notification; who created it and where it is come from the ledger, never a tag."""
+        if self.notifier is None:
+            return
+        record, resource = j.found.record, j.found.resource
+        missing = tuple(p.split(" ", 1)[0] for p in j.problems)
+        n = Notification(
+            kind=kind,
+            provider=record.provider,
+            resource_id=record.resource_id,
+            resource_type=resource.type,
+            account=record.account,
+            region=record.region,
+            creator=actor_of(record).identity,
+            creator_address=None,
+            rule=j.rule or record.rule,
+            missing=missing,
+            action=j.verdict.value,
+            deadline=iso_epoch(record.deadline) if record.deadline is not None else None,
+            dry_run=result.status is Status.DRY_RUN,
+            detail=result.detail,
+            fix=self.text.fix_command(record.resource_id, resource.type, missing)
+            if missing and kind not in ("released", "deleted")
+            else "",
+            account_label=self.text.account_label,
+            region_label=self.text.region_label,
+        )
+        try:
+            self.notifier.send(n)
+        except Exception as exc:  # logged with the message: the action itself is done
+            self.telemetry.log(
+                "error", "notification failed", error=str(exc), resource=n.resource_id, kind=n.kind
+            )
 
     def _move(self, record: ResourceRecord, to: LifecycleState, **changes: Any) -> ResourceRecord | None:
         """The versioned ledger update that authorises the next call; None when someone else moved

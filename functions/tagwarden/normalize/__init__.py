@@ -1,52 +1,49 @@
-"""Raw cloud events in, normalized create events (or skips with a reason) out.
+"""A delivery in, routed events out: each is a create, a tag write, or a skip with its reason.
 
-`normalize` accepts whatever a handler or a user hands us: a CloudTrail record, an EventBridge
-envelope, a CloudTrail log file (`{"Records": [...]}`), an Event Grid or CloudEvents event, or a
-delivery batch (a JSON array of any of these). The shape decides the reader (a table, not a chain).
+The core does not choose the cloud: each adapter hands the core its `Reader` (tagwarden.aws.normalize,
+tagwarden.azure.normalize), which turns one raw event into a CreationEvent, a TagChange or a Skipped.
+`route` is what every delivery shares: arrays (batches), log files (`{"Records": [...]}`) and diagnostic
+exports (`{"records": [...]}`) are unwrapped into their events, and input no reader accepts raises
+MalformedEvent. The any-cloud reader (for `tagwarden explain`) lives with the CLI.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
-from tagwarden.model import CreationEvent, Skipped
-from tagwarden.normalize.aws.cloudtrail import is_envelope, is_record, normalize_record
-from tagwarden.normalize.azure.activitylog import is_activity_log, normalize_activity_log
-from tagwarden.normalize.azure.eventgrid import is_eventgrid, normalize_eventgrid
+from tagwarden.model import CreationEvent, Skipped, TagChange
 from tagwarden.normalize.errors import MalformedEvent
 
-Result = CreationEvent | Skipped
+Routed = CreationEvent | TagChange | Skipped
 
 
-READERS: tuple[tuple[Callable[[Mapping[str, Any]], bool], Callable[[Mapping[str, Any]], Result]], ...] = (
-    (is_envelope, normalize_record),
-    (is_record, normalize_record),
-    (is_eventgrid, normalize_eventgrid),
-    (is_activity_log, normalize_activity_log),
-)
+@dataclass(frozen=True, slots=True)
+class Reader:
+    """An adapter's normalizer (the port): one JSON object -> routed event, or None if not its kind."""
+
+    expects: str  # what it reads, for the error message ("a CloudTrail record or ...")
+    read: Callable[[Mapping[str, Any]], Routed | None]
 
 
-def normalize(raw: Any) -> list[Result]:
-    """One result per event in the input; raises MalformedEvent for input no reader accepts."""
+def route(raw: Any, reader: Reader) -> list[Routed]:
+    """One routed event per event in the input; raises MalformedEvent for input `reader` rejects."""
     if isinstance(raw, list):
         if not raw:
             raise MalformedEvent("empty event array")
-        return [r for item in raw for r in normalize(item)]
+        return [r for item in raw for r in route(item, reader)]
     if not isinstance(raw, dict):
         raise MalformedEvent(f"expected a JSON object or array of events, got {type(raw).__name__}")
     # A CloudTrail log file ({"Records": [...]}) or an Azure diagnostic export ({"records": [...]}).
     records = raw.get("Records", raw.get("records"))
     if isinstance(records, list) and "eventSource" not in raw:
-        return normalize(records) if records else []
-    for accepts, read in READERS:
-        if accepts(raw):
-            return [read(raw)]
-    keys = ", ".join(sorted(map(str, raw))[:8])
-    raise MalformedEvent(
-        "not a CloudTrail record, EventBridge CloudTrail event, Event Grid or CloudEvents event "
-        f"(top-level keys: {keys})"
-    )
+        return route(records, reader) if records else []
+    routed = reader.read(raw)
+    if routed is None:
+        keys = ", ".join(sorted(map(str, raw))[:8])
+        raise MalformedEvent(f"not {reader.expects} (top-level keys: {keys})")
+    return [routed]
 
 
-__all__ = ["MalformedEvent", "Result", "normalize"]
+__all__ = ["MalformedEvent", "Reader", "Routed", "route"]

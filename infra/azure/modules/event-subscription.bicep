@@ -48,7 +48,7 @@ resource resourceWrites 'Microsoft.EventGrid/systemTopics/eventSubscriptions@202
       ]
       // Tag writes (the function's own included) and deployments never reach the function. StringNotIn
       // is an exact, case-insensitive match that still delivers events lacking the key; the code
-      // skips these operations too (tagwarden.normalize.azure.eventgrid._SKIP_OPERATIONS).
+      // skips these operations too (tagwarden.azure.normalize.eventgrid._SKIP_OPERATIONS).
       advancedFilters: [
         {
           operatorType: 'StringNotIn'

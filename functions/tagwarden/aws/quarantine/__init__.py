@@ -31,11 +31,11 @@ from collections.abc import Callable, Iterable, Mapping
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from tagwarden.aws.catalogue.tagger_spec import ErrorKind, arn_region
+from tagwarden.aws.catalogue.taggers import TAGGERS
 from tagwarden.aws.clients import Clients
 from tagwarden.aws.quarantine.base import Ctx, Refused, Row, Step, parse_undo
 from tagwarden.aws.quarantine.registry import IAM_ACTIONS, QUARANTINE_ROWS
-from tagwarden.aws.taggers.registry import TAGGERS
-from tagwarden.aws.taggers.spec import ErrorKind, arn_region
 from tagwarden.lifecycle.ports import ActionResult, Status
 from tagwarden.model import Resource
 
@@ -133,12 +133,12 @@ class AwsQuarantiner:
             err = exc.response.get("Error", {})
             code, message = str(err.get("Code") or "Unknown"), str(err.get("Message") or exc)
             status = Status.VANISHED if _gone(row, code, message) else Status.FAILED
-            return ActionResult(resource, action, status, detail=_detail(ctx, f"{code}: {message}"))
+            return ActionResult(resource, action, status, detail=ctx.detail(f"{code}: {message}"))
         except BotoCoreError as exc:
-            detail = _detail(ctx, f"{type(exc).__name__}: {exc}")
+            detail = ctx.detail(f"{type(exc).__name__}: {exc}")
             return ActionResult(resource, action, Status.FAILED, detail=detail)
         except Refused as exc:
-            detail = _detail(ctx, f"{type(exc).__name__}: {exc}")
+            detail = ctx.detail(f"{type(exc).__name__}: {exc}")
             return ActionResult(resource, action, Status.FAILED, detail=detail)
         if dry_run and step.status in (Status.DONE, Status.MARKED_ONLY):
             would_undo = f"undo would be {step.undo!r}" if step.undo else ""
@@ -148,9 +148,9 @@ class AwsQuarantiner:
                 action,
                 Status.DRY_RUN,
                 undo=step.undo,
-                detail="dry run: " + _detail(ctx, would_undo),
+                detail="dry run: " + ctx.detail(would_undo),
             )
-        return ActionResult(resource, action, step.status, undo=step.undo, detail=_detail(ctx))
+        return ActionResult(resource, action, step.status, undo=step.undo, detail=ctx.detail())
 
 
 def _gone(row: Row, code: str, message: str) -> bool:
@@ -158,10 +158,6 @@ def _gone(row: Row, code: str, message: str) -> bool:
         return True
     spec = TAGGERS.get(row.tagger)
     return spec is not None and spec.classify(code) is ErrorKind.NOT_FOUND
-
-
-def _detail(ctx: Ctx, *more: str) -> str:
-    return "; ".join(note for note in (*ctx.notes, *more) if note)
 
 
 __all__ = ["IAM_ACTIONS", "QUARANTINE_ROWS", "AwsQuarantiner", "Row"]

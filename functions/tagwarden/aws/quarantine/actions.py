@@ -19,6 +19,8 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from tagwarden.aws.catalogue.tagger_spec import arn_parts, target_id
+from tagwarden.aws.catalogue.taggers import TAGGERS
 from tagwarden.aws.quarantine.base import (
     BadUndo,
     Ctx,
@@ -31,8 +33,6 @@ from tagwarden.aws.quarantine.base import (
     partition,
     undo_token,
 )
-from tagwarden.aws.taggers.registry import TAGGERS
-from tagwarden.aws.taggers.spec import arn_parts, target_id
 from tagwarden.lifecycle.ports import Status
 
 DONE, VANISHED, FAILED = Status.DONE, Status.VANISHED, Status.FAILED

@@ -38,9 +38,7 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from tagwarden.aws.clients import Clients
-from tagwarden.aws.taggers.registry import TAGGERS
-from tagwarden.aws.taggers.spec import (
+from tagwarden.aws.catalogue.tagger_spec import (
     ErrorKind,
     Kind,
     TaggerSpec,
@@ -48,6 +46,8 @@ from tagwarden.aws.taggers.spec import (
     format_tags,
     target_id,
 )
+from tagwarden.aws.catalogue.taggers import TAGGERS
+from tagwarden.aws.clients import Clients
 from tagwarden.tagging import Outcome, TagResult, TagWrite
 
 BASE_DELAY = 0.5  # first backoff sleep (seconds, before jitter)

@@ -1,0 +1,70 @@
+"""Write build/aws/: the Lambda package, holding only what the AWS functions import.
+
+The modules are the import closure of the handlers' module (`tagwarden.aws.handler`), read from the
+source by grimp (the graph import-linter checks; function-level lazy imports included), plus the
+packages above them. Added: the shipped example rules (the template's default RulesPath), any rules
+file a deployer put at the top of functions/ (README: `functions/rules.yaml`), and
+functions/requirements.txt for `sam build`. Never shipped: azure/, cli/, guardrails/, devkit/.
+
+    .venv/bin/python infra/aws/package.py          # or: make package-aws
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+SOURCE = ROOT / "functions"
+OUT = ROOT / "build" / "aws"
+ENTRY = "tagwarden.aws.handler"
+DATA = ("tagwarden/examples/rules.yaml",)
+
+
+def modules(entry: str = ENTRY) -> set[str]:
+    """`entry`, every tagwarden module it imports (directly or not), and their parent packages."""
+    sys.path.insert(0, str(SOURCE))
+    import grimp
+
+    graph = grimp.build_graph("tagwarden", cache_dir=None)
+    found = {entry, *graph.find_upstream_modules(entry)}
+    for name in list(found):
+        parts = name.split(".")
+        found.update(".".join(parts[:i]) for i in range(1, len(parts)))
+    return found
+
+
+def source_file(module: str) -> Path:
+    path = SOURCE.joinpath(*module.split("."))
+    return path / "__init__.py" if path.is_dir() else path.with_suffix(".py")
+
+
+def package(out: Path = OUT) -> list[Path]:
+    """Write the package to `out` (replacing it); the files written, relative to `out`."""
+    if out.exists():
+        shutil.rmtree(out)
+    files = [source_file(m).relative_to(SOURCE) for m in sorted(modules())]
+    files += [Path(d) for d in DATA]
+    files += [p.relative_to(SOURCE) for p in sorted(SOURCE.glob("*.y*ml"))]  # a deployer's rules
+    files.append(Path("requirements.txt"))
+    for rel in files:
+        target = out / rel
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(SOURCE / rel, target)
+    return files
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
+    parser.add_argument("--out", type=Path, default=OUT)
+    args = parser.parse_args()
+    files = package(args.out)
+    size = sum((args.out / f).stat().st_size for f in files)
+    print(f"{args.out}: {len(files)} files, {size / 1024:.0f} KiB before dependencies")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
