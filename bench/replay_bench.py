@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path[:0] = [str(ROOT / "functions")]
+sys.path[:0] = [str(ROOT / "functions"), str(ROOT / "devkit")]
 sys.path.insert(0, str(ROOT / "tests"))
 
 import builders as b  # noqa: E402 - the tests' one home of event builders

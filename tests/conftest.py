@@ -19,3 +19,26 @@ def example_rules():  # type: ignore[no-untyped-def]
     from tagwarden.rules import load_rules
 
     return load_rules(EXAMPLE_RULES, env={})
+
+
+@pytest.fixture(scope="session")
+def postgres():  # type: ignore[no-untyped-def]
+    """A PostgreSQL with pgvector on loopback for the session (tests/vector); installed when missing,
+    skipped, saying why, when it cannot be had."""
+    from tagwarden_testing.postgres import Postgres, Unavailable
+
+    pytest.importorskip("psycopg", reason="psycopg (v3) is in the dev extra: pip install -e '.[dev]'")
+    try:
+        pg = Postgres().start()
+    except Unavailable as error:
+        pytest.skip(str(error))
+    yield pg
+    pg.stop()
+
+
+@pytest.fixture
+def pg_conn(postgres):  # type: ignore[no-untyped-def]
+    import psycopg
+
+    with psycopg.connect(postgres.dsn) as conn:
+        yield conn
