@@ -2,9 +2,11 @@
 
     make bench-aws      (or: .venv/bin/python bench/aws_bench.py [--events N])
 
-1. Per event: RunInstances events (1 instance + its ENI each) through the real enforcer. Every
-   botocore API call is timed (wrapping BaseClient._make_api_call); "own" time is the handler's
-   wall time minus its API time: normalize, decide, plan, logging, metrics. p50 / p99.
+1. Per event: RunInstances events (1 instance + its ENI each) through the real enforcer, with its
+   ledger in a DynamoDB table (as deployed). Every botocore API call is timed (wrapping
+   BaseClient._make_api_call); "own" time is the handler's wall time minus its API time:
+   normalize, decide, record, plan, logging, metrics. p50 / p99. DynamoDB writes per event are
+   counted (the ledger's conditional creates: one per resource on the tag path).
 2. Cold start, in fresh interpreters: import the handler module, build the enforcer (rules
    compiled, clients made) and create its first client, as a ratio to `import boto3` plus one
    client creation measured in the same run (noisy machines: compare ratios, not seconds).
@@ -37,6 +39,7 @@ def per_event(n: int) -> dict[str, Any]:
 
     from tagwarden.aws.clients import Clients
     from tagwarden.aws.enforcer import build
+    from tagwarden.aws.ledger import create_table
     from tagwarden.aws.telemetry import Telemetry
     from tagwarden_testing import events as ev
     from tagwarden_testing.moto_world import agent_role, client, moto_server
@@ -55,18 +58,13 @@ def per_event(n: int) -> dict[str, Any]:
 
     with moto_server():
         agent_role("agent-fleet-support", {"Outcome-ID": "OUT-7001"})
+        create_table(client("dynamodb"), "tagwarden-ledger")
         ec2 = client("ec2")
-        records = []
-        for _ in range(n):
-            got = ec2.run_instances(ImageId="ami-12c6146b", MinCount=1, MaxCount=1)["Instances"]
-            pairs = [
-                (i["InstanceId"], [x["NetworkInterfaceId"] for x in i["NetworkInterfaces"]]) for i in got
-            ]
-            records.append(ev.eventbridge(ev.run_instances(identity=ev.assumed_role(), instances=pairs)))
-        big = ec2.run_instances(ImageId="ami-12c6146b", MinCount=100, MaxCount=100)["Instances"]
-        big_pairs = [
-            (i["InstanceId"], [x["NetworkInterfaceId"] for x in i["NetworkInterfaces"]]) for i in big
+        records = [
+            ev.eventbridge(ev.run_instances(identity=ev.assumed_role(), instances=_launch(ec2, 1)))
+            for _ in range(n)
         ]
+        big_pairs = _launch(ec2, 100)
 
         import logging
         import os
@@ -76,7 +74,11 @@ def per_event(n: int) -> dict[str, Any]:
         # Logs are formatted as in Lambda (JSON, every record) but written to /dev/null.
         sink = logging.StreamHandler(open(os.devnull, "w"))  # noqa: SIM115 - lives as long as the run
         enforcer = build(
-            {"TAGWARDEN_RULES_PATH": str(RULES), "TAGWARDEN_NOT_FOUND_WINDOW": "1"},
+            {
+                "TAGWARDEN_RULES_PATH": str(RULES),
+                "TAGWARDEN_NOT_FOUND_WINDOW": "1",
+                "TAGWARDEN_LEDGER_TABLE": "tagwarden-ledger",
+            },
             clients=Clients(),
             telemetry=Telemetry(logger=Logger(service="tagwarden-bench", logger_handler=sink)),
         )
@@ -84,6 +86,7 @@ def per_event(n: int) -> dict[str, Any]:
         try:
             enforcer.handle(records[0])  # warm: principal tags cached, clients created
             totals, owns, apis = [], [], []
+            calls.clear()
             for record in records[1:]:
                 api[0] = 0.0
                 start = time.perf_counter()
@@ -92,6 +95,10 @@ def per_event(n: int) -> dict[str, Any]:
                 totals.append(total * 1000)
                 apis.append(api[0] * 1000)
                 owns.append((total - api[0]) * 1000)
+            ddb = {
+                op: calls.get(op, 0)
+                for op in ("PutItem", "TransactWriteItems", "GetItem", "DeleteItem", "UpdateItem")
+            }
             calls.clear()
             report = enforcer.handle(
                 ev.eventbridge(ev.run_instances(identity=ev.assumed_role(), instances=big_pairs))
@@ -108,6 +115,8 @@ def per_event(n: int) -> dict[str, Any]:
         "own_ms_p99": percentile(owns, 99),
         "api_ms_p50": percentile(apis, 50),
         "api_ms_p99": percentile(apis, 99),
+        "dynamodb_calls_per_event": {op: n / len(totals) for op, n in ddb.items() if n},
+        "resources_per_event": 2,  # the instance and its ENI: one ledger record each
         "run_instances_100": {
             "resources": resources,
             "CreateTags_calls": tag_calls,
@@ -117,10 +126,17 @@ def per_event(n: int) -> dict[str, Any]:
     }
 
 
+def _launch(ec2: Any, count: int) -> list[tuple[str, list[str]]]:
+    """Instances launched in moto: (instance id, its ENI ids) pairs, as RunInstances returns them."""
+    got = ec2.run_instances(ImageId="ami-12c6146b", MinCount=count, MaxCount=count)["Instances"]
+    return [(i["InstanceId"], [x["NetworkInterfaceId"] for x in i["NetworkInterfaces"]]) for i in got]
+
+
 COLD_HANDLER = f"""
 import os
 os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
 os.environ["TAGWARDEN_RULES_PATH"] = {str(RULES)!r}
+os.environ["TAGWARDEN_LEDGER_TABLE"] = "tagwarden-ledger"
 from tagwarden.aws import handler
 e = handler.enforcer()
 e.clients.get("ec2", "us-east-1")

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from importlib import resources
 from typing import Any, TextIO
 
+from tagwarden_demo import ledger_path
 from tagwarden_testing import events as ev
 from tagwarden_testing.env import environ
 from tagwarden_testing.moto_world import Bus, LambdaContext, agent_role, client, moto_server
@@ -207,6 +208,7 @@ def run(out: TextIO = sys.stdout, log: TextIO | None = None) -> int:
             TAGWARDEN_RULES_PATH=str(rules_file),
             TAGWARDEN_NOT_FOUND_WINDOW="1.5",
             TAGWARDEN_OWN_ARNS="arn:aws:iam::*:role/tagwarden-enforcer*",
+            TAGWARDEN_LEDGER=ledger_path(),
             POWERTOOLS_SERVICE_NAME="tagwarden-aws",
         ),
     ):

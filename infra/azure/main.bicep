@@ -37,9 +37,6 @@ param mode string = 'audit'
 @description('Rules file deployed with the code, relative to the app root (the folder of function_app.py).')
 param rulesPath string = 'functions/tagwarden/examples/rules.yaml'
 
-@description('Key Vault secret holding the HMAC key that seals quarantine markers, as its versionless URI (https://<vault>.vault.azure.net/secrets/<name>). The app setting is a Key Vault reference, resolved by the platform at run time: the key is never a plain setting, and a rotated version is picked up. Grant the app\'s identity (output principalId) Key Vault Secrets User on that secret.')
-param markerKeySecretUri string
-
 @description('Upper bound on Flex Consumption instances (also bounds concurrent ARM calls).')
 @maxValue(1000)
 param maximumInstanceCount int = 40
@@ -106,7 +103,6 @@ module app 'modules/app.bicep' = {
     deploymentContainerName: 'app-package'
     deadLetterContainerName: deadLetterContainerName
     rulesPath: rulesPath
-    markerKeySecretUri: markerKeySecretUri
     mode: mode
     maximumInstanceCount: maximumInstanceCount
     instanceMemoryMB: instanceMemoryMB

@@ -44,7 +44,8 @@ APP_SETTINGS = {
     "TAGWARDEN_MODE",
     "TAGWARDEN_RULES_PATH",
     "TAGWARDEN_OWN_PRINCIPAL_IDS",
-    "TAGWARDEN_MARKER_KEY",
+    "TAGWARDEN_LEDGER_TABLE_ENDPOINT",
+    "TAGWARDEN_LEDGER_TABLE",
     "TAGWARDEN_SWEEP_SCHEDULE",
     "TAGWARDEN_SUBSCRIPTIONS",
     "TAGWARDEN_TEAMS_WEBHOOK_URL",
@@ -1018,9 +1019,10 @@ def test_local_settings_example() -> None:
     values = doc["Values"]
     assert values["FUNCTIONS_WORKER_RUNTIME"] == "python"
     assert "AzureWebJobsStorage" in values
+    local_only = {"TAGWARDEN_LEDGER_CONNECTION"}  # the ledger on Azurite, locally
     assert {k for k in values if k.startswith("TAGWARDEN_")} == {
         s for s in APP_SETTINGS if s.startswith("TAGWARDEN_")
-    }
+    } | local_only
 
 
 def _funcignore() -> list[str]:

@@ -216,14 +216,18 @@ def test_async_retries_end_in_the_dead_letter_queue() -> None:
     assert props["Qualifier"] == "$LATEST"  # what the rules' unqualified targets invoke
 
 
-def test_idempotency_table_matches_dedupe() -> None:
-    props = resources("AWS::DynamoDB::Table")["IdempotencyTable"]["Properties"]
+def test_ledger_table_matches_the_store() -> None:
+    table = resources("AWS::DynamoDB::Table")["LedgerTable"]
+    props = table["Properties"]
     assert props["BillingMode"] == "PAY_PER_REQUEST"
     assert props["KeySchema"] == [{"AttributeName": "pk", "KeyType": "HASH"}]
-    assert props["AttributeDefinitions"] == [{"AttributeName": "pk", "AttributeType": "S"}]
-    assert props["TimeToLiveSpecification"] == {"AttributeName": "expires", "Enabled": True}
-    dedupe = (ROOT / "functions" / "tagwarden" / "aws" / "dedupe.py").read_text()
-    assert '"pk": _key(event_id)' in dedupe and '{"S": event_id' in dedupe and '"expires": {"N"' in dedupe
+    assert props["PointInTimeRecoverySpecification"] == {"PointInTimeRecoveryEnabled": True}
+    assert table["DeletionPolicy"] == "Retain"  # the system of record outlives a stack
+    (index,) = props["GlobalSecondaryIndexes"]
+    store = (ROOT / "functions" / "tagwarden" / "aws" / "ledger.py").read_text()
+    assert index["IndexName"] == "live" and 'STATE_INDEX = "live"' in store
+    assert index["KeySchema"] == [{"AttributeName": "sweep", "KeyType": "HASH"}]
+    assert '"pk": {"S"' in store and 'item["sweep"]' in store
 
 
 # --- environment ----------------------------------------------------------------------------------
@@ -287,21 +291,26 @@ LIFECYCLE_VARIABLES = {
 }
 
 
+# Read only where no deployed store is named: the SQLite ledger of local runs and tests (a deployed
+# function has TAGWARDEN_LEDGER_TABLE, and fails at cold start with neither).
+LOCAL_ONLY = {"TAGWARDEN_LEDGER"}
+
+
 def test_every_variable_the_code_reads_is_set() -> None:
     variables = function()["Environment"]["Variables"]
-    read = _env_names_read_by_the_code()
+    read = _env_names_read_by_the_code() - LOCAL_ONLY
     assert read >= {
         "TAGWARDEN_RULES_PATH",
         "TAGWARDEN_RULES_SSM_PARAMETER",
-        "TAGWARDEN_IDEMPOTENCY_TABLE",
+        "TAGWARDEN_LEDGER_TABLE",
         "TAGWARDEN_OWN_ARNS",
         "TAGWARDEN_ACCOUNT_TAGS",
         "TAGWARDEN_NOT_FOUND_WINDOW",
         *LIFECYCLE_VARIABLES,
     }
     by_function = {"Enforcer": _env_names_read_by("build"), "Sweeper": _env_names_read_by("build_sweeper")}
-    assert by_function["Enforcer"] >= {"TAGWARDEN_IDEMPOTENCY_TABLE", *LIFECYCLE_VARIABLES}
-    assert by_function["Sweeper"] >= {"TAGWARDEN_RULES_PATH", *LIFECYCLE_VARIABLES}
+    assert by_function["Enforcer"] >= {"TAGWARDEN_LEDGER_TABLE", *LIFECYCLE_VARIABLES}
+    assert by_function["Sweeper"] >= {"TAGWARDEN_RULES_PATH", "TAGWARDEN_LEDGER_TABLE", *LIFECYCLE_VARIABLES}
     for name, needed in by_function.items():
         present = set(function(name)["Environment"]["Variables"])
         needed -= {"TAGWARDEN_MARKER_KEY"}  # written by seal_key_env from the secret
@@ -318,7 +327,7 @@ def test_every_variable_the_code_reads_is_set() -> None:
     assert variables["POWERTOOLS_LOG_LEVEL"] == {"Ref": "LogLevel"}
     assert variables["TAGWARDEN_RULES_PATH"] == {"Ref": "RulesPath"}
     assert variables["TAGWARDEN_RULES_SSM_PARAMETER"] == {"Ref": "RulesSsmParameter"}
-    assert variables["TAGWARDEN_IDEMPOTENCY_TABLE"] == {"Ref": "IdempotencyTable"}
+    assert variables["TAGWARDEN_LEDGER_TABLE"] == {"Ref": "LedgerTable"}
     assert variables["TAGWARDEN_ACCOUNT_TAGS"] == {"Ref": "AccountTags"}
     assert variables["TAGWARDEN_NOT_FOUND_WINDOW"] == {"Ref": "NotFoundWindowSeconds"}
     assert variables["TAGWARDEN_MARKER_KEY_SECRET"] == {"Ref": "MarkerKey"}
@@ -514,8 +523,7 @@ def role_actions(role_id: str) -> set[str]:
 ALLOWED_MUTATIONS = {
     "logs:CreateLogStream",
     "logs:PutLogEvents",
-    "dynamodb:PutItem",  # claims
-    "dynamodb:DeleteItem",  # releasing a claim of a failed invocation (its own table only)
+    "dynamodb:PutItem",  # the ledger's conditional writes (its own table only)
     "sqs:SendMessage",  # failed invocations to the dead-letter queue
     "s3:PutBucketTagging",  # S3 tags are written as a set
     "sns:Publish",  # notifications, to the stack's topic (and the chat topic) only
@@ -607,6 +615,11 @@ def test_sweeper_role_releases_deletes_and_untags_only() -> None:
     assert marks == enforcer_tags
     assert {"ec2:CreateTags", "sqs:TagQueue"} <= marks
     allowed = {*IAM_ACTIONS, *untag, *marks, "logs:CreateLogStream", "logs:PutLogEvents", "sns:Publish"}
+    # the ledger: its work list and its versioned updates, on its own table and index only
+    ((ledger, _),) = _by_action("dynamodb:PutItem", "SweeperRole")
+    assert sorted(_actions(ledger)) == ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query"]
+    assert ledger["Resource"][0] == {"Fn::GetAtt": ["LedgerTable", "Arn"]}
+    allowed |= {"dynamodb:PutItem", "dynamodb:Query"}
     for action in actions - allowed:
         verb = action.partition(":")[2]
         assert verb.startswith(("Get", "List", "Describe")), action
@@ -766,12 +779,10 @@ def test_wildcard_resources_only_where_resources_are_arbitrary(role_id: str) -> 
 
 
 def test_scoped_permissions() -> None:
-    ((claims, cond),) = [
-        (st, c) for st, c in _by_action("dynamodb:PutItem") if st["Sid"] == "IdempotencyClaims"
-    ]
+    ((ledger, cond),) = [(st, c) for st, c in _by_action("dynamodb:PutItem") if st["Sid"] == "Ledger"]
     assert cond is None
-    assert sorted(_actions(claims)) == ["dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:PutItem"]
-    assert claims["Resource"] == {"Fn::GetAtt": ["IdempotencyTable", "Arn"]}
+    assert sorted(_actions(ledger)) == ["dynamodb:GetItem", "dynamodb:PutItem"]  # no delete, no scan
+    assert ledger["Resource"] == {"Fn::GetAtt": ["LedgerTable", "Arn"]}
 
     for role_id in ROLES:
         ((ssm, cond),) = _by_action("ssm:GetParameter", role_id)
@@ -849,7 +860,7 @@ def test_own_resources_the_lifecycle_could_act_on_are_protected() -> None:
     key = Lifecycle().protect_tag
     acted_on = {t for t, row in QUARANTINE_ROWS.items() if row.quarantine or row.delete}
     own = {k: r for k, r in expanded()["Resources"].items() if r["Type"] in acted_on}
-    assert {"Enforcer", "Sweeper", "NotificationTopic", "IdempotencyTable", "DeadLetterQueue"} <= set(own)
+    assert {"Enforcer", "Sweeper", "NotificationTopic", "LedgerTable", "DeadLetterQueue"} <= set(own)
     for logical_id, res in own.items():
         tags = res["Properties"].get("Tags")
         pairs = tags.items() if isinstance(tags, dict) else [(t["Key"], t["Value"]) for t in tags or []]
@@ -907,7 +918,7 @@ def test_outputs() -> None:
     outputs = template()["Outputs"]
     assert outputs["EnforcerFunctionArn"]["Value"] == {"Fn::GetAtt": ["Enforcer", "Arn"]}
     assert outputs["DeadLetterQueueUrl"]["Value"] == {"Ref": "DeadLetterQueue"}
-    assert outputs["IdempotencyTableName"]["Value"] == {"Ref": "IdempotencyTable"}
+    assert outputs["LedgerTableName"]["Value"] == {"Ref": "LedgerTable"}
     assert outputs["SweeperFunctionArn"]["Value"] == {"Fn::GetAtt": ["Sweeper", "Arn"]}
     rules = sorted(k for k, r in template()["Resources"].items() if r["Type"] == "AWS::Events::Rule")
     joined = outputs["CreateEventsRuleNames"]["Value"]["Fn::Join"]

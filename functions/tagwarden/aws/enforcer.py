@@ -1,7 +1,9 @@
-"""The AWS enforcer: the core Enforcer wired to boto3 taggers, IAM lookups and event claims.
+"""The AWS enforcer: the core Enforcer wired to boto3 taggers, IAM lookups and the DynamoDB ledger.
 
 Everything is built once per container (`build`): rules compiled, clients created, principal
-tags cached for the container's life.
+tags cached for the container's life. The ledger is the DynamoDB table in
+TAGWARDEN_LEDGER_TABLE (deployed), or a SQLite file in TAGWARDEN_LEDGER (local runs, tests); with
+neither, building fails: nothing is quarantined that could never be released or swept.
 """
 
 from __future__ import annotations
@@ -13,7 +15,6 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from tagwarden.aws.clients import AccountClients, Clients
-from tagwarden.aws.dedupe import DynamoClaims
 from tagwarden.aws.lookups import IamLookups, RgtaTags
 from tagwarden.aws.normalize import READER
 from tagwarden.aws.notify import SnsNotifier
@@ -21,13 +22,14 @@ from tagwarden.aws.taggers import write_tags
 from tagwarden.aws.telemetry import Telemetry
 from tagwarden.aws.text import AWS_TEXT
 from tagwarden.channels import fan_out, neutral_channels
-from tagwarden.claims import Claim, MemoryClaims
 from tagwarden.enforce import Enforcer, Release, TagWriteFailed
 from tagwarden.guards import OwnIdentity
+from tagwarden.ledger.ports import Ledger
+from tagwarden.ledger.records import rules_hash
 from tagwarden.lifecycle.ports import LazyQuarantiner, Notifier, Quarantiner
 from tagwarden.rules import load_rules_text
 from tagwarden.rules.model import Mode, RuleSet
-from tagwarden.settings import csv, rules_from_path
+from tagwarden.settings import csv, rules_text_from_path
 from tagwarden.tagging import TagResult, TagWrite
 
 if TYPE_CHECKING:  # the sweeper is built (and imported) by the sweeper function only
@@ -59,38 +61,34 @@ class _Writer:
         return write_tags(writes, self.clients, region=region, not_found_window=self.not_found_window)
 
 
-SEAL_SECRET_ENV = "TAGWARDEN_MARKER_KEY_SECRET"  # a Secrets Manager secret (ARN or name)
-
-
-def seal_key_env(env: Mapping[str, str], clients: Clients) -> Mapping[str, str]:
-    """`env` with TAGWARDEN_MARKER_KEY read at run time from the Secrets Manager secret the
-    deployment names (TAGWARDEN_MARKER_KEY_SECRET), never from a plain variable: the stack passes
-    the secret's ARN, the function reads its current value at each cold start, so a rotated key is
-    used by every new container. A secret that is named but cannot be read fails the cold start:
-    quarantining with markers nothing can verify would leave them stuck. Without the variable (local
-    runs, the demo, tests) the environment's own TAGWARDEN_MARKER_KEY, if any, is used."""
-    secret = env.get(SEAL_SECRET_ENV)
-    if not secret:
-        return env
-    try:
-        value = clients.get("secretsmanager").get_secret_value(SecretId=secret)["SecretString"]
-    except Exception as exc:
-        msg = f"cannot read the marker seal key from {SEAL_SECRET_ENV}={secret!r}: {exc}"
-        raise RuntimeError(msg) from exc
-    if not value:
-        raise RuntimeError(f"the marker seal key secret {secret!r} is empty")
-    return {**env, "TAGWARDEN_MARKER_KEY": value}
-
-
-def load_rules_from_env(env: Mapping[str, str], clients: Clients) -> RuleSet:
-    """Rules are read once per cold start: from SSM Parameter Store when a parameter is named,
-    else from the file deployed with the function (TAGWARDEN_RULES_PATH)."""
-    env = seal_key_env(env, clients)
+def rules_source(env: Mapping[str, str], clients: Clients) -> tuple[str, str]:
+    """The rules' text and name, read once per cold start: from SSM Parameter Store when a
+    parameter is named, else from the file deployed with the function (TAGWARDEN_RULES_PATH)."""
     parameter = env.get("TAGWARDEN_RULES_SSM_PARAMETER")
     if parameter:
         value = clients.get("ssm").get_parameter(Name=parameter, WithDecryption=True)["Parameter"]["Value"]
-        return load_rules_text(value, f"ssm:{parameter}", env)
-    return rules_from_path(env, env.get("LAMBDA_TASK_ROOT"), " or TAGWARDEN_RULES_SSM_PARAMETER")
+        return str(value), f"ssm:{parameter}"
+    return rules_text_from_path(env, env.get("LAMBDA_TASK_ROOT"), " or TAGWARDEN_RULES_SSM_PARAMETER")
+
+
+def load_rules_from_env(env: Mapping[str, str], clients: Clients) -> RuleSet:
+    text, name = rules_source(env, clients)
+    return load_rules_text(text, name, env)
+
+
+def ledger_from_env(env: Mapping[str, str], clients: Clients) -> Ledger:
+    """The ledger: the DynamoDB table TAGWARDEN_LEDGER_TABLE, else the SQLite file TAGWARDEN_LEDGER."""
+    table = env.get("TAGWARDEN_LEDGER_TABLE")
+    if table:
+        from tagwarden.aws.ledger import DynamoLedger
+
+        return DynamoLedger(clients.get("dynamodb"), table)
+    from tagwarden.ledger.sqlite import SqliteLedger
+
+    local = SqliteLedger.from_env(env)
+    if local is not None:
+        return local
+    raise RuntimeError("no ledger: set TAGWARDEN_LEDGER_TABLE (DynamoDB) or TAGWARDEN_LEDGER (a SQLite file)")
 
 
 def build(
@@ -98,20 +96,21 @@ def build(
     clients: Clients | None = None,
     telemetry: Telemetry | None = None,
     release: Release | None = None,
+    ledger: Ledger | None = None,
 ) -> AwsEnforcer:
     env = os.environ if env is None else env
     clients = clients or Clients()
     telemetry = telemetry or Telemetry()
-    rules = load_rules_from_env(env, clients)
-    table = env.get("TAGWARDEN_IDEMPOTENCY_TABLE")
-    claims: Claim = DynamoClaims(clients.get("dynamodb"), table) if table else MemoryClaims()
+    text, name = rules_source(env, clients)
+    rules = load_rules_text(text, name, env)
     own = OwnIdentity(arns=csv(env.get("TAGWARDEN_OWN_ARNS")))
     lookups = IamLookups(clients, account_tags=env.get("TAGWARDEN_ACCOUNT_TAGS") == "organizations")
     hub = AwsEnforcer(
         rules=rules,
         write=_Writer(clients, float(env.get("TAGWARDEN_NOT_FOUND_WINDOW", "20"))),
         lookups=lambda: lookups,  # one IamLookups per container: principal tags cached for its life
-        claims=claims,
+        ledger=ledger or ledger_from_env(env, clients),
+        rules_digest=rules_hash(text),
         own=own,
         telemetry=telemetry,
         read=READER,
@@ -261,7 +260,10 @@ def notifier(
 
 
 def build_sweeper(
-    env: Mapping[str, str] | None = None, clients: Clients | None = None, telemetry: Telemetry | None = None
+    env: Mapping[str, str] | None = None,
+    clients: Clients | None = None,
+    telemetry: Telemetry | None = None,
+    ledger: Ledger | None = None,
 ) -> AwsSweeper:
     from tagwarden.aws.sweeper import AwsSweeper
 
@@ -274,5 +276,6 @@ def build_sweeper(
         quarantiner=quarantiner(env, clients),
         notifier=notifier(env, rules, clients),
         telemetry=telemetry or Telemetry(),
+        ledger=ledger or ledger_from_env(env, clients),
         region=env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or None,
     )

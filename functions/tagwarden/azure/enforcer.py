@@ -31,14 +31,16 @@ from tagwarden.azure.notify import QueueNotifier
 from tagwarden.azure.telemetry import Telemetry
 from tagwarden.azure.text import AZURE_TEXT
 from tagwarden.channels import fan_out, neutral_channels
-from tagwarden.claims import MemoryClaims
 from tagwarden.enforce import Enforcer, Release
 from tagwarden.guards import OwnIdentity
+from tagwarden.ledger.ports import Ledger
+from tagwarden.ledger.records import rules_hash
 from tagwarden.lifecycle.ports import LazyQuarantiner, Notifier, Quarantiner
 from tagwarden.model import CreationEvent
 from tagwarden.normalize import gated
+from tagwarden.rules import load_rules_text
 from tagwarden.rules.model import Mode, RuleSet
-from tagwarden.settings import csv, rules_from_path
+from tagwarden.settings import csv, rules_from_path, rules_text_from_path
 
 if TYPE_CHECKING:  # the sweeper is built (and imported) by the timer function only
     from tagwarden.azure.sweeper import AzureSweeper
@@ -50,13 +52,30 @@ QUEUE_URL_ENV = "TAGWARDEN_NOTIFY_QUEUE_URL"  # https://<account>.queue.core.win
 QUEUE_CONNECTION_ENV = "TAGWARDEN_NOTIFY_QUEUE_CONNECTION"  # a connection string (Azurite, keys)
 QUEUE_NAME_ENV = "TAGWARDEN_NOTIFY_QUEUE_NAME"  # with the connection string
 DEFAULT_QUEUE = "tagwarden-notifications"
+LEDGER_ENDPOINT_ENV = "TAGWARDEN_LEDGER_TABLE_ENDPOINT"  # https://<account>.table.core.windows.net
+LEDGER_CONNECTION_ENV = "TAGWARDEN_LEDGER_CONNECTION"  # a connection string (Azurite, keys)
+LEDGER_TABLE_ENV = "TAGWARDEN_LEDGER_TABLE"  # the table's name
+DEFAULT_LEDGER_TABLE = "tagwardenledger"
 
 
-def write_key(event: CreationEvent) -> str:
-    """One claim per (ARM operation, resource): Event Grid redeliveries share the event id, and the
-    two events a deployment can emit for one resource share the correlation id."""
-    resource = event.resources[0].id.lower() if event.resources else ""
-    return f"{event.correlation_id or event.event_id}|{resource}"
+def ledger_from_env(env: Mapping[str, str]) -> Ledger:
+    """The ledger: Azure Table Storage (the app's managed identity on the endpoint, or a connection
+    string), else the SQLite file TAGWARDEN_LEDGER. Neither: building fails, loudly."""
+    from tagwarden.azure.ledger import TableLedger
+    from tagwarden.ledger.sqlite import SqliteLedger
+
+    table = env.get(LEDGER_TABLE_ENV) or DEFAULT_LEDGER_TABLE
+    if env.get(LEDGER_ENDPOINT_ENV):
+        return TableLedger.from_endpoint(env[LEDGER_ENDPOINT_ENV], table)
+    if env.get(LEDGER_CONNECTION_ENV):
+        return TableLedger.from_connection_string(env[LEDGER_CONNECTION_ENV], table)
+    local = SqliteLedger.from_env(env)
+    if local is not None:
+        return local
+    raise RuntimeError(
+        f"no ledger: set {LEDGER_ENDPOINT_ENV} (Azure Table Storage), {LEDGER_CONNECTION_ENV}, "
+        "or TAGWARDEN_LEDGER (a SQLite file)"
+    )
 
 
 @dataclass
@@ -70,9 +89,11 @@ def build(
     telemetry: Telemetry | None = None,
     base_dir: str | None = None,
     release: Release | None = None,
+    ledger: Ledger | None = None,
 ) -> AzureEnforcer:
     env = os.environ if env is None else env
-    rules = rules_from_path(env, base_dir)
+    text, name = rules_text_from_path(env, base_dir)
+    rules = load_rules_text(text, name, env)
     arm = arm or ArmClient.from_env(env)
     telemetry = telemetry or Telemetry()
     own_ids = frozenset(csv(env.get(OWN_ENV)))
@@ -85,13 +106,13 @@ def build(
         rules=rules,
         write=client.write,
         lookups=lambda: ArmLookups(client),  # fresh per invocation: caches live one delivery
-        claims=MemoryClaims(),
+        ledger=ledger or ledger_from_env(env),
+        rules_digest=rules_hash(text),
         own=OwnIdentity(ids=own_ids),
         telemetry=telemetry,
         read=reader,
         text=AZURE_TEXT,
         release=release,
-        claim_key=write_key,
         quarantiner=quarantiner(arm, rules),
         notifier=notifier(env, rules, telemetry),
         arm=arm,
@@ -104,6 +125,7 @@ def build_sweeper(
     arm: ArmClient | None = None,
     telemetry: Telemetry | None = None,
     base_dir: str | None = None,
+    ledger: Ledger | None = None,
 ) -> AzureSweeper:
     from tagwarden.azure.sweeper import AzureSweeper
 
@@ -118,6 +140,7 @@ def build_sweeper(
         notifier=notifier(env, rules, telemetry),
         telemetry=telemetry,
         subscriptions=subscriptions(env),
+        ledger=ledger or ledger_from_env(env),
     )
 
 
@@ -179,7 +202,9 @@ def quarantiner(arm: ArmClient, rules: RuleSet) -> Quarantiner:
     def build_it() -> Quarantiner:
         from tagwarden.azure.quarantine import AzureQuarantiner
 
-        return AzureQuarantiner(arm, protect_tag=rules.lifecycle.protect_tag)
+        # No protect check of its own: the enforcer and the sweeper judge protection from the tags
+        # they trust (a protect tag pre-set in the create request is the creator's: it does not count).
+        return AzureQuarantiner(arm, protect_tag="")
 
     return LazyQuarantiner(build_it)
 

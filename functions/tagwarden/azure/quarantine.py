@@ -202,6 +202,8 @@ class Ctx(StepCtx):
         return self.arm.get(self.resource.id, self.api_version)
 
     def protected(self, tags: Mapping[str, str] | None) -> bool:
+        if not self.protect_tag:  # the caller judged protection from the ledger and trusted tags
+            return False
         if tags is not None and tag_value(tags, self.protect_tag, LIMITS[Provider.AZURE]) is not None:
             self.note(f"protected by the tag {self.protect_tag}")
             return True
@@ -446,7 +448,10 @@ class AzureQuarantiner:
             return ActionResult(resource, action, FAILED, detail=ctx.detail(f"{type(exc).__name__}: {exc}"))
         if dry_run and step.status in (DONE, MARKED_ONLY):
             would = f"undo would be {step.undo!r}" if step.undo else ""
-            return ActionResult(resource, action, Status.DRY_RUN, detail="dry run: " + ctx.detail(would))
+            # the undo it would return: the enforcer records it in the ledger before it quarantines
+            return ActionResult(
+                resource, action, Status.DRY_RUN, undo=step.undo, detail="dry run: " + ctx.detail(would)
+            )
         return ActionResult(resource, action, step.status, undo=step.undo, detail=ctx.detail())
 
 

@@ -24,6 +24,7 @@ COMMANDS: tuple[str, ...] = (
     "tagwarden.cli.catalogue_cmd",
     "tagwarden.cli.policy",
     "tagwarden.cli.brake",
+    "tagwarden.cli.ledger_cmd",
     "tagwarden.llm.cli",
     "tagwarden.showback.cli",
     "tagwarden.cli.completion",

@@ -77,7 +77,7 @@ def compile_rule(rule: dict[str, Any], default_grace: int) -> Rule:
     )
 
 
-def compile_rules(data: dict[str, Any], filename: str, seal_key: str | None = None) -> RuleSet:
+def compile_rules(data: dict[str, Any], filename: str) -> RuleSet:
     defaults = data.get("defaults") or {}
     default_grace = parse_duration(defaults.get("grace", DEFAULT_GRACE))
     assert default_grace is not None  # validated
@@ -94,7 +94,7 @@ def compile_rules(data: dict[str, Any], filename: str, seal_key: str | None = No
         stamp=_stamp(data.get("stamp")),
         unallocated_value=data.get("unallocated_value", "unallocated"),
         notifications=Notifications(**(data.get("notifications") or {})),
-        lifecycle=Lifecycle(**(data.get("lifecycle") or {}), seal_key=seal_key),
+        lifecycle=Lifecycle(**(data.get("lifecycle") or {})),
         limits=compile_limits(data.get("limits"), default_grace),
         reads_own_tags=_reads_own_tags(tags),
     )

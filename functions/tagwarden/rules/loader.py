@@ -52,7 +52,7 @@ def load_rules_text(text: str, filename: str = "<rules>", env: Mapping[str, str]
     if found:
         raise RulesError([_locate(located, filename, path, msg) for path, msg in found])
     env = os.environ if env is None else env
-    rules = compile_rules(data, filename, env.get("TAGWARDEN_MARKER_KEY") or None)
+    rules = compile_rules(data, filename)
     return _deployment_mode(rules, "mode" in data, env.get(MODE_ENV, ""), filename)
 
 

@@ -103,9 +103,6 @@ class Lifecycle:
     delete_dry_run: bool = True  # deletion is opt-in: switch it off once the notifications look right
     max_deletions_per_sweep: int = 10
     protect_tag: str = "tagwarden:protect"
-    # The key that seals markers (TAGWARDEN_MARKER_KEY, from the environment, never the rules
-    # file): only a marker tagwarden wrote can lead to a deletion or an undo.
-    seal_key: str | None = field(default=None, repr=False)
 
 
 @dataclass(frozen=True, slots=True)

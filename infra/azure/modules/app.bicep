@@ -1,6 +1,6 @@
 // The function app (Flex Consumption, Python 3.13, system-assigned identity), its storage account
-// (host storage, deployment package container, dead-letter container, notification queue) and its
-// monitoring.
+// (host storage, deployment package container, dead-letter container, notification queue, the
+// ledger table) and its monitoring.
 
 param location string
 param tags object
@@ -17,8 +17,6 @@ param rulesPath string
   'enforce'
 ])
 param mode string = 'audit'
-@description('Versionless URI of the Key Vault secret that holds the marker seal key.')
-param markerKeySecretUri string
 param maximumInstanceCount int
 param instanceMemoryMB int
 
@@ -101,6 +99,19 @@ resource queueService 'Microsoft.Storage/storageAccounts/queueServices@2023-05-0
 resource notificationQueue 'Microsoft.Storage/storageAccounts/queueServices/queues@2023-05-01' = {
   parent: queueService
   name: notificationQueueName
+}
+
+// The ledger (tagwarden.azure.ledger.TableLedger): one entity per created resource, the system of
+// record of every decision and lifecycle, written with the app's identity (the Storage Table Data
+// Contributor role below).
+resource tableService 'Microsoft.Storage/storageAccounts/tableServices@2023-05-01' = {
+  parent: storage
+  name: 'default'
+}
+
+resource ledgerTable 'Microsoft.Storage/storageAccounts/tableServices/tables@2023-05-01' = {
+  parent: tableService
+  name: 'tagwardenledger'
 }
 
 resource logAnalytics 'Microsoft.OperationalInsights/workspaces@2023-09-01' = {
@@ -202,9 +213,9 @@ resource appSettings 'Microsoft.Web/sites/config@2024-04-01' = {
     TAGWARDEN_MODE: mode
     TAGWARDEN_RULES_PATH: rulesPath
     TAGWARDEN_OWN_PRINCIPAL_IDS: functionApp.identity.principalId
-    // Seals the marker tags, so that only markers tagwarden wrote can lead to a deletion.
-    // A Key Vault reference: the platform reads the secret at run time (never a plain setting).
-    TAGWARDEN_MARKER_KEY: '@Microsoft.KeyVault(SecretUri=${markerKeySecretUri})'
+    // The ledger: what decides every lifecycle action (marker tags are a display only).
+    TAGWARDEN_LEDGER_TABLE_ENDPOINT: storage.properties.primaryEndpoints.table
+    TAGWARDEN_LEDGER_TABLE: ledgerTable.name
     // The sweeper (timer trigger): its schedule, and the subscriptions it sweeps.
     TAGWARDEN_SWEEP_SCHEDULE: sweepSchedule
     // Events of any other subscription are skipped (foreign-account).

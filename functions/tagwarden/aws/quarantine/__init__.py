@@ -11,7 +11,8 @@ release it exactly; delete it when the grace period has run out.
    the quarantiner's). It reads what it needs and makes every change through `Ctx.change`.
 3. Its status is returned with the undo token (quarantine) and a detail built from its notes. In a
    dry run nothing that changes state is called: DONE and MARKED_ONLY become DRY_RUN, the detail
-   says what would have been done (and the undo the quarantine would have returned); VANISHED,
+   says what would have been done, and `undo` is the token the quarantine would return (the
+   enforcer records it in the ledger before it quarantines); VANISHED,
    UNSUPPORTED and FAILED are reported as they are, since they are facts read, not changes.
 4. A ClientError is VANISHED when its code (or SageMaker's message) means "not found" for that
    service (the tagger registry's codes, plus the row's), else FAILED with code and message; a
@@ -186,8 +187,13 @@ class AwsQuarantiner:
             return ActionResult(resource, action, Status.FAILED, detail=detail)
         if dry_run and step.status in (Status.DONE, Status.MARKED_ONLY):
             would_undo = f"undo would be {step.undo!r}" if step.undo else ""
+            # the undo it would return: the enforcer records it before the real quarantine
             return ActionResult(
-                resource, action, Status.DRY_RUN, detail="dry run: " + ctx.detail(would_undo)
+                resource,
+                action,
+                Status.DRY_RUN,
+                undo=step.undo,
+                detail="dry run: " + ctx.detail(would_undo),
             )
         return ActionResult(resource, action, step.status, undo=step.undo, detail=ctx.detail())
 
