@@ -44,3 +44,13 @@ def pg_conn(postgres):  # type: ignore[no-untyped-def]
 
     with psycopg.connect(postgres.dsn) as conn:
         yield conn
+
+
+@pytest.fixture(autouse=True)
+def _a_local_ledger(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Enforcers refuse to start without a ledger (a missing one fails loudly at cold start): tests
+    that build one from the environment get a fresh SQLite ledger unless they name their own."""
+    import os
+
+    if not os.environ.get("TAGWARDEN_LEDGER") and not os.environ.get("TAGWARDEN_LEDGER_TABLE"):
+        monkeypatch.setenv("TAGWARDEN_LEDGER", str(tmp_path / "test-ledger.sqlite"))

@@ -20,6 +20,7 @@ from typing import Any, TextIO
 import boto3
 from botocore.exceptions import ClientError
 
+from tagwarden_demo import ledger_path
 from tagwarden_testing import events as ev
 from tagwarden_testing.moto_world import moto_server
 
@@ -112,7 +113,7 @@ def run(out: TextIO = sys.stdout) -> int:
             with redirect_stdout(log):  # Powertools writes JSON logs and EMF metrics to stdout
                 enforcer = build(
                     {
-                        "TAGWARDEN_RULES_PATH": str(rules),
+                        "TAGWARDEN_LEDGER": ledger_path(), "TAGWARDEN_RULES_PATH": str(rules),
                         "TAGWARDEN_RUNAWAY_TABLE": TABLE,
                         "TAGWARDEN_SNS_TOPIC_ARN": topic,
                     },

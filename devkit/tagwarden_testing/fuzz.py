@@ -16,6 +16,7 @@ import json
 import logging
 import os
 import random
+import tempfile
 import traceback
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -386,10 +387,9 @@ def aws_handler(rules: Path = FUZZ_RULES) -> Iterator[Callable[[Event], Any]]:
         )
         env = {
             "TAGWARDEN_RULES_PATH": str(rules),
-            "TAGWARDEN_IDEMPOTENCY_TABLE": "claims",
+            "TAGWARDEN_LEDGER": str(Path(tempfile.mkdtemp()) / "ledger.sqlite"),
             "TAGWARDEN_SNS_TOPIC_ARN": topic,
             "TAGWARDEN_NOT_FOUND_WINDOW": "0",
-            "TAGWARDEN_MARKER_KEY": "fuzz-seal-key",
         }
         context = LambdaContext()
         with _environ(env), quiet(handler._TELEMETRY.logger.name):
@@ -412,7 +412,8 @@ def azure_handler(rules: Path = FUZZ_RULES) -> Iterator[Callable[[Event], Any]]:
 
     with arm_fake() as fake:
         fake.add_resource_group(SUBSCRIPTION, "rg-agent-customer-support", {"CostCenter": "101"})
-        env = {"TAGWARDEN_RULES_PATH": str(rules), "TAGWARDEN_MARKER_KEY": "fuzz-seal-key"}
+        ledger = str(Path(tempfile.mkdtemp()) / "ledger.sqlite")
+        env = {"TAGWARDEN_RULES_PATH": str(rules), "TAGWARDEN_LEDGER": ledger}
         arm = ArmClient.local(fake.endpoint, sleep=lambda s: None)
         handler._ENFORCER = build(env, arm=arm)
         handler._SWEEPER = build_sweeper({**env, "TAGWARDEN_SUBSCRIPTIONS": SUBSCRIPTION}, arm=arm)

@@ -3,6 +3,7 @@ the member role (moto keeps one backend per account, and maps assumed-role keys 
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from typing import Any
 
@@ -49,7 +50,7 @@ def org(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 
 def hub(**env: str) -> AwsEnforcer:
     settings = {
-        "TAGWARDEN_RULES_PATH": str(EXAMPLE_RULES),
+        "TAGWARDEN_LEDGER": os.environ["TAGWARDEN_LEDGER"], "TAGWARDEN_RULES_PATH": str(EXAMPLE_RULES),
         "TAGWARDEN_NOT_FOUND_WINDOW": "0.5",
         "TAGWARDEN_OWN_ARNS": "arn:aws:iam::*:role/tagwarden-enforcer*",
         "TAGWARDEN_MEMBER_ACCOUNTS": f"{MEMBER_A},{MEMBER_B}",
@@ -158,7 +159,7 @@ def test_the_hub_account_itself_still_uses_its_own_clients(org: None) -> None:
 
 def test_single_account_mode_is_unchanged(org: None) -> None:
     enforcer = build(
-        {"TAGWARDEN_RULES_PATH": str(EXAMPLE_RULES)},
+        {"TAGWARDEN_LEDGER": os.environ["TAGWARDEN_LEDGER"], "TAGWARDEN_RULES_PATH": str(EXAMPLE_RULES)},
         clients=Clients(boto3.session.Session(region_name="us-east-1")),
         telemetry=Telemetry(),
     )

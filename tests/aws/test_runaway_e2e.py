@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -137,7 +138,7 @@ def enforcer(world: World, tmp_path: Path) -> AwsEnforcer:
     rules = tmp_path / "rules.yaml"
     rules.write_text(RULES)
     env = {
-        "TAGWARDEN_RULES_PATH": str(rules),
+        "TAGWARDEN_LEDGER": os.environ["TAGWARDEN_LEDGER"], "TAGWARDEN_RULES_PATH": str(rules),
         "TAGWARDEN_RUNAWAY_TABLE": TABLE,
         "TAGWARDEN_SNS_TOPIC_ARN": world.topic_arn,
         "TAGWARDEN_NOT_FOUND_WINDOW": "0.5",

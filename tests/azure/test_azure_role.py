@@ -6,6 +6,7 @@ the role must hold nothing the lifecycle does not call."""
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 
@@ -64,7 +65,7 @@ def test_the_custom_role_holds_exactly_the_writes_the_lifecycle_makes(tmp_path: 
         path = tmp_path / "rules.yaml"
         path.write_text(rules_text("  delete_dry_run: false\n"))
         env = {
-            "TAGWARDEN_RULES_PATH": str(path),
+            "TAGWARDEN_LEDGER": os.environ["TAGWARDEN_LEDGER"], "TAGWARDEN_RULES_PATH": str(path),
             "TAGWARDEN_OWN_PRINCIPAL_IDS": OWN_PRINCIPAL,
             "TAGWARDEN_SUBSCRIPTIONS": SUB,
             "TAGWARDEN_MARKER_KEY": "k",

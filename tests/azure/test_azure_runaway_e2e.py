@@ -8,6 +8,7 @@ A second agent under its limit is untouched."""
 from __future__ import annotations
 
 import json
+import os
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -85,7 +86,7 @@ def test_agent_over_its_vm_limit_is_alerted_once_and_its_new_vms_quarantined(
     rules.write_text(RULES)
     with arm_fake() as fake:
         fake.add_resource_group(SUB, RG, {})
-        env = {"TAGWARDEN_RULES_PATH": str(rules), "TAGWARDEN_TEAMS_WEBHOOK_URL": url}
+        env = {"TAGWARDEN_LEDGER": os.environ["TAGWARDEN_LEDGER"], "TAGWARDEN_RULES_PATH": str(rules), "TAGWARDEN_TEAMS_WEBHOOK_URL": url}
         enforcer = build(env, arm=ArmClient.local(fake.endpoint, sleep=lambda s: None))
 
         def create(app: str, name: str) -> str:

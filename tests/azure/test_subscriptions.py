@@ -3,6 +3,7 @@ ARM fake holding two subscriptions, one enforcer, each event acted on in its own
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from typing import Any
 
@@ -33,7 +34,7 @@ def arm() -> Iterator[ArmFake]:
 
 
 def enforcer(fake: ArmFake, subscriptions: str = f"{SUB_A},{SUB_B}") -> AzureEnforcer:
-    env = {"TAGWARDEN_RULES_PATH": str(EXAMPLE_RULES), "TAGWARDEN_SUBSCRIPTIONS": subscriptions}
+    env = {"TAGWARDEN_LEDGER": os.environ["TAGWARDEN_LEDGER"], "TAGWARDEN_RULES_PATH": str(EXAMPLE_RULES), "TAGWARDEN_SUBSCRIPTIONS": subscriptions}
     return build(env, arm=ArmClient.local(fake.endpoint, sleep=lambda s: None))
 
 
@@ -74,7 +75,7 @@ def test_listing_is_case_insensitive_and_one_subscription_still_works(arm: ArmFa
 
 
 def test_the_sweeper_covers_every_listed_subscription() -> None:
-    env = {"TAGWARDEN_RULES_PATH": str(EXAMPLE_RULES), "TAGWARDEN_SUBSCRIPTIONS": f"{SUB_A}, {SUB_B}"}
+    env = {"TAGWARDEN_LEDGER": os.environ["TAGWARDEN_LEDGER"], "TAGWARDEN_RULES_PATH": str(EXAMPLE_RULES), "TAGWARDEN_SUBSCRIPTIONS": f"{SUB_A}, {SUB_B}"}
     with arm_fake() as fake:
         sweeper = build_sweeper(env, arm=ArmClient.local(fake.endpoint, sleep=lambda s: None))
     assert sweeper.subscriptions == (SUB_A, SUB_B)

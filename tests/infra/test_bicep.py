@@ -720,9 +720,8 @@ def test_app_settings() -> None:
     file, _ = only("Microsoft.Web/sites/config")
     teams = file.params[raw(values["TAGWARDEN_TEAMS_WEBHOOK_URL"])]
     assert "secure" in teams.decorators and teams.value == "", "a secret URL, empty by default"
-    # The seal key is a Key Vault reference the platform resolves at run time, never a plain value.
-    assert raw(values["TAGWARDEN_MARKER_KEY"]) == "'@Microsoft.KeyVault(SecretUri=${markerKeySecretUri})'"
-    assert "markerKeySecretUri" in file.params and "markerKey" not in file.params
+    # No seal key any more: the ledger decides (marker tags are a display only).
+    assert "TAGWARDEN_MARKER_KEY" not in values and "markerKey" not in file.params
     mode = file.params[raw(values["TAGWARDEN_MODE"])]
     assert mode.value == "audit", "a deployment acts only once the operator says enforce"
     schedule = file.params[raw(values["TAGWARDEN_SWEEP_SCHEDULE"])].value

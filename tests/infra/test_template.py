@@ -313,12 +313,10 @@ def test_every_variable_the_code_reads_is_set() -> None:
     assert by_function["Sweeper"] >= {"TAGWARDEN_RULES_PATH", "TAGWARDEN_LEDGER_TABLE", *LIFECYCLE_VARIABLES}
     for name, needed in by_function.items():
         present = set(function(name)["Environment"]["Variables"])
-        needed -= {"TAGWARDEN_MARKER_KEY"}  # written by seal_key_env from the secret
         assert needed <= present, (name, needed - present)
-        # Anything any AWS module reads is set on both (they share the configuration); the seal
-        # key itself is read from the secret the stack names (TAGWARDEN_MARKER_KEY_SECRET).
-        assert read - {"TAGWARDEN_MARKER_KEY"} <= present, (name, read - present)
-        assert "TAGWARDEN_MARKER_KEY" not in present, "the seal key is never a plain variable"
+        # Anything any AWS module reads is set on both (they share the configuration).
+        assert read <= present, (name, read - present)
+        assert "TAGWARDEN_MARKER_KEY" not in present, "no seal key: the ledger decides"
     assert variables["TAGWARDEN_SNS_TOPIC_ARN"] == {"Ref": "NotificationTopic"}
     assert variables["TAGWARDEN_CHATBOT_TOPIC_ARN"] == {"Ref": "ChatbotTopicArn"}
     assert variables["TAGWARDEN_BREAK_GLASS_ARNS"] == {"Ref": "BreakGlassArns"}
@@ -330,7 +328,6 @@ def test_every_variable_the_code_reads_is_set() -> None:
     assert variables["TAGWARDEN_LEDGER_TABLE"] == {"Ref": "LedgerTable"}
     assert variables["TAGWARDEN_ACCOUNT_TAGS"] == {"Ref": "AccountTags"}
     assert variables["TAGWARDEN_NOT_FOUND_WINDOW"] == {"Ref": "NotFoundWindowSeconds"}
-    assert variables["TAGWARDEN_MARKER_KEY_SECRET"] == {"Ref": "MarkerKey"}
     assert variables["TAGWARDEN_MODE"] == {"Ref": "Mode"}
 
 
@@ -746,6 +743,7 @@ WILDCARD_SIDS = {
         "MarkerRemoval",
         "MarkWrites",
         "FindMarked",
+        "ReadTags",
         "ProtectedStayUntouched",
     },
 }
@@ -762,7 +760,7 @@ def test_wildcard_resources_only_where_resources_are_arbitrary(role_id: str) -> 
         assert sid in WILDCARD_SIDS[role_id], sid
         if sid == "AccountTags":
             assert actions == ["organizations:ListTagsForResource"] and condition == "ReadsAccountTags"
-        elif sid in ("FindMarked", "LiveTags"):
+        elif sid in ("FindMarked", "LiveTags", "ReadTags"):
             assert actions == ["tag:GetResources"]
         elif sid == "DeleteMarked":
             assert condition is None

@@ -9,7 +9,6 @@ import json
 import logging
 import os
 import sys
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +17,6 @@ import pytest
 from tagwarden.aws.clients import Clients
 from tagwarden.aws.normalize import READER
 from tagwarden.azure.normalize.eventgrid import actor_of
-from tagwarden.lifecycle.marker import Marker, State, seal
 from tagwarden.normalize import MalformedEvent, route
 from tagwarden.untrusted import MAX_DEPTH, bounded, check_shape
 from tagwarden_testing import events as ev
@@ -117,14 +115,12 @@ def test_non_string_detail_type_is_malformed() -> None:
         route(event, READER)
 
 
-def test_lone_surrogate_is_malformed_and_a_marker_still_seals() -> None:
+def test_lone_surrogate_is_malformed() -> None:
     event = _run_instances()
     event["detail"]["userIdentity"]["arn"] += "\ud800"
     with pytest.raises(MalformedEvent, match="surrogate"):
         check_shape(event)
     assert _aws(event) == "malformed"
-    marker = Marker(State.QUARANTINED, datetime(2026, 11, 29, tzinfo=UTC), "missing Team\ud800", "undo")
-    assert seal("key", "arn:aws:ec2:us-east-1:1:instance/i-1\ud800", marker)
 
 
 def test_bounded_keeps_small_values_and_caps_large_ones() -> None:

@@ -36,7 +36,6 @@ from tagwarden.guards import OwnIdentity
 from tagwarden.ledger.ports import Ledger
 from tagwarden.ledger.records import rules_hash
 from tagwarden.lifecycle.ports import LazyQuarantiner, Notifier, Quarantiner
-from tagwarden.model import CreationEvent
 from tagwarden.normalize import gated
 from tagwarden.rules import load_rules_text
 from tagwarden.rules.model import Mode, RuleSet

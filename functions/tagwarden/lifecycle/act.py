@@ -29,7 +29,14 @@ from tagwarden.ledger.ports import Ledger
 from tagwarden.ledger.records import initial_state, new_record
 from tagwarden.ledger.state import RENEWABLE, advance, renew
 from tagwarden.lifecycle.marker import Keys, iso_epoch, marker_tags
-from tagwarden.lifecycle.ports import ActionResult, CloudText, Notification, Quarantiner, Status
+from tagwarden.lifecycle.ports import (
+    ActionResult,
+    CloudText,
+    Notification,
+    Quarantiner,
+    Status,
+    quarantine_all,
+)
 from tagwarden.lifecycle.trust import deadline_for, prefixes, untrusted, without
 from tagwarden.model import Action, CreationEvent, Decision, Resource
 from tagwarden.rules.model import Mode, RuleSet
@@ -130,10 +137,26 @@ class Recorder:
             first.setdefault(record.key, i)
         unique = sorted(first.values())
         made = dict(zip(unique, self.ledger.create_many([drafts[i][0] for i in unique]), strict=True))
+        # The intents are recorded: carry out the new ones together where the adapter batches
+        # (1,000 instances: StopInstances 500 ids a call), then settle each record.
+        intents = [drafts[i][0] for i in unique if made[i]]
+        acted = self._quarantine_new(
+            [r for r in intents if r.state is LifecycleState.QUARANTINE_INTENT],
+            [d.resource for i, d in enumerate(decisions) if i in made],
+        )
         out = Outcome()
         for i, (d, (record, protected)) in enumerate(zip(decisions, drafts, strict=True)):
-            out.steps.append(self._settle(event, d, record, made.get(i, False), protected, now))
+            out.steps.append(self._settle(event, d, record, made.get(i, False), protected, now, acted))
         return out
+
+    def _quarantine_new(
+        self, intents: Sequence[ResourceRecord], resources: Sequence[Resource]
+    ) -> dict[str, ActionResult]:
+        if self.quarantiner is None or not intents:
+            return {}
+        wanted = {r.resource_id for r in intents}
+        todo = [r for r in resources if r.id in wanted]
+        return {r.resource.id: r for r in quarantine_all(self.quarantiner, todo, dry_run=False)}
 
     def _draft(
         self,
@@ -191,6 +214,7 @@ class Recorder:
         created: bool,
         protected: bool,
         now: float,
+        acted: Mapping[str, ActionResult],
     ) -> Step:
         """What the create found decides the rest (see the module's docstring)."""
         if created:
@@ -214,7 +238,7 @@ class Recorder:
                 return Step(d, old, Claim.KNOWN, tags=dict(d.tags), notification=notice)
         step = Step(d, record, claim, tags=dict(d.tags))
         if record.state is LifecycleState.QUARANTINE_INTENT and claim is not Claim.REDELIVERED:
-            step.record, step.result = self._quarantine(d.resource, record, now)
+            step.record, step.result = self._quarantine(d.resource, record, now, acted.get(d.resource.id))
         elif self._plans_only(d, protected) and self.quarantiner is not None and claim is Claim.NEW:
             step.result = self.quarantiner.quarantine(d.resource, dry_run=True)  # said, not done
         if step.record.state in (
@@ -238,11 +262,13 @@ class Recorder:
         )
 
     def _quarantine(
-        self, resource: Resource, record: ResourceRecord, now: float
+        self, resource: Resource, record: ResourceRecord, now: float, done_already: ActionResult | None = None
     ) -> tuple[ResourceRecord, ActionResult]:
         """Carry out a recorded intent and record what happened (the intent's undo token wins over
         the action's: a retry after a crash finds the resource already stopped)."""
-        if self.quarantiner is None:
+        if done_already is not None:
+            result = done_already
+        elif self.quarantiner is None:
             result = ActionResult(
                 resource, "quarantine", Status.MARKED_ONLY, detail="no quarantiner: marked only"
             )
@@ -303,49 +329,6 @@ def _notice_detail(d: Decision, record: ResourceRecord) -> str:
     if d.action in (Action.QUARANTINE, Action.DELETE) and record.state is LifecycleState.ACTIVE:
         return record.detail if record.detail.startswith("protected") else ""
     return ""
-
-
-def _read_once(
-    current_tags: Callable[[Resource], Mapping[str, str] | None], resources: Sequence[Resource]
-) -> Callable[[Resource], Mapping[str, str] | None]:
-    """Each resource's live tags read once per event; in one batched read when the adapter offers
-    `many` (an event may create 1,000 instances)."""
-    many = getattr(current_tags, "many", None)
-    known: dict[str, Mapping[str, str] | None] = dict(many(resources)) if many is not None else {}
-
-    def read(resource: Resource) -> Mapping[str, str] | None:
-        if resource.id not in known:
-            known[resource.id] = current_tags(resource)
-        return known[resource.id]
-
-    return read
-
-
-def _quarantine_batch(
-    quarantiner: Quarantiner | None,
-    decisions: Sequence[Decision],
-    rules: RuleSet,
-    current_tags: Callable[[Resource], Mapping[str, str] | None],
-    keys: Keys,
-    limits: TagLimits,
-    dry_run: bool,
-) -> dict[str, ActionResult]:
-    """The quarantines the loop in `apply` would make one by one, made together where the adapter
-    batches (the same skips: already marked, protected)."""
-    if not isinstance(quarantiner, BatchQuarantiner):
-        return {}
-    todo: list[Resource] = []
-    for d in decisions:
-        if d.action is not Action.QUARANTINE or d.grace_seconds is None or d.resource.type in FOLLOWS_PARENT:
-            continue
-        tags_now = current_tags(d.resource)
-        if tags_now is not None and read_marker(tags_now, keys) is not None:
-            continue
-        if tag_value(tags_now or d.resource.request_tags, rules.lifecycle.protect_tag, limits) is not None:
-            continue
-        todo.append(d.resource)
-    results = quarantine_all(quarantiner, todo, dry_run=dry_run)
-    return {r.resource.id: r for r in results}
 
 
 def _reason(d: Decision) -> str:
