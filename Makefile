@@ -14,7 +14,7 @@ SAM_VENV := .venv-sam
 SAM := $(SAM_VENV)/bin/sam
 SAM_VERSION := 1.170.0
 
-.PHONY: demo test lint complexity typecheck unit pgvector bench bench-aws bench-azure bench-replay bench-llm bench-vector schema template clean
+.PHONY: demo test lint complexity typecheck unit pgvector bench bench-aws bench-azure bench-replay bench-llm bench-vector schema template catalogue clean
 
 # Setup is shown, not hidden: uv (pinned, installed into the venv by pip) installs in seconds and
 # prints its progress; where uv cannot be had, pip does the same job, slower.
@@ -103,6 +103,11 @@ schema: $(STAMP)
 # (a test fails while the template is stale).
 template: $(STAMP)
 	$(BIN)/python infra/aws/generate_template.py
+
+# Regenerate the derived catalogue (functions/tagwarden/aws/catalogue/derived.json.gz) from the installed
+# botocore's service models (offline; a test fails while it is stale).
+catalogue: $(STAMP)
+	$(BIN)/python infra/aws/derive_catalogue.py
 
 # The Lambda package (template.yaml CodeUri: build/aws/): only the modules the AWS functions
 # import, the example rules, any functions/*.yaml rules file, requirements.txt. Run before `sam build`.

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from tagwarden.attribution import paths
-from tagwarden.aws.catalogue import CATALOGUE, Creates
+from tagwarden.aws.catalogue import CATALOGUE, Creates, derived
 from tagwarden.model import (
     Actor,
     ActorKind,
@@ -123,6 +123,8 @@ def normalize_record(raw: Mapping[str, Any]) -> CreationEvent | Skipped:
             return skip(f"tag write {name}: not a create", SkipKind.TAG_WRITE)
         if record.get("readOnly") is True or _READ.match(name):
             return skip(f"read-only call {name}", SkipKind.READ_ONLY)
+        entry = derived.lookup(source, name)  # loads the derived index on the first miss only
+    if entry is None:
         if _CREATE_LIKE.match(name):
             return skip(f"{source} {name} is not in the catalogue", SkipKind.NOT_IN_CATALOGUE)
         return skip(f"{name} does not create resources", SkipKind.NOT_A_CREATE)
@@ -166,8 +168,17 @@ def partition_of(region: str) -> str:
     return "aws"
 
 
+def _ids(record: Mapping[str, Any], path: str) -> list[str]:
+    """The ids at `path`; derived rows list alternative casings as `a|b|c`: the first that yields."""
+    for alt in path.split("|") if "|" in path else (path,):
+        ids = [str(v) for v in paths.values(record, alt) if not isinstance(v, (dict, list))]
+        if ids:
+            return ids
+    return []
+
+
 def _resources(record: Mapping[str, Any], creates: Creates, ctx: dict[str, str]) -> list[Resource]:
-    ids = [str(v) for v in paths.values(record, creates.ids) if not isinstance(v, (dict, list))]
+    ids = _ids(record, creates.ids)
     if not ids:
         return []
     names = [str(v) for v in paths.values(record, creates.name)] if creates.name else []
