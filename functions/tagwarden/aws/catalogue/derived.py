@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import gzip
 import json
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +37,7 @@ def _entry(source: str, event: str, row: list[str]) -> Entry:
     return Entry(source, event, (Creates(rtype, ids=ids, tags=tags, tagger=tagger),), derived=True)
 
 
+@lru_cache(maxsize=4096)  # bounded: event names are caller-controlled
 def lookup(source: str, event: str) -> Entry | None:
     row = _data()["sources"].get(source, {}).get(event)
     return None if row is None else _entry(source, event, row)
