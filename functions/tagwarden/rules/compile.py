@@ -10,6 +10,7 @@ from tagwarden.attribution.sources import SOURCE_KINDS, Source
 from tagwarden.model import Action
 from tagwarden.rules.match import MATCH_FIELDS, Matcher, compile_globs
 from tagwarden.rules.model import (
+    CatalogueEntry,
     Exemptions,
     Lifecycle,
     Mode,
@@ -95,6 +96,18 @@ def compile_rules(data: dict[str, Any], filename: str, seal_key: str | None = No
         notifications=Notifications(**(data.get("notifications") or {})),
         lifecycle=Lifecycle(**(data.get("lifecycle") or {}), seal_key=seal_key),
         reads_own_tags=_reads_own_tags(tags),
+        catalogue=tuple(_catalogue_entry(e) for e in data.get("catalogue") or ()),
+    )
+
+
+def _catalogue_entry(entry: dict[str, Any]) -> CatalogueEntry:
+    return CatalogueEntry(
+        event_source=entry["event_source"],
+        event_name=entry["event_name"],
+        id_path=entry["id_path"],
+        resource_type=entry["resource_type"],
+        tags_path=entry.get("tags_path"),
+        tagger=entry.get("tagger", "rgta"),
     )
 
 

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from tagwarden.attribution import paths
-from tagwarden.aws.catalogue import CATALOGUE, Creates, derived
+from tagwarden.aws.catalogue import CATALOGUE, Creates, derived, user
 from tagwarden.model import (
     Actor,
     ActorKind,
@@ -123,7 +123,8 @@ def normalize_record(raw: Mapping[str, Any]) -> CreationEvent | Skipped:
             return skip(f"tag write {name}: not a create", SkipKind.TAG_WRITE)
         if record.get("readOnly") is True or _READ.match(name):
             return skip(f"read-only call {name}", SkipKind.READ_ONLY)
-        entry = derived.lookup(source, name)  # loads the derived index on the first miss only
+        # The derived index loads on the first miss only; the rules file's own entries come last.
+        entry = derived.lookup(source, name) or user.lookup(source, name)
     if entry is None:
         if _CREATE_LIKE.match(name):
             return skip(f"{source} {name} is not in the catalogue", SkipKind.NOT_IN_CATALOGUE)
