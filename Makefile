@@ -14,7 +14,8 @@ SAM_VENV := .venv-sam
 SAM := $(SAM_VENV)/bin/sam
 SAM_VERSION := 1.170.0
 
-.PHONY: demo test lint complexity typecheck unit pgvector bench bench-aws bench-azure bench-replay bench-llm bench-vector schema template catalogue clean
+.PHONY: demo test lint complexity typecheck unit chromium pgvector bench bench-aws bench-azure bench-replay \
+	bench-llm bench-vector bench-showback schema template catalogue clean
 
 # Setup is shown, not hidden: uv (pinned, installed into the venv by pip) installs in seconds and
 # prints its progress; where uv cannot be had, pip does the same job, slower.
@@ -50,8 +51,15 @@ complexity: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
-unit: $(STAMP) $(SAM) $(AZURITE) pgvector
+unit: $(STAMP) $(SAM) $(AZURITE) pgvector chromium
 	$(BIN)/python -m pytest -n 2 $(PYTEST_ARGS)
+
+# Headless Chromium (Debian's package) for the test that screenshots the showback HTML report.
+# Best effort: where it cannot be installed (not root, no apt), that test skips.
+chromium:
+	@command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || \
+	  { (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium) >/dev/null 2>&1 \
+	    || echo "chromium not installed: the showback screenshot test will skip"; }
 
 # Azurite, Microsoft's storage emulator (npm), for the notification queue tests.
 $(AZURITE):
@@ -94,6 +102,9 @@ bench-llm: $(STAMP)
 
 bench-vector: $(STAMP) pgvector
 	PYTHONPATH=devkit $(BIN)/python bench/vector_bench.py
+
+bench-showback: $(STAMP)
+	$(BIN)/python bench/showback_bench.py
 
 # Regenerate the shipped JSON Schema after changing rules/spec.py (a test checks it is current).
 schema: $(STAMP)

@@ -1,18 +1,38 @@
+"""`make demo`: every scenario in turn, each announced before it starts (some take seconds to set
+up: moto's server, the local ARM), then the guardrails the rules generate. Exit 1 if any scenario
+ended otherwise than the rules say."""
+
 import sys
+import time
+from collections.abc import Callable
+from importlib import import_module
 
-from tagwarden_demo import aws, azure, lifecycle
+# (module, what it starts): a scenario is a module of this package with run() -> exit code.
+SCENARIOS: tuple[tuple[str, str], ...] = (
+    ("aws", "AWS: moto's server on loopback, an agent fleet, EventBridge rules, the Lambda handler"),
+    ("lifecycle", "AWS lifecycle: quarantine, release, delete on a simulated clock"),
+    ("azure", "Azure: the local ARM over real HTTP and the function's code"),
+)
 
-code = aws.run()
-print()
-code |= lifecycle.run()
-print()
-code |= azure.run()
-print()
-from importlib import resources  # noqa: E402
 
-from tagwarden.guardrails import guardrail_summary  # noqa: E402
-from tagwarden.rules import load_rules  # noqa: E402
+def main() -> int:
+    code = 0
+    for number, (name, what) in enumerate(SCENARIOS, 1):
+        print(f"==> [{number}/{len(SCENARIOS)}] {what} ...", file=sys.stderr, flush=True)
+        started = time.perf_counter()
+        run: Callable[[], int] = import_module(f"tagwarden_demo.{name}").run
+        code |= run()
+        took = time.perf_counter() - started
+        print(f"==> [{number}/{len(SCENARIOS)}] done in {took:.1f} s\n", file=sys.stderr)
+        sys.stdout.flush()
+    from importlib import resources
 
-with resources.as_file(resources.files("tagwarden") / "examples" / "rules.yaml") as rules:
-    print(guardrail_summary(load_rules(rules, env={})))
-sys.exit(code)
+    from tagwarden.guardrails import guardrail_summary
+    from tagwarden.rules import load_rules
+
+    with resources.as_file(resources.files("tagwarden") / "examples" / "rules.yaml") as rules:
+        print(guardrail_summary(load_rules(rules, env={})))
+    return code
+
+
+sys.exit(main())

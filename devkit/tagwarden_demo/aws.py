@@ -288,6 +288,8 @@ def _print(
             table.append(("-", "same event delivered again", "-", "skipped", res["skipped"], "-", "-"))
             continue
         written = ", ".join(f"{k}={v}" for k, v in res["tags"].items() if not k.startswith("tagwarden:"))
+        if not written and res["tags"]:
+            written = "(tagwarden stamps only)"
         missing = res["missing"] + res["invalid"]
         if missing:
             written += f"  (missing {', '.join(missing)})"
@@ -302,11 +304,12 @@ def _print(
         out.write("  ".join(str(c).ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() + "\n")
     log_text = log.getvalue() if isinstance(log, io.StringIO) else ""
     records = [json.loads(line) for line in log_text.splitlines() if line.startswith("{")]
-    pending = [r for r in records if r.get("message") == "action pending"]
+    actions = [r for r in records if r.get("message") == "lifecycle action"]
+    notified = [r for r in records if r.get("message") == "notification"]
     emf = [r for r in records if "_aws" in r]
     out.write(
         f"\n{bus.sent} events published ({bus.sent // 2} failed-call copies filtered out by the rules' "
-        f"errorCode condition); {len(pending)} quarantine/notify actions recorded for the lifecycle step; "
+        f"errorCode condition); {len(actions)} lifecycle actions and {len(notified)} notifications logged; "
         f"{len(emf)} EMF metric documents, {len(records) - len(emf)} structured log records.\n"
     )
     if problems:

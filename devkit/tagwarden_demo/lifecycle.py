@@ -177,7 +177,8 @@ def run(out: TextIO = sys.stdout) -> int:  # noqa: PLR0915 - a scenario, told in
     out.write(f"{len(notes)} notifications on the SNS topic (read back from a subscribed SQS queue):\n")
     for n in sorted(notes, key=lambda n: (n["kind"], n["resource_id"])):
         out.write(
-            f"  [{n['kind']}] {n['resource_id'].split(':')[-1]}: missing {', '.join(n['missing']) or '-'}"
+            f"  [{n['kind']}] {n['resource_id'].split(':')[-1]}: "
+            + (f"missing {', '.join(n['missing'])}" if n["missing"] else "attributed now")
             + (f"; fix: {n['fix']}" if n["fix"] else "")
             + "\n"
         )

@@ -14,13 +14,15 @@ EXIT_RULES = 1  # invalid rules, or a rules test that failed
 EXIT_INPUT = 2  # input we cannot read, or a bad command line (argparse's own code)
 EXIT_GUARDRAILS = 3  # guardrails cannot be made as asked
 EXIT_FAIL_ON = 4  # `--fail-on`: a decision the caller asked to fail on
+EXIT_UNRECONCILED = 5  # showback: the buckets do not add up to the input's totals
 
 EPILOG = """exit codes:
   0  done (decided, deliberately skipped, written)
   1  invalid rules, or rules tests that failed
   2  input that cannot be read, or a bad command line
   3  guardrails cannot be made as asked
-  4  a decision named by --fail-on was reached"""
+  4  a decision named by --fail-on was reached
+  5  showback's buckets do not add up to the input's totals"""
 
 
 class InputError(Exception):

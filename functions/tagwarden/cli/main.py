@@ -1,4 +1,4 @@
-"""`tagwarden`: rules, offline decisions, replay of history, guardrails and the ledger.
+"""`tagwarden`: rules, offline decisions, replay of history, guardrails, the ledger and showback.
 
 Each command is a module with `register(subparsers)`; the module's `run(args, out, err)` is set as
 the parser's default. A new command is a new module and one line in COMMANDS.
@@ -24,6 +24,7 @@ COMMANDS: tuple[str, ...] = (
     "tagwarden.cli.catalogue_cmd",
     "tagwarden.cli.policy",
     "tagwarden.llm.cli",
+    "tagwarden.showback.cli",
     "tagwarden.cli.completion",
 )
 

@@ -25,7 +25,9 @@ def attribution_key(attribution: Mapping[str, str]) -> Attribution:
 class SplitPolicy(Protocol):
     def weights(self, usage: Sequence[UsageRecord], params: Mapping[str, Any]) -> dict[Attribution, float]:
         """Non-negative weights per attribution (they need not sum to 1; showback normalises).
-        Empty when nothing measured applies: the row then stays unallocated, never guessed."""
+        Empty when nothing measured applies: the row then stays unallocated, never guessed.
+        `params` are the config entry's, plus `period_start` / `period_end` (epoch seconds): the
+        cost row's charge window, unless the entry sets them."""
 
 
 class QuantityPolicy:
