@@ -114,6 +114,8 @@ schema: $(STAMP)
 # (a test fails while the template is stale).
 template: $(STAMP)
 	$(BIN)/python infra/aws/generate_template.py
+	$(BIN)/python infra/aws/org/generate_spoke.py
+	$(BIN)/python infra/aws/generate_ops.py
 
 # Regenerate the derived catalogue (functions/tagwarden/aws/catalogue/derived.json.gz) from the installed
 # botocore's service models (offline; a test fails while it is stale).

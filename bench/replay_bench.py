@@ -66,8 +66,15 @@ def main() -> None:
         write_log(folder, args.records)
         print(f"wrote {args.records:,} records in {time.perf_counter() - t0:.1f} s", file=sys.stderr)
         cmd = [
-            sys.executable, "-m", "tagwarden.cli.main", "replay", str(folder), "--format", "json",
-            "--rules", str(ROOT / "functions/tagwarden/examples/rules.yaml"),
+            sys.executable,
+            "-m",
+            "tagwarden.cli.main",
+            "replay",
+            str(folder),
+            "--format",
+            "json",
+            "--rules",
+            str(ROOT / "functions/tagwarden/examples/rules.yaml"),
         ]
         env = {"PYTHONPATH": str(ROOT / "functions"), "PATH": "/usr/bin:/bin"}
         start = time.perf_counter()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -11,7 +12,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # `import builders`
 
 EXAMPLE_RULES = ROOT / "functions" / "tagwarden" / "examples" / "rules.yaml"
-CORPUS = ROOT.parent / "shared" / "corpus"
+# TAGWARDEN_CORPUS: a corpus elsewhere (a git worktree has no ../shared beside it).
+CORPUS = Path(os.environ.get("TAGWARDEN_CORPUS") or ROOT.parent / "shared" / "corpus")
 
 
 @pytest.fixture(scope="session")
@@ -42,3 +44,13 @@ def pg_conn(postgres):  # type: ignore[no-untyped-def]
 
     with psycopg.connect(postgres.dsn) as conn:
         yield conn
+
+
+@pytest.fixture(autouse=True)
+def _a_local_ledger(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Enforcers refuse to start without a ledger (a missing one fails loudly at cold start): tests
+    that build one from the environment get a fresh SQLite ledger unless they name their own."""
+    import os
+
+    if not os.environ.get("TAGWARDEN_LEDGER") and not os.environ.get("TAGWARDEN_LEDGER_TABLE"):
+        monkeypatch.setenv("TAGWARDEN_LEDGER", str(tmp_path / "test-ledger.sqlite"))

@@ -38,6 +38,8 @@ def test_a_cold_function_loads_only_what_its_first_event_needs(cloud: str) -> No
         "PYTHONPATH": str(ROOT / "functions"),
         "TAGWARDEN_RULES_PATH": str(RULES),
         "TAGWARDEN_ARM_ENDPOINT": "http://127.0.0.1:9",  # nothing is called
+        "TAGWARDEN_LEDGER_TABLE": "tagwarden-ledger",  # the deployed ledgers (nothing is called)
+        "TAGWARDEN_LEDGER_TABLE_ENDPOINT": "https://devstore.table.core.windows.net",
         "AWS_DEFAULT_REGION": "us-east-1",
         "AWS_ACCESS_KEY_ID": "x",
         "AWS_SECRET_ACCESS_KEY": "x",

@@ -10,9 +10,9 @@ import pytest
 from tagwarden.attribution.context import StaticLookups
 from tagwarden.aws.normalize import READER
 from tagwarden.aws.text import AWS_TEXT
-from tagwarden.claims import MemoryClaims
 from tagwarden.enforce import Enforcer, TagWriteFailed
 from tagwarden.guards import OwnIdentity
+from tagwarden.ledger.sqlite import SqliteLedger
 from tagwarden.model import Action, SkipKind, TagChange
 from tagwarden.rules.model import RuleSet
 from tagwarden.tagging import Outcome, TagResult, TagWrite
@@ -50,9 +50,16 @@ class Writer:
     def __init__(self, outcome: Outcome = Outcome.TAGGED) -> None:
         self.outcome = outcome
         self.writes: list[TagWrite] = []
+        self.tags: dict[str, dict[str, str]] = {}  # what each resource carries after the writes
+
+    def current(self, resource: Any) -> dict[str, str]:
+        return {**(resource.request_tags or {}), **self.tags.get(resource.id, {})}
 
     def __call__(self, writes: Sequence[TagWrite], region: str | None) -> list[TagResult]:
         self.writes.extend(writes)
+        if self.outcome is Outcome.TAGGED:
+            for w in writes:
+                self.tags.setdefault(w.resource.id, {}).update(w.tags)
         return [
             TagResult(
                 w.resource, self.outcome, w.tags, 1, None if self.outcome is Outcome.TAGGED else "X: no"
@@ -62,11 +69,13 @@ class Writer:
 
 
 def enforcer(rules: RuleSet, writer: Writer | None = None) -> Enforcer:
+    writer = writer or Writer()
     return Enforcer(
         rules=rules,
-        write=writer or Writer(),
+        write=writer,
+        current_tags=writer.current,
         lookups=lambda: StaticLookups(principal={"Outcome-ID": "OUT-1001"}),
-        claims=MemoryClaims(),
+        ledger=SqliteLedger(),
         own=OwnIdentity(arns=("arn:aws:iam::*:role/tagwarden-*",)),
         telemetry=Recorder(),
         read=READER,

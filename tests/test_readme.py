@@ -69,6 +69,11 @@ RULE = SCHEMA["properties"]["rules"]["items"]
         ("Exemptions (`exemptions`)", set(SCHEMA["properties"]["exemptions"]["properties"])),
         ("Notifications (`notifications`)", set(SCHEMA["properties"]["notifications"]["properties"])),
         ("Lifecycle (`lifecycle`)", set(SCHEMA["properties"]["lifecycle"]["properties"])),
+        ("Limits (`limits`)", set(SCHEMA["properties"]["limits"]["properties"])),
+        (
+            "A limit (`limits.checks[]`)",
+            set(SCHEMA["properties"]["limits"]["properties"]["checks"]["items"]["properties"]),
+        ),
     ],
 )
 def test_reference_tables_list_exactly_the_schema_keys(title: str, expected: set[str]) -> None:
@@ -180,3 +185,19 @@ def test_command_line_section_examples_run(monkeypatch: pytest.MonkeyPatch) -> N
     from tagwarden.cli.lookups import parse
 
     parse(lookups, "README.md", ("CostCenter", "Outcome-ID", "Agent-ID"))
+
+
+def test_runaway_section_sits_right_before_the_rules_reference() -> None:
+    titles = re.findall(r"^## (.+)$", README, flags=re.M)
+    assert titles[titles.index("Runaway agents") + 1] == "Rules reference"
+
+
+def test_runaway_section_example_and_figures_are_true() -> None:
+    from tagwarden.aws.brake import create_actions
+
+    text = section("Runaway agents")
+    (example,) = blocks("yaml", text)
+    rules = load_rules_text("version: 1\ntags: {Agent-ID: {}}\n" + example, "README.md", env={})
+    assert [c.id for c in rules.limits.checks] == ["burst", "gpus", "spend"]
+    assert f"create actions ({len(create_actions())})" in text
+    assert "`AgentRate`" in text and "tagwarden brake release AGENT" in text

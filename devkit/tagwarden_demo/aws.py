@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 import json
+import logging
 import sys
 import time
 import zipfile
@@ -17,6 +18,7 @@ from dataclasses import dataclass
 from importlib import resources
 from typing import Any, TextIO
 
+from tagwarden_demo import ledger_path
 from tagwarden_testing import events as ev
 from tagwarden_testing.env import environ
 from tagwarden_testing.moto_world import Bus, LambdaContext, agent_role, client, moto_server
@@ -206,6 +208,7 @@ def run(out: TextIO = sys.stdout, log: TextIO | None = None) -> int:
             TAGWARDEN_RULES_PATH=str(rules_file),
             TAGWARDEN_NOT_FOUND_WINDOW="1.5",
             TAGWARDEN_OWN_ARNS="arn:aws:iam::*:role/tagwarden-enforcer*",
+            TAGWARDEN_LEDGER=ledger_path(),
             POWERTOOLS_SERVICE_NAME="tagwarden-aws",
         ),
     ):
@@ -231,7 +234,15 @@ def run(out: TextIO = sys.stdout, log: TextIO | None = None) -> int:
             from tagwarden.aws import handler
 
             handler._ENFORCER = None
-            rows, problems = _play(steps(fn_role), bus, handler)
+            # The handler's logger keeps the stdout it first saw (an earlier import in the same
+            # process): point it at this run's log for the run, so the summary counts this run.
+            stream = handler._TELEMETRY.logger.registered_handler
+            assert isinstance(stream, logging.StreamHandler)
+            previous = stream.setStream(log)
+            try:
+                rows, problems = _play(steps(fn_role), bus, handler)
+            finally:
+                stream.setStream(previous)
             handler._ENFORCER = None  # it points at this run's moto server
         _print(out, rows, problems, bus, log)
     return 1 if problems else 0

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from importlib import resources
 from typing import Any, TextIO
 
+from tagwarden_demo import ledger_path
 from tagwarden_testing import events as ev
 from tagwarden_testing.arm_fake import ArmFake, arm_fake
 from tagwarden_testing.env import environ
@@ -131,6 +132,7 @@ def run(out: TextIO = sys.stdout) -> int:
             TAGWARDEN_RULES_PATH=str(rules_file),
             TAGWARDEN_ARM_ENDPOINT=fake.endpoint,
             TAGWARDEN_OWN_PRINCIPAL_IDS=OWN,
+            TAGWARDEN_LEDGER=ledger_path(),
         ),
     ):
         for rg, tags in GROUPS.items():

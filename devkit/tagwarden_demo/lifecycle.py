@@ -16,6 +16,7 @@ from pathlib import Path
 from tempfile import TemporaryDirectory
 from typing import Any, TextIO
 
+from tagwarden_demo import ledger_path
 from tagwarden_testing import events as ev
 from tagwarden_testing.moto_world import agent_role, client, moto_server
 
@@ -95,7 +96,7 @@ def run(out: TextIO = sys.stdout) -> int:  # noqa: PLR0915 - a scenario, told in
             "TAGWARDEN_SNS_TOPIC_ARN": topic,
             "TAGWARDEN_OWN_ARNS": "arn:aws:iam::123456789012:role/tagwarden-enforcer",
             "TAGWARDEN_NOT_FOUND_WINDOW": "1",
-            "TAGWARDEN_MARKER_KEY": "demo-marker-key",  # deployed: a generated secret
+            "TAGWARDEN_LEDGER": ledger_path(),
         }
         clock = Clock()
         logs = io.StringIO()

@@ -49,6 +49,7 @@ class _Server(ThreadingHTTPServer):
 
     def handle_error(self, request: Any, client_address: Any) -> None:
         """A client that hangs up mid-stream (closing a stream early) is not an error here."""
+
     requests: list[dict[str, Any]]
     cached_tokens: int
     lock: threading.Lock

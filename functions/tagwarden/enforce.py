@@ -1,35 +1,46 @@
 """The enforcer, the same for every cloud: a delivery in, tags written and actions recorded out.
 
-Route, guard, claim, decide, plan, write, log. The cloud comes in through ports: a Reader (the
-adapter's normalizer), a TagWriter, a Lookups factory, a Claim store, a Telemetry sink and the
+Route, guard, decide, record, plan, write, log. The cloud comes in through ports: a Reader (the
+adapter's normalizer), a TagWriter, a Lookups factory, a Ledger, a Telemetry sink and the
 lifecycle's release for tag writes; tagwarden.aws and tagwarden.azure compose them. Each event
 ends in exactly one of: acted on, skipped with a logged reason, or an exception that leaves it to
 the platform's retry and dead-letter path.
+
+De-duplication is the ledger's: one conditional write per event creates the records of its
+resources and claims them (tagwarden.lifecycle.act). A redelivery finds its records, acts on
+nothing twice and writes only the tags still missing; with none missing it is skipped.
 """
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import time
 from collections import deque
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from tagwarden.attribution.context import Lookups, ResourceGone
 from tagwarden.attribution.decide import decide
-from tagwarden.claims import DUPLICATE, Claim
 from tagwarden.guards import OwnIdentity
-from tagwarden.lifecycle import act as lifecycle
-from tagwarden.lifecycle.act import Outcome
+from tagwarden.ledger.model import LifecycleState
+from tagwarden.ledger.ports import Conflict, Ledger
+from tagwarden.ledger.records import new_record
+from tagwarden.ledger.state import NEXT, advance
+from tagwarden.lifecycle.act import Claim, Outcome, Recorder, Step, strip_untrusted
 from tagwarden.lifecycle.ports import CloudText, Notification, Notifier, Quarantiner, Status
 from tagwarden.model import Action, CreationEvent, Decision, Provider, Resource, SkipKind, Skipped, TagChange
 from tagwarden.normalize import Reader, route
-from tagwarden.plan import EffectKind, plan
 from tagwarden.rules.model import Mode, RuleSet
 from tagwarden.tagging import Outcome as WriteOutcome
 from tagwarden.tagging import TagResult, TagWrite, TagWriter
+
+# Every resource already recorded and nothing left to write: the event is a duplicate (a
+# redelivery, or the second event a deployment emits for a resource).
+DUPLICATES = frozenset({Claim.REDELIVERED, Claim.TWIN})
+if TYPE_CHECKING:
+    from tagwarden.runaway.limiter import Limiter, LimitOutcome
 
 
 class TagWriteFailed(RuntimeError):
@@ -50,28 +61,27 @@ class Telemetry(Protocol):
     def count_failure(self, error: str) -> None: ...
 
 
-def event_key(event: CreationEvent) -> str:
-    """The claim key: the event id (a redelivery has the same id)."""
-    return event.event_id
-
-
 @dataclass
 class Enforcer:
     rules: RuleSet
     write: TagWriter
     lookups: Callable[[], Lookups]  # called once per delivery (caches live as long as the answer)
-    claims: Claim
+    ledger: Ledger
     own: OwnIdentity
     telemetry: Telemetry
     read: Reader  # the adapter's normalizer: raw event -> create, tag write or skip
     text: CloudText  # the adapter's words and fix commands for notifications
-    claim_key: Callable[[CreationEvent], str] = event_key
+    rules_digest: str = ""  # sha256 of the rules file's text, in every record
     quarantiner: Quarantiner | None = None  # None: quarantined resources are marked only
     notifier: Notifier | None = None  # None: notifications are logged only
     clock: Callable[[], float] = time.time
     results: deque[dict[str, Any]] = field(default_factory=lambda: deque(maxlen=100))  # latest reports
     current_tags: Callable[[Resource], Mapping[str, str] | None] | None = None  # reads tags now (AWS)
+    limiter: Limiter | None = None  # runaway agents: counts creates after decide (tagwarden.runaway)
     release: Release | None = None  # tag writes release quarantined resources; None: skipped
+
+    def __post_init__(self) -> None:
+        self.recorder = Recorder(self.rules, self.ledger, self.quarantiner, self.text, self.rules_digest)
 
     def handle(self, raw: Any) -> dict[str, Any]:
         """Process one delivery: an event, a batch array, or a log file of records. Creates and
@@ -92,55 +102,38 @@ class Enforcer:
         self.telemetry.correlate(event.event_id)
         if self.own.is_own(event):
             return self._skip(event.event_id, event.event_name, SkipKind.OWN_CALL, "our own call")
-        key = self.claim_key(event)
-        busy = self.claims.claim(key) if key else None
-        if busy == DUPLICATE:
-            return self._skip(event.event_id, event.event_name, SkipKind.DUPLICATE, busy)
-        if busy is not None:
-            raise RuntimeError(f"event {event.event_id} is {busy} in another invocation; retry later")
-        try:
-            report = self._act(event, lookups)
-        except BaseException:
-            if key:
-                self.claims.release(key)
-            raise
-        if key:
-            self.claims.done(key)
-        return report
+        return self._act(event, lookups)
 
     def _act(self, event: CreationEvent, lookups: Lookups) -> dict[str, Any]:
         started = time.perf_counter()
+        event, ignored = strip_untrusted(event, self.rules)
+        for rid, tags in ignored.items():
+            if tags:
+                self.telemetry.log(
+                    "warning", "untrusted tags ignored", resource=rid, tags=tags,
+                    reason="tagwarden's prefix in a create request: never trusted for the lifecycle",
+                )  # fmt: skip
         try:
             decisions = decide(event, self.rules, lookups)
         except ResourceGone as gone:
             return self._gone(event, gone)
-        effects = plan(decisions, self.rules.mode)
-        now = datetime.fromtimestamp(self.clock(), UTC)
-        life = Outcome()
-        if self.rules.mode is Mode.ENFORCE:
-            life = lifecycle.apply(
-                event,
-                decisions,
-                self.rules,
-                self.quarantiner,
-                now,
-                self.text,
-                self._current_tags(lookups, event.provider),
-            )
-        tags: dict[str, dict[str, str]] = {}
-        for effect in effects:
-            if effect.kind is EffectKind.WRITE_TAGS:
-                tags[effect.resource.id] = dict(effect.tags)
-        for rid, marker in life.tags.items():
-            tags.setdefault(rid, {}).update(marker)
-        writes = [TagWrite(d.resource, tags[d.resource.id]) for d in decisions if tags.get(d.resource.id)]
-        if self.rules.lifecycle.dry_run:
-            writes = []  # plan and notify, change nothing
+        limited = self._limit(event, decisions, lookups)
+        decisions = tuple(limited.decisions) if limited is not None else decisions
+        now = self.clock()
+        current = self._current_tags(lookups, event.provider)
+        life = self.recorder.apply(event, decisions, now, current, ignored)
+        writes = self._writes(life, current)
+        if not writes and life.steps and all(st.claim in DUPLICATES for st in life.steps):
+            return self._skip(event.event_id, event.event_name, SkipKind.DUPLICATE, "duplicate delivery")
+        if self.rules.mode is Mode.AUDIT or self.rules.lifecycle.dry_run:
+            writes = []  # audit: report only; dry run: plan and notify, change nothing
         own_seconds = time.perf_counter() - started
         written = self.write(writes, event.region) if writes else []
         outcomes = {r.resource.id: r for r in written}
         tagged_at = self.clock()
-        rows = [self._record(event, d, outcomes.get(d.resource.id), tagged_at) for d in decisions]
+        rows = [
+            self._record(event, st, outcomes.get(st.decision.resource.id), tagged_at) for st in life.steps
+        ]
         for result in life.results:
             level = "error" if result.status is Status.FAILED else "warning"
             self.telemetry.log(
@@ -152,7 +145,7 @@ class Enforcer:
                 undo=result.undo,
                 detail=result.detail,
             )
-        self._notify(life.notifications)
+        self._notify([*(limited.notifications if limited is not None else ()), *life.notifications])
         report = {
             "event_id": event.event_id,
             "event_name": event.event_name,
@@ -162,7 +155,10 @@ class Enforcer:
             "own_ms": round(own_seconds * 1000, 3),
             "skipped": None,
         }
+        if limited is not None and limited.records:
+            report["limits"] = limited.records  # crossings judged in this event
         self.results.append(report)
+        self._settle(life, outcomes, tagged_at)
         failed = [r for r in written if r.outcome is WriteOutcome.FAILED]
         if failed:
             raise TagWriteFailed(
@@ -171,9 +167,49 @@ class Enforcer:
             )
         return report
 
+    def _writes(
+        self, life: Outcome, current: Callable[[Resource], Mapping[str, str] | None]
+    ) -> list[TagWrite]:
+        """The tags to write: each new record's in full; for a redelivery, only those the resource
+        does not carry yet (read now: the first attempt may have written some, or none)."""
+        writes = []
+        for st in life.steps:
+            tags = st.tags
+            if tags and st.claim is Claim.REDELIVERED:
+                now = {k.lower(): v for k, v in (current(st.decision.resource) or {}).items()}
+                tags = {k: v for k, v in tags.items() if now.get(k.lower()) != v}
+            if tags:
+                writes.append(TagWrite(st.decision.resource, tags))
+        return writes
+
+    def _settle(self, life: Outcome, outcomes: Mapping[str, TagResult], tagged_at: float) -> None:
+        """Record what the tag write found, off the hot path: a resource that vanished is gone; a
+        failed write clears `tagged_at` (the retry writes what is missing); a resumed one is tagged."""
+        for st in life.steps:
+            result = outcomes.get(st.decision.resource.id)
+            if result is None or st.claim in (Claim.KNOWN, Claim.TWIN):
+                continue
+            record = st.record
+            changes: dict[str, Any] | None = None
+            to = record.state
+            if result.outcome is WriteOutcome.VANISHED and record.state is not LifecycleState.GONE:
+                to, changes = LifecycleState.GONE, {"gone_at": tagged_at}
+            elif result.outcome is WriteOutcome.FAILED:
+                changes = {"tagged_at": None, "detail": f"tag write failed: {result.error}"}
+            elif result.outcome is WriteOutcome.TAGGED and st.claim is Claim.REDELIVERED:
+                changes = {"tagged_at": tagged_at}
+            if changes is None:
+                continue
+            try:
+                self.ledger.update(advance(record, to, **changes))
+            except Conflict as exc:  # someone moved it meanwhile: their state stands
+                self.telemetry.log("warning", "ledger record changed meanwhile", resource=record.resource_id,
+                                   error=str(exc))  # fmt: skip
+
     def _record(
-        self, event: CreationEvent, d: Decision, result: TagResult | None, tagged_at: float
+        self, event: CreationEvent, st: Step, result: TagResult | None, tagged_at: float
     ) -> dict[str, Any]:
+        d = st.decision
         outcome = result.outcome.value if result else ("audit" if d.tags else "nothing-to-write")
         row = {
             "resource": d.resource.id,
@@ -187,6 +223,8 @@ class Enforcer:
             "error": result.error if result else None,
             "calls": result.calls if result else 0,
             "tagged_at": tagged_at if result is not None and result.outcome is WriteOutcome.TAGGED else None,
+            "state": st.record.state.value,
+            "ledger": st.claim.value,
         }
         level = "info"
         if result is not None and result.outcome is WriteOutcome.FAILED:
@@ -205,6 +243,24 @@ class Enforcer:
         )
         self.telemetry.count_resource(d.action, result.outcome if result else None)
         return row
+
+    def _limit(
+        self, event: CreationEvent, decisions: Sequence[Decision], lookups: Lookups
+    ) -> LimitOutcome | None:
+        """Runaway agents: one counting write per event; crossings alert, brake, quarantine new."""
+        if self.limiter is None:
+            return None
+
+        def tags_of(d: Decision) -> Mapping[str, str]:
+            now = d.resource.request_tags
+            if now is None:
+                now = lookups.resource_tags(event.provider, d.resource)
+            return {**(now or {}), **d.tags}
+
+        out = self.limiter.check(event, decisions, tags_of)
+        for record in out.records:
+            self.telemetry.log("warning", "limit crossed", **record)
+        return out
 
     def _current_tags(
         self, lookups: Lookups, provider: Provider
@@ -238,7 +294,9 @@ class Enforcer:
     def _gone(self, event: CreationEvent, gone: ResourceGone) -> dict[str, Any]:
         """Deleted before we could read it (Azure reads current tags first): recorded, not retried."""
         rows = []
+        now = self.clock()
         for resource in event.resources:
+            self._record_gone(event, resource, now, str(gone))
             row: dict[str, Any] = {
                 "resource": resource.id,
                 "type": resource.type,
@@ -266,6 +324,22 @@ class Enforcer:
         }
         self.results.append(report)
         return report
+
+    def _record_gone(self, event: CreationEvent, resource: Resource, now: float, why: str) -> None:
+        decision = Decision(resource, Action.NONE, None)
+        record = new_record(
+            event, decision, state=LifecycleState.GONE, now=now, rules_digest=self.rules_digest, detail=why
+        )
+        if self.ledger.create(record):
+            return
+        old = self.ledger.get(record.provider, record.resource_id)
+        if (
+            old is not None
+            and old.state is not LifecycleState.GONE
+            and LifecycleState.GONE in NEXT[old.state]
+        ):
+            with contextlib.suppress(Conflict):  # moved meanwhile: the sweeper finds it gone later
+                self.ledger.update(advance(old, LifecycleState.GONE, gone_at=now, detail=why))
 
     def _skip(
         self, event_id: str | None, event_name: str | None, kind: SkipKind, reason: str
@@ -320,7 +394,6 @@ def on_tag_changes(
 
 
 _LABELS = frozenset({"account_label", "region_label"})  # how to word it, not what happened
-
 
 def lifecycle_json(n: Notification) -> dict[str, Any]:
     fields = dataclasses.asdict(n).items()

@@ -159,6 +159,7 @@ class SkipKind(StrEnum):
     UNSUPPORTED_SOURCE = "unsupported-source"
     DUPLICATE = "duplicate"
     OWN_CALL = "own-call"
+    FOREIGN_ACCOUNT = "foreign-account"  # neither this account nor an allowed member (organization mode)
 
 
 @dataclass(frozen=True, slots=True)

@@ -146,6 +146,7 @@ def _rule(n: int, total: int, pattern: Mapping[str, Any]) -> str:
         "    Properties:\n"
         f"      Description: tagwarden - successful create calls, part {n} of {total}\n"
         "      State: ENABLED\n"
+        "      EventBusName: !Ref EventBusName\n"
         "      EventPattern:\n"
         f"{_yaml(dict(pattern), 8)}"
         "      Targets:\n"
@@ -191,29 +192,41 @@ def _queue_policy(rules: Sequence[str]) -> str:
 
 
 def _tag_policy(perms: TagPermissions) -> str:
+    return _tag_writes(perms, "TagWritePolicy", "EnforcerRole", "tag-writes", "TagWrites") + _tag_writes(
+        perms, "SweeperMarkPolicy", "SweeperRole", "mark-writes", "MarkWrites"
+    )
+
+
+def _tag_writes(perms: TagPermissions, logical: str, role: str, name: str, sid: str) -> str:
     actions = "".join(f"              - {action}\n" for action in perms.actions)
     scoped = ""
     for n, (arn, scoped_actions) in enumerate(perms.scoped.items(), start=1):
         listed = "".join(f"              - {action}\n" for action in scoped_actions)
         scoped += (
-            f"          - Sid: TagWritesOnPath{n}\n"
+            f"          - Sid: {sid}OnPath{n}\n"
             "            Effect: Allow\n"
             "            Action:\n"
             f"{listed}"
             f'            Resource: !Sub "{arn}"\n'
         )
-    return (
+    why = (
         "  # The tag-write actions of every tagger the CloudTrail catalogue names (Resource *: created\n"
         "  # resources are arbitrary); no action here deletes or replaces anything but tags.\n"
-        "  TagWritePolicy:\n"
+        if role == "EnforcerRole"
+        else "  # The sweeper writes marks too (\"notified\", a retried quarantine's marker) on whatever\n"
+        "  # resource it finds marked: the same tag actions.\n"
+    )
+    return (
+        f"{why}"
+        f"  {logical}:\n"
         "    Type: AWS::IAM::RolePolicy\n"
         "    Properties:\n"
-        "      RoleName: !Ref EnforcerRole\n"
-        "      PolicyName: tag-writes\n"
+        f"      RoleName: !Ref {role}\n"
+        f"      PolicyName: {name}\n"
         "      PolicyDocument:\n"
         '        Version: "2012-10-17"\n'
         "        Statement:\n"
-        "          - Sid: TagWrites\n"
+        f"          - Sid: {sid}\n"
         "            Effect: Allow\n"
         "            Action:\n"
         f"{actions}"
@@ -226,7 +239,58 @@ def _listed(actions: Sequence[str]) -> str:
     return "".join(f"              - {action}\n" for action in actions)
 
 
+# The tag every marked resource carries (tagwarden.lifecycle.marker.Keys with the default prefix)
+# and the tag that protects a resource (lifecycle.protect_tag's default): IAM conditions use both.
+MARKER_TAG = "tagwarden:quarantine"
+PROTECT_TAG = "tagwarden:protect"
+# Deletions of resources that do not carry the marker themselves: the EBS volumes a terminated,
+# marked instance leaves behind (DeleteOnTermination off).
+UNMARKED_DELETES = ("ec2:DeleteVolume",)
+# Bucket-policy writes: the quarantine statement (enforcer) and its removal (sweeper).
+BUCKET_POLICY = ("s3:GetBucketPolicy", "s3:PutBucketPolicy", "s3:DeleteBucketPolicy")
+# What releasing writes: never denied on a protected resource (one protected after its quarantine
+# must still be released).
+RELEASE_WRITES = (*BUCKET_POLICY, "lambda:DeleteFunctionConcurrency")
+
+
+def sweeper_denied(actions: Sequence[str]) -> tuple[str, ...]:
+    """The sweeper's deletes and stops, which a resource tagged protect=true never gets."""
+    stops = tuple(a for a in actions if a.partition(":")[2].startswith("Stop"))
+    _, marked, unmarked = split_lifecycle(actions)
+    return tuple(a for a in (*marked, *unmarked) if a not in RELEASE_WRITES) + stops
+
+
+def is_delete(action: str) -> bool:
+    return action.partition(":")[2].startswith(("Delete", "Terminate"))
+
+
+def split_lifecycle(actions: Sequence[str]) -> tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]:
+    """(release and reads, deletes of marked resources (and bucket-policy writes), other deletes)."""
+    marked = tuple(
+        a for a in actions if (is_delete(a) or a in BUCKET_POLICY) and a not in UNMARKED_DELETES
+    )
+    unmarked = tuple(a for a in actions if a in UNMARKED_DELETES)
+    return tuple(a for a in actions if a not in marked and a not in unmarked), marked, unmarked
+
+
+def _deny_protected(actions: Sequence[str]) -> str:
+    return (
+        "          - Sid: ProtectedStayUntouched\n"
+        "            Effect: Deny\n"
+        "            Action:\n"
+        f"{_listed(actions)}"
+        '            Resource: "*"\n'
+        "            Condition:\n"
+        "              StringEqualsIgnoreCase:\n"
+        f'                "aws:ResourceTag/{PROTECT_TAG}": "true"\n'
+    )
+
+
 def _lifecycle_policies(quarantine: Sequence[str], lifecycle: Sequence[str], untag: TagPermissions) -> str:
+    release, marked, unmarked = split_lifecycle(lifecycle)
+    enforcer_buckets = tuple(a for a in quarantine if a in BUCKET_POLICY)
+    enforcer_rest = tuple(a for a in quarantine if a not in BUCKET_POLICY)
+    enforcer_changes = tuple(a for a in quarantine if not a.partition(":")[2].startswith(("Describe", "Get")))
     scoped = ""
     for n, (arn, actions) in enumerate(untag.scoped.items(), start=1):
         scoped += (
@@ -241,8 +305,10 @@ def _lifecycle_policies(quarantine: Sequence[str], lifecycle: Sequence[str], unt
         "  # These actions stop, scale down, lock and delete resources: they are granted because the rules\n"
         "  # may say quarantine or delete. Nothing is acted on while the rules file says\n"
         "  # lifecycle.dry_run: true, and nothing is deleted until it says lifecycle.delete_dry_run: false.\n"
-        "  # Resource *: the resources are arbitrary. Each action is named: no wildcard.\n"
-        "  # The enforcer quarantines at create time: reads and reversible changes only.\n"
+        "  # Resource *: the resources are arbitrary. Each action is named: no wildcard. No action may\n"
+        f"  # touch a resource tagged {PROTECT_TAG}=true (an explicit Deny on aws:ResourceTag).\n"
+        "  # The enforcer quarantines at create time: reads and reversible changes only; its bucket-policy\n"
+        "  # writes are limited to the account's own buckets (the statement it adds is a Deny).\n"
         "  EnforcerQuarantinePolicy:\n"
         "    Type: AWS::IAM::RolePolicy\n"
         "    Properties:\n"
@@ -254,11 +320,21 @@ def _lifecycle_policies(quarantine: Sequence[str], lifecycle: Sequence[str], unt
         "          - Sid: Quarantine\n"
         "            Effect: Allow\n"
         "            Action:\n"
-        f"{_listed(quarantine)}"
+        f"{_listed(enforcer_rest)}"
         '            Resource: "*"\n'
+        "          - Sid: QuarantineBuckets\n"
+        "            Effect: Allow\n"
+        "            Action:\n"
+        f"{_listed(enforcer_buckets)}"
+        '            Resource: !Sub "arn:${AWS::Partition}:s3:::*"\n'
+        "            Condition:\n"
+        "              StringEquals:\n"
+        '                "aws:ResourceAccount": !Ref AWS::AccountId\n'
+        f"{_deny_protected(enforcer_changes)}"
         "  # The sweeper releases (start, restore, remove the bucket-policy statement), deletes\n"
-        "  # past-deadline resources, and removes the marker tags of released ones (the untag counterpart\n"
-        "  # of each tag action).\n"
+        f"  # past-deadline resources only while they carry the marker tag ({MARKER_TAG}), never one\n"
+        f"  # tagged {PROTECT_TAG}=true, and removes the marker tags of released ones (the untag\n"
+        "  # counterpart of each tag action).\n"
         "  SweeperLifecyclePolicy:\n"
         "    Type: AWS::IAM::RolePolicy\n"
         "    Properties:\n"
@@ -267,11 +343,25 @@ def _lifecycle_policies(quarantine: Sequence[str], lifecycle: Sequence[str], unt
         "      PolicyDocument:\n"
         '        Version: "2012-10-17"\n'
         "        Statement:\n"
-        "          - Sid: ReleaseAndDelete\n"
+        "          - Sid: Release\n"
         "            Effect: Allow\n"
         "            Action:\n"
-        f"{_listed(lifecycle)}"
+        f"{_listed(release)}"
         '            Resource: "*"\n'
+        "          - Sid: DeleteMarked\n"
+        "            Effect: Allow\n"
+        "            Action:\n"
+        f"{_listed(marked)}"
+        '            Resource: "*"\n'
+        "            Condition:\n"
+        "              \"Null\":\n"
+        f'                "aws:ResourceTag/{MARKER_TAG}": "false"\n'
+        "          - Sid: DeleteLeftovers\n"
+        "            Effect: Allow\n"
+        "            Action:\n"
+        f"{_listed(unmarked)}"
+        '            Resource: "*"\n'
+        f"{_deny_protected(sweeper_denied(lifecycle))}"
         "          - Sid: MarkerRemoval\n"
         "            Effect: Allow\n"
         "            Action:\n"

@@ -27,12 +27,15 @@ param systemTopicName string = '${namePrefix}-subscription-events'
 @description('Name of the Event Grid triggered function in function_app.py.')
 param functionName string = 'tagwarden_resource_write'
 
+@description('audit: decide and report only, whatever the rules file says; enforce: act as the rules file says. Overrides the rules file\'s mode (TAGWARDEN_MODE), so a first deployment changes nothing.')
+@allowed([
+  'audit'
+  'enforce'
+])
+param mode string = 'audit'
+
 @description('Rules file deployed with the code, relative to the app root (the folder of function_app.py).')
 param rulesPath string = 'functions/tagwarden/examples/rules.yaml'
-
-@description('HMAC key sealing quarantine markers (e.g. openssl rand -hex 32, kept in Key Vault). Keep it across deployments: markers sealed with another key are never deleted or undone.')
-@secure()
-param markerKey string
 
 @description('Upper bound on Flex Consumption instances (also bounds concurrent ARM calls).')
 @maxValue(1000)
@@ -71,6 +74,9 @@ param allowQuarantine bool = true
 @description('Deliver tag writes to the function too, so that fixing the tags releases at once.')
 param releaseOnTagWrite bool = true
 
+@description('Other subscriptions this app serves: list them here, then deploy subscriptions.bicep over the same list.')
+param memberSubscriptionIds array = []
+
 var token = uniqueString(subscription().id, resourceGroupName, namePrefix)
 var compactPrefix = take(replace(namePrefix, '-', ''), 9)
 var functionAppName = '${namePrefix}-${token}'
@@ -97,11 +103,12 @@ module app 'modules/app.bicep' = {
     deploymentContainerName: 'app-package'
     deadLetterContainerName: deadLetterContainerName
     rulesPath: rulesPath
-    markerKey: markerKey
+    mode: mode
     maximumInstanceCount: maximumInstanceCount
     instanceMemoryMB: instanceMemoryMB
     sweepSchedule: sweepSchedule
     teamsWebhookUrl: teamsWebhookUrl
+    memberSubscriptionIds: memberSubscriptionIds
   }
 }
 

@@ -18,6 +18,7 @@ from typing import Any
 
 import jsonschema
 import pytest
+import re2  # the engine tagwarden runs user patterns on (ASCII \w, linear time)
 import yaml
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
@@ -115,7 +116,7 @@ def catalogue_ok(spec: dict[str, Any], value: str) -> bool:
         folded = {a.lower() for a in allowed} if spec.get("ignore_case") else set()
         if value not in allowed and value.lower() not in folded:
             return False
-    return not ("pattern" in spec and re.fullmatch(spec["pattern"], value) is None)
+    return not ("pattern" in spec and re2.fullmatch(spec["pattern"], value) is None)
 
 
 _AWS_VALUE = re.compile(r"[\w\s.:/=+\-@]*")  # AWS: Unicode letters, digits, spaces and _ . : / = + - @
@@ -146,7 +147,7 @@ def tag_specs(
     if draw(st.integers(0, 2)) == 0:
         allowed = draw(st.lists(st.sampled_from(ALLOWED_POOL), min_size=1, max_size=4, unique=True))
         if "pattern" in spec:
-            allowed = [a for a in allowed if re.fullmatch(spec["pattern"], a)]
+            allowed = [a for a in allowed if re2.fullmatch(spec["pattern"], a)]
         if allowed:
             spec["allowed"] = allowed
             if draw(st.booleans()):
@@ -434,7 +435,7 @@ def source_value(src: dict[str, Any], world: World, rid: str, marker: str) -> st
     if raw is None or raw == marker:
         return None
     if "pattern" in src:  # searched; keeps the group named `value`, else group 1, else the match
-        m = re.search(src["pattern"], raw)
+        m = re2.search(src["pattern"], raw)
         if m is None:
             return None
         if "value" in m.re.groupindex:

@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 
 from tagwarden.aws.clients import Clients
-from tagwarden.aws.dedupe import DynamoClaims
 from tagwarden.aws.enforcer import AwsEnforcer, TagWriteFailed, build
+from tagwarden.aws.ledger import DynamoLedger, create_table
 from tagwarden.aws.patterns import event_patterns
 from tagwarden.aws.telemetry import Telemetry
 from tagwarden_testing.moto_world import Bus, LambdaContext, agent_role, client, moto_server
@@ -42,6 +42,7 @@ def enforcer(tmp_path: Path | None = None, rules_text: str | None = None, **env:
         "TAGWARDEN_RULES_PATH": str(rules),
         "TAGWARDEN_NOT_FOUND_WINDOW": "0.5",
         "TAGWARDEN_OWN_ARNS": "arn:aws:iam::*:role/tagwarden-enforcer*",
+        "TAGWARDEN_LEDGER": ":memory:",
         **env,
     }
     return build(settings, clients=Clients(), telemetry=Telemetry())
@@ -152,22 +153,19 @@ def test_duplicate_delivery_writes_once(aws: Bus) -> None:
     assert second["kind"] == "duplicate" and second["resources"] == []
 
 
-def test_duplicate_delivery_across_containers_with_the_dynamodb_table(aws: Bus) -> None:
-    ddb = client("dynamodb")
-    ddb.create_table(
-        TableName="tagwarden-claims",
-        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
-        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
-        BillingMode="PAY_PER_REQUEST",
-    )
+def test_duplicate_delivery_across_containers_with_the_dynamodb_ledger(aws: Bus) -> None:
+    create_table(client("dynamodb"), "tagwarden-ledger")
     (event,) = deliver(aws, run_instances())
     a, c = (
-        enforcer(TAGWARDEN_IDEMPOTENCY_TABLE="tagwarden-claims"),
-        enforcer(TAGWARDEN_IDEMPOTENCY_TABLE="tagwarden-claims"),
+        enforcer(TAGWARDEN_LEDGER_TABLE="tagwarden-ledger"),
+        enforcer(TAGWARDEN_LEDGER_TABLE="tagwarden-ledger"),
     )
-    assert isinstance(a.claims, DynamoClaims)
+    assert isinstance(a.ledger, DynamoLedger)
     assert a.handle(event)["events"][0]["skipped"] is None
     assert c.handle(event)["events"][0]["kind"] == "duplicate"
+    (instance,) = [r for r in a.ledger.scan() if r.type == "AWS::EC2::Instance"]
+    assert instance.event_id == event["detail"]["eventID"] and instance.tags["Agent-ID"] == "42"
+    assert instance.rules_hash == a.rules_digest and len(a.rules_digest) == 64
 
 
 def test_vanished_resource_is_recorded_not_retried_forever(aws: Bus) -> None:
@@ -272,6 +270,7 @@ def test_lambda_handler_entry_point(aws: Bus, monkeypatch: pytest.MonkeyPatch) -
     from tagwarden.aws import handler
 
     monkeypatch.setenv("TAGWARDEN_RULES_PATH", str(EXAMPLE_RULES))
+    monkeypatch.setenv("TAGWARDEN_LEDGER", ":memory:")
     monkeypatch.setattr(handler, "_ENFORCER", None)
     (event,) = deliver(aws, run_instances())
     result = handler.lambda_handler(event, LambdaContext())

@@ -56,7 +56,7 @@ def env(world: dict[str, str], rules: str) -> dict[str, str]:
         "TAGWARDEN_RULES_PATH": rules,
         "TAGWARDEN_SNS_TOPIC_ARN": world["topic"],
         "TAGWARDEN_NOT_FOUND_WINDOW": "0.5",
-        "TAGWARDEN_MARKER_KEY": "test-marker-key",
+        "TAGWARDEN_LEDGER": str(Path(rules).with_name("ledger.sqlite")),
     }
 
 
@@ -185,13 +185,15 @@ def test_global_dry_run_changes_nothing(world: dict[str, str], tmp_path: Path) -
     assert sent and all(m["dry_run"] for m in sent)
 
 
-def test_protected_resources_are_never_quarantined_or_deleted(world: dict[str, str], tmp_path: Path) -> None:
+def test_protected_resources_are_never_deleted(world: dict[str, str], tmp_path: Path) -> None:
     clock = Clock()
     e, s = pair(world, rules_file(tmp_path), clock)
+    # the creator's own tagwarden:* tags are never trusted: quarantined anyway, and recorded
     instance, event = launch(tags={"tagwarden:protect": "oncall"})
     e.handle(event)
-    assert state(instance) == "running"
-    assert "tagwarden:quarantine" not in tags_of(instance)
+    assert state(instance) == "stopped"
+    record = e.ledger.get("aws", f"arn:aws:ec2:us-east-1:123456789012:instance/{instance}")
+    assert record is not None and dict(record.ignored) == {"tagwarden:protect": "oncall"}
     # quarantined first, protected later: the sweep never deletes it
     other, event2 = launch()
     e.handle(event2)
@@ -301,3 +303,183 @@ def test_a_planned_deletion_is_notified_once(world: dict[str, str], tmp_path: Pa
     s.run()
     deleted = [m for m in inbox(world) if m["kind"] == "deleted" and m["resource_id"].endswith(instance)]
     assert len(deleted) == 1 and deleted[0]["dry_run"]
+
+
+# --- the attacks of issue 10: each ends safe ------------------------------------------------------
+
+
+def queue(
+    name: str, identity: dict[str, Any], tags: dict[str, str] | None = None
+) -> tuple[str, dict[str, Any]]:
+    params: dict[str, Any] = {"queueName": name, **({"tags": tags} if tags else {})}
+    url = client("sqs").create_queue(QueueName=name, **({"tags": tags} if tags else {}))["QueueUrl"]
+    record = b.cloudtrail("CreateQueue", "sqs.amazonaws.com", params, {"queueUrl": url}, identity)
+    return f"arn:aws:sqs:us-east-1:123456789012:{name}", b.eventbridge(record)
+
+
+def queue_exists(name: str) -> bool:
+    names = client("sqs").list_queues(QueueNamePrefix=name).get("QueueUrls", [])
+    return any(u.rsplit("/", 1)[-1] == name for u in names)
+
+
+def queue_tags(name: str) -> dict[str, str]:
+    url = client("sqs").get_queue_url(QueueName=name)["QueueUrl"]
+    return dict(client("sqs").list_queue_tags(QueueUrl=url).get("Tags", {}))
+
+
+def test_a_marker_copied_onto_a_name_differing_only_in_case_never_deletes_it(
+    world: dict[str, str], tmp_path: Path
+) -> None:
+    """Attack: tagwarden quarantines `Reports`; a BreakGlass role owns `reports`; someone copies
+    `Reports`' marker tags (once sealed: the seal is gone, any key leaked is useless) onto it."""
+    clock = Clock()
+    e, s = pair(world, rules_file(tmp_path), clock)
+    agent = b.assumed_role("agent-fleet-adhoc", "agent-13")
+    theirs_arn, theirs = queue("Reports", agent)
+    ours_arn, ours = queue("reports", b.assumed_role("BreakGlass", "oncall"))
+    (report,) = e.handle(theirs)["events"]
+    assert report["resources"], report
+    e.handle(ours)
+    marker = {k: v for k, v in queue_tags("Reports").items() if k.startswith("tagwarden:")}
+    assert marker["tagwarden:quarantine"] == "quarantined"
+    client("sqs").tag_queue(
+        QueueUrl=client("sqs").get_queue_url(QueueName="reports")["QueueUrl"], Tags=marker
+    )
+    record = e.ledger.get("aws", ours_arn)
+    assert record is not None and record.state.value == "skipped"  # exempt, decided by tagwarden
+    clock.now += 10 * HOUR
+    rows = {r["resource"]: r for r in s.run()["resources"]}
+    assert ours_arn not in rows  # never in the work list, whatever it carries
+    assert (rows[theirs_arn]["verdict"], rows[theirs_arn]["status"]) == ("delete", "done")
+    assert queue_exists("reports") and not queue_exists("Reports")
+
+
+def test_an_old_marker_replayed_after_release_never_deletes(world: dict[str, str], tmp_path: Path) -> None:
+    clock = Clock()
+    e, s = pair(world, rules_file(tmp_path), clock)
+    instance, event = launch()
+    e.handle(event)
+    old_marker = {k: v for k, v in tags_of(instance).items() if k.startswith("tagwarden:")}
+    fixed = [{"Key": "CostCenter", "Value": "101"}, {"Key": "Outcome-ID", "Value": "OUT-5555"}]
+    client("ec2").create_tags(Resources=[instance], Tags=fixed)
+    assert [r["verdict"] for r in s.run()["resources"] if r["resource"].endswith(instance)] == ["release"]
+    # the owner removes the tags again, and someone re-applies the old marker
+    client("ec2").delete_tags(Resources=[instance], Tags=[{"Key": t["Key"]} for t in fixed])
+    client("ec2").create_tags(
+        Resources=[instance], Tags=[{"Key": k, "Value": v} for k, v in old_marker.items()]
+    )
+    clock.now += 10 * HOUR
+    assert [r for r in s.run()["resources"] if r["resource"].endswith(instance)] == []
+    assert state(instance) == "running"
+
+
+def test_tagwarden_tags_pre_set_in_the_create_request_are_ignored(
+    world: dict[str, str], tmp_path: Path
+) -> None:
+    e, _ = pair(world, rules_file(tmp_path), Clock())
+    forged = {
+        "tagwarden:quarantine": "quarantined",  # "already marked": once meant never stopped
+        "tagwarden:exempt": "true",  # the example rules' exemption tag: once meant exempt forever
+        "tagwarden:creator": "arn:aws:sts::123456789012:assumed-role/BreakGlass/x",
+    }
+    instance, event = launch(tags=forged)
+    (report,) = e.handle(event)["events"]
+    assert state(instance) == "stopped"
+    (row,) = [r for r in report["resources"] if r["resource"].endswith(instance)]
+    assert (row["action"], row["state"]) == ("quarantine", "quarantined")
+    assert tags_of(instance)["tagwarden:creator"].endswith("/agent-13")  # the truth, written over
+    record = e.ledger.get("aws", row["resource"])
+    assert record is not None and dict(record.ignored) == forged
+
+
+@pytest.mark.parametrize("change", ["notify", "removed"])
+def test_a_rule_changed_to_notify_or_removed_releases_instead_of_deleting(
+    world: dict[str, str], tmp_path: Path, change: str
+) -> None:
+    clock = Clock()
+    rules = rules_file(tmp_path)
+    e, _ = pair(world, rules, clock)
+    instance, event = launch()
+    e.handle(event)
+    text = Path(rules).read_text()
+    if change == "notify":
+        text = text.replace("    on_missing: quarantine\n    grace: 4h\n", "    on_missing: notify\n", 1)
+    else:
+        text = text.replace('      role_name: "agent-*"\n', '      role_name: "nobody-*"\n', 1)
+    changed = tmp_path / "changed.yaml"
+    changed.write_text(text)
+    _, s = pair(world, str(changed), clock)
+    clock.now += 10 * HOUR
+    rows = [r for r in s.run()["resources"] if r["resource"].endswith(instance)]
+    assert [(r["verdict"], r["status"]) for r in rows] == [("release", "done")]
+    assert state(instance) == "running"
+
+
+def test_a_failed_tag_write_then_a_retry_keeps_the_undo(world: dict[str, str], tmp_path: Path) -> None:
+    """Attack (reliability): the first delivery stops the instance and its tag write fails; the
+    retry must not record `state=stopped` (which would leave it stopped after release)."""
+    from tagwarden.enforce import TagWriteFailed
+    from tagwarden.tagging import Outcome, TagResult
+
+    clock = Clock()
+    e, s = pair(world, rules_file(tmp_path), clock)
+    instance, event = launch()
+    real = e.write
+    e.write = lambda writes, region: [
+        TagResult(w.resource, Outcome.FAILED, {}, 1, "AccessDenied") for w in writes
+    ]
+    with pytest.raises(TagWriteFailed):
+        e.handle(event)
+    assert state(instance) == "stopped" and "tagwarden:undo" not in tags_of(instance)
+    e.write = real
+    (retry,) = e.handle(event)["events"]  # Lambda's retry: the same event
+    assert {r["ledger"] for r in retry["resources"]} == {"redelivered"}
+    assert tags_of(instance)["tagwarden:undo"] == "state=running"
+    assert e.handle(event)["events"][0]["kind"] == "duplicate"  # and a third time: nothing to do
+    client("ec2").create_tags(
+        Resources=[instance],
+        Tags=[{"Key": "CostCenter", "Value": "101"}, {"Key": "Outcome-ID", "Value": "OUT-5555"}],
+    )
+    assert [r["verdict"] for r in s.run()["resources"] if r["resource"].endswith(instance)] == ["release"]
+    assert state(instance) == "running"
+
+
+def test_an_enforcer_clock_10_hours_behind_cannot_shorten_the_grace(
+    world: dict[str, str], tmp_path: Path
+) -> None:
+    now = time.time()
+    e, s = pair(world, rules_file(tmp_path), Clock())
+    e.clock = lambda: now - 10 * HOUR  # the enforcer's host is 10 h behind
+    s.clock = lambda: now + 60  # the sweeper's is right, a minute after the create
+    instance, event = launch()
+    event["detail"]["eventTime"] = event["time"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(now))
+    e.handle(event)
+    assert state(instance) == "stopped"
+    assert [r["verdict"] for r in s.run()["resources"] if r["resource"].endswith(instance)] == ["leave"]
+    s.clock = lambda: now + 5 * HOUR  # the 4 h grace, counted from CloudTrail's event time
+    rows = [r for r in s.run()["resources"] if r["resource"].endswith(instance)]
+    assert [r["verdict"] for r in rows] == ["delete"]
+
+
+def test_changing_the_stamp_prefix_orphans_nothing(world: dict[str, str], tmp_path: Path) -> None:
+    clock = Clock()
+    rules = rules_file(tmp_path)
+    e, _ = pair(world, rules, clock)
+    instance, event = launch()
+    e.handle(event)
+    assert "tagwarden:quarantine" in tags_of(instance)
+    renamed = tmp_path / "renamed.yaml"
+    renamed.write_text(Path(rules).read_text().replace('prefix: "tagwarden:"', 'prefix: "tw:"'))
+    _, s = pair(world, str(renamed), clock)
+    client("ec2").create_tags(
+        Resources=[instance],
+        Tags=[{"Key": "CostCenter", "Value": "101"}, {"Key": "Outcome-ID", "Value": "OUT-5555"}],
+    )
+    assert [r["verdict"] for r in s.run()["resources"] if r["resource"].endswith(instance)] == ["release"]
+    assert state(instance) == "running"
+    assert not [
+        k
+        for k in tags_of(instance)
+        if k.startswith("tagwarden:")
+        and k not in {"tagwarden:rule", "tagwarden:creator", "tagwarden:created-at"}
+    ]

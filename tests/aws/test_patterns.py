@@ -428,13 +428,21 @@ def test_template_lifecycle_policies_are_the_generated_ones() -> None:
 
     gen = generator()
     resources = template()["Resources"]
-    (quarantine,) = resources["EnforcerQuarantinePolicy"]["Properties"]["PolicyDocument"]["Statement"]
+    enforcer = {
+        s["Sid"]: s for s in resources["EnforcerQuarantinePolicy"]["Properties"]["PolicyDocument"]["Statement"]
+    }
     assert resources["EnforcerQuarantinePolicy"]["Properties"]["RoleName"] == {"Ref": "EnforcerRole"}
-    assert quarantine["Action"] == list(gen.quarantine_actions(IAM_ACTIONS))
+    granted = [*enforcer["Quarantine"]["Action"], *enforcer["QuarantineBuckets"]["Action"]]
+    assert sorted(granted) == sorted(gen.quarantine_actions(IAM_ACTIONS))
     sweeper = resources["SweeperLifecyclePolicy"]["Properties"]
     assert sweeper["RoleName"] == {"Ref": "SweeperRole"}
     statements = {s["Sid"]: s for s in sweeper["PolicyDocument"]["Statement"]}
-    assert statements["ReleaseAndDelete"]["Action"] == list(IAM_ACTIONS)
+    release, marked, unmarked = gen.split_lifecycle(IAM_ACTIONS)
+    assert statements["Release"]["Action"] == list(release)
+    assert statements["DeleteMarked"]["Action"] == list(marked)
+    assert statements["DeleteLeftovers"]["Action"] == list(unmarked)
+    assert sorted([*release, *marked, *unmarked]) == sorted(IAM_ACTIONS)
+    assert statements["ProtectedStayUntouched"]["Action"] == list(gen.sweeper_denied(IAM_ACTIONS))
     untag = gen.untag_actions(tag_actions(TAGGERS))
     assert statements["MarkerRemoval"]["Action"] == list(untag.actions)
     assert statements["MarkerRemovalOnPath1"]["Action"] == ["apigateway:DELETE"]

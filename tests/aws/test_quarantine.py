@@ -749,7 +749,10 @@ def test_dry_run_changes_nothing(
         before = read()
         result = act()
         assert result.status is DRY_RUN, result
-        assert result.undo == "" and "would " in result.detail
+        # a dry quarantine reports the undo it would record (the enforcer writes it to the ledger
+        # before the real one); a dry release or delete has none
+        assert (result.undo != "") is (result.action == "quarantine") or result.undo == ""
+        assert "would " in result.detail
         assert read() == before
         assert clients.changes() == []
 
@@ -887,3 +890,59 @@ def test_resource_from_arn(arn: str, rtype: str, name: str) -> None:
 
     r = resource_from_arn(arn)
     assert (r.type, r.name) == (rtype, name)
+
+
+# --- many instances at once (scale) ---------------------------------------------------------------
+
+
+def ec2_instances(n: int) -> list[Resource]:
+    got = client("ec2").run_instances(ImageId=AMI, MinCount=n, MaxCount=n)["Instances"]
+    return [
+        Resource(
+            id=f"arn:aws:ec2:{REGION}:{ACCOUNT}:instance/{i['InstanceId']}",
+            type="AWS::EC2::Instance",
+            native_id=i["InstanceId"],
+            tagger="ec2",
+        )
+        for i in got
+    ]
+
+
+def test_many_instances_are_stopped_in_batched_calls(q: AwsQuarantiner, clients: RecordingClients) -> None:
+    resources = ec2_instances(600)
+    already = resources[:3]
+    client("ec2").stop_instances(InstanceIds=[r.native_id for r in already])
+    other = bucket()  # another type in the same event: quarantined on its own, in order
+    results = q.quarantine_many([*resources, other], dry_run=False)
+    assert [r.resource for r in results] == [*resources, other]
+    assert results[-1].status is DONE and results[-1].undo
+    by_id = {r.resource.id: r for r in results}
+    assert {by_id[r.id].undo for r in already} == {"state=stopped"}
+    assert {by_id[r.id].undo for r in resources[3:]} == {"state=running"}
+    assert {by_id[r.id].status for r in resources} == {DONE}
+    assert {instance_state(r) for r in resources[::50]} == {"stopped"}
+    # 600 ids: two StopInstances (500 a call), no per-instance read or stop.
+    ec2_calls = [c for c in clients.calls if c in ("StopInstances", "DescribeInstances")]
+    assert ec2_calls == ["StopInstances", "StopInstances"]
+
+
+def test_a_refused_batch_is_read_and_the_rest_still_stopped(q: AwsQuarantiner, clients: RecordingClients) -> None:
+    resources = ec2_instances(40)
+    gone = resources[7]
+    client("ec2").terminate_instances(InstanceIds=[gone.native_id])
+    results = q.quarantine_many(resources, dry_run=False)
+    by_id = {r.resource.id: r for r in results}
+    assert by_id[gone.id].status in (VANISHED, DONE)  # moto may still list it as shutting-down
+    others = [r for r in resources if r is not gone]
+    assert {by_id[r.id].status for r in others} == {DONE}
+    assert {instance_state(r) for r in others} == {"stopped"}
+    assert clients.calls.count("DescribeInstances") <= 1
+
+
+def test_batched_dry_run_changes_nothing(q: AwsQuarantiner, clients: RecordingClients) -> None:
+    resources = ec2_instances(30)
+    results = q.quarantine_many(resources, dry_run=True)
+    assert {r.status for r in results} == {DRY_RUN}
+    assert all("undo would be 'state=running'" in r.detail for r in results)
+    assert clients.changes() == []
+    assert {instance_state(r) for r in resources} == {"running"}

@@ -16,7 +16,7 @@ import json
 import threading
 import urllib.request
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -55,7 +55,6 @@ MARKER = {
     "tagwarden:deadline",
     "tagwarden:reason",
     "tagwarden:undo",
-    "tagwarden:seal",
 }
 FIXED = {"Agent-ID": "support-bot", "CostCenter": "101", "Outcome-ID": "OUT-1234"}
 
@@ -156,7 +155,7 @@ def world_for(fake: ArmFake, teams: Teams, tmp_path: Path) -> Any:
             "TAGWARDEN_OWN_PRINCIPAL_IDS": OWN_PRINCIPAL,
             "TAGWARDEN_TEAMS_WEBHOOK_URL": teams.url,
             "TAGWARDEN_SUBSCRIPTIONS": SUB,
-            "TAGWARDEN_MARKER_KEY": "test-marker-key",
+            "TAGWARDEN_LEDGER": str(tmp_path / "ledger.sqlite"),
         }
         arm = ArmClient.local(fake.endpoint, sleep=lambda s: None)
         now = [T0]
@@ -316,7 +315,11 @@ def test_a_resource_deleted_by_someone_else_is_vanished(world_for: Any) -> None:
     w: World = world_for("  delete_dry_run: false\n")
     vm = w.create("vm-gone")
     w.fake.delete_resource(vm)
-    assert w.sweep(after=2 * HOUR)["resources"] == []  # no longer listed
+    (row,) = w.sweep(after=2 * HOUR)["resources"]  # the ledger's record finds it gone
+    assert (row["verdict"], row["status"]) == ("gone", "vanished")
+    record = w.sweeper.ledger.get("azure", vm)
+    assert record is not None and record.state.value == "gone"
+    assert w.sweep()["resources"] == []  # and never again
     result = w.sweeper.quarantiner.delete(Resource(vm, VM_TYPE, "vm-gone"), dry_run=False)
     assert result.status is Status.VANISHED
 
@@ -334,27 +337,18 @@ def test_dry_run_changes_nothing(world_for: Any) -> None:
     (card,) = w.teams.texts()
     assert card.startswith("DRY RUN") and "would deallocate VM vm-dry" in card
 
-    # a resource tagwarden marked earlier (sealed with the key): past its deadline, planned and
-    # notified, not deleted
-    from datetime import UTC, datetime
-
-    from tagwarden.lifecycle.marker import Keys, Marker, State, marker_tags
-    from tagwarden.model import Provider
+    # a marker on a resource the ledger does not know (hand-written, copied): never swept
+    from tagwarden.ledger.model import LifecycleState, ResourceRecord
+    from tagwarden.lifecycle.marker import Keys, marker_tags
 
     rid = b.resource_id(RG, VM_TYPE, "vm-marked")
-    marker = Marker(
-        State.QUARANTINED, datetime(2027, 1, 15, 9, tzinfo=UTC), "missing Agent-ID", "", "agents-azure"
-    )
-    marked = marker_tags(marker, Provider.AZURE, Keys.with_prefix("tagwarden:"), "test-marker-key", rid)
-    old = w.fake.add_resource(rid, tags=marked, power="deallocated")
-    (row,) = w.sweep(after=2 * HOUR)["resources"]
-    assert (row["resource"], row["verdict"], row["status"]) == (old, "delete", "dry-run")
-    assert w.fake.exists(old) and changes(w.fake) == []
-    person_merges(w.fake, old, FIXED)
-    (row,) = w.sweep()["resources"]
-    assert (row["verdict"], row["status"]) == ("release", "dry-run")
-    assert "marker_removed" not in row and changes(w.fake) == []
-    assert MARKER & set(w.fake.tags_of(old) or {})
+    forged = ResourceRecord(
+        "azure", rid, SUB, None, VM_TYPE, "vm-marked", "e", "write", "2026-01-01T00:00:00Z",
+        state=LifecycleState.QUARANTINED, deadline=0.0, rule="agents-azure",
+    )  # fmt: skip
+    w.fake.add_resource(rid, tags=marker_tags(forged, Keys.with_prefix()), power="deallocated")
+    assert w.sweep(after=2 * HOUR)["resources"] == []
+    assert w.fake.exists(rid) and changes(w.fake) == []
 
 
 def test_delete_dry_run_is_the_default(world_for: Any) -> None:
@@ -364,9 +358,9 @@ def test_delete_dry_run_is_the_default(world_for: Any) -> None:
     assert (row["verdict"], row["status"]) == ("delete", "dry-run")
     assert "would delete VM vm-planned" in row["detail"]
     assert w.fake.exists(vm)
-    (notice,) = changes(w.fake)  # only the note that it was notified: a Merge of one tag
-    assert notice.method == "PATCH" and notice.body["operation"] == "Merge"
-    assert list(notice.body["properties"]["tags"]) == ["tagwarden:dry-run-notified"]
+    assert changes(w.fake) == []  # that it was notified is the ledger's, not a tag
+    record = w.sweeper.ledger.get("azure", vm)
+    assert record is not None and record.notified_at == w.now[0]
     assert w.teams.texts()[-1].startswith("DRY RUN")
 
 
@@ -375,25 +369,21 @@ def test_delete_dry_run_is_the_default(world_for: Any) -> None:
 
 def test_the_protect_tag_is_never_deallocated_nor_deleted(world_for: Any) -> None:
     w: World = world_for("  delete_dry_run: false\n")
+    # set by the creator in the create request: the creator's word, not trusted
     precious = w.create("vm-precious", tags={"tagwarden:protect": "true"})
-    assert w.fake.power_of(precious) == "running"
-    assert w.fake.calls("POST") == []
+    assert w.fake.power_of(precious) == "deallocated"
+    record = w.enforcer.ledger.get("azure", precious)
+    assert record is not None and dict(record.ignored) == {"tagwarden:protect": "true"}
     # protected by a person after its quarantine: left in quarantine, never deleted
     later = w.create("vm-later")
     person_merges(w.fake, later, {"tagwarden:protect": "true"})
-    rows = w.sweep(after=30 * 24 * HOUR)["resources"]
-    assert {(r["verdict"], r["reason"]) for r in rows} == {
-        ("leave", "not deleted: protected by the tag tagwarden:protect")
-    }
-    assert later in [r["resource"] for r in rows]
-    assert w.fake.exists(precious) and w.fake.exists(later) and changes(w.fake) == []
-    # and the quarantiner itself refuses, whoever asks
-    for vm in (precious, later):
-        result = w.sweeper.quarantiner.delete(Resource(vm, VM_TYPE), dry_run=False)
-        assert result.status is Status.UNSUPPORTED and "protected" in result.detail
-        assert w.fake.exists(vm)
-    result = w.sweeper.quarantiner.quarantine(Resource(precious, VM_TYPE), dry_run=False)
-    assert result.status is Status.MARKED_ONLY and w.fake.power_of(precious) == "running"
+    rows = {r["resource"]: r for r in w.sweep(after=30 * 24 * HOUR)["resources"]}
+    assert (rows[later]["verdict"], rows[later]["reason"]) == (
+        "leave",
+        "not deleted: protected by the tag tagwarden:protect",
+    )
+    assert w.fake.exists(later)
+    assert rows[precious]["verdict"] == "delete" and not w.fake.exists(precious)
 
 
 # --- release on tag writes ------------------------------------------------------------------------
@@ -443,8 +433,8 @@ def test_a_planned_delete_is_notified_once(world_for: Any) -> None:
     vm = w.create("vm-planned-once")
     (row,) = w.sweep(after=2 * HOUR)["resources"]
     assert row["status"] == "dry-run"
-    notice = (w.fake.tags_of(vm) or {}).get("tagwarden:dry-run-notified")
-    assert notice == "2027-01-15T10:00:00Z"
+    record = w.sweeper.ledger.get("azure", vm)
+    assert record is not None and record.notified_at == w.now[0]
     cards = len(w.teams.cards)
     (row,) = w.sweep(after=HOUR)["resources"]
     assert (row["verdict"], row["status"]) == ("delete", None)
@@ -465,7 +455,8 @@ def test_a_failing_deallocate_is_notified_as_failed(world_for: Any) -> None:
     w.enforcer.handle(b.eventgrid_write(vm, b.app_claims(UNKNOWN_APP)))
     assert w.fake.power_of(vm) == "running"
     tags = w.fake.tags_of(vm) or {}
-    assert tags["tagwarden:quarantine"] == "quarantine-pending" and "tagwarden:undo" not in tags
+    # the undo token was recorded before the attempt: the retry keeps it
+    assert tags["tagwarden:quarantine"] == "quarantine-pending" and tags["tagwarden:undo"] == "power=running"
     assert w.teams.texts()[-1].startswith("Action failed")
     # ARM works again: the next sweep deallocates it and seals the marker as quarantined
     w.fake._faults.clear()
@@ -475,16 +466,29 @@ def test_a_failing_deallocate_is_notified_as_failed(world_for: Any) -> None:
     assert tags["tagwarden:quarantine"] == "quarantined" and tags["tagwarden:undo"] == "power=running"
 
 
-def test_a_subscription_that_cannot_be_listed_fails_the_sweep_after_the_others(
-    world_for: Any, fake: ArmFake
+def test_a_resource_that_cannot_be_read_fails_the_sweep_after_the_others(
+    world_for: Any, fake: ArmFake, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    from tagwarden.azure.arm import ArmCallFailed
+
     w: World = world_for()
-    w.sweeper.subscriptions = [SUB, "00000000-dead-0000-0000-000000000000"]
     vm = w.create("vm-a")
+    other = b.resource_id(RG, VM_TYPE, "vm-b").replace(SUB, "00000000-dead-0000-0000-000000000000")
+    record = w.enforcer.ledger.get("azure", vm)
+    assert record is not None
+    w.enforcer.ledger.create(replace(record, resource_id=other, version=1))
     person_merges(fake, vm, FIXED)
-    with pytest.raises(SweepIncomplete, match="SubscriptionNotFound"):
+    real = w.sweeper.arm.get_tags
+
+    def get_tags(rid: str) -> Any:
+        if rid == other:
+            raise ArmCallFailed(403, "AuthorizationFailed", "no access to that subscription", 1)
+        return real(rid)
+
+    monkeypatch.setattr(w.sweeper.arm, "get_tags", get_tags)
+    with pytest.raises(SweepIncomplete, match="AuthorizationFailed"):
         w.sweep()
-    assert fake.power_of(vm) == "running"  # the reachable subscription was swept
+    assert fake.power_of(vm) == "running"  # the readable one was swept
 
 
 # --- wiring ---------------------------------------------------------------------------------------
@@ -616,3 +620,45 @@ def test_fake_lists_by_tag_in_pages_and_groups(fake: ArmFake) -> None:
         list(sdk.resources.list(filter="substringof('vm', name)"))
     sdk.resources.begin_delete_by_id(b.resource_id(RG, VM_TYPE, "nope"), api_version="2024-07-01").result()
     assert fake.calls("DELETE")[-1].status == 204
+
+
+# --- the attacks of issue 10, on Azure ------------------------------------------------------------
+
+
+def test_a_rule_no_longer_quarantining_releases_instead_of_deleting(world_for: Any, tmp_path: Path) -> None:
+    w: World = world_for("  delete_dry_run: false\n")
+    vm = w.create("vm-rule-changed")
+    assert w.fake.power_of(vm) == "deallocated"
+    relaxed = tmp_path / "relaxed.yaml"  # the example's own rule: tag-unallocated, no quarantine
+    relaxed.write_text(EXAMPLE_RULES.read_text() + "lifecycle:\n  delete_dry_run: false\n")
+    env = {"TAGWARDEN_RULES_PATH": str(relaxed), "TAGWARDEN_SUBSCRIPTIONS": SUB}
+    sweeper = build_sweeper(env, arm=w.sweeper.arm, ledger=w.sweeper.ledger)
+    sweeper.clock = lambda: w.now[0] + 2 * HOUR  # past the deadline
+    (row,) = sweeper.run()["resources"]
+    assert (row["verdict"], row["status"]) == ("release", "done") and "now say tag-unallocated" in row[
+        "reason"
+    ]
+    assert w.fake.exists(vm) and w.fake.power_of(vm) == "running"
+
+
+def test_an_enforcer_clock_behind_cannot_shorten_the_grace(world_for: Any) -> None:
+    w: World = world_for("  delete_dry_run: false\n")
+    w.enforcer.clock = lambda: T0 - 10 * HOUR  # the enforcer's host is 10 h behind
+    rid = w.fake.add_resource(b.resource_id(RG, VM_TYPE, "vm-skewed"))
+    event = b.eventgrid_write(rid, b.app_claims(UNKNOWN_APP))
+    event["eventTime"] = "2027-01-15T08:00:00Z"  # T0, as Event Grid stamps it
+    w.enforcer.handle(event)
+    (row,) = w.sweep(after=60)["resources"]
+    assert (row["verdict"], row["reason"]) == ("leave", "within the grace period")
+    (row,) = w.sweep(after=HOUR)["resources"]
+    assert row["verdict"] == "delete" and not w.fake.exists(rid)
+
+
+def test_a_copied_marker_never_moves_a_deletion_to_another_resource(world_for: Any) -> None:
+    w: World = world_for("  delete_dry_run: false\n")
+    vm = w.create("vm-marked-for-real")
+    marker = {k: v for k, v in (w.fake.tags_of(vm) or {}).items() if k.startswith("tagwarden:")}
+    other = w.fake.add_resource(b.resource_id(RG, VM_TYPE, "vm-innocent"), tags=marker)
+    rows = w.sweep(after=2 * HOUR)["resources"]
+    assert [r["resource"] for r in rows] == [vm]
+    assert w.fake.exists(other) and not w.fake.exists(vm)

@@ -45,7 +45,11 @@ def enforcer(fake: ArmFake, tmp_path: Path | None = None, rules: str | None = No
         assert tmp_path is not None
         path = tmp_path / "rules.yaml"
         path.write_text(rules)
-    env = {"TAGWARDEN_RULES_PATH": str(path), "TAGWARDEN_OWN_PRINCIPAL_IDS": OWN_PRINCIPAL}
+    env = {
+        "TAGWARDEN_RULES_PATH": str(path),
+        "TAGWARDEN_OWN_PRINCIPAL_IDS": OWN_PRINCIPAL,
+        "TAGWARDEN_LEDGER": ":memory:",
+    }
     return build(env, arm=ArmClient.local(fake.endpoint, sleep=lambda s: None))
 
 

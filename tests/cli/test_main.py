@@ -344,3 +344,14 @@ def test_bash_completion_knows_the_commands(tmp_path: Path) -> None:
     assert check.returncode == 0, check.stderr
     for command in ("replay", "explain", "catalogue"):
         assert command in out
+
+
+def test_rules_check_warns_when_mode_is_left_implicit(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("TAGWARDEN_MODE", raising=False)
+    implicit = write(tmp_path, "implicit.yaml", "version: 1\ntags:\n  A:\n    sources:\n      - request_tag: A\n")
+    code, out, err = run("rules", "check", implicit)
+    assert code == 0  # a warning, not an error
+    assert f"{implicit}: warning: mode is not set, so the rules only report (audit)" in err
+    assert "mode audit" in out
+    code, _, err = run("rules", "check", str(EXAMPLE_RULES))
+    assert "warning" not in err

@@ -112,7 +112,7 @@ def test_ledger_records_each_decision(tmp_path: Path) -> None:
     assert len(records) == want
     bucket = next(r for r in records if r.type == "AWS::S3::Bucket")
     assert bucket.action == "quarantine" and bucket.tags["Agent-ID"] == "77"
-    assert bucket.actor["session_name"] == "agent-77" and bucket.rules_hash and len(bucket.rules_hash) == 16
+    assert bucket.actor["session_name"] == "agent-77" and bucket.rules_hash and len(bucket.rules_hash) == 64
     # a second replay of the same history records nothing twice
     assert run("replay", str(log), "--rules", RULES, "--ledger", str(ledger_path))[0] == 0
     assert len(list(SqliteLedger(ledger_path).scan())) == want

@@ -4,12 +4,20 @@ from __future__ import annotations
 
 import io
 import re
+from pathlib import Path
 
 import pytest
 
-from tagwarden_demo import aws, azure, lifecycle
+from tagwarden_demo import aws, azure, lifecycle, runaway
 
 pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture(autouse=True)
+def ledger(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    path = tmp_path / "ledger.sqlite"
+    monkeypatch.setenv("TAGWARDEN_LEDGER", str(path))
+    return path
 
 
 def test_aws_demo() -> None:
@@ -34,7 +42,7 @@ def test_azure_demo() -> None:
     assert "Every resource ended as the rules say." in text
 
 
-def test_lifecycle_demo() -> None:
+def test_lifecycle_demo(ledger: Path) -> None:
     out = io.StringIO()
     assert lifecycle.run(out) == 0, out.getvalue()
     text = out.getvalue()
@@ -43,3 +51,20 @@ def test_lifecycle_demo() -> None:
     assert "function concurrency 5 (restored)" in text
     assert "[released]" in text and "missing -" not in text
     assert re.search(r"\[released\] \S+: attributed now", text)
+    # every decision is in the demo's ledger, for showback to read later
+    from tagwarden.ledger.model import LifecycleState
+    from tagwarden.ledger.sqlite import SqliteLedger
+
+    records = list(SqliteLedger(ledger).scan())
+    assert {LifecycleState.RELEASED, LifecycleState.DELETED} <= {r.state for r in records}
+    assert all(r.rules_hash and r.event_id for r in records)
+
+
+def test_runaway_demo() -> None:
+    out = io.StringIO()
+    assert runaway.run(out) == 0, out.getvalue()
+    text = out.getvalue()
+    assert text.count("ALERT in the same event's processing") == 1
+    assert "create #52: AccessDenied" in text
+    assert "released by arn:aws:iam::123456789012:user/oncall" in text
+    assert "allowed again" in text

@@ -183,7 +183,11 @@ def test_a_role_an_agent_creates_is_tagged_with_agent_id_and_cost_center(monkeyp
             identity=assumed_role("agent-fleet-support", "agent-42"),
         )
         enforcer = build(
-            {"TAGWARDEN_RULES_PATH": str(EXAMPLE_RULES), "TAGWARDEN_NOT_FOUND_WINDOW": "0.5"},
+            {
+                "TAGWARDEN_RULES_PATH": str(EXAMPLE_RULES),
+                "TAGWARDEN_NOT_FOUND_WINDOW": "0.5",
+                "TAGWARDEN_LEDGER": ":memory:",
+            },
             clients=Clients(),
             telemetry=Telemetry(),
         )

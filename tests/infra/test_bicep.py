@@ -41,9 +41,11 @@ EXCLUDED_OPERATIONS = {"Microsoft.Resources/tags/write", "Microsoft.Resources/de
 APP_SETTINGS = {
     "AzureWebJobsStorage__accountName",
     "APPLICATIONINSIGHTS_CONNECTION_STRING",
+    "TAGWARDEN_MODE",
     "TAGWARDEN_RULES_PATH",
     "TAGWARDEN_OWN_PRINCIPAL_IDS",
-    "TAGWARDEN_MARKER_KEY",
+    "TAGWARDEN_LEDGER_TABLE_ENDPOINT",
+    "TAGWARDEN_LEDGER_TABLE",
     "TAGWARDEN_SWEEP_SCHEDULE",
     "TAGWARDEN_SUBSCRIPTIONS",
     "TAGWARDEN_TEAMS_WEBHOOK_URL",
@@ -64,6 +66,7 @@ API_FLOORS = {
     "Microsoft.Web/sites": "2023-12-01",  # functionAppConfig (Flex Consumption) needs it
     "Microsoft.EventGrid/systemTopics": "2022-06-15",
     "Microsoft.Authorization/roleAssignments": "2022-04-01",
+    "Microsoft.Authorization/roleDefinitions": "2022-04-01",
 }
 
 # Event Grid advanced-filter operators (AdvancedFilterOperatorType) and limits per subscription.
@@ -624,11 +627,12 @@ def test_module_calls_match_the_modules(path: Path) -> None:
     caller = bicep(path)
     for decl in caller.modules.values():
         target = module_file(path, decl)
-        passed = set(decl.value.get("params", {}))
+        body = decl.value.body if isinstance(decl.value, Loop) else decl.value  # a module per item
+        passed = set(body.get("params", {}))
         assert passed <= set(target.params), f"{decl.name}: unknown params {passed - set(target.params)}"
         required = {n for n, p in target.params.items() if p.value is None}
         assert required <= passed, f"{decl.name}: missing params {required - passed}"
-        for name, value in decl.value.get("params", {}).items():
+        for name, value in body.get("params", {}).items():
             if "secure" in target.params[name].decorators:
                 assert all(
                     "secure" in caller.params[r].decorators for r in walk(value) if r in caller.params
@@ -709,10 +713,17 @@ def test_app_settings() -> None:
     values = settings.value["properties"]
     assert set(values) == APP_SETTINGS
     assert raw(values["TAGWARDEN_OWN_PRINCIPAL_IDS"]) == f"{site.name}.identity.principalId"
-    assert raw(values["TAGWARDEN_SUBSCRIPTIONS"]) == "subscription().subscriptionId"
+    # Its own subscription, and the members it serves (subscriptions.bicep).
+    assert raw(values["TAGWARDEN_SUBSCRIPTIONS"]) == (
+        "join(union([subscription().subscriptionId], memberSubscriptionIds), ',')"
+    )
     file, _ = only("Microsoft.Web/sites/config")
     teams = file.params[raw(values["TAGWARDEN_TEAMS_WEBHOOK_URL"])]
     assert "secure" in teams.decorators and teams.value == "", "a secret URL, empty by default"
+    # No seal key any more: the ledger decides (marker tags are a display only).
+    assert "TAGWARDEN_MARKER_KEY" not in values and "markerKey" not in file.params
+    mode = file.params[raw(values["TAGWARDEN_MODE"])]
+    assert mode.value == "audit", "a deployment acts only once the operator says enforce"
     schedule = file.params[raw(values["TAGWARDEN_SWEEP_SCHEDULE"])].value
     assert isinstance(schedule, str) and len(schedule.split()) == 6, "NCRONTAB with seconds"
     _, queue = only("Microsoft.Storage/storageAccounts/queueServices/queues")
@@ -769,12 +780,19 @@ def test_every_role_assignment() -> None:
         assert raw(props["roleDefinitionId"]).startswith(
             "subscriptionResourceId('Microsoft.Authorization/roleDefinitions', "
         ), decl.name
-        assert role_guids(file, decl, body), decl.name
+        custom = [
+            d.name for d in file.resources.values() if d.type.startswith("Microsoft.Authorization/roleDefinitions@")
+        ]
+        own = [n for n in custom if raw(props["roleDefinitionId"]).endswith(f", {n}.name)")]
+        assert role_guids(file, decl, body) or own, decl.name
 
 
 def test_subscription_roles() -> None:
     main = bicep(MAIN)
+    from tagwarden.azure.quarantine import ACTIONS
+
     granted: set[str] = set()
+    custom: list[Any] = []
     for name, decl in main.modules.items():
         target = module_file(MAIN, decl)
         if target.target_scope != "subscription":
@@ -784,7 +802,14 @@ def test_subscription_roles() -> None:
             if rdecl.type.startswith("Microsoft.Authorization/roleAssignments@"):
                 assert raw(rdecl.value["properties"]["principalId"]) == "principalId"
                 granted |= role_guids(target, rdecl, rdecl.value)
-    assert granted == {TAG_CONTRIBUTOR, READER, VIRTUAL_MACHINE_CONTRIBUTOR}
+            if rdecl.type.startswith("Microsoft.Authorization/roleDefinitions@"):
+                custom.append(rdecl.value["properties"])
+    assert granted == {TAG_CONTRIBUTOR, READER}  # no built-in role that writes to resources
+    (role,) = custom
+    (permission,) = role["permissions"]
+    # Exactly the writes the lifecycle makes; its reads come with Reader.
+    assert sorted(permission["actions"]) == sorted(a for a in ACTIONS if not a.endswith("/read"))
+    assert permission["notActions"] == []
     app = module_file(MAIN, main.modules["app"])
     _, site = only("Microsoft.Web/sites")
     assert raw(app.outputs["principalId"].value) == f"{site.name}.identity.principalId"
@@ -993,9 +1018,10 @@ def test_local_settings_example() -> None:
     values = doc["Values"]
     assert values["FUNCTIONS_WORKER_RUNTIME"] == "python"
     assert "AzureWebJobsStorage" in values
+    local_only = {"TAGWARDEN_LEDGER_CONNECTION"}  # the ledger on Azurite, locally
     assert {k for k in values if k.startswith("TAGWARDEN_")} == {
         s for s in APP_SETTINGS if s.startswith("TAGWARDEN_")
-    }
+    } | local_only
 
 
 def _funcignore() -> list[str]:

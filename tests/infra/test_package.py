@@ -84,6 +84,7 @@ def test_the_handler_runs_from_the_package_alone(built: tuple[Path, list[Path]])
         "PYTHONPATH": str(out),
         "LAMBDA_TASK_ROOT": str(out),
         "TAGWARDEN_RULES_PATH": "tagwarden/examples/rules.yaml",
+        "TAGWARDEN_LEDGER": ":memory:",
         "TAGWARDEN_NOT_FOUND_WINDOW": "0",
         "AWS_ACCESS_KEY_ID": "testing",
         "AWS_SECRET_ACCESS_KEY": "testing",

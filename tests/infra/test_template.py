@@ -216,15 +216,18 @@ def test_async_retries_end_in_the_dead_letter_queue() -> None:
     assert props["Qualifier"] == "$LATEST"  # what the rules' unqualified targets invoke
 
 
-def test_idempotency_table_matches_dedupe() -> None:
-    (table,) = resources("AWS::DynamoDB::Table").values()
+def test_ledger_table_matches_the_store() -> None:
+    table = resources("AWS::DynamoDB::Table")["LedgerTable"]
     props = table["Properties"]
     assert props["BillingMode"] == "PAY_PER_REQUEST"
     assert props["KeySchema"] == [{"AttributeName": "pk", "KeyType": "HASH"}]
-    assert props["AttributeDefinitions"] == [{"AttributeName": "pk", "AttributeType": "S"}]
-    assert props["TimeToLiveSpecification"] == {"AttributeName": "expires", "Enabled": True}
-    dedupe = (ROOT / "functions" / "tagwarden" / "aws" / "dedupe.py").read_text()
-    assert '"pk": {"S"' in dedupe and '"expires": {"N"' in dedupe
+    assert props["PointInTimeRecoverySpecification"] == {"PointInTimeRecoveryEnabled": True}
+    assert table["DeletionPolicy"] == "Retain"  # the system of record outlives a stack
+    (index,) = props["GlobalSecondaryIndexes"]
+    store = (ROOT / "functions" / "tagwarden" / "aws" / "ledger.py").read_text()
+    assert index["IndexName"] == "live" and 'STATE_INDEX = "live"' in store
+    assert index["KeySchema"] == [{"AttributeName": "sweep", "KeyType": "HASH"}]
+    assert '"pk": {"S"' in store and 'item["sweep"]' in store
 
 
 # --- environment ----------------------------------------------------------------------------------
@@ -288,26 +291,32 @@ LIFECYCLE_VARIABLES = {
 }
 
 
+# Read only where no deployed store is named: the SQLite ledger of local runs and tests (a deployed
+# function has TAGWARDEN_LEDGER_TABLE, and fails at cold start with neither).
+LOCAL_ONLY = {"TAGWARDEN_LEDGER"}
+
+
 def test_every_variable_the_code_reads_is_set() -> None:
     variables = function()["Environment"]["Variables"]
-    read = _env_names_read_by_the_code()
+    read = _env_names_read_by_the_code() - LOCAL_ONLY
     assert read >= {
         "TAGWARDEN_RULES_PATH",
         "TAGWARDEN_RULES_SSM_PARAMETER",
-        "TAGWARDEN_IDEMPOTENCY_TABLE",
+        "TAGWARDEN_LEDGER_TABLE",
         "TAGWARDEN_OWN_ARNS",
         "TAGWARDEN_ACCOUNT_TAGS",
         "TAGWARDEN_NOT_FOUND_WINDOW",
         *LIFECYCLE_VARIABLES,
     }
     by_function = {"Enforcer": _env_names_read_by("build"), "Sweeper": _env_names_read_by("build_sweeper")}
-    assert by_function["Enforcer"] >= {"TAGWARDEN_IDEMPOTENCY_TABLE", *LIFECYCLE_VARIABLES}
-    assert by_function["Sweeper"] >= {"TAGWARDEN_RULES_PATH", *LIFECYCLE_VARIABLES}
+    assert by_function["Enforcer"] >= {"TAGWARDEN_LEDGER_TABLE", *LIFECYCLE_VARIABLES}
+    assert by_function["Sweeper"] >= {"TAGWARDEN_RULES_PATH", "TAGWARDEN_LEDGER_TABLE", *LIFECYCLE_VARIABLES}
     for name, needed in by_function.items():
         present = set(function(name)["Environment"]["Variables"])
         assert needed <= present, (name, needed - present)
         # Anything any AWS module reads is set on both (they share the configuration).
         assert read <= present, (name, read - present)
+        assert "TAGWARDEN_MARKER_KEY" not in present, "no seal key: the ledger decides"
     assert variables["TAGWARDEN_SNS_TOPIC_ARN"] == {"Ref": "NotificationTopic"}
     assert variables["TAGWARDEN_CHATBOT_TOPIC_ARN"] == {"Ref": "ChatbotTopicArn"}
     assert variables["TAGWARDEN_BREAK_GLASS_ARNS"] == {"Ref": "BreakGlassArns"}
@@ -316,14 +325,26 @@ def test_every_variable_the_code_reads_is_set() -> None:
     assert variables["POWERTOOLS_LOG_LEVEL"] == {"Ref": "LogLevel"}
     assert variables["TAGWARDEN_RULES_PATH"] == {"Ref": "RulesPath"}
     assert variables["TAGWARDEN_RULES_SSM_PARAMETER"] == {"Ref": "RulesSsmParameter"}
-    assert variables["TAGWARDEN_IDEMPOTENCY_TABLE"] == {"Ref": "IdempotencyTable"}
+    assert variables["TAGWARDEN_LEDGER_TABLE"] == {"Ref": "LedgerTable"}
     assert variables["TAGWARDEN_ACCOUNT_TAGS"] == {"Ref": "AccountTags"}
     assert variables["TAGWARDEN_NOT_FOUND_WINDOW"] == {"Ref": "NotFoundWindowSeconds"}
+    assert variables["TAGWARDEN_MODE"] == {"Ref": "Mode"}
+
+
+ORG_PARAMETERS = (
+    "EventBusName",
+    "MemberAccounts",
+    "OrgId",
+    "MemberRoleName",
+    "MemberExternalId",
+    "EnforcerReservedConcurrency",
+)
 
 
 def test_parameters() -> None:
     params = template()["Parameters"]
     assert set(params) == {
+        "Mode",
         "RulesPath",
         "RulesSsmParameter",
         "NotFoundWindowSeconds",
@@ -334,7 +355,22 @@ def test_parameters() -> None:
         "TeamsWebhookUrl",
         "BreakGlassArns",
         "SweepSchedule",
+        "BrakeRoleNamePattern",
+        *ORG_PARAMETERS,
     }
+    # Organization scale is off by default: one account, the default bus.
+    assert params["EventBusName"]["Default"] == "default"
+    assert params["MemberAccounts"]["Default"] == params["OrgId"]["Default"] == ""
+    members = params["MemberAccounts"]["AllowedPattern"]
+    assert re.fullmatch(members, "111111111111, 222222222222")
+    assert not re.fullmatch(members, "1111,2222")
+    reserved = params["EnforcerReservedConcurrency"]
+    assert reserved["Default"] == "" and not re.fullmatch(reserved["AllowedPattern"], "0")  # 0 stops it
+    assert function()["ReservedConcurrentExecutions"] == {
+        "Fn::If": ["HasReservedConcurrency", {"Ref": "EnforcerReservedConcurrency"}, {"Ref": "AWS::NoValue"}]
+    }
+    assert params["Mode"]["Default"] == "audit"  # a deployment acts once the operator says enforce
+    assert params["Mode"]["AllowedValues"] == ["audit", "enforce"]
     for name in ("NotificationEmail", "ChatbotTopicArn", "TeamsWebhookUrl", "BreakGlassArns"):
         assert params[name]["Default"] == "", name
         assert re.fullmatch(params[name]["AllowedPattern"], ""), name
@@ -484,11 +520,13 @@ def role_actions(role_id: str) -> set[str]:
 ALLOWED_MUTATIONS = {
     "logs:CreateLogStream",
     "logs:PutLogEvents",
-    "dynamodb:PutItem",  # claims
-    "dynamodb:DeleteItem",  # releasing a claim of a failed invocation (its own table only)
+    "dynamodb:PutItem",  # the ledger's conditional writes (its own table only)
     "sqs:SendMessage",  # failed invocations to the dead-letter queue
     "s3:PutBucketTagging",  # S3 tags are written as a set
     "sns:Publish",  # notifications, to the stack's topic (and the chat topic) only
+    "dynamodb:UpdateItem",  # runaway counters (its own table only)
+    "iam:PutRolePolicy",  # runaway brake: an inline deny on agent roles (BrakeRoleNamePattern) only
+    "iam:DeleteRolePolicy",  # lifting that brake
 }
 DESTRUCTIVE = re.compile(
     r"^(Delete|Terminate|Remove|Untag|Detach|Disable|Stop|Start|Revoke|Put.*Policy|Put.*Concurrency"
@@ -506,6 +544,8 @@ READ_OR_TAG = (
     "UpdateTagsForResource",
     "PUT",
     "POST",
+    "BatchGet",  # runaway counters, read on its own table
+    "Query",
 )
 
 
@@ -531,7 +571,8 @@ def test_roles_name_every_action(role_id: str) -> None:
     statements = role_statements(role_id)
     assert statements
     for statement, _ in statements:
-        assert statement["Effect"] == "Allow"
+        # The one Deny: nothing touches a resource tagged tagwarden:protect=true.
+        assert statement["Effect"] == "Allow" or statement["Sid"] == "ProtectedStayUntouched"
         assert "NotAction" not in statement and "NotResource" not in statement
         for action in _actions(statement):
             assert "*" not in action and "?" not in action, action
@@ -565,12 +606,20 @@ def test_sweeper_role_releases_deletes_and_untags_only() -> None:
     assert set(IAM_ACTIONS) <= actions
     assert untag <= actions
     assert {"tag:GetResources", "tag:UntagResources", "sns:Publish", "sqs:GetQueueUrl"} <= actions
-    allowed = {*IAM_ACTIONS, *untag, "logs:CreateLogStream", "logs:PutLogEvents", "sns:Publish"}
+    marks = {a for s, _ in role_statements("SweeperRole") if s["Sid"].startswith("MarkWrites") for a in _actions(s)}
+    # The sweeper writes marks ("notified", a retried quarantine's marker) with the enforcer's tag actions.
+    enforcer_tags = {a for s, _ in role_statements() if s["Sid"].startswith("TagWrites") for a in _actions(s)}
+    assert marks == enforcer_tags
+    assert {"ec2:CreateTags", "sqs:TagQueue"} <= marks
+    allowed = {*IAM_ACTIONS, *untag, *marks, "logs:CreateLogStream", "logs:PutLogEvents", "sns:Publish"}
+    # the ledger: its work list and its versioned updates, on its own table and index only
+    ((ledger, _),) = _by_action("dynamodb:PutItem", "SweeperRole")
+    assert sorted(_actions(ledger)) == ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query"]
+    assert ledger["Resource"][0] == {"Fn::GetAtt": ["LedgerTable", "Arn"]}
+    allowed |= {"dynamodb:PutItem", "dynamodb:Query"}
     for action in actions - allowed:
         verb = action.partition(":")[2]
         assert verb.startswith(("Get", "List", "Describe")), action
-    # No tag writes: the sweeper only removes markers.
-    assert not any(a.partition(":")[2].startswith(("Tag", "AddTags", "CreateTags")) for a in actions)
 
 
 def test_sweeper_untags_through_every_call_it_makes() -> None:
@@ -663,7 +712,10 @@ def test_the_enforcer_may_make_every_call_quarantining_makes() -> None:
     calls = _iam_actions_of("quarantine")
     assert {"ec2:StopInstances", "s3:PutBucketPolicy", "lambda:PutFunctionConcurrency"} <= calls
     quarantine = {
-        a for s, _ in role_statements("EnforcerRole") if s.get("Sid") == "Quarantine" for a in _actions(s)
+        a
+        for s, _ in role_statements("EnforcerRole")
+        if s.get("Sid") in ("Quarantine", "QuarantineBuckets")
+        for a in _actions(s)
     }
     assert calls <= quarantine, calls - quarantine
 
@@ -683,8 +735,17 @@ def _by_action(action: str, role_id: str = "EnforcerRole") -> list[tuple[dict[st
 
 # Statements that may name Resource "*" (the resources they act on are arbitrary), per role.
 WILDCARD_SIDS = {
-    "EnforcerRole": {"TagWrites", "Quarantine", "AccountTags"},
-    "SweeperRole": {"ReleaseAndDelete", "MarkerRemoval", "FindMarked"},
+    "EnforcerRole": {"TagWrites", "Quarantine", "AccountTags", "LiveTags", "ProtectedStayUntouched"},
+    "SweeperRole": {
+        "Release",
+        "DeleteMarked",
+        "DeleteLeftovers",
+        "MarkerRemoval",
+        "MarkWrites",
+        "FindMarked",
+        "ReadTags",
+        "ProtectedStayUntouched",
+    },
 }
 
 
@@ -699,19 +760,27 @@ def test_wildcard_resources_only_where_resources_are_arbitrary(role_id: str) -> 
         assert sid in WILDCARD_SIDS[role_id], sid
         if sid == "AccountTags":
             assert actions == ["organizations:ListTagsForResource"] and condition == "ReadsAccountTags"
-        elif sid == "FindMarked":
+        elif sid in ("FindMarked", "LiveTags", "ReadTags"):
             assert actions == ["tag:GetResources"]
-        elif sid in ("TagWrites", "MarkerRemoval"):
+        elif sid == "DeleteMarked":
+            assert condition is None
+            assert statement["Condition"] == {"Null": {"aws:ResourceTag/tagwarden:quarantine": "false"}}
+        elif sid == "ProtectedStayUntouched":
+            assert statement["Effect"] == "Deny"
+            assert statement["Condition"] == {
+                "StringEqualsIgnoreCase": {"aws:ResourceTag/tagwarden:protect": "true"}
+            }
+        elif sid in ("TagWrites", "MarkerRemoval", "MarkWrites"):
             assert all("tag" in a.lower() or a == "sqs:GetQueueUrl" for a in actions), actions
         else:
             assert set(actions) <= set(IAM_ACTIONS), sid
 
 
 def test_scoped_permissions() -> None:
-    ((claims, cond),) = _by_action("dynamodb:PutItem")
+    ((ledger, cond),) = [(st, c) for st, c in _by_action("dynamodb:PutItem") if st["Sid"] == "Ledger"]
     assert cond is None
-    assert sorted(_actions(claims)) == ["dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:PutItem"]
-    assert claims["Resource"] == {"Fn::GetAtt": ["IdempotencyTable", "Arn"]}
+    assert sorted(_actions(ledger)) == ["dynamodb:GetItem", "dynamodb:PutItem"]  # no delete, no scan
+    assert ledger["Resource"] == {"Fn::GetAtt": ["LedgerTable", "Arn"]}
 
     for role_id in ROLES:
         ((ssm, cond),) = _by_action("ssm:GetParameter", role_id)
@@ -753,6 +822,34 @@ def test_scoped_permissions() -> None:
         assert all(_actions(s) == ["sns:Publish"] for s, _ in publish)
 
 
+def test_runaway_permissions_are_scoped_to_their_table_and_the_agent_roles() -> None:
+    from tagwarden.aws.brake import IamBrake
+
+    statements = {
+        st["Sid"]: st for st, _ in role_statements("EnforcerRole") if st["Sid"].startswith("Runaway")
+    }
+    assert set(statements) == {"RunawayCounters", "RunawayBrake"}
+    assert statements["RunawayCounters"]["Resource"] == {"Fn::GetAtt": ["RunawayTable", "Arn"]}
+    brake = statements["RunawayBrake"]
+    assert sorted(_actions(brake)) == ["iam:DeleteRolePolicy", "iam:GetRolePolicy", "iam:PutRolePolicy"]
+    scope = brake["Resource"]["Fn::Sub"]
+    assert scope == "arn:${AWS::Partition}:iam::${AWS::AccountId}:role/${BrakeRoleNamePattern}"
+    # The code refuses the same roles the policy does not grant (TAGWARDEN_BRAKE_ROLES).
+    variables = function()["Environment"]["Variables"]
+    assert variables["TAGWARDEN_BRAKE_ROLES"] == {"Fn::Sub": scope}
+    assert variables["TAGWARDEN_RUNAWAY_TABLE"] == {"Ref": "RunawayTable"}
+    assert not [a for a in role_actions("SweeperRole") if a.startswith("iam:Put")]
+    assert {"iam:PutRolePolicy", "iam:DeleteRolePolicy", "iam:GetRolePolicy"} >= {
+        f"iam:{m[0].upper()}{m[1:]}".replace("_role_policy", "RolePolicy")
+        for m in ("put_role_policy", "delete_role_policy", "get_role_policy")
+        if m in (ROOT / "functions" / "tagwarden" / "aws" / "brake.py").read_text()
+    }
+    assert IamBrake  # the adapter these permissions are for
+    table = resources("AWS::DynamoDB::Table")["RunawayTable"]["Properties"]
+    assert [k["AttributeName"] for k in table["KeySchema"]] == ["pk", "sk"]
+    assert table["TimeToLiveSpecification"] == {"AttributeName": "expires", "Enabled": True}
+
+
 def test_own_resources_the_lifecycle_could_act_on_are_protected() -> None:
     """A deployer the rules cannot attribute must not get tagwarden's own resources stopped or deleted."""
     from tagwarden.aws.quarantine import QUARANTINE_ROWS
@@ -761,7 +858,7 @@ def test_own_resources_the_lifecycle_could_act_on_are_protected() -> None:
     key = Lifecycle().protect_tag
     acted_on = {t for t, row in QUARANTINE_ROWS.items() if row.quarantine or row.delete}
     own = {k: r for k, r in expanded()["Resources"].items() if r["Type"] in acted_on}
-    assert {"Enforcer", "Sweeper", "NotificationTopic", "IdempotencyTable", "DeadLetterQueue"} <= set(own)
+    assert {"Enforcer", "Sweeper", "NotificationTopic", "LedgerTable", "DeadLetterQueue"} <= set(own)
     for logical_id, res in own.items():
         tags = res["Properties"].get("Tags")
         pairs = tags.items() if isinstance(tags, dict) else [(t["Key"], t["Value"]) for t in tags or []]
@@ -819,7 +916,7 @@ def test_outputs() -> None:
     outputs = template()["Outputs"]
     assert outputs["EnforcerFunctionArn"]["Value"] == {"Fn::GetAtt": ["Enforcer", "Arn"]}
     assert outputs["DeadLetterQueueUrl"]["Value"] == {"Ref": "DeadLetterQueue"}
-    assert outputs["IdempotencyTableName"]["Value"] == {"Ref": "IdempotencyTable"}
+    assert outputs["LedgerTableName"]["Value"] == {"Ref": "LedgerTable"}
     assert outputs["SweeperFunctionArn"]["Value"] == {"Fn::GetAtt": ["Sweeper", "Arn"]}
     rules = sorted(k for k, r in template()["Resources"].items() if r["Type"] == "AWS::Events::Rule")
     joined = outputs["CreateEventsRuleNames"]["Value"]["Fn::Join"]

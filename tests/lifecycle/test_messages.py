@@ -207,18 +207,76 @@ AZURE: dict[str, Notification] = {
     ),
 }
 
+
+def _runaway(
+    provider: str, agent: str, principal: str, account: str, region: str, brake: str
+) -> Notification:
+    """The runaway alert as tagwarden.runaway.messages builds it (the facts travel in the detail)."""
+    return Notification(
+        kind="runaway",
+        provider=provider,
+        resource_id=principal,
+        resource_type="agent",
+        account=account,
+        region=region,
+        creator=principal,
+        creator_address=None,
+        rule="limit:burst",
+        action="alert,brake",
+        detail=f"Agent {agent} reached 51 creates in the last 10m; the limit burst allows 50 creates (level 1).\n"
+        f"Created in the window: 51 resource(s), estimated $0.53/h.\n{brake}",
+        extra={"agent": agent, "limit": "burst", "level": 1},
+    )
+
+
+def _brake_released(provider: str, agent: str, principal: str, account: str) -> Notification:
+    return Notification(
+        kind="brake-released",
+        provider=provider,
+        resource_id=principal,
+        resource_type="agent",
+        account=account,
+        region=None,
+        creator=None,
+        creator_address=None,
+        rule="limit:burst",
+        action="release",
+        detail=f"The brake on agent {agent} ({principal}) was lifted by oncall@example.com.",
+    )
+
+
+AGENT_ROLE = "arn:aws:iam::123456789012:role/agent-fleet-support"
+AWS["runaway"] = _runaway(
+    "aws", "Agent-ID=42", AGENT_ROLE, "123456789012", "us-east-1",
+    "Brake applied: inline deny policy tagwarden-brake on role agent-fleet-support\n"
+    "Lift the brake: tagwarden brake release Agent-ID=42",
+)  # fmt: skip
+AWS["brake-released"] = _brake_released("aws", "Agent-ID=42", AGENT_ROLE, "123456789012")
+AZURE["runaway"] = _runaway(
+    "azure", "Agent-ID=planner", "11111111-0000-0000-0000-00000000a11a", SUB, "westeurope",
+    "This cloud has no brake: alert only (see README, Runaway agents).",
+)  # fmt: skip
+AZURE["brake-released"] = _brake_released(
+    "azure", "Agent-ID=planner", "11111111-0000-0000-0000-00000000a11a", SUB
+)
+
+
 def _as_sent(n: Notification) -> Notification:
     """As an adapter sends it: its CloudText words, and the fix command for kinds that ask for one."""
     text: CloudText = AWS_TEXT if n.provider == "aws" else AZURE_TEXT
     keys = (*n.missing, *n.invalid)
-    fix = n.fix or (text.fix_command(n.resource_id, n.resource_type, keys, n.region) if m.kind_of(n).wants_fix else "")
+    fix = n.fix or (
+        text.fix_command(n.resource_id, n.resource_type, keys, n.region) if m.kind_of(n).wants_fix else ""
+    )
     return dataclasses.replace(n, fix=fix, account_label=text.account_label, region_label=text.region_label)
 
 
 AWS = {kind: _as_sent(n) for kind, n in AWS.items()}
 AZURE = {kind: _as_sent(n) for kind, n in AZURE.items()}
 CASES = [(p, k) for p, table in (("aws", AWS), ("azure", AZURE)) for k in table]
-KINDS = ("tagged-as-unallocated", "quarantined", "released", "deleted", "failed", "notify")
+KINDS = (
+    "tagged-as-unallocated", "quarantined", "released", "deleted", "failed", "notify", "runaway", "brake-released",
+)  # fmt: skip
 
 
 def notification(provider: str, kind: str) -> Notification:

@@ -1,172 +1,147 @@
-"""The sweeper's judgement and the markers, over plain data."""
+"""The sweeper's judgement over ledger records, and the attacks of issue 10 on the pure core.
+
+Each attack ends safe: tags (copied, replayed, forged, pre-set) authorise nothing; the record's
+deadline, the current rules and the current protection decide.
+"""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from dataclasses import replace
 
 import pytest
 
-from tagwarden.lifecycle.marker import Keys, Marker, State, iso, marker_tags, read_marker
-from tagwarden.lifecycle.sweep import Found, Verdict, judge, sweep, unsettled
-from tagwarden.model import Provider, Resource
+from tagwarden.ledger.model import LifecycleState, ResourceRecord
+from tagwarden.ledger.sqlite import SqliteLedger
+from tagwarden.ledger.state import IllegalTransition, advance
+from tagwarden.lifecycle.sweep import Found, Verdict, judge, sweep
+from tagwarden.model import Resource
 from tagwarden.rules import load_rules_text
 from tagwarden.rules.model import RuleSet
 
 from conftest import EXAMPLE_RULES
 
-NOW = datetime(2026, 11, 29, 12, 0, tzinfo=UTC)
-KEYS = Keys.with_prefix("tagwarden:")
-KEY = "test-marker-key"
-INSTANCE = Resource(
-    id="arn:aws:ec2:us-east-1:123456789012:instance/i-1", type="AWS::EC2::Instance", native_id="i-1"
-)
+HOUR = 3600.0
+T0 = 1_800_000_000.0
+ARN = "arn:aws:lambda:us-east-1:123456789012:function:Reports"
+FN = Resource(id=ARN, type="AWS::Lambda::Function", name="Reports")
+AGENT = {
+    "kind": "assumed-role",
+    "arn": "arn:aws:sts::123456789012:assumed-role/agent-fleet-adhoc/agent-13",
+    "role_name": "agent-fleet-adhoc",
+    "role_arn": "arn:aws:iam::123456789012:role/agent-fleet-adhoc",
+    "session_name": "agent-13",
+}
+FIXED = {"Agent-ID": "13", "CostCenter": "101", "Outcome-ID": "OUT-1234"}
 
 
-def marked(
-    deadline: datetime,
-    extra: dict[str, str] | None = None,
-    state: State = State.QUARANTINED,
-    rid: str = INSTANCE.id,
-) -> dict[str, str]:
-    """The tags tagwarden writes on a quarantined resource, sealed for `rid` with KEY."""
-    m = Marker(state, deadline, "missing CostCenter Outcome-ID", "state=running", "agents-aws")
-    return {
-        **marker_tags(m, Provider.AWS, KEYS, KEY, rid),
-        "Agent-ID": "42",
-        "tagwarden:creator": "arn:aws:sts::123456789012:assumed-role/agent-fleet-adhoc/agent-13",
-        **(extra or {}),
-    }
+def rules(extra: str = "lifecycle:\n  delete_dry_run: false\n", text: str | None = None) -> RuleSet:
+    return load_rules_text((text or EXAMPLE_RULES.read_text()) + extra)
 
 
-def rules(delete_dry_run: bool = False, cap: int = 10) -> RuleSet:
-    text = (
-        EXAMPLE_RULES.read_text()
-        + f"lifecycle:\n  delete_dry_run: {str(delete_dry_run).lower()}\n  max_deletions_per_sweep: {cap}\n"
-    )
-    return load_rules_text(text, env={"TAGWARDEN_MARKER_KEY": KEY})
+def quarantined(**kw: object) -> ResourceRecord:
+    base = ResourceRecord(
+        provider="aws", resource_id=ARN, account="123456789012", region="us-east-1",
+        type=FN.type, name="Reports", event_id="e-1", event_name="CreateFunction20150331",
+        event_time="2027-01-15T08:00:00Z", event_source="lambda.amazonaws.com", actor=AGENT,
+        rule="agents-aws", action="quarantine", state=LifecycleState.QUARANTINED,
+        deadline=T0 + 4 * HOUR, undo="concurrency=none", recorded_at=T0, quarantined_at=T0,
+    )  # fmt: skip
+    return replace(base, **kw)  # type: ignore[arg-type]
 
 
-def test_marker_round_trip_and_limits() -> None:
-    tags = marked(NOW)
-    assert tags["tagwarden:quarantine"] == "quarantined"
-    assert tags["tagwarden:deadline"] == "2026-11-29T12:00:00Z"
-    assert tags["tagwarden:undo"] == "state=running"
-    m = read_marker(tags, KEYS)
-    assert m is not None and m.deadline == NOW and m.rule == "agents-aws" and m.undo == "state=running"
-    assert read_marker({"tagwarden:quarantine": "quarantined", "tagwarden:deadline": "soon"}, KEYS) is None
-    assert read_marker({}, KEYS) is None
+def verdict(record: ResourceRecord, tags: dict[str, str] | None, r: RuleSet, now: float) -> Verdict:
+    return judge(Found(record, FN, tags), r, now).verdict
 
 
-def test_fixed_tags_release() -> None:
-    tags = marked(NOW + timedelta(hours=1), {"CostCenter": "101", "Outcome-ID": "OUT-1234"})
-    j = judge(Found(INSTANCE, tags, Provider.AWS), rules(), NOW)
-    assert j is not None and j.verdict is Verdict.RELEASE
-
-
-def test_within_grace_is_left_and_past_deadline_deleted() -> None:
-    found = Found(INSTANCE, marked(NOW + timedelta(minutes=5)), Provider.AWS)
-    j = judge(found, rules(), NOW)
-    assert j is not None and j.verdict is Verdict.LEAVE and "grace" in j.reason
-    j = judge(found, rules(), NOW + timedelta(minutes=6))
-    assert j is not None and j.verdict is Verdict.DELETE and not j.dry_run
-    assert set(j.problems) == {"CostCenter missing", "Outcome-ID missing"}
+def test_within_grace_left_past_deadline_deleted_fixed_released() -> None:
+    r = rules()
+    assert verdict(quarantined(), {}, r, T0 + HOUR) is Verdict.LEAVE
+    assert verdict(quarantined(), {}, r, T0 + 5 * HOUR) is Verdict.DELETE
+    assert verdict(quarantined(), FIXED, r, T0 + 5 * HOUR) is Verdict.RELEASE
+    assert verdict(quarantined(), None, r, T0 + 5 * HOUR) is Verdict.GONE
 
 
 def test_delete_dry_run_is_the_default() -> None:
-    j = judge(
-        Found(INSTANCE, marked(NOW - timedelta(seconds=1)), Provider.AWS),
-        load_rules_text(EXAMPLE_RULES.read_text(), env={"TAGWARDEN_MARKER_KEY": KEY}),
-        NOW,
-    )
-    assert j is not None and j.verdict is Verdict.DELETE and j.dry_run
-
-
-def test_unallocated_marker_and_invalid_values_are_not_fixes() -> None:
-    bad = marked(NOW - timedelta(seconds=1), {"CostCenter": "unallocated", "Outcome-ID": "nope"})
-    assert unsettled(rules(), "agents-aws", bad, Provider.AWS) == [
-        "CostCenter missing",
-        "Outcome-ID invalid: 'nope' does not match '^OUT-[0-9]{3,8}$'",
-    ]
-
-
-@pytest.mark.parametrize(
-    ("extra", "why"),
-    [
-        ({"tagwarden:protect": "yes"}, "protected"),
-        ({"tagwarden:exempt": "true"}, "exemption tag"),
-    ],
-)
-def test_protected_and_exempt_are_never_deleted(extra: dict[str, str], why: str) -> None:
-    j = judge(Found(INSTANCE, marked(NOW - timedelta(days=1), extra), Provider.AWS), rules(), NOW)
-    assert j is not None and j.verdict is Verdict.LEAVE and why in j.reason
-
-
-def test_exempt_creator_never_deleted() -> None:
-    tags = marked(
-        NOW - timedelta(days=1),
-        {"tagwarden:creator": "arn:aws:sts::123456789012:assumed-role/BreakGlassAdmin/x"},
-    )
-    j = judge(Found(INSTANCE, tags, Provider.AWS), rules(), NOW)
-    assert j is not None and j.verdict is Verdict.LEAVE and "exempt principal" in j.reason
+    j = judge(Found(quarantined(), FN, {}), rules(""), T0 + 5 * HOUR)
+    assert (j.verdict, j.dry_run) == (Verdict.DELETE, True)
 
 
 def test_deletion_cap_keeps_the_most_overdue() -> None:
-    found = [
-        Found(
-            Resource(id=f"arn:aws:ec2:us-east-1:1:instance/i-{n}", type="AWS::EC2::Instance"),
-            marked(NOW - timedelta(hours=n), rid=f"arn:aws:ec2:us-east-1:1:instance/i-{n}"),
-            Provider.AWS,
-        )
-        for n in range(1, 6)
-    ]
-    verdicts = {j.found.resource.id[-3:]: j.verdict for j in sweep(found, rules(cap=2), NOW)}
-    assert [k for k, v in verdicts.items() if v is Verdict.DELETE] == ["i-4", "i-5"]
-    capped = [j for j in sweep(found, rules(cap=2), NOW) if j.verdict is Verdict.LEAVE]
-    assert all("deletion cap of 2" in j.reason for j in capped)
+    r = rules("lifecycle:\n  delete_dry_run: false\n  max_deletions_per_sweep: 1\n")
+    late = Found(quarantined(deadline=T0 + 2 * HOUR), FN, {})
+    later = Found(quarantined(deadline=T0 + 3 * HOUR), FN, {})
+    got = [j.verdict for j in sweep([later, late], r, T0 + 5 * HOUR)]
+    assert got == [Verdict.LEAVE, Verdict.DELETE]
 
 
-def test_unmarked_resources_are_never_judged() -> None:
-    assert judge(Found(INSTANCE, {"CostCenter": "101"}, Provider.AWS), rules(), NOW) is None
-    assert sweep([Found(INSTANCE, {}, Provider.AWS)], rules(), NOW) == []
+# --- the attacks --------------------------------------------------------------------------------
 
 
-def test_deadline_format_is_accepted_by_both_clouds() -> None:
-    from tagwarden.attribution.limits import LIMITS
-
-    for provider in Provider:
-        for key, value in marker_tags(
-            Marker(State.DELETE_PENDING, NOW, "missing A B", "", "r"), provider, KEYS
-        ).items():
-            assert LIMITS[provider].key_problem(key) is None
-            assert LIMITS[provider].value_problem(value) is None, (key, value)
-    assert iso(NOW) == "2026-11-29T12:00:00Z"
-
-
-def test_forged_or_unsealed_markers_never_lead_to_a_deletion() -> None:
-    """Anyone may tag a resource: a hand-written marker (or one sealed for another resource, or
-    with a moved deadline) is left alone, and its undo token is not acted on."""
-    overdue = NOW - timedelta(days=1)
-    forged = marked(overdue, {"tagwarden:seal": "AAAA"})
-    j = judge(Found(INSTANCE, forged, Provider.AWS), rules(), NOW)
-    assert j is not None and j.verdict is Verdict.LEAVE and "seal does not verify" in j.reason
-    other = marked(overdue, rid="arn:aws:ec2:us-east-1:123456789012:instance/i-other")
-    j = judge(Found(INSTANCE, other, Provider.AWS), rules(), NOW)
-    assert j is not None and j.verdict is Verdict.LEAVE
-    moved = {**marked(NOW + timedelta(days=1)), "tagwarden:deadline": iso(overdue)}
-    j = judge(Found(INSTANCE, moved, Provider.AWS), rules(), NOW)
-    assert j is not None and j.verdict is Verdict.LEAVE
-    keyless = load_rules_text(EXAMPLE_RULES.read_text(), env={})
-    j = judge(Found(INSTANCE, marked(overdue), Provider.AWS), keyless, NOW)
-    assert j is not None and j.verdict is Verdict.LEAVE and "no marker key configured" in j.reason
+def test_a_marker_copied_or_replayed_or_forged_is_never_judged() -> None:
+    """The work list is the ledger's: a resource carrying any marker tags (copied from another
+    resource, re-applied after release, sealed with a leaked key) is not in it, whatever its tags."""
+    ledger = SqliteLedger()
+    ledger.create(quarantined())
+    other = ARN.replace("Reports", "reports")  # a name differing only in case: another function
+    assert ledger.get("aws", other) is None
+    live = list(ledger.in_state(LifecycleState.QUARANTINED))
+    assert [x.resource_id for x in live] == [ARN]
 
 
-def test_exempt_role_named_by_its_role_arn_is_never_deleted() -> None:
-    """The example exempts `arn:aws:iam::*:role/BreakGlass*`; the creator stamp is the session ARN."""
-    text = EXAMPLE_RULES.read_text().replace('    - "arn:aws:sts::*:assumed-role/BreakGlass*"\n', "")
-    keyed = load_rules_text(text + "lifecycle:\n  delete_dry_run: false\n", env={"TAGWARDEN_MARKER_KEY": KEY})
-    tags = marked(
-        NOW - timedelta(days=1),
-        {"tagwarden:creator": "arn:aws:sts::123456789012:assumed-role/BreakGlassOps/x"},
-    )
-    j = judge(Found(INSTANCE, tags, Provider.AWS), keyed, NOW)
-    assert j is not None and j.verdict is Verdict.LEAVE and "exempt principal" in j.reason
+def test_a_released_record_cannot_be_replayed_into_a_deletion() -> None:
+    ledger = SqliteLedger()
+    ledger.create(quarantined())
+    read = ledger.get("aws", ARN)
+    assert read is not None
+    released = advance(read, LifecycleState.RELEASED, released_at=T0 + HOUR)
+    ledger.update(released)
+    with pytest.raises(IllegalTransition):
+        advance(released, LifecycleState.QUARANTINED)
+    assert list(ledger.in_state(LifecycleState.QUARANTINED)) == []  # never swept again
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        ("    on_missing: quarantine\n    grace: 4h\n", "    on_missing: notify\n"),
+        ('      role_name: "agent-*"\n', '      role_name: "nobody-*"\n'),
+    ],
+    ids=["rule-now-notify", "rule-removed"],
+)
+def test_rule_changed_to_notify_or_removed_releases_instead_of_deleting(change: tuple[str, str]) -> None:
+    text = EXAMPLE_RULES.read_text().replace(*change)
+    assert text != EXAMPLE_RULES.read_text()
+    r = load_rules_text(text + "lifecycle:\n  delete_dry_run: false\n")
+    j = judge(Found(quarantined(), FN, {}), r, T0 + 10 * HOUR)
+    assert j.verdict is Verdict.RELEASE and "now say" in j.reason
+
+
+def test_protected_or_exempt_now_is_never_deleted() -> None:
+    r = rules()
+    for tags in ({"tagwarden:protect": "oncall"}, {"tagwarden:exempt": "true"}):
+        j = judge(Found(quarantined(), FN, tags), r, T0 + 10 * HOUR)
+        assert (j.verdict, j.exempt) == (Verdict.LEAVE, True)
+    break_glass = {**AGENT, "arn": "arn:aws:sts::123456789012:assumed-role/BreakGlass/x"}
+    break_glass |= {"role_arn": "arn:aws:iam::123456789012:role/BreakGlass", "role_name": "BreakGlass"}
+    j = judge(Found(quarantined(actor=break_glass), FN, {}), r, T0 + 10 * HOUR)
+    assert j.verdict is not Verdict.DELETE
+
+
+def test_a_protect_tag_pre_set_in_the_create_request_does_not_count() -> None:
+    r = rules()
+    record = quarantined(ignored={"tagwarden:protect": "x"})
+    assert verdict(record, {"tagwarden:protect": "x"}, r, T0 + 10 * HOUR) is Verdict.DELETE
+    # set later to another value (by an operator): it counts
+    assert verdict(record, {"tagwarden:protect": "ops"}, r, T0 + 10 * HOUR) is Verdict.LEAVE
+
+
+def test_a_creator_tag_names_nobody_the_ledger_names_the_creator() -> None:
+    r = rules()
+    forged = {"tagwarden:creator": "arn:aws:sts::123456789012:assumed-role/BreakGlass/x"}
+    assert verdict(quarantined(), forged, r, T0 + 10 * HOUR) is Verdict.DELETE
+
+
+def test_a_deadline_tag_is_a_display_only() -> None:
+    r = rules()
+    early = {"tagwarden:deadline": "2000-01-01T00:00:00Z", "tagwarden:quarantine": "quarantined"}
+    assert verdict(quarantined(), early, r, T0 + HOUR) is Verdict.LEAVE

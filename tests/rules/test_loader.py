@@ -219,3 +219,23 @@ def test_unreadable_file(tmp_path) -> None:  # type: ignore[no-untyped-def]
 
 def test_example_file_is_shipped_in_the_package() -> None:
     assert EXAMPLE_RULES.is_file()
+
+
+def test_the_deployment_mode_overrides_the_file() -> None:
+    enforce = MINIMAL + "mode: enforce\n"
+    assert load_rules_text(enforce, env={}).mode is Mode.ENFORCE
+    assert load_rules_text(enforce, env={"TAGWARDEN_MODE": "audit"}).mode is Mode.AUDIT
+    assert load_rules_text(MINIMAL, env={"TAGWARDEN_MODE": "enforce"}).mode is Mode.ENFORCE
+    assert load_rules_text(MINIMAL, env={"TAGWARDEN_MODE": "enforce"}).warnings == ()
+    assert errors_of(MINIMAL, env={"TAGWARDEN_MODE": "on"}) == [
+        "rules.yaml: mode: TAGWARDEN_MODE='on': expected audit or enforce"
+    ]
+
+
+def test_an_implicit_mode_is_audit_with_a_warning() -> None:
+    rs = load_rules_text(MINIMAL, env={})
+    assert rs.mode is Mode.AUDIT
+    assert rs.warnings == (
+        "mode is not set, so the rules only report (audit); write `mode: audit` or `mode: enforce`",
+    )
+    assert load_rules_text(MINIMAL + "mode: audit\n", env={}).warnings == ()

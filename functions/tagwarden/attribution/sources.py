@@ -6,7 +6,6 @@ kind means adding a row here (and it appears in the schema, the docs and `explai
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -14,6 +13,7 @@ from typing import Any
 from tagwarden.attribution import paths
 from tagwarden.attribution.context import Context, Scope
 from tagwarden.attribution.limits import tag_value
+from tagwarden.attribution.regex import Match, Pattern
 from tagwarden.model import ACTOR_FIELDS
 
 # A fetch answers the raw value, None when the source has nothing, or an Unresolved marker.
@@ -179,7 +179,7 @@ class Source:
     kind: str
     arg: str
     fetch: Fetch
-    pattern: re.Pattern[str] | None = None
+    pattern: Pattern | None = None  # RE2: linear time (see attribution.regex)
     mapping: Mapping[str, str] | None = None
     case: str | None = None
     label: str = ""  # "kind:arg", set once at load (it is on the hot path of every decision)
@@ -213,9 +213,9 @@ class Source:
         return value, ""
 
 
-def _capture(m: re.Match[str]) -> str:
+def _capture(m: Match) -> str:
     if "value" in m.re.groupindex:
         return m.group("value") or ""
     if m.re.groups:
         return m.group(1) or ""
-    return m.group(0)
+    return m.group(0) or ""

@@ -1,18 +1,20 @@
-"""The AWS enforcer: the core Enforcer wired to boto3 taggers, IAM lookups and event claims.
+"""The AWS enforcer: the core Enforcer wired to boto3 taggers, IAM lookups and the DynamoDB ledger.
 
 Everything is built once per container (`build`): rules compiled, clients created, principal
-tags cached for the container's life.
+tags cached for the container's life. The ledger is the DynamoDB table in
+TAGWARDEN_LEDGER_TABLE (deployed), or a SQLite file in TAGWARDEN_LEDGER (local runs, tests); with
+neither, building fails: nothing is quarantined that could never be released or swept.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from tagwarden.aws.clients import Clients
-from tagwarden.aws.dedupe import DynamoClaims
+from tagwarden.aws.clients import AccountClients, Clients
 from tagwarden.aws.lookups import IamLookups, RgtaTags
 from tagwarden.aws.normalize import READER
 from tagwarden.aws.notify import SnsNotifier
@@ -20,17 +22,21 @@ from tagwarden.aws.taggers import write_tags
 from tagwarden.aws.telemetry import Telemetry
 from tagwarden.aws.text import AWS_TEXT
 from tagwarden.channels import fan_out, neutral_channels
-from tagwarden.claims import Claim, MemoryClaims
 from tagwarden.enforce import Enforcer, Release, TagWriteFailed
 from tagwarden.guards import OwnIdentity
+from tagwarden.ledger.ports import Ledger
+from tagwarden.ledger.records import rules_hash
 from tagwarden.lifecycle.ports import LazyQuarantiner, Notifier, Quarantiner
 from tagwarden.rules import load_rules_text
-from tagwarden.rules.model import RuleSet
-from tagwarden.settings import csv, rules_from_path
+from tagwarden.rules.model import Mode, RuleSet
+from tagwarden.settings import csv, rules_text_from_path
 from tagwarden.tagging import TagResult, TagWrite
 
 if TYPE_CHECKING:  # the sweeper is built (and imported) by the sweeper function only
+    from tagwarden.aws.members import Members
     from tagwarden.aws.sweeper import AwsSweeper
+    from tagwarden.runaway.limiter import Limiter
+    from tagwarden.runaway.ports import RateSink
 
 __all__ = ["AwsEnforcer", "TagWriteFailed", "build", "build_sweeper", "load_rules_from_env"]
 
@@ -38,6 +44,12 @@ __all__ = ["AwsEnforcer", "TagWriteFailed", "build", "build_sweeper", "load_rule
 @dataclass
 class AwsEnforcer(Enforcer):
     clients: Clients = field(default_factory=Clients)  # the writer's clients, reused per container
+    members: Members | None = None  # organization mode: events of member accounts go to their clients
+
+    def handle(self, raw: Any) -> dict[str, Any]:
+        if self.members is None:
+            return super().handle(raw)
+        return self.members.handle(raw, super().handle)
 
 
 class _Writer:
@@ -49,14 +61,34 @@ class _Writer:
         return write_tags(writes, self.clients, region=region, not_found_window=self.not_found_window)
 
 
-def load_rules_from_env(env: Mapping[str, str], clients: Clients) -> RuleSet:
-    """Rules are read once per cold start: from SSM Parameter Store when a parameter is named,
-    else from the file deployed with the function (TAGWARDEN_RULES_PATH)."""
+def rules_source(env: Mapping[str, str], clients: Clients) -> tuple[str, str]:
+    """The rules' text and name, read once per cold start: from SSM Parameter Store when a
+    parameter is named, else from the file deployed with the function (TAGWARDEN_RULES_PATH)."""
     parameter = env.get("TAGWARDEN_RULES_SSM_PARAMETER")
     if parameter:
         value = clients.get("ssm").get_parameter(Name=parameter, WithDecryption=True)["Parameter"]["Value"]
-        return load_rules_text(value, f"ssm:{parameter}", env)
-    return rules_from_path(env, env.get("LAMBDA_TASK_ROOT"), " or TAGWARDEN_RULES_SSM_PARAMETER")
+        return str(value), f"ssm:{parameter}"
+    return rules_text_from_path(env, env.get("LAMBDA_TASK_ROOT"), " or TAGWARDEN_RULES_SSM_PARAMETER")
+
+
+def load_rules_from_env(env: Mapping[str, str], clients: Clients) -> RuleSet:
+    text, name = rules_source(env, clients)
+    return load_rules_text(text, name, env)
+
+
+def ledger_from_env(env: Mapping[str, str], clients: Clients) -> Ledger:
+    """The ledger: the DynamoDB table TAGWARDEN_LEDGER_TABLE, else the SQLite file TAGWARDEN_LEDGER."""
+    table = env.get("TAGWARDEN_LEDGER_TABLE")
+    if table:
+        from tagwarden.aws.ledger import DynamoLedger
+
+        return DynamoLedger(clients.get("dynamodb"), table)
+    from tagwarden.ledger.sqlite import SqliteLedger
+
+    local = SqliteLedger.from_env(env)
+    if local is not None:
+        return local
+    raise RuntimeError("no ledger: set TAGWARDEN_LEDGER_TABLE (DynamoDB) or TAGWARDEN_LEDGER (a SQLite file)")
 
 
 def build(
@@ -64,20 +96,21 @@ def build(
     clients: Clients | None = None,
     telemetry: Telemetry | None = None,
     release: Release | None = None,
+    ledger: Ledger | None = None,
 ) -> AwsEnforcer:
     env = os.environ if env is None else env
     clients = clients or Clients()
     telemetry = telemetry or Telemetry()
-    rules = load_rules_from_env(env, clients)
-    table = env.get("TAGWARDEN_IDEMPOTENCY_TABLE")
-    claims: Claim = DynamoClaims(clients.get("dynamodb"), table) if table else MemoryClaims()
+    text, name = rules_source(env, clients)
+    rules = load_rules_text(text, name, env)
     own = OwnIdentity(arns=csv(env.get("TAGWARDEN_OWN_ARNS")))
     lookups = IamLookups(clients, account_tags=env.get("TAGWARDEN_ACCOUNT_TAGS") == "organizations")
-    return AwsEnforcer(
+    hub = AwsEnforcer(
         rules=rules,
         write=_Writer(clients, float(env.get("TAGWARDEN_NOT_FOUND_WINDOW", "20"))),
         lookups=lambda: lookups,  # one IamLookups per container: principal tags cached for its life
-        claims=claims,
+        ledger=ledger or ledger_from_env(env, clients),
+        rules_digest=rules_hash(text),
         own=own,
         telemetry=telemetry,
         read=READER,
@@ -87,7 +120,60 @@ def build(
         quarantiner=quarantiner(env, clients),
         notifier=notifier(env, rules, clients, telemetry),
         current_tags=RgtaTags(clients),
+        limiter=limiter(env, rules, clients, telemetry),
     )
+    return _organization(env, hub)
+
+
+def _organization(env: Mapping[str, str], hub: AwsEnforcer) -> AwsEnforcer:
+    """Organization mode (TAGWARDEN_MEMBER_ACCOUNTS / TAGWARDEN_ORG_ID): the hub's enforcer gates
+    accounts and acts in each member account with that account's clients; else `hub` unchanged."""
+    from tagwarden.aws.members import AccountGate, Members, OrgSettings
+
+    settings = OrgSettings.from_env(env)
+    if settings is None:
+        return hub
+    accounts = AccountClients(
+        hub.clients,
+        env.get("TAGWARDEN_ACCOUNT_ID") or None,
+        settings.role_name,
+        settings.external_id,
+        settings.seconds,
+    )
+    gate = AccountGate(settings, accounts)
+    role = settings.role_name
+    own = (f"arn:aws:iam::*:role/{role}", f"arn:aws:sts::*:assumed-role/{role}/*")  # our member sessions
+    account_tags = env.get("TAGWARDEN_ACCOUNT_TAGS") == "organizations"
+    window = float(env.get("TAGWARDEN_NOT_FOUND_WINDOW", "20"))
+    # S3 quarantine statements in a member account spare the member role too.
+    member_env = {**env, "TAGWARDEN_OWN_ARNS": ",".join((*csv(env.get("TAGWARDEN_OWN_ARNS")), *own))}
+
+    def principals(account: str) -> Clients | None:  # a principal is read in its own account
+        return accounts.get(account) if gate.allows(account) else None
+
+    local_lookups = IamLookups(hub.clients, account_tags=account_tags, principals=principals)
+    gated = dataclasses.replace(
+        hub,
+        read=gate.reader(hub.read),
+        own=OwnIdentity(hub.own.arns + own, hub.own.ids),
+        lookups=lambda: local_lookups,
+    )
+
+    def rewire(member: Clients) -> Callable[[Any], dict[str, Any]]:
+        lookups = IamLookups(
+            member, account_tags=account_tags, organizations=hub.clients, principals=principals
+        )
+        return dataclasses.replace(
+            gated,
+            write=_Writer(member, window),
+            lookups=lambda: lookups,  # principal tags are read in the member account, cached there
+            clients=member,
+            quarantiner=quarantiner(member_env, member),
+            current_tags=RgtaTags(member),
+            release=None,  # releases run in the hub's sweeper, which does not act in members yet
+        ).handle
+
+    return dataclasses.replace(gated, members=Members(gate, accounts, rewire))
 
 
 def quarantiner(env: Mapping[str, str], clients: Clients) -> Quarantiner:
@@ -108,6 +194,58 @@ def _quarantiner(env: Mapping[str, str], clients: Clients) -> Quarantiner:
     )
 
 
+def limiter(
+    env: Mapping[str, str], rules: RuleSet, clients: Clients, rates: RateSink | None
+) -> Limiter | None:
+    """Runaway agents, when the rules have limits: counts in DynamoDB (TAGWARDEN_RUNAWAY_TABLE);
+    without a table, in the container's memory (local runs only: containers would not add up)."""
+    if not rules.limits:
+        return None
+    from tagwarden.aws.brake import IamBrake
+    from tagwarden.runaway.limiter import Limiter
+    from tagwarden.runaway.ports import RunawayStore
+
+    store: RunawayStore
+    table = env.get("TAGWARDEN_RUNAWAY_TABLE")
+    if table:
+        from tagwarden.runaway.aws.dynamodb import DynamoRunawayStore
+
+        store = DynamoRunawayStore(clients.get("dynamodb"), table)
+    else:
+        from tagwarden.runaway.sqlite import SqliteRunawayStore
+
+        store = SqliteRunawayStore(":memory:")
+    return Limiter(
+        limits=rules.limits,
+        store=store,
+        brake=IamBrake(clients),
+        rates=rates,
+        act=rules.mode is Mode.ENFORCE and not rules.lifecycle.dry_run,
+        protected=brake_guard(env),
+    )
+
+
+def brake_guard(env: Mapping[str, str]) -> Callable[[str], str | None]:
+    """Principals a brake never touches: ours, break-glass, service-linked roles, and any role
+    outside TAGWARDEN_BRAKE_ROLES (globs over role ARNs; the template scopes its IAM the same way)."""
+    from tagwarden.rules.match import compile_globs
+
+    own = csv(env.get("TAGWARDEN_OWN_ARNS")) + csv(env.get("TAGWARDEN_BREAK_GLASS_ARNS"))
+    never = compile_globs(own) if own else None
+    allowed = compile_globs(csv(env.get("TAGWARDEN_BRAKE_ROLES")) or ("arn:aws:iam::*:role/agent-*",))
+
+    def why(principal: str) -> str | None:
+        if ":role/aws-service-role/" in principal:
+            return "is a service-linked role"
+        if never is not None and never.match(principal):
+            return "is tagwarden's own or a break-glass principal"
+        if not allowed.match(principal):
+            return "is outside TAGWARDEN_BRAKE_ROLES"
+        return None
+
+    return why
+
+
 def notifier(
     env: Mapping[str, str], rules: RuleSet, clients: Clients, telemetry: Telemetry | None = None
 ) -> Notifier | None:
@@ -122,7 +260,10 @@ def notifier(
 
 
 def build_sweeper(
-    env: Mapping[str, str] | None = None, clients: Clients | None = None, telemetry: Telemetry | None = None
+    env: Mapping[str, str] | None = None,
+    clients: Clients | None = None,
+    telemetry: Telemetry | None = None,
+    ledger: Ledger | None = None,
 ) -> AwsSweeper:
     from tagwarden.aws.sweeper import AwsSweeper
 
@@ -135,5 +276,6 @@ def build_sweeper(
         quarantiner=quarantiner(env, clients),
         notifier=notifier(env, rules, clients),
         telemetry=telemetry or Telemetry(),
+        ledger=ledger or ledger_from_env(env, clients),
         region=env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or None,
     )

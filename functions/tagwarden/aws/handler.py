@@ -19,6 +19,7 @@ from tagwarden.guards import OwnIdentity
 from tagwarden.model import TagChange
 from tagwarden.normalize import MalformedEvent
 from tagwarden.settings import csv
+from tagwarden.untrusted import check_shape
 
 if TYPE_CHECKING:
     from tagwarden.aws.sweeper import AwsSweeper
@@ -43,6 +44,7 @@ def release(changes: Sequence[TagChange]) -> dict[str, Any]:
 @_TELEMETRY.metrics.log_metrics(capture_cold_start_metric=True)
 def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     try:
+        check_shape(event)  # nesting and surrogates no event has: MalformedEvent before any reader
         return enforcer().handle(event)
     except MalformedEvent as exc:
         _TELEMETRY.log("error", "unreadable event", error=str(exc), event=event)
@@ -70,6 +72,7 @@ def sweeper_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     """Scheduled: release what is now attributed, delete what is past its deadline, leave the rest.
     On a tag write (EventBridge rule TagWrites): release the quarantined resources it fixed, at once."""
     try:
+        check_shape(event)
         change = tag_change(event) if isinstance(event, dict) and "detail" in event else None
         if change is not None:
             _TELEMETRY.count_events(1)

@@ -8,7 +8,7 @@ other failure raises LookupFailed, so the event is retried instead of being deci
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -16,6 +16,9 @@ from botocore.exceptions import ClientError
 from tagwarden.attribution.context import Scope
 from tagwarden.aws.clients import Clients
 from tagwarden.model import Actor, Provider, Resource
+
+# What the lookups call in the event's account (a member role grants these; tests check the calls).
+IAM_ACTIONS: tuple[str, ...] = ("iam:ListRoleTags", "iam:ListUserTags", "tag:GetResources")
 
 
 class LookupFailed(RuntimeError):
@@ -33,9 +36,19 @@ def _paged_tags(call: Any, **kwargs: Any) -> dict[str, str]:
 
 
 class IamLookups:
-    def __init__(self, clients: Clients, account_tags: bool = False) -> None:
-        self._clients = clients
-        self._account_tags = account_tags
+    def __init__(
+        self,
+        clients: Clients,
+        account_tags: bool = False,
+        organizations: Clients | None = None,
+        principals: Callable[[str], Clients | None] | None = None,
+    ) -> None:
+        self._clients = clients  # the event's account
+        self._org_clients = organizations or clients  # Organizations answers in the hub (or local) account
+        # Organization mode: the clients of the account a principal lives in (its ARN's), None for
+        # an account we may not enter; one account only: `clients` for every principal.
+        self._principal_clients = principals
+        self.account_tags = account_tags
         self._principals: dict[str, Mapping[str, str]] = {}
         self._accounts: dict[str, Mapping[str, str] | None] = {}
         self.calls = 0  # API calls made, for tests and the benchmark
@@ -50,7 +63,10 @@ class IamLookups:
         cached = self._principals.get(key)
         if cached is not None:
             return cached
-        iam = self._clients.get("iam")
+        clients = self._clients_of(key)
+        if clients is None:
+            return {}  # a principal of an account outside the allowed ones: its tags cannot be read
+        iam = clients.get("iam")
         self.calls += 1
         try:
             if kind == "role":
@@ -66,11 +82,17 @@ class IamLookups:
         self._principals[key] = tags
         return tags
 
+    def _clients_of(self, principal_arn: str) -> Clients | None:
+        if self._principal_clients is None:
+            return self._clients
+        account = principal_arn.split(":")[4] if principal_arn.count(":") >= 5 else ""
+        return self._principal_clients(account) if account else self._clients
+
     def container_tags(self, provider: Provider, scope: Scope, scope_id: str) -> Mapping[str, str] | None:
-        if scope is not Scope.ACCOUNT or not self._account_tags:
+        if scope is not Scope.ACCOUNT or not self.account_tags:
             return None
         if scope_id not in self._accounts:
-            org = self._clients.get("organizations")
+            org = self._org_clients.get("organizations")
             self.calls += 1
             try:
                 page = org.list_tags_for_resource(ResourceId=scope_id)
@@ -90,6 +112,27 @@ class RgtaTags:
     def __init__(self, clients: Clients, region: str | None = None) -> None:
         self.clients = clients
         self.region = region
+
+    def many(self, resources: Sequence[Resource]) -> dict[str, Mapping[str, str] | None]:
+        """The live tags of many resources: one GetResources per 100 ARNs of a region (what the
+        API takes), not one per resource. A resource the API does not list keeps its request tags."""
+        by_region: dict[str | None, list[Resource]] = {}
+        for r in resources:
+            if r.id.startswith("arn:"):
+                by_region.setdefault(r.id.split(":")[3] or self.region, []).append(r)
+        out: dict[str, Mapping[str, str] | None] = {}
+        for region, group in by_region.items():
+            client = self.clients.get("resourcegroupstaggingapi", region or None)
+            for start in range(0, len(group), 100):
+                chunk = group[start : start + 100]
+                found = {
+                    item["ResourceARN"]: {t["Key"]: t["Value"] for t in item.get("Tags", [])}
+                    for item in client.get_resources(ResourceARNList=[r.id for r in chunk]).get(
+                        "ResourceTagMappingList", []
+                    )
+                }
+                out.update((r.id, found.get(r.id, r.request_tags)) for r in chunk)
+        return out
 
     def __call__(self, resource: Resource) -> Mapping[str, str] | None:
         region = (resource.id.split(":")[3] if resource.id.startswith("arn:") else "") or self.region

@@ -1,25 +1,28 @@
-"""The AWS sweeper: a scheduled Lambda that finds marked resources, and releases, deletes or leaves them.
+"""The AWS sweeper: a scheduled Lambda that releases, deletes or leaves what the ledger holds in a
+lifecycle.
 
-Found by the marker tag through the Resource Groups Tagging API (one region per deployment, like
-the enforcer); judged by tagwarden.lifecycle.sweep; acted on through the quarantiner; the marker is
+The work list is the ledger's (tagwarden.lifecycle.sweeper), never a listing by tag; the current
+tags of those resources are read through the Resource Groups Tagging API (100 ARNs a call);
+judged by tagwarden.lifecycle.sweep; acted on through the quarantiner; the marker display is
 removed on release through each service's own untag call. Every action is logged and notified.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Any
 
 from tagwarden.aws.clients import Clients
 from tagwarden.aws.text import AWS_TEXT
-from tagwarden.lifecycle.marker import iso
+from tagwarden.ledger.model import ResourceRecord
+from tagwarden.ledger.ports import Ledger
+from tagwarden.lifecycle.marker import iso_epoch
 from tagwarden.lifecycle.ports import CloudText, Notifier, Quarantiner
 from tagwarden.lifecycle.sweep import Found
 from tagwarden.lifecycle.sweeper import SweepActions
-from tagwarden.model import Provider, Resource, TagChange
+from tagwarden.model import Resource, TagChange
 from tagwarden.rules.model import RuleSet
 
 # ARN (service, resource-type prefix) -> (CloudFormation type, tagger); "" matches ARNs without one.
@@ -111,82 +114,69 @@ class AwsSweeper(SweepActions):
     quarantiner: Quarantiner
     notifier: Notifier | None
     telemetry: Any
+    ledger: Ledger
     region: str | None = None
     clock: Callable[[], float] = time.time
     last: list[dict[str, Any]] = field(default_factory=list)
+    provider: str = "aws"
     text: CloudText = AWS_TEXT
 
-    def find(self) -> list[Found]:
-        rgta = self.clients.get("resourcegroupstaggingapi", self.region)
-        found: list[Found] = []
-        token = ""
-        while True:
-            page = rgta.get_resources(TagFilters=[{"Key": self.keys.state}], PaginationToken=token)
+    def _read(self, records: Sequence[ResourceRecord]) -> list[Found]:
+        """Current tags of the recorded ARNs, 100 per GetResources call. An ARN the tagging API
+        does not return is read as untagged: the quarantiner finds out whether it is gone."""
+        tags: dict[str, dict[str, str]] = {}
+        arns = [r.resource_id for r in records]
+        for start in range(0, len(arns), 100):
+            region = _region_of(arns[start]) or self.region
+            page = self.clients.get("resourcegroupstaggingapi", region).get_resources(
+                ResourceARNList=arns[start : start + 100]
+            )
             for item in page.get("ResourceTagMappingList", []):
-                tags = {t["Key"]: t["Value"] for t in item.get("Tags", [])}
-                found.append(Found(resource_from_arn(item["ResourceARN"]), tags, Provider.AWS))
-            token = page.get("PaginationToken") or ""
-            if not token:
-                return found
+                tags[item["ResourceARN"]] = {t["Key"]: t["Value"] for t in item.get("Tags", [])}
+        return [Found(r, resource_from_arn(r.resource_id), tags.get(r.resource_id, {})) for r in records]
 
     def release_now(self, changes: Sequence[TagChange]) -> dict[str, Any]:
         """Someone wrote tags on these resources: release the quarantined ones that are now
         attributed, at once. A tag event never deletes anything: deletion is the sweep's."""
-        now = datetime.fromtimestamp(self.clock(), UTC)
-        rgta = self.clients.get("resourcegroupstaggingapi", self.region)
-        items = []
-        arns = list(dict.fromkeys(arn for change in changes for arn in change.resource_ids))
-        for start in range(0, len(arns), 100):  # GetResources takes 100 ARNs at a time
-            items += rgta.get_resources(ResourceARNList=arns[start : start + 100]).get(
-                "ResourceTagMappingList", []
-            )
-        found = [
-            Found(
-                resource_from_arn(item["ResourceARN"]),
-                {t["Key"]: t["Value"] for t in item.get("Tags", [])},
-                Provider.AWS,
-            )
-            for item in items
-        ]
+        ids = list(dict.fromkeys(rid for change in changes for rid in change.resource_ids))
         return {
             "event_id": changes[0].event_id if changes else None,
             "event_name": changes[0].event_name if changes else None,
-            **self._release_rows(found, now),
+            **self._release_rows(ids, self.clock()),
         }
 
     def run(self) -> dict[str, Any]:
-        now = datetime.fromtimestamp(self.clock(), UTC)
-        self.last, counts = self._sweep_rows(self.find(), now)
-        self.telemetry.log("info", "sweep done", at=iso(now), **counts)
-        return {"at": iso(now), "resources": self.last}
+        now = self.clock()
+        self.last, counts = self._sweep_rows(now)
+        self.telemetry.log("info", "sweep done", at=iso_epoch(now), **counts)
+        return {"at": iso_epoch(now), "resources": self.last}
 
-    def _remove_marker(self, resource: Resource, tags: Mapping[str, str]) -> bool:
-        keys = [*self.keys.all(), self.notice_key]
+    def _remove_marker(self, resource: Resource, tags: Mapping[str, str], keys: Iterable[str]) -> bool:
+        present = [k for k in dict.fromkeys(keys) if k in tags]
+        if not present:
+            return False
         untag = UNTAG.get(resource.tagger or "", _untag_any)
         try:
-            untag(self.clients, resource, self.region, keys)
+            untag(self.clients, resource, self.region, present)
             return True
-        except Exception as exc:  # one resource must not stop the sweep: logged, retried next sweep
+        except Exception as exc:  # one resource must not stop the sweep: the display is left
             self.telemetry.log(
                 "error", "marker not removed", resource=resource.id, error=f"{type(exc).__name__}: {exc}"
             )
             return False
 
-    def _mark_notice(self, resource: Resource, now: datetime) -> None:
-        self._tag(resource, {self.notice_key: iso(now)})
-
     def _write_tags(self, resource: Resource, tags: Mapping[str, str]) -> None:
-        self._tag(resource, dict(tags))
-
-    def _tag(self, resource: Resource, tags: dict[str, str]) -> None:
         from tagwarden.aws.taggers import write_tags
         from tagwarden.tagging import Outcome, TagWrite
 
         (result,) = write_tags(
-            [TagWrite(resource, tags)], self.clients, region=self.region, not_found_window=0
+            [TagWrite(resource, dict(tags))], self.clients, region=self.region, not_found_window=0
         )
         if result.outcome is not Outcome.TAGGED:
             self.telemetry.log("error", "tag not written", resource=resource.id, error=result.error)
 
-    def _where(self, resource: Resource) -> tuple[str, str | None]:
-        return resource.id.split(":")[4], self.region
+
+
+def _region_of(arn: str) -> str | None:
+    parts = arn.split(":")
+    return (parts[3] or None) if len(parts) > 3 else None

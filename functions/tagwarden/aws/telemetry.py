@@ -12,6 +12,8 @@ from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit, single_metric
 
 from tagwarden.model import Action, SkipKind
+from tagwarden.runaway.metrics import CardinalityGuard
+from tagwarden.untrusted import bounded
 
 NAMESPACE = "tagwarden"
 SERVICE = "tagwarden-aws"
@@ -29,12 +31,14 @@ class Telemetry:
     def __init__(self, logger: Logger | None = None, metrics: Metrics | None = None) -> None:
         self.logger = logger or Logger(service=SERVICE)
         self.metrics = metrics or Metrics(namespace=NAMESPACE, service=SERVICE)
+        self.agents = CardinalityGuard()  # per-agent metric dimensions, bounded per container
 
     def correlate(self, event_id: str) -> None:
         self.logger.set_correlation_id(event_id)
 
     def log(self, level: str, message: str, **fields: Any) -> None:
-        getattr(self.logger, level)(message, extra=fields)
+        # Fields may carry the event itself: bounded, so no input can break the log formatter.
+        getattr(self.logger, level)(message, extra={k: bounded(v) for k, v in fields.items()})
 
     def count_events(self, n: int) -> None:
         self.metrics.add_metric(name="EventsReceived", unit=MetricUnit.Count, value=n)
@@ -62,3 +66,16 @@ class Telemetry:
         # No dimension: the error type is in the log record next to it.
         self.metrics.add_metric(name="EventsFailed", unit=MetricUnit.Count, value=1)
         self.metrics.add_metadata(key="error", value=error)
+
+    def rate(self, limit: str, scope: str, value: float, unit: str) -> None:
+        """An agent's windowed rate for one limit (runaway agents): one EMF document, with the agent
+        as a dimension while the container has seen fewer than the guard's limit of agents."""
+        with single_metric(
+            name="AgentRate",
+            unit=MetricUnit.Count if unit in ("creates", "tokens") else MetricUnit.NoUnit,
+            value=value,
+            namespace=NAMESPACE,
+            default_dimensions={"service": SERVICE},
+        ) as metric:
+            metric.add_dimension(name="limit", value=limit)
+            metric.add_dimension(name="agent", value=self.agents.label(scope))

@@ -31,16 +31,19 @@ from tagwarden.azure.notify import QueueNotifier
 from tagwarden.azure.telemetry import Telemetry
 from tagwarden.azure.text import AZURE_TEXT
 from tagwarden.channels import fan_out, neutral_channels
-from tagwarden.claims import MemoryClaims
 from tagwarden.enforce import Enforcer, Release
 from tagwarden.guards import OwnIdentity
+from tagwarden.ledger.ports import Ledger
+from tagwarden.ledger.records import rules_hash
 from tagwarden.lifecycle.ports import LazyQuarantiner, Notifier, Quarantiner
-from tagwarden.model import CreationEvent
-from tagwarden.rules.model import RuleSet
-from tagwarden.settings import csv, rules_from_path
+from tagwarden.normalize import gated
+from tagwarden.rules import load_rules_text
+from tagwarden.rules.model import Mode, RuleSet
+from tagwarden.settings import csv, rules_from_path, rules_text_from_path
 
 if TYPE_CHECKING:  # the sweeper is built (and imported) by the timer function only
     from tagwarden.azure.sweeper import AzureSweeper
+    from tagwarden.runaway.limiter import Limiter
 
 OWN_ENV = "TAGWARDEN_OWN_PRINCIPAL_IDS"
 SUBSCRIPTIONS_ENV = "TAGWARDEN_SUBSCRIPTIONS"  # comma list the sweeper covers
@@ -48,13 +51,30 @@ QUEUE_URL_ENV = "TAGWARDEN_NOTIFY_QUEUE_URL"  # https://<account>.queue.core.win
 QUEUE_CONNECTION_ENV = "TAGWARDEN_NOTIFY_QUEUE_CONNECTION"  # a connection string (Azurite, keys)
 QUEUE_NAME_ENV = "TAGWARDEN_NOTIFY_QUEUE_NAME"  # with the connection string
 DEFAULT_QUEUE = "tagwarden-notifications"
+LEDGER_ENDPOINT_ENV = "TAGWARDEN_LEDGER_TABLE_ENDPOINT"  # https://<account>.table.core.windows.net
+LEDGER_CONNECTION_ENV = "TAGWARDEN_LEDGER_CONNECTION"  # a connection string (Azurite, keys)
+LEDGER_TABLE_ENV = "TAGWARDEN_LEDGER_TABLE"  # the table's name
+DEFAULT_LEDGER_TABLE = "tagwardenledger"
 
 
-def write_key(event: CreationEvent) -> str:
-    """One claim per (ARM operation, resource): Event Grid redeliveries share the event id, and the
-    two events a deployment can emit for one resource share the correlation id."""
-    resource = event.resources[0].id.lower() if event.resources else ""
-    return f"{event.correlation_id or event.event_id}|{resource}"
+def ledger_from_env(env: Mapping[str, str]) -> Ledger:
+    """The ledger: Azure Table Storage (the app's managed identity on the endpoint, or a connection
+    string), else the SQLite file TAGWARDEN_LEDGER. Neither: building fails, loudly."""
+    from tagwarden.azure.ledger import TableLedger
+    from tagwarden.ledger.sqlite import SqliteLedger
+
+    table = env.get(LEDGER_TABLE_ENV) or DEFAULT_LEDGER_TABLE
+    if env.get(LEDGER_ENDPOINT_ENV):
+        return TableLedger.from_endpoint(env[LEDGER_ENDPOINT_ENV], table)
+    if env.get(LEDGER_CONNECTION_ENV):
+        return TableLedger.from_connection_string(env[LEDGER_CONNECTION_ENV], table)
+    local = SqliteLedger.from_env(env)
+    if local is not None:
+        return local
+    raise RuntimeError(
+        f"no ledger: set {LEDGER_ENDPOINT_ENV} (Azure Table Storage), {LEDGER_CONNECTION_ENV}, "
+        "or TAGWARDEN_LEDGER (a SQLite file)"
+    )
 
 
 @dataclass
@@ -68,27 +88,34 @@ def build(
     telemetry: Telemetry | None = None,
     base_dir: str | None = None,
     release: Release | None = None,
+    ledger: Ledger | None = None,
 ) -> AzureEnforcer:
     env = os.environ if env is None else env
-    rules = rules_from_path(env, base_dir)
+    text, name = rules_text_from_path(env, base_dir)
+    rules = load_rules_text(text, name, env)
     arm = arm or ArmClient.from_env(env)
     telemetry = telemetry or Telemetry()
     own_ids = frozenset(csv(env.get(OWN_ENV)))
     client = arm
+    # One app serving many subscriptions acts in the listed ones only (the ARM client is per
+    # subscription already: each event's own is used); unlisted: any the events come from.
+    served = {s.lower() for s in csv(env.get(SUBSCRIPTIONS_ENV))}
+    reader = gated(READER, lambda sub: sub.lower() in served, "subscription") if served else READER
     return AzureEnforcer(
         rules=rules,
         write=client.write,
         lookups=lambda: ArmLookups(client),  # fresh per invocation: caches live one delivery
-        claims=MemoryClaims(),
+        ledger=ledger or ledger_from_env(env),
+        rules_digest=rules_hash(text),
         own=OwnIdentity(ids=own_ids),
         telemetry=telemetry,
-        read=READER,
+        read=reader,
         text=AZURE_TEXT,
         release=release,
-        claim_key=write_key,
         quarantiner=quarantiner(arm, rules),
         notifier=notifier(env, rules, telemetry),
         arm=arm,
+        limiter=limiter(env, rules, telemetry),
     )
 
 
@@ -97,6 +124,7 @@ def build_sweeper(
     arm: ArmClient | None = None,
     telemetry: Telemetry | None = None,
     base_dir: str | None = None,
+    ledger: Ledger | None = None,
 ) -> AzureSweeper:
     from tagwarden.azure.sweeper import AzureSweeper
 
@@ -111,6 +139,7 @@ def build_sweeper(
         notifier=notifier(env, rules, telemetry),
         telemetry=telemetry,
         subscriptions=subscriptions(env),
+        ledger=ledger or ledger_from_env(env),
     )
 
 
@@ -122,13 +151,59 @@ def subscriptions(env: Mapping[str, str]) -> tuple[str, ...]:
     return tuple(dict.fromkeys(listed))
 
 
+RUNAWAY_TABLE_ENV = "TAGWARDEN_RUNAWAY_TABLE"  # the table's name (default tagwardenrunaway)
+RUNAWAY_TABLE_URL_ENV = "TAGWARDEN_RUNAWAY_TABLE_URL"  # https://<account>.table.core.windows.net
+RUNAWAY_TABLE_CONNECTION_ENV = "TAGWARDEN_RUNAWAY_TABLE_CONNECTION"  # a connection string (Azurite)
+
+
+def limiter(env: Mapping[str, str], rules: RuleSet, rates: Telemetry | None = None) -> Limiter | None:
+    """Runaway agents, when the rules have limits: counts in an Azure Table (the account URL with the
+    app's managed identity, or a connection string); neither set: in the worker's memory (local runs).
+
+    Alert only, no brake, on Azure (README, Runaway agents): the closest reversible control would be
+    deleting the agent's role assignment, which needs Microsoft.Authorization/roleAssignments/write
+    and /delete, the right to grant any role to anyone. quarantine-new acts through the quarantiner.
+    """
+    if not rules.limits:
+        return None
+    from tagwarden.runaway.limiter import Limiter
+    from tagwarden.runaway.ports import RunawayStore
+
+    name = env.get(RUNAWAY_TABLE_ENV) or "tagwardenrunaway"
+    store: RunawayStore
+    if connection := env.get(RUNAWAY_TABLE_CONNECTION_ENV):
+        from tagwarden.runaway.azure.table import AzureTableRunawayStore
+
+        store = AzureTableRunawayStore.from_connection_string(connection, name)
+    elif url := env.get(RUNAWAY_TABLE_URL_ENV):
+        from azure.data.tables import TableClient
+        from azure.identity import DefaultAzureCredential
+
+        from tagwarden.runaway.azure.table import AzureTableRunawayStore
+
+        store = AzureTableRunawayStore(TableClient(url, name, credential=DefaultAzureCredential()))
+    else:
+        from tagwarden.runaway.sqlite import SqliteRunawayStore
+
+        store = SqliteRunawayStore(":memory:")
+    return Limiter(
+        limits=rules.limits,
+        store=store,
+        brake=None,
+        rates=rates,
+        act=rules.mode is Mode.ENFORCE and not rules.lifecycle.dry_run,
+    )
+
+
 def quarantiner(arm: ArmClient, rules: RuleSet) -> Quarantiner:
     """Built on the first quarantine: most events never need the quarantine table."""
 
     def build_it() -> Quarantiner:
         from tagwarden.azure.quarantine import AzureQuarantiner
 
-        return AzureQuarantiner(arm, protect_tag=rules.lifecycle.protect_tag)
+        # No protect check of its own: the enforcer and the sweeper judge protection from the tags
+        # they trust (a protect tag pre-set in the create request is the creator's: it does not count).
+        return AzureQuarantiner(arm, protect_tag="")
 
     return LazyQuarantiner(build_it)
 
@@ -149,5 +224,3 @@ def notifier(env: Mapping[str, str], rules: RuleSet, telemetry: Telemetry | None
     except (ValueError, ImportError) as exc:
         failures.append(f"queue: {exc}")
     return fan_out(channels, failures, telemetry)
-
-

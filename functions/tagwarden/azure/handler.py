@@ -21,6 +21,7 @@ from tagwarden.azure.enforcer import AzureEnforcer, build, build_sweeper
 from tagwarden.azure.telemetry import Telemetry
 from tagwarden.model import TagChange
 from tagwarden.normalize import MalformedEvent
+from tagwarden.untrusted import check_shape
 
 if TYPE_CHECKING:
     from tagwarden.azure.sweeper import AzureSweeper
@@ -73,6 +74,8 @@ def as_eventgrid_dict(event: Any) -> dict[str, Any]:
     """azure.functions.EventGridEvent (or a plain dict) -> the Event Grid schema as delivered."""
     if isinstance(event, dict):
         return event
+    if not hasattr(event, "get_json"):
+        raise MalformedEvent(f"expected an Event Grid event object, got {type(event).__name__}")
     return {
         "id": event.id,
         "subject": event.subject,
@@ -85,8 +88,11 @@ def as_eventgrid_dict(event: Any) -> dict[str, Any]:
 
 
 def handle(events: Any) -> dict[str, Any]:
-    raw = [as_eventgrid_dict(e) for e in events] if isinstance(events, list) else as_eventgrid_dict(events)
+    raw: Any = events
     try:
+        many = isinstance(events, list)
+        raw = [as_eventgrid_dict(e) for e in events] if many else as_eventgrid_dict(events)
+        check_shape(raw)
         return enforcer().handle(raw)
     except MalformedEvent as exc:
         _TELEMETRY.log("error", "unreadable event", error=str(exc), event=raw)

@@ -36,8 +36,9 @@ Undo tokens are `key=value` pairs that fit in a tag value: `power=running` (deal
 started on release), `power=stopped` (it was stopped, not deallocated: left deallocated on
 release), `power=deallocated` (nothing was done).
 
-`ACTIONS` is the union of the ARM operations the table calls: all of them are in the built-in
-role Virtual Machine Contributor (see infra/azure/modules/subscription-roles.bicep).
+`ACTIONS` is the union of the ARM operations the table calls: the writes among them are the
+custom lifecycle role of infra/azure/modules/subscription-roles.bicep (tests/azure/test_azure_role.py
+checks it against the operations recorded on the ARM fake); the reads come with Reader.
 """
 
 from __future__ import annotations
@@ -201,6 +202,8 @@ class Ctx(StepCtx):
         return self.arm.get(self.resource.id, self.api_version)
 
     def protected(self, tags: Mapping[str, str] | None) -> bool:
+        if not self.protect_tag:  # the caller judged protection from the ledger and trusted tags
+            return False
         if tags is not None and tag_value(tags, self.protect_tag, LIMITS[Provider.AZURE]) is not None:
             self.note(f"protected by the tag {self.protect_tag}")
             return True
@@ -445,7 +448,10 @@ class AzureQuarantiner:
             return ActionResult(resource, action, FAILED, detail=ctx.detail(f"{type(exc).__name__}: {exc}"))
         if dry_run and step.status in (DONE, MARKED_ONLY):
             would = f"undo would be {step.undo!r}" if step.undo else ""
-            return ActionResult(resource, action, Status.DRY_RUN, detail="dry run: " + ctx.detail(would))
+            # the undo it would return: the enforcer records it in the ledger before it quarantines
+            return ActionResult(
+                resource, action, Status.DRY_RUN, undo=step.undo, detail="dry run: " + ctx.detail(would)
+            )
         return ActionResult(resource, action, step.status, undo=step.undo, detail=ctx.detail())
 
 

@@ -1,11 +1,9 @@
-"""The Azure sweeper: a timer-triggered function that finds marked resources, and releases, deletes
-or leaves them.
+"""The Azure sweeper: a timer-triggered function that releases, deletes or leaves what the ledger
+holds in a lifecycle.
 
-Found by the marker tag, subscription by subscription (`TAGWARDEN_SUBSCRIPTIONS`, else the
-function's own `AZURE_SUBSCRIPTION_ID`): `resources.list` and `resource_groups.list` with the filter
-`tagName eq '<prefix>quarantine'`. ARM documents that a tag filter may leave the tags out of the
-answer: a resource listed without its marker has its tags read with the Tags API. Judged by
-tagwarden.lifecycle.sweep; acted on through the quarantiner; on release the marker is removed with
+The work list is the ledger's (Azure Table Storage; tagwarden.lifecycle.sweeper), never a listing
+by tag; each recorded resource's current tags are read with the Tags API. Judged by
+tagwarden.lifecycle.sweep; acted on through the quarantiner; on release the marker display is removed with
 a Tags API `Delete` of exactly the marker tags it carries, with their current values (a marker
 rewritten since is not removed; nothing else ever is; never Replace). Every action is logged and
 notified.
@@ -22,9 +20,8 @@ releases any the events miss, within its period.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Any
 
 from azure.mgmt.resource.resources.models import Tags, TagsPatchResource
@@ -33,7 +30,9 @@ from tagwarden.attribution.limits import LIMITS
 from tagwarden.azure.arm import ArmCallFailed, ArmClient, _Polling
 from tagwarden.azure.normalize.resource_id import parse_resource_id
 from tagwarden.azure.text import AZURE_TEXT
-from tagwarden.lifecycle.marker import iso
+from tagwarden.ledger.model import ResourceRecord
+from tagwarden.ledger.ports import Ledger
+from tagwarden.lifecycle.marker import iso_epoch
 from tagwarden.lifecycle.ports import CloudText, Notifier, Quarantiner
 from tagwarden.lifecycle.sweep import Found
 from tagwarden.lifecycle.sweeper import SweepActions
@@ -63,86 +62,64 @@ class AzureSweeper(SweepActions):
     notifier: Notifier | None
     telemetry: Any
     subscriptions: Sequence[str]
+    ledger: Ledger
     clock: Callable[[], float] = time.time
     last: list[dict[str, Any]] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
-    locations: dict[str, str] = field(default_factory=dict)  # resource id (lower) -> location
+    provider: str = "azure"
     text: CloudText = AZURE_TEXT
 
     @property
     def prefix(self) -> str:
         return self.rules.stamp.prefix if self.rules.stamp is not None else "tagwarden:"
 
-    # --- finding ------------------------------------------------------------------------------
+    # --- reading ------------------------------------------------------------------------------
 
-    def find(self) -> list[Found]:
-        """Every resource and resource group carrying the marker, VMs first. A subscription that
-        cannot be listed is logged and recorded in `errors`; the others are still swept."""
-        self.errors = []
+    def _read(self, records: Sequence[ResourceRecord]) -> list[Found]:
+        """Each recorded resource's tags now (Tags API; None: gone), VMs first. A resource whose
+        tags cannot be read is logged and recorded in `errors`; the others are still swept."""
         found: list[Found] = []
-        for sub in self.subscriptions:
+        for record in records:
             try:
-                found += self._find_in(sub)
+                tags = self.arm.get_tags(record.resource_id)
             except ArmCallFailed as exc:
-                self.errors.append(f"{sub}: {exc}")
-                self.telemetry.log("error", "sweep could not list", subscription=sub, error=str(exc))
+                self.errors.append(f"{record.resource_id}: {exc}")
+                self.telemetry.log(
+                    "error", "sweep could not read", resource=record.resource_id, error=str(exc)
+                )
+                continue
+            resource = _resource_from_id(record.resource_id, record.type, record.name)
+            found.append(Found(record, resource, None if tags is None else dict(tags)))
         return sorted(found, key=lambda f: 0 if f.resource.type.lower() in FIRST else 1)
-
-    def _find_in(self, sub: str) -> list[Found]:
-        query = f"tagName eq {odata_string(self.keys.state)}"
-        client = self.arm.client(sub)
-        items, _ = self.arm._retrying(lambda: list(client.resources.list(filter=query)))
-        groups, _ = self.arm._retrying(lambda: list(client.resource_groups.list(filter=query)))
-        out: list[Found] = []
-        listed: list[Any] = [*items, *groups]
-        for item in listed:
-            rid = str(item.id)
-            tags: Mapping[str, str] | None = dict(item.tags or {})
-            if not _has(tags or {}, self.keys.state):
-                tags = self.arm.get_tags(rid)  # listed without its tags
-                if tags is None:
-                    continue  # gone since it was listed
-            if item.location:
-                self.locations[rid.lower()] = str(item.location)
-            out.append(Found(_resource(item), dict(tags or {}), Provider.AZURE))
-        return out
 
     # --- acting -------------------------------------------------------------------------------
 
     def release_now(self, changes: Sequence[TagChange]) -> dict[str, Any]:
         """Someone wrote tags on these resources: release the quarantined ones that are now
         attributed, at once. A tag write never deletes anything: deletion is the sweep's."""
-        now = datetime.fromtimestamp(self.clock(), UTC)
-        found: list[Found] = []
-        for rid in dict.fromkeys(rid for change in changes for rid in change.resource_ids):
-            tags = self.arm.get_tags(rid)
-            if tags is not None and _has(tags, self.keys.state):  # else gone, or not ours
-                found.append(Found(_resource_from_id(rid), tags, Provider.AZURE))
-        return self._release_rows(found, now)
+        self.errors = []
+        ids = dict.fromkeys(rid for change in changes for rid in change.resource_ids)
+        return self._release_rows(ids, self.clock())
 
     def run(self) -> dict[str, Any]:
-        now = datetime.fromtimestamp(self.clock(), UTC)
-        self.last, counts = self._sweep_rows(self.find(), now)
-        self.telemetry.log("info", "sweep done", at=iso(now), errors=self.errors, **counts)
-        result = {"at": iso(now), "resources": self.last, "errors": list(self.errors)}
+        self.errors = []
+        now = self.clock()
+        self.last, counts = self._sweep_rows(now)
+        self.telemetry.log("info", "sweep done", at=iso_epoch(now), errors=self.errors, **counts)
+        result = {"at": iso_epoch(now), "resources": self.last, "errors": list(self.errors)}
         if self.errors:
             raise SweepIncomplete("; ".join(self.errors))
         return result
-
-    def _mark_notice(self, resource: Resource, now: datetime) -> None:
-        result = self.arm.merge_tags(resource, {self.notice_key: iso(now)})
-        if result.error:
-            self.telemetry.log("error", "tag not written", resource=resource.id, error=result.error)
 
     def _write_tags(self, resource: Resource, tags: Mapping[str, str]) -> None:
         result = self.arm.merge_tags(resource, dict(tags))
         if result.error:
             self.telemetry.log("error", "tag not written", resource=resource.id, error=result.error)
 
-    def _remove_marker(self, resource: Resource, tags: Mapping[str, str]) -> bool:
+    def _remove_marker(self, resource: Resource, tags: Mapping[str, str], keys: Iterable[str]) -> bool:
         """Delete exactly the marker tags the resource carries (their names as written, their
         current values): a Tags API `Delete`, never Replace."""
-        wanted = {LIMITS_AZ.fold(k) for k in (*self.keys.all(), self.notice_key)}
+        wanted = {LIMITS_AZ.fold(k) for k in keys}
         marker = {k: v for k, v in tags.items() if LIMITS_AZ.fold(k) in wanted}
         if not marker:
             return False
@@ -169,17 +146,6 @@ class AzureSweeper(SweepActions):
             return False
         return True
 
-    def _where(self, resource: Resource) -> tuple[str, str | None]:
-        return _subscription(resource.id), self.locations.get(resource.id.lower())
-
-
-def _has(tags: Mapping[str, str], key: str) -> bool:
-    folded = LIMITS_AZ.fold(key)
-    return any(LIMITS_AZ.fold(k) == folded for k in tags)
-
-
-def _resource(item: Any) -> Resource:
-    return _resource_from_id(str(item.id), str(item.type or ""), item.name)
 
 
 def _resource_from_id(rid: str, rtype: str = "", name: str | None = None) -> Resource:

@@ -12,7 +12,9 @@ import logging
 from typing import Any
 
 from tagwarden.model import Action, SkipKind
+from tagwarden.runaway.metrics import CardinalityGuard
 from tagwarden.tagging import Outcome
+from tagwarden.untrusted import bounded
 
 LOGGER = "tagwarden.azure"
 
@@ -26,6 +28,7 @@ _OUTCOME_METRICS = {
 
 class Telemetry:
     def __init__(self, logger: logging.Logger | None = None) -> None:
+        self.agents = CardinalityGuard()  # per-agent metric dimensions, bounded per worker
         self.logger = logger or logging.getLogger(LOGGER)
         if self.logger.level == logging.NOTSET:
             self.logger.setLevel(logging.INFO)  # counters are INFO records: keep them whatever the root says
@@ -35,10 +38,16 @@ class Telemetry:
         self._correlation = event_id
 
     def log(self, level: str, message: str, **fields: Any) -> None:
-        record = {"message": message, "correlation_id": self._correlation, **fields}
+        # Fields may carry the event itself: bounded, so no input can break json.dumps.
+        record = {"message": message, "correlation_id": self._correlation}
+        record.update((k, bounded(v)) for k, v in fields.items())
         self.logger.log(logging.getLevelName(level.upper()), json.dumps(record, default=str))
 
-    def _metric(self, name: str, value: int = 1, **dimensions: str) -> None:
+    def rate(self, limit: str, scope: str, value: float, unit: str) -> None:
+        """An agent's windowed rate (runaway agents), the agent bounded by a cardinality guard."""
+        self._metric("AgentRate", value, limit=limit, agent=self.agents.label(scope), unit=unit)
+
+    def _metric(self, name: str, value: float = 1, **dimensions: str) -> None:
         self.logger.info(json.dumps({"metric": name, "value": value, **dimensions}))
 
     def count_events(self, n: int) -> None:

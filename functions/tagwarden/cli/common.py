@@ -22,7 +22,8 @@ EPILOG = """exit codes:
   2  input that cannot be read, or a bad command line
   3  guardrails cannot be made as asked
   4  a decision named by --fail-on was reached
-  5  showback's buckets do not add up to the input's totals"""
+  5  showback's buckets do not add up to the input's totals
+  6  a brake could not be released (tagwarden brake release)"""
 
 
 class InputError(Exception):

@@ -1,7 +1,7 @@
 """`tagwarden completion bash|zsh|tcsh`: a shell completion script, generated from the parser itself.
 
-    tagwarden completion bash > ~/.local/share/bash-completion/completions/tagwarden
-    tagwarden completion zsh > "${fpath[1]}/_tagwarden"
+tagwarden completion bash > ~/.local/share/bash-completion/completions/tagwarden
+tagwarden completion zsh > "${fpath[1]}/_tagwarden"
 """
 
 from __future__ import annotations

@@ -23,6 +23,8 @@ COMMANDS: tuple[str, ...] = (
     "tagwarden.cli.replay",
     "tagwarden.cli.catalogue_cmd",
     "tagwarden.cli.policy",
+    "tagwarden.cli.brake",
+    "tagwarden.cli.ledger_cmd",
     "tagwarden.llm.cli",
     "tagwarden.showback.cli",
     "tagwarden.cli.completion",

@@ -58,8 +58,10 @@ def run_check(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
                 print(exc.render(), file=err)
             continue
         summary = {"tags": len(rs.tags), "rules": len(rs.rules), "mode": rs.mode.value}
-        results.append({"file": label, "ok": True, "errors": [], **summary})
+        results.append({"file": label, "ok": True, "errors": [], "warnings": list(rs.warnings), **summary})
         if args.format == "text":
+            for warning in rs.warnings:
+                print(f"{label}: warning: {warning}", file=err)
             print(f"{label}: ok ({len(rs.tags)} tags, {len(rs.rules)} rules, mode {rs.mode.value})", file=out)
     if args.format == "json":
         dump_json({"ok": not problems, "files": results}, out)

@@ -2,17 +2,21 @@
 
 Plain data with a stable JSON form (the export format, JSON lines, one object per line with a
 `record` discriminator), read by showback and written by every store.
+
+Schema 2 (this version) added to ResourceRecord `event_source`, `correlation_id`, `ignored`, `detail`,
+`notified_at` and `marks`;
+a schema-1 line reads with their defaults, so old exports stay readable.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, field, fields, replace
+from dataclasses import dataclass, field, fields, replace
 from enum import StrEnum
 from types import MappingProxyType
 from typing import Any
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 _EMPTY: Mapping[str, str] = MappingProxyType({})
 
 
@@ -27,7 +31,24 @@ class LifecycleState(StrEnum):
     RELEASED = "released"
     DELETED = "deleted"
     GONE = "gone"  # vanished before or after tagging (deleted by someone else)
-    SKIPPED = "skipped"  # exempt: deliberately not touched
+    SKIPPED = "skipped"  # exempt, or left for a person: deliberately not touched
+
+
+# States the sweeper works on: a lifecycle tagwarden started and has not finished.
+LIVE_STATES: frozenset[LifecycleState] = frozenset(
+    {
+        LifecycleState.QUARANTINE_INTENT,
+        LifecycleState.QUARANTINED,
+        LifecycleState.QUARANTINE_PENDING,
+        LifecycleState.DELETE_PENDING,
+    }
+)
+
+
+def ledger_key(provider: str, resource_id: str) -> str:
+    """The store key of a resource id: exact case on AWS (ARNs are case-sensitive: `MyFn` and
+    `myfn` are two functions), folded on Azure (ARM ids are case-insensitive: one resource)."""
+    return resource_id.lower() if provider == "azure" else resource_id
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,11 +68,13 @@ class ResourceRecord:
     event_id: str
     event_name: str
     event_time: str  # ISO 8601 as the event gave it
+    event_source: str = ""  # CloudTrail eventSource / ARM provider: the current rules match on it
+    correlation_id: str | None = None  # AWS requestID / ARM correlationId (a deployment's event pair)
     actor: Mapping[str, str] = field(default_factory=lambda: _EMPTY)  # Actor.to_json()
     tags: Mapping[str, str] = field(default_factory=lambda: _EMPTY)  # the attribution: derived + kept
     sources: Mapping[str, str] = field(default_factory=lambda: _EMPTY)  # tag key -> where it came from
     rule: str | None = None
-    rules_hash: str | None = None  # sha256 of the rules file's text, first 16 hex digits
+    rules_hash: str | None = None  # sha256 of the rules file's text (hex)
     action: str = "none"  # model.Action value
     state: LifecycleState = LifecycleState.ACTIVE
     deadline: float | None = None  # epoch seconds on the ledger's clock (the enforcer's record time)
@@ -63,22 +86,30 @@ class ResourceRecord:
     deleted_at: float | None = None
     gone_at: float | None = None
     released_by: str | None = None
+    # Tags with tagwarden's prefix the creator set in the create request: never trusted (a
+    # `tagwarden:protect` or exemption tag with one of these values does not count), kept to show.
+    ignored: Mapping[str, str] = field(default_factory=lambda: _EMPTY)
+    detail: str = ""  # what the last action did, or why it was not done
+    notified_at: float | None = None  # a planned (dry-run) deletion was notified: not every sweep
+    marks: tuple[str, ...] = ()  # the marker tag keys written for people to read (removed on release)
     version: int = 1
 
     @property
     def key(self) -> tuple[str, str]:
-        return (self.provider, self.resource_id)
+        return (self.provider, ledger_key(self.provider, self.resource_id))
 
     def evolve(self, **changes: Any) -> ResourceRecord:
         """The next version of this record (the store checks the old version is still current)."""
         return replace(self, version=self.version + 1, **changes)
 
     def to_json(self) -> dict[str, Any]:
-        out = asdict(self)
+        out = {f.name: getattr(self, f.name) for f in fields(self)}  # asdict cannot copy a mappingproxy
         out["state"] = self.state.value
         out["actor"] = dict(self.actor)
         out["tags"] = dict(self.tags)
         out["sources"] = dict(self.sources)
+        out["ignored"] = dict(self.ignored)
+        out["marks"] = list(self.marks)
         return {"record": "resource", "schema": SCHEMA_VERSION, **out}
 
     @classmethod
@@ -86,8 +117,9 @@ class ResourceRecord:
         names = {f.name for f in fields(cls)}
         values = {k: v for k, v in data.items() if k in names}
         values["state"] = LifecycleState(values.get("state", LifecycleState.ACTIVE.value))
-        for key in ("actor", "tags", "sources"):
+        for key in ("actor", "tags", "sources", "ignored"):
             values[key] = MappingProxyType(dict(values.get(key) or {}))
+        values["marks"] = tuple(values.get("marks") or ())
         return cls(**values)
 
 

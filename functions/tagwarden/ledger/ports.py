@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Protocol
 
 from tagwarden.ledger.model import LifecycleState, ResourceRecord, UsageRecord
@@ -19,6 +19,10 @@ class Ledger(Protocol):
         This conditional write is also the de-duplication claim: a redelivered event finds its
         resources recorded and does nothing twice.
         """
+
+    def create_many(self, records: Sequence[ResourceRecord]) -> list[bool]:
+        """`create` for each record (distinct keys), in as few store calls as the store allows:
+        the enforcer's one write per event (DynamoDB: one transaction of up to 100 records)."""
 
     def get(self, provider: str, resource_id: str) -> ResourceRecord | None: ...
 

@@ -1,48 +1,83 @@
-"""A decision becomes a ledger record: the one place that maps the core's model to the ledger's."""
+"""A decision becomes a ledger record: the one place that maps the core's model to the ledger's.
+
+`new_record` is what the enforcer writes for each decision (its one conditional create per event
+and resource); `record_for` is a replay's record of history (`tagwarden replay --ledger`): the
+decision and its attribution, nothing acted on, so never a lifecycle state a sweeper would act on.
+"""
 
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Mapping
+from types import MappingProxyType
 
 from tagwarden.ledger.model import LifecycleState, ResourceRecord
 from tagwarden.model import Action, CreationEvent, Decision
 
-# The state a fresh record starts in, by the action the rules chose.
-INITIAL_STATE: dict[Action, LifecycleState] = {
-    Action.SKIP: LifecycleState.SKIPPED,
-    Action.QUARANTINE: LifecycleState.QUARANTINE_INTENT,
-    Action.DELETE: LifecycleState.DELETE_PENDING,
-}
-
 
 def rules_hash(text: str) -> str:
-    """Which rules decided: the first 16 hex digits of the rules file's SHA-256."""
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+    """Which rules decided: the SHA-256 of the rules file's text (hex)."""
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def initial_state(d: Decision, lifecycle_on: bool, protected: bool) -> LifecycleState:
+    if d.action is Action.SKIP:
+        return LifecycleState.SKIPPED
+    if not lifecycle_on or protected or d.grace_seconds is None:
+        return LifecycleState.ACTIVE
+    if d.action is Action.QUARANTINE:
+        return LifecycleState.QUARANTINE_INTENT
+    if d.action is Action.DELETE:
+        return LifecycleState.DELETE_PENDING
+    return LifecycleState.ACTIVE
+
+
+def new_record(
+    event: CreationEvent,
+    d: Decision,
+    *,
+    state: LifecycleState,
+    now: float,
+    rules_digest: str,
+    deadline: float | None = None,
+    undo: str = "",
+    ignored: Mapping[str, str] | None = None,
+    detail: str = "",
+    tagged: bool = False,
+) -> ResourceRecord:
+    return ResourceRecord(
+        provider=event.provider.value,
+        resource_id=d.resource.id,
+        account=event.account,
+        region=event.region,
+        type=d.resource.type,
+        name=d.resource.name,
+        event_id=event.event_id,
+        event_name=event.event_name,
+        event_time=event.time,
+        event_source=event.event_source,
+        correlation_id=event.correlation_id,
+        actor=MappingProxyType({k: str(v) for k, v in event.actor.to_json().items()}),
+        # the attribution: what the create request carried (trusted keys only) and what was derived
+        tags=MappingProxyType({**(d.resource.request_tags or {}), **d.tags}),
+        sources=MappingProxyType(dict(d.sources)),
+        rule=d.rule,
+        rules_hash=rules_digest or None,
+        action=d.action.value,
+        state=state,
+        deadline=deadline,
+        undo=undo,
+        recorded_at=now,
+        tagged_at=now if tagged else None,
+        ignored=MappingProxyType(dict(ignored or {})),
+        detail=detail,
+    )
 
 
 def record_for(
     event: CreationEvent, decision: Decision, *, rules_digest: str | None, now: float
 ) -> ResourceRecord:
-    resource = decision.resource
-    tags = dict(resource.request_tags or {})
-    tags.update(decision.tags)
-    return ResourceRecord(
-        provider=event.provider.value,
-        resource_id=resource.id,
-        account=event.account,
-        region=event.region,
-        type=resource.type,
-        name=resource.name,
-        event_id=event.event_id,
-        event_name=event.event_name,
-        event_time=event.time,
-        actor={k: str(v) for k, v in event.actor.to_json().items()},
-        tags=tags,
-        sources=dict(decision.sources),
-        rule=decision.rule,
-        rules_hash=rules_digest,
-        action=decision.action.value,
-        state=INITIAL_STATE.get(decision.action, LifecycleState.ACTIVE),
-        deadline=now + decision.grace_seconds if decision.grace_seconds is not None else None,
-        recorded_at=now,
-    )
+    """A replayed decision: the tags the resource was created with and the ones the rules derive;
+    `action` says what the rules chose, `state` stays active or skipped (nothing was done)."""
+    state = LifecycleState.SKIPPED if decision.action is Action.SKIP else LifecycleState.ACTIVE
+    return new_record(event, decision, state=state, now=now, rules_digest=rules_digest or "")

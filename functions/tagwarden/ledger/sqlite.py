@@ -1,7 +1,9 @@
 """The ledger in a local SQLite file: the embedded default for the CLI, the demo and the tests.
 
 One table per record kind; the record's JSON is stored whole beside the indexed columns, so the
-file is also readable with any SQLite tool. WAL mode lets readers (showback) run beside a writer.
+file is also readable with any SQLite tool. `resource_id` holds the store key (`ledger_key`: the
+exact id on AWS, folded on Azure); the record's own id keeps its case in `doc`. WAL mode lets
+readers (showback) run beside a writer.
 """
 
 from __future__ import annotations
@@ -9,10 +11,10 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 
-from tagwarden.ledger.model import LifecycleState, ResourceRecord, UsageRecord
+from tagwarden.ledger.model import LifecycleState, ResourceRecord, UsageRecord, ledger_key
 from tagwarden.ledger.ports import Conflict
 
 _SCHEMA = """
@@ -26,9 +28,21 @@ CREATE INDEX IF NOT EXISTS usage_time ON usage (time);
 """
 
 
+LEDGER_ENV = "TAGWARDEN_LEDGER"  # a SQLite file (or :memory:): the CLI's, the demo's, local runs'
+DEFAULT_PATH = ".tagwarden/ledger.sqlite"
+
+
 class SqliteLedger:
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> SqliteLedger | None:
+        """The SQLite file TAGWARDEN_LEDGER names, or None when it names none."""
+        path = env.get(LEDGER_ENV)
+        return cls(path) if path else None
+
     def __init__(self, path: str | Path = ":memory:") -> None:
         self.path = str(path)
+        if self.path != ":memory:":
+            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
         self._lock = threading.Lock()  # one connection shared by threads: serialise its use
         self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None, timeout=30)
         if self.path != ":memory:":
@@ -42,14 +56,18 @@ class SqliteLedger:
         with self._lock:
             cur = self._db.execute(
                 "INSERT OR IGNORE INTO resources VALUES (?, ?, ?, ?, ?)",
-                (record.provider, record.resource_id, record.state.value, record.version, _doc(record)),
+                (*record.key, record.state.value, record.version, _doc(record)),
             )
             return cur.rowcount == 1
+
+    def create_many(self, records: Sequence[ResourceRecord]) -> list[bool]:
+        return [self.create(r) for r in records]  # local file: a call is a function call
 
     def get(self, provider: str, resource_id: str) -> ResourceRecord | None:
         with self._lock:
             row = self._db.execute(
-                "SELECT doc FROM resources WHERE provider = ? AND resource_id = ?", (provider, resource_id)
+                "SELECT doc FROM resources WHERE provider = ? AND resource_id = ?",
+                (provider, ledger_key(provider, resource_id)),
             ).fetchone()
         return ResourceRecord.from_json(json.loads(row[0])) if row else None
 
@@ -62,8 +80,7 @@ class SqliteLedger:
                     record.state.value,
                     record.version,
                     _doc(record),
-                    record.provider,
-                    record.resource_id,
+                    *record.key,
                     record.version - 1,
                 ),
             )

@@ -1,6 +1,19 @@
-"""The enforcer's lifecycle step for one event: quarantine or mark what the rules say, and the
-notifications that go out. Acts through the Quarantiner port; the tags it returns (markers, undo
-tokens) are written with the event's other tags.
+"""The enforcer's ledger and lifecycle step for one event: record every decision, and quarantine or
+schedule what the rules say, with the notifications that go out.
+
+Per resource, one conditional create in the ledger: it is the decision's record and the claim
+that de-duplicates deliveries. What the create finds decides the rest:
+
+- created: a new resource. A quarantine is recorded as an intent, with the undo token read
+  beforehand (a dry run of the quarantine, reads only), then carried out, then recorded as done:
+  a retry after a crash finds the intent and resumes it with the token it recorded.
+- the same event's record: a redelivery or a retry. A quarantine intent is resumed; otherwise
+  nothing is acted on again, and the enforcer writes only the tags still missing.
+- another event's record: an update of a known resource (Azure writes fire on updates) or a
+  second event for it: tags only, the lifecycle is the sweeper's. A record left deleted or gone
+  starts over (the id was created again).
+
+Acts through the Quarantiner port; the marker tags it returns are a display copy of the record.
 """
 
 from __future__ import annotations
@@ -8,13 +21,25 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from enum import StrEnum
 
 from tagwarden.attribution.limits import LIMITS, tag_value
-from tagwarden.lifecycle.marker import Keys, Marker, State, deadline_after, iso, marker_tags, read_marker
-from tagwarden.lifecycle.ports import ActionResult, CloudText, Notification, Quarantiner, Status
+from tagwarden.ledger.model import LifecycleState, ResourceRecord
+from tagwarden.ledger.ports import Ledger
+from tagwarden.ledger.records import initial_state, new_record
+from tagwarden.ledger.state import RENEWABLE, advance, renew
+from tagwarden.lifecycle.marker import Keys, iso_epoch, marker_tags
+from tagwarden.lifecycle.ports import (
+    ActionResult,
+    CloudText,
+    Notification,
+    Quarantiner,
+    Status,
+    quarantine_all,
+)
+from tagwarden.lifecycle.trust import deadline_for, prefixes, untrusted, without
 from tagwarden.model import Action, CreationEvent, Decision, Resource
-from tagwarden.rules.model import RuleSet
+from tagwarden.rules.model import Mode, RuleSet
 
 _EMAIL = re.compile(r"^[^@\s/]+@[^@\s/]+\.[^@\s/]+$")
 
@@ -27,14 +52,49 @@ NOTIFY_KIND: Mapping[Action, str] = {
 }
 
 # Types whose lifecycle is their parent's: an instance's network interfaces are stopped, released
-# and deleted with it, so they get tags but no marker of their own (it would outlive a release).
+# and deleted with it, so they are recorded and tagged but get no lifecycle (nor marker) of their own.
 FOLLOWS_PARENT = frozenset({"AWS::EC2::NetworkInterface"})
+
+# Quarantine outcome -> the state recorded after the action.
+AFTER_QUARANTINE: Mapping[Status, LifecycleState] = {
+    Status.DONE: LifecycleState.QUARANTINED,
+    Status.MARKED_ONLY: LifecycleState.QUARANTINED,
+    Status.FAILED: LifecycleState.QUARANTINE_PENDING,
+    Status.VANISHED: LifecycleState.GONE,
+    Status.UNSUPPORTED: LifecycleState.QUARANTINED,
+}
+
+class Claim(StrEnum):
+    NEW = "new"  # recorded now: act
+    RESUMED = "resumed"  # this event's record, left in an intent: carried on
+    REDELIVERED = "redelivered"  # this event's record: nothing acted on twice, missing tags only
+    TWIN = "twin"  # the other event of the same operation (a deployment's pair): tags only
+    KNOWN = "known"  # another event's record: tags only
+
+
+@dataclass
+class Step:
+    """One resource's outcome: its record, the tags to write, what was done and who to tell."""
+
+    decision: Decision
+    record: ResourceRecord
+    claim: Claim
+    tags: dict[str, str] = field(default_factory=dict)  # decision tags + marker display tags
+    result: ActionResult | None = None
+    notification: Notification | None = None
+
 
 @dataclass
 class Outcome:
-    tags: dict[str, dict[str, str]] = field(default_factory=dict)  # resource id -> marker tags to write
-    results: list[ActionResult] = field(default_factory=list)
-    notifications: list[Notification] = field(default_factory=list)
+    steps: list[Step] = field(default_factory=list)
+
+    @property
+    def results(self) -> list[ActionResult]:
+        return [s.result for s in self.steps if s.result is not None]
+
+    @property
+    def notifications(self) -> list[Notification]:
+        return [s.notification for s in self.steps if s.notification is not None]
 
 
 def creator_address(event: CreationEvent) -> str | None:
@@ -45,79 +105,230 @@ def creator_address(event: CreationEvent) -> str | None:
     return None
 
 
-def apply(
-    event: CreationEvent,
-    decisions: Sequence[Decision],
-    rules: RuleSet,
-    quarantiner: Quarantiner | None,
-    now: datetime,
-    text: CloudText,
-    current_tags: Callable[[Resource], Mapping[str, str] | None] = lambda r: r.request_tags,
-) -> Outcome:
-    """`current_tags` reads what the resource carries now (a retried event or an Azure update may
-    find our marker already there: then nothing is quarantined again, the deadline and the undo
-    token stay, and nobody is notified twice)."""
-    out = Outcome()
-    dry_run = rules.lifecycle.dry_run
-    seal_key = rules.lifecycle.seal_key
-    keys = Keys.with_prefix(rules.stamp.prefix if rules.stamp is not None else "tagwarden:")
-    limits = LIMITS[event.provider]
-    for d in decisions:
-        kind = NOTIFY_KIND.get(d.action)
-        if kind is None or d.resource.type in FOLLOWS_PARENT:
-            continue
-        deadline: datetime | None = None
-        detail = ""
-        tags_now = current_tags(d.resource) if d.action in (Action.QUARANTINE, Action.DELETE) else None
-        if tags_now is not None and read_marker(tags_now, keys) is not None:
-            continue  # already marked by an earlier delivery: the sweeper owns it from here
-        protected = (
-            tag_value(tags_now or d.resource.request_tags, rules.lifecycle.protect_tag, limits) is not None
+@dataclass
+class Recorder:
+    """Everything the step needs besides the event: one per enforcer."""
+
+    rules: RuleSet
+    ledger: Ledger
+    quarantiner: Quarantiner | None
+    text: CloudText  # the adapter's words and fix commands
+    rules_digest: str = ""
+
+    @property
+    def keys(self) -> Keys:
+        return Keys.with_prefix(self.rules.stamp.prefix if self.rules.stamp is not None else "tagwarden:")
+
+    def apply(
+        self,
+        event: CreationEvent,
+        decisions: Sequence[Decision],
+        now: float,
+        current_tags: Callable[[Resource], Mapping[str, str] | None],
+        ignored: Mapping[str, Mapping[str, str]],
+    ) -> Outcome:
+        """`ignored`: per resource id, the prefixed tags stripped from its create request (AWS);
+        where events carry no request tags (Azure), the prefixed tags found on a new resource."""
+        drafts = [self._draft(event, d, now, current_tags, ignored.get(d.resource.id)) for d in decisions]
+        # the one write: every record of the event created together (a resource named twice in
+        # one event is created once; its second decision finds the first's record)
+        first: dict[tuple[str, str], int] = {}
+        for i, (record, _) in enumerate(drafts):
+            first.setdefault(record.key, i)
+        unique = sorted(first.values())
+        made = dict(zip(unique, self.ledger.create_many([drafts[i][0] for i in unique]), strict=True))
+        # The intents are recorded: carry out the new ones together where the adapter batches
+        # (1,000 instances: StopInstances 500 ids a call), then settle each record.
+        intents = [drafts[i][0] for i in unique if made[i]]
+        acted = self._quarantine_new(
+            [r for r in intents if r.state is LifecycleState.QUARANTINE_INTENT],
+            [d.resource for i, d in enumerate(decisions) if i in made],
         )
-        if d.action in (Action.QUARANTINE, Action.DELETE) and d.grace_seconds is not None:
-            deadline = deadline_after(now, d.grace_seconds)
-            if protected:
-                detail = f"protected by the tag {rules.lifecycle.protect_tag}: not quarantined, not scheduled"
-                deadline = None
-            elif d.action is Action.QUARANTINE:
-                result = _quarantine(quarantiner, d, dry_run)
-                out.results.append(result)
-                detail = result.detail
-                if result.status is Status.FAILED:
-                    kind = "failed"
-                state = State.QUARANTINE_PENDING if result.status is Status.FAILED else State.QUARANTINED
-                undo = result.undo if result.status is Status.DONE else ""
-                marker = Marker(state, deadline, _reason(d), undo, d.rule)
-                out.tags[d.resource.id] = marker_tags(marker, event.provider, keys, seal_key, d.resource.id)
+        out = Outcome()
+        for i, (d, (record, protected)) in enumerate(zip(decisions, drafts, strict=True)):
+            out.steps.append(self._settle(event, d, record, made.get(i, False), protected, now, acted))
+        return out
+
+    def _quarantine_new(
+        self, intents: Sequence[ResourceRecord], resources: Sequence[Resource]
+    ) -> dict[str, ActionResult]:
+        if self.quarantiner is None or not intents:
+            return {}
+        wanted = {r.resource_id for r in intents}
+        todo = [r for r in resources if r.id in wanted]
+        return {r.resource.id: r for r in quarantine_all(self.quarantiner, todo, dry_run=False)}
+
+    def _draft(
+        self,
+        event: CreationEvent,
+        d: Decision,
+        now: float,
+        current_tags: Callable[[Resource], Mapping[str, str] | None],
+        ignored: Mapping[str, str] | None,
+    ) -> tuple[ResourceRecord, bool]:
+        """The record this decision writes, and whether a trusted protect tag spared it."""
+        rules = self.rules
+        lifecycle_on = (
+            rules.mode is Mode.ENFORCE
+            and not rules.lifecycle.dry_run
+            and d.resource.type not in FOLLOWS_PARENT
+        )
+        wants_lifecycle = d.action in (Action.QUARANTINE, Action.DELETE) and d.grace_seconds is not None
+        seen: Mapping[str, str] = {}
+        if wants_lifecycle and ignored is None:  # no create request to read: the tags it has now
+            seen = current_tags(d.resource) or {}
+            ignored = untrusted(seen, rules)
+        trusted = without(
+            d.resource.request_tags if d.resource.request_tags is not None else seen, ignored or {}
+        )
+        protect = tag_value(trusted, rules.lifecycle.protect_tag, LIMITS[event.provider])
+        protected = wants_lifecycle and protect is not None
+        state = initial_state(d, lifecycle_on, protected)
+        deadline = deadline_for(event, now, d.grace_seconds) if wants_lifecycle and d.grace_seconds else None
+        detail = _reason(d) if wants_lifecycle else ""
+        if protected:
+            detail = f"protected by the tag {rules.lifecycle.protect_tag}: not quarantined, not scheduled"
+            deadline = None
+        undo = ""
+        if state is LifecycleState.QUARANTINE_INTENT and self.quarantiner is not None:
+            undo = self.quarantiner.quarantine(d.resource, dry_run=True).undo  # reads only
+        record = new_record(
+            event,
+            d,
+            state=state,
+            now=now,
+            rules_digest=self.rules_digest,
+            deadline=deadline if state is not LifecycleState.ACTIVE else None,
+            undo=undo,
+            ignored=ignored,
+            detail=detail,
+            tagged=bool(d.tags) or state in (LifecycleState.QUARANTINE_INTENT, LifecycleState.DELETE_PENDING),
+        )
+        return record, protected
+
+    def _settle(
+        self,
+        event: CreationEvent,
+        d: Decision,
+        record: ResourceRecord,
+        created: bool,
+        protected: bool,
+        now: float,
+        acted: Mapping[str, ActionResult],
+    ) -> Step:
+        """What the create found decides the rest (see the module's docstring)."""
+        if created:
+            claim = Claim.NEW
+        else:
+            old = self.ledger.get(record.provider, record.resource_id)
+            if old is None:
+                raise RuntimeError(f"ledger: {record.resource_id} exists and cannot be read; retry")
+            if old.event_id == event.event_id:
+                record = old
+                claim = Claim.RESUMED if old.state is LifecycleState.QUARANTINE_INTENT else Claim.REDELIVERED
+            elif old.state in RENEWABLE:
+                record = renew(old, record)
+                self.ledger.update(record)  # Conflict: another delivery renewed it first -> retried
+                claim = Claim.NEW
+            elif event.correlation_id and old.correlation_id == event.correlation_id:
+                return Step(d, old, Claim.TWIN, tags=dict(d.tags))
             else:
-                marker = Marker(State.DELETE_PENDING, deadline, _reason(d), "", d.rule)
-                out.tags[d.resource.id] = marker_tags(marker, event.provider, keys, seal_key, d.resource.id)
-                detail = "deleted at the deadline unless its tags are fixed"
+                # tags only; told again only when something is still to write (Azure updates)
+                notice = self._notice(event, d, old) if d.tags else None
+                return Step(d, old, Claim.KNOWN, tags=dict(d.tags), notification=notice)
+        step = Step(d, record, claim, tags=dict(d.tags))
+        if record.state is LifecycleState.QUARANTINE_INTENT and claim is not Claim.REDELIVERED:
+            step.record, step.result = self._quarantine(d.resource, record, now, acted.get(d.resource.id))
+        elif self._plans_only(d, protected) and self.quarantiner is not None and claim is Claim.NEW:
+            step.result = self.quarantiner.quarantine(d.resource, dry_run=True)  # said, not done
+        if step.record.state in (
+            LifecycleState.QUARANTINED,
+            LifecycleState.QUARANTINE_PENDING,
+            LifecycleState.DELETE_PENDING,
+        ):
+            step.tags.update(marker_tags(step.record, self.keys))
+        if claim is not Claim.REDELIVERED:
+            step.notification = self._notice(event, d, step.record, step.result)
+        return step
+
+    def _plans_only(self, d: Decision, protected: bool) -> bool:
+        rules = self.rules
+        return (
+            rules.lifecycle.dry_run
+            and rules.mode is Mode.ENFORCE
+            and d.action is Action.QUARANTINE
+            and not protected
+            and d.resource.type not in FOLLOWS_PARENT
+        )
+
+    def _quarantine(
+        self, resource: Resource, record: ResourceRecord, now: float, done_already: ActionResult | None = None
+    ) -> tuple[ResourceRecord, ActionResult]:
+        """Carry out a recorded intent and record what happened (the intent's undo token wins over
+        the action's: a retry after a crash finds the resource already stopped)."""
+        if done_already is not None:
+            result = done_already
+        elif self.quarantiner is None:
+            result = ActionResult(
+                resource, "quarantine", Status.MARKED_ONLY, detail="no quarantiner: marked only"
+            )
+        else:
+            result = self.quarantiner.quarantine(resource, dry_run=False)
+        state = AFTER_QUARANTINE.get(result.status, LifecycleState.QUARANTINE_PENDING)
+        undo = record.undo or (result.undo if result.status is Status.DONE else "")
+        changes: dict[str, object] = {"undo": undo, "marks": self.keys.all()}
+        if state is LifecycleState.QUARANTINED:
+            changes["quarantined_at"] = now
+        if state is LifecycleState.GONE:
+            changes["gone_at"] = now
+        if result.status is Status.FAILED:
+            changes["detail"] = f"{record.detail}; quarantine failed: {result.detail}".strip("; ")
+        done = advance(record, state, **changes)
+        self.ledger.update(done)
+        return done, result
+
+    def _notice(
+        self, event: CreationEvent, d: Decision, record: ResourceRecord, result: ActionResult | None = None
+    ) -> Notification | None:
+        kind = NOTIFY_KIND.get(d.action)
+        if kind is None or d.resource.type in FOLLOWS_PARENT or self.rules.mode is not Mode.ENFORCE:
+            return None
+        if record.event_id != event.event_id and d.action in (Action.QUARANTINE, Action.DELETE):
+            return None  # a known resource: its lifecycle was notified when it began
+        if result is not None and result.status is Status.FAILED:
+            kind = "failed"
+        if record.state is LifecycleState.GONE:
+            return None
         missing = tuple(p.key for p in d.missing)
         invalid = tuple(p.key for p in d.invalid)
-        out.notifications.append(
-            Notification(
-                kind=kind,
-                provider=event.provider.value,
-                resource_id=d.resource.id,
-                resource_type=d.resource.type,
-                account=event.account,
-                region=event.region,
-                creator=event.actor.identity,
-                creator_address=creator_address(event),
-                rule=d.rule,
-                missing=missing,
-                invalid=invalid,
-                action=d.action.value,
-                deadline=iso(deadline) if deadline else None,
-                dry_run=dry_run,
-                detail=detail,
-                fix=text.fix_command(d.resource.id, d.resource.type, missing + invalid),
-                account_label=text.account_label,
-                region_label=text.region_label,
-            )
+        return Notification(
+            kind=kind,
+            provider=event.provider.value,
+            resource_id=d.resource.id,
+            resource_type=d.resource.type,
+            account=event.account,
+            region=event.region,
+            creator=event.actor.identity,
+            creator_address=creator_address(event),
+            rule=d.rule,
+            missing=missing,
+            invalid=invalid,
+            action=d.action.value,
+            deadline=iso_epoch(record.deadline) if record.deadline is not None else None,
+            dry_run=self.rules.lifecycle.dry_run,
+            detail=result.detail if result is not None else _notice_detail(d, record),
+            fix=self.text.fix_command(d.resource.id, d.resource.type, missing + invalid),
+            account_label=self.text.account_label,
+            region_label=self.text.region_label,
         )
-    return out
+
+
+def _notice_detail(d: Decision, record: ResourceRecord) -> str:
+    if record.state is LifecycleState.DELETE_PENDING:
+        return "deleted at the deadline unless its tags are fixed"
+    if d.action in (Action.QUARANTINE, Action.DELETE) and record.state is LifecycleState.ACTIVE:
+        return record.detail if record.detail.startswith("protected") else ""
+    return ""
 
 
 def _reason(d: Decision) -> str:
@@ -129,9 +340,32 @@ def _reason(d: Decision) -> str:
     return " ".join(parts) or "unattributed"
 
 
-def _quarantine(quarantiner: Quarantiner | None, d: Decision, dry_run: bool) -> ActionResult:
-    if quarantiner is None:
-        return ActionResult(
-            d.resource, "quarantine", Status.MARKED_ONLY, detail="no quarantiner configured: marked only"
+def strip_untrusted(event: CreationEvent, rules: RuleSet) -> tuple[CreationEvent, dict[str, dict[str, str]]]:
+    """The event with tagwarden-prefixed tags removed from each resource's create request, and
+    what was removed per resource id (never trusted: logged and kept in the record)."""
+    from dataclasses import replace
+
+    removed: dict[str, dict[str, str]] = {}
+    resources = []
+    for r in event.resources:
+        bad = untrusted(r.request_tags, rules) if r.request_tags is not None else {}
+        if r.request_tags is not None:
+            removed[r.id] = bad
+        resources.append(
+            replace(r, request_tags=without(r.request_tags, bad)) if bad and r.request_tags else r
         )
-    return quarantiner.quarantine(d.resource, dry_run=dry_run)
+    if not any(removed.values()):
+        return event, removed
+    return replace(event, resources=tuple(resources)), removed
+
+
+__all__ = [
+    "FOLLOWS_PARENT",
+    "NOTIFY_KIND",
+    "Claim",
+    "Outcome",
+    "Recorder",
+    "Step",
+    "prefixes",
+    "strip_untrusted",
+]

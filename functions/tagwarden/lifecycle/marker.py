@@ -1,45 +1,23 @@
-"""The marker tags a quarantined (or delete-pending) resource carries.
+"""The marker tags a quarantined (or delete-pending) resource carries: a display for people.
 
-The marker is on the resource itself, so the sweeper finds quarantined resources by tag, any
-person sees why and until when, and release needs nothing but the resource: the undo token that
-restores it exactly is a tag too. Values stay within both clouds' tag limits.
+They say why and until when, copied from the ledger record; nothing ever reads them back to
+decide. Lifecycle state, deadline and undo token live in the ledger (tagwarden.ledger), which only
+tagwarden's own event processing writes: a marker copied, replayed, forged or pre-set in a create
+request authorises nothing. That is also why markers are no longer sealed: an HMAC proved a marker
+was tagwarden's, which matters only while a tag decides; the ledger record is the proof now, so
+there is no marker key to store, rotate or leak. Values stay within both clouds' tag limits.
 """
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
-from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from enum import StrEnum
 
 from tagwarden.attribution.limits import LIMITS, fit_value
+from tagwarden.ledger.model import ResourceRecord
 from tagwarden.model import Provider
 
 DEFAULT_PREFIX = "tagwarden:"
-
-
-class State(StrEnum):
-    QUARANTINED = "quarantined"  # made harmless (or marked, for types with no cheap quarantine)
-    QUARANTINE_PENDING = (
-        "quarantine-pending"  # the quarantine failed (e.g. still creating): retried by the sweeper
-    )
-    DELETE_PENDING = "delete-pending"  # left as is, deleted at the deadline unless attributed
-
-
-@dataclass(frozen=True, slots=True)
-class Marker:
-    state: State
-    deadline: datetime
-    reason: str  # e.g. "missing CostCenter Outcome-ID"
-    undo: str = ""
-    rule: str | None = None
-    seal: str = ""
-
-    def expired(self, now: datetime) -> bool:
-        return now >= self.deadline
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,73 +27,39 @@ class Keys:
     reason: str
     undo: str
     rule: str
-    seal: str
 
     @classmethod
     def with_prefix(cls, prefix: str = DEFAULT_PREFIX) -> Keys:
-        names = ("quarantine", "deadline", "reason", "undo", "rule", "seal")
+        names = ("quarantine", "deadline", "reason", "undo", "rule")
         return cls(*(prefix + n for n in names))
 
     def all(self) -> tuple[str, ...]:
-        return (self.state, self.deadline, self.reason, self.undo, self.seal)
+        """The marker keys a release removes (the rule key is also the stamp's: it stays)."""
+        return (self.state, self.deadline, self.reason, self.undo)
 
 
 def iso(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+def iso_epoch(seconds: float) -> str:
+    return iso(datetime.fromtimestamp(seconds, UTC))
+
+
 def deadline_after(now: datetime, grace_seconds: int) -> datetime:
     return now + timedelta(seconds=grace_seconds)
 
 
-def seal(key: str, resource_id: str, marker: Marker) -> str:
-    """An HMAC over what a deletion or an undo relies on: anyone may tag a resource, but only
-    tagwarden can write a marker that verifies (tag-safe base64url, 43 characters)."""
-    fields = (resource_id.lower(), marker.state.value, iso(marker.deadline), marker.undo, marker.rule or "")
-    digest = hmac.new(key.encode(), "|".join(fields).encode(), hashlib.sha256).digest()
-    return base64.urlsafe_b64encode(digest).decode().rstrip("=")
-
-
-def verify(key: str | None, resource_id: str, marker: Marker) -> bool:
-    if not key or not marker.seal:
-        return False
-    return hmac.compare_digest(seal(key, resource_id, marker), marker.seal)
-
-
-def marker_tags(
-    marker: Marker, provider: Provider, keys: Keys, key: str | None = None, resource_id: str = ""
-) -> dict[str, str]:
-    limits = LIMITS[provider]
-    tags = {
-        keys.state: marker.state.value,
-        keys.deadline: iso(marker.deadline),
-        keys.reason: fit_value(marker.reason, limits),
-    }
-    if marker.undo:
-        tags[keys.undo] = marker.undo
-    if marker.rule:
-        tags[keys.rule] = marker.rule  # the sweeper re-judges with this rule (same key as the stamp)
-    if key:
-        tags[keys.seal] = seal(key, resource_id, marker)
+def marker_tags(record: ResourceRecord, keys: Keys) -> dict[str, str]:
+    """The display copy of a record's lifecycle, for people to read on the resource."""
+    limits = LIMITS[Provider(record.provider)]
+    tags = {keys.state: record.state.value}
+    if record.deadline is not None:
+        tags[keys.deadline] = iso_epoch(record.deadline)
+    if record.detail:
+        tags[keys.reason] = fit_value(record.detail, limits)
+    if record.undo:
+        tags[keys.undo] = record.undo
+    if record.rule:
+        tags[keys.rule] = record.rule
     return tags
-
-
-def read_marker(tags: Mapping[str, str], keys: Keys) -> Marker | None:
-    """The marker on a resource, or None when it carries none (or one we cannot read)."""
-    folded = {k.lower(): v for k, v in tags.items()}
-    state = folded.get(keys.state.lower())
-    deadline = folded.get(keys.deadline.lower())
-    if state not in {s.value for s in State} or not deadline:
-        return None
-    try:
-        when = datetime.strptime(deadline, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
-    except ValueError:
-        return None
-    return Marker(
-        state=State(state),
-        deadline=when,
-        reason=folded.get(keys.reason.lower(), ""),
-        undo=folded.get(keys.undo.lower(), ""),
-        rule=folded.get(keys.rule.lower()),
-        seal=folded.get(keys.seal.lower(), ""),
-    )

@@ -87,6 +87,21 @@ KINDS: dict[str, Kind] = {
         "tagwarden could not plan to {action} this resource (dry run); a person needs to look at it.",
         "attention",
     ),
+    # Runaway agents (tagwarden.runaway.messages): the detail carries the facts and the release command.
+    "runaway": Kind(
+        "Runaway agent",
+        "An agent crossed a limit on what it creates, spends or uses.",
+        "An agent crossed a limit on what it creates, spends or uses (dry run: no brake applied).",
+        "attention",
+        wants_fix=False,
+    ),
+    "brake-released": Kind(
+        "Brake released",
+        "A brake on an agent was lifted.",
+        "A brake on an agent would have been lifted.",
+        "good",
+        wants_fix=False,
+    ),
     "notify": Kind(
         "Missing tags",
         "This resource is missing required tags or has invalid ones. Nothing was changed.",

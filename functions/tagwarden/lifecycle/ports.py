@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 from tagwarden.model import Resource
 
@@ -38,6 +38,24 @@ class Quarantiner(Protocol):
     def delete(self, resource: Resource, *, dry_run: bool) -> ActionResult: ...
 
 
+@runtime_checkable
+class BatchQuarantiner(Protocol):
+    """A quarantiner that also acts on many resources at once (one event may create 1,000
+    instances: batched calls, not 1,000 sequential ones). Optional: `quarantine_all` falls back to
+    one `quarantine` call per resource."""
+
+    def quarantine_many(self, resources: Sequence[Resource], *, dry_run: bool) -> list[ActionResult]: ...
+
+
+def quarantine_all(
+    quarantiner: Quarantiner, resources: Sequence[Resource], *, dry_run: bool
+) -> list[ActionResult]:
+    """One result per resource, in order: batched when the adapter can, else one call each."""
+    if isinstance(quarantiner, BatchQuarantiner):
+        return quarantiner.quarantine_many(resources, dry_run=dry_run)
+    return [quarantiner.quarantine(r, dry_run=dry_run) for r in resources]
+
+
 class LazyQuarantiner:
     """A Quarantiner built on its first use: its table (and what it imports) costs cold-start time
     that events without a quarantine never need."""
@@ -59,6 +77,9 @@ class LazyQuarantiner:
 
     def delete(self, resource: Resource, *, dry_run: bool) -> ActionResult:
         return self._get().delete(resource, dry_run=dry_run)
+
+    def quarantine_many(self, resources: Sequence[Resource], *, dry_run: bool) -> list[ActionResult]:
+        return quarantine_all(self._get(), resources, dry_run=dry_run)
 
 
 VALUE_PLACEHOLDER = "<value>"  # what a fix command leaves for the user to fill in

@@ -13,7 +13,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from tagwarden.model import CreationEvent, Skipped, TagChange
+from tagwarden.model import CreationEvent, SkipKind, Skipped, TagChange
 from tagwarden.normalize.errors import MalformedEvent
 
 Routed = CreationEvent | TagChange | Skipped
@@ -25,6 +25,25 @@ class Reader:
 
     expects: str  # what it reads, for the error message ("a CloudTrail record or ...")
     read: Callable[[Mapping[str, Any]], Routed | None]
+
+
+def gated(reader: Reader, allows: Callable[[str], bool], words: str = "account") -> Reader:
+    """`reader`, with creates in an account (subscription) `allows` refuses turned into skips
+    (`foreign-account`): a deployment serving many accounts acts in the ones it was given only."""
+
+    def read(raw: Mapping[str, Any]) -> Routed | None:
+        routed = reader.read(raw)
+        if isinstance(routed, CreationEvent) and not allows(routed.account):
+            return Skipped(
+                f"{words} {routed.account} is neither this {words} nor an allowed member",
+                SkipKind.FOREIGN_ACCOUNT,
+                routed.event_id,
+                routed.event_name,
+                routed.provider,
+            )
+        return routed
+
+    return Reader(reader.expects, read)
 
 
 def route(raw: Any, reader: Reader) -> list[Routed]:
@@ -46,4 +65,4 @@ def route(raw: Any, reader: Reader) -> list[Routed]:
     return [routed]
 
 
-__all__ = ["MalformedEvent", "Reader", "Routed", "route"]
+__all__ = ["MalformedEvent", "Reader", "Routed", "gated", "route"]

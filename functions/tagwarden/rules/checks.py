@@ -9,12 +9,12 @@ reports every problem without tripping over a broken value.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
 from tagwarden.attribution.limits import LIMITS, TagLimits
+from tagwarden.attribution.regex import compile_user
 from tagwarden.rules.compile import compile_tag
 from tagwarden.rules.errors import KeyPath, did_you_mean
 from tagwarden.rules.schema import Problem
@@ -82,8 +82,9 @@ def _defaults_valid(key: str, spec: dict[str, Any]) -> Iterator[Problem]:
 
 
 def _allowed_match_pattern(key: str, spec: dict[str, Any]) -> Iterator[Problem]:
+    pattern = compile_user(spec["pattern"]) if spec.get("pattern") else None  # what enforces it: RE2
     for i, value in enumerate(spec.get("allowed", [])):
-        if spec.get("pattern") and not re.fullmatch(spec["pattern"], str(value)):
+        if pattern is not None and not pattern.fullmatch(str(value)):
             yield ("tags", key, "allowed", i), f"{value!r} does not match the tag's own pattern"
 
 

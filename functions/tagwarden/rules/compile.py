@@ -3,11 +3,12 @@ joined, durations parsed, defaults filled in. Runs only on data the shape and se
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
+from tagwarden.attribution.regex import compile_user
 from tagwarden.attribution.sources import SOURCE_KINDS, Source
 from tagwarden.model import Action
+from tagwarden.rules.limits import compile_limits
 from tagwarden.rules.match import MATCH_FIELDS, Matcher, compile_globs
 from tagwarden.rules.model import (
     CatalogueEntry,
@@ -36,7 +37,7 @@ def compile_source(src: dict[str, Any]) -> Source:
         kind=kind_name,
         arg=str(arg),
         fetch=kind.make(arg),
-        pattern=re.compile(src["pattern"]) if "pattern" in src else None,
+        pattern=compile_user(src["pattern"]) if "pattern" in src else None,
         mapping=mapping,
         case=src.get("case"),
     )
@@ -48,7 +49,7 @@ def compile_tag(key: str, spec: dict[str, Any]) -> TagSpec:
         key=key,
         required=spec.get("required", True),
         sources=tuple(compile_source(s) for s in spec.get("sources", [])),
-        pattern=re.compile(spec["pattern"]) if "pattern" in spec else None,
+        pattern=compile_user(spec["pattern"]) if "pattern" in spec else None,
         allowed=allowed,
         allowed_folded=frozenset(v.lower() for v in allowed) if allowed and spec.get("ignore_case") else None,
         min_length=spec.get("min_length"),
@@ -77,7 +78,7 @@ def compile_rule(rule: dict[str, Any], default_grace: int) -> Rule:
     )
 
 
-def compile_rules(data: dict[str, Any], filename: str, seal_key: str | None = None) -> RuleSet:
+def compile_rules(data: dict[str, Any], filename: str) -> RuleSet:
     defaults = data.get("defaults") or {}
     default_grace = parse_duration(defaults.get("grace", DEFAULT_GRACE))
     assert default_grace is not None  # validated
@@ -94,7 +95,8 @@ def compile_rules(data: dict[str, Any], filename: str, seal_key: str | None = No
         stamp=_stamp(data.get("stamp")),
         unallocated_value=data.get("unallocated_value", "unallocated"),
         notifications=Notifications(**(data.get("notifications") or {})),
-        lifecycle=Lifecycle(**(data.get("lifecycle") or {}), seal_key=seal_key),
+        lifecycle=Lifecycle(**(data.get("lifecycle") or {})),
+        limits=compile_limits(data.get("limits"), default_grace),
         reads_own_tags=_reads_own_tags(tags),
         catalogue=tuple(_catalogue_entry(e) for e in data.get("catalogue") or ()),
     )

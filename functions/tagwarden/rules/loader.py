@@ -4,6 +4,7 @@ each with file, line and key path."""
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from collections.abc import Mapping
 from pathlib import Path
@@ -12,10 +13,13 @@ from tagwarden.rules.checks import semantic_problems
 from tagwarden.rules.compile import compile_rules
 from tagwarden.rules.envsubst import substitute
 from tagwarden.rules.errors import KeyPath, RulesError, RulesProblem
-from tagwarden.rules.model import RuleSet
+from tagwarden.rules.limits import check_limits
+from tagwarden.rules.model import Mode, RuleSet
 from tagwarden.rules.schema import Problem
 from tagwarden.rules.spec import SPEC
 from tagwarden.rules.yamlpos import Located, load_located
+
+MODE_ENV = "TAGWARDEN_MODE"  # the deployment's mode (template / Bicep parameter): overrides the file's
 
 
 def load_rules(path: str | os.PathLike[str], env: Mapping[str, str] | None = None) -> RuleSet:
@@ -44,10 +48,29 @@ def load_rules_text(text: str, filename: str = "<rules>", env: Mapping[str, str]
     if isinstance(data, dict):
         # Cross-checks run on the parts whose shape is right, so one pass reports everything.
         found += semantic_problems(data, {path[:3] for path, _ in found})
+        check_limits(data, found)
     if found:
         raise RulesError([_locate(located, filename, path, msg) for path, msg in found])
     env = os.environ if env is None else env
-    return compile_rules(data, filename, env.get("TAGWARDEN_MARKER_KEY") or None)
+    rules = compile_rules(data, filename)
+    return _deployment_mode(rules, "mode" in data, env.get(MODE_ENV, ""), filename)
+
+
+def _deployment_mode(rules: RuleSet, explicit: bool, override: str, filename: str) -> RuleSet:
+    """The deployment's TAGWARDEN_MODE wins over the file (deployed stacks default to audit, so
+    a rules file saying enforce acts only once the operator says so too); no mode anywhere is audit,
+    with a warning."""
+    if override:
+        try:
+            mode = Mode(override.strip().lower())
+        except ValueError:
+            msg = f"{MODE_ENV}={override!r}: expected audit or enforce"
+            raise RulesError([RulesProblem(filename, None, ("mode",), msg)]) from None
+        return dataclasses.replace(rules, mode=mode)
+    if explicit:
+        return rules
+    warning = "mode is not set, so the rules only report (audit); write `mode: audit` or `mode: enforce`"
+    return dataclasses.replace(rules, warnings=(*rules.warnings, warning))
 
 
 def _locate(located: Located, filename: str, path: KeyPath, msg: str) -> RulesProblem:

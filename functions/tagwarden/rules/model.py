@@ -10,9 +10,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from tagwarden.attribution.regex import Pattern
 from tagwarden.attribution.sources import Source
 from tagwarden.model import Action, CreationEvent, Resource
 from tagwarden.rules.match import Matcher
+from tagwarden.runaway.model import Limits
 
 
 class Mode(StrEnum):
@@ -31,7 +33,7 @@ class TagSpec:
     key: str
     required: bool
     sources: tuple[Source, ...]
-    pattern: re.Pattern[str] | None = None
+    pattern: Pattern | None = None  # RE2: linear time (see rules.regex)
     allowed: frozenset[str] | None = None
     allowed_folded: frozenset[str] | None = None  # lower-cased, when ignore_case
     min_length: int | None = None
@@ -101,9 +103,6 @@ class Lifecycle:
     delete_dry_run: bool = True  # deletion is opt-in: switch it off once the notifications look right
     max_deletions_per_sweep: int = 10
     protect_tag: str = "tagwarden:protect"
-    # The key that seals markers (TAGWARDEN_MARKER_KEY, from the environment, never the rules
-    # file): only a marker tagwarden wrote can lead to a deletion or an undo.
-    seal_key: str | None = field(default=None, repr=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,10 +132,13 @@ class RuleSet:
     unallocated_value: str
     notifications: Notifications = field(default_factory=Notifications)
     lifecycle: Lifecycle = field(default_factory=Lifecycle)
+    limits: Limits = field(default_factory=Limits)  # runaway agents (tagwarden.runaway)
     # Some tag's sources read a catalogue tag from the resource (request_tag: <catalogue key>),
     # so one decision must derive until it settles (see attribution.decide).
     reads_own_tags: bool = False
     catalogue: tuple[CatalogueEntry, ...] = ()  # user-defined create events (CatalogueEntry)
+    # Things worth saying that are not errors (`rules check` prints them), e.g. mode left implicit.
+    warnings: tuple[str, ...] = ()
 
     def rule_for(self, event: CreationEvent, resource: Resource) -> Rule:
         for rule in self.rules:

@@ -11,6 +11,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from tagwarden.attribution.regex import Pattern, UnsafePattern, compile_user
 from tagwarden.rules.errors import KeyPath, did_you_mean
 
 Problem = tuple[KeyPath, str]
@@ -55,7 +56,7 @@ class Str(Node):
     pattern: str | None = None  # the value must match this
     pattern_hint: str = ""
     regex: bool = False  # the value is itself a regex: compile it now
-    regex_check: Callable[[re.Pattern[str]], str | None] | None = None
+    regex_check: Callable[[Pattern], str | None] | None = None
     scalar_ok: bool = False  # accept numbers/booleans and read them as strings (tag values like 101)
 
     def check(self, value: Any, path: KeyPath, out: list[Problem]) -> None:
@@ -72,9 +73,13 @@ class Str(Node):
             out.append((path, f"{value!r} is not {self.pattern_hint or 'in the form ' + self.pattern}"))
         if self.regex:
             try:
-                compiled = re.compile(value)
+                re.compile(value)  # Python's parser gives the clearer message for plain syntax errors
+                compiled = compile_user(value)
             except re.error as exc:
                 out.append((path, f"invalid regular expression {value!r}: {exc}"))
+                return
+            except UnsafePattern as exc:
+                out.append((path, f"regular expression {value!r} {exc}"))
                 return
             if self.regex_check is not None:
                 msg = self.regex_check(compiled)

@@ -3,11 +3,12 @@ prints it as JSON Schema. Source kinds and match fields come from their registri
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
+from tagwarden.attribution.regex import Pattern
 from tagwarden.attribution.sources import SOURCE_KINDS
 from tagwarden.model import FALLBACK_ACTIONS
+from tagwarden.rules.limits import limits_node
 from tagwarden.rules.match import MATCH_FIELDS
 from tagwarden.rules.schema import (
     Bool,
@@ -28,7 +29,7 @@ from tagwarden.rules.schema import (
 SCHEMA_ID = "https://tagwarden.dev/schema/rules-v1.json"
 
 
-def _capture_check(rx: re.Pattern[str]) -> str | None:
+def _capture_check(rx: Pattern) -> str | None:
     if rx.groups > 1 and "value" not in rx.groupindex:
         return "has several groups: name the one to keep as (?P<value>...)"
     return None
@@ -253,6 +254,7 @@ def build_spec() -> Obj:
                     doc="quarantine, grace period, release and delete: the safety settings",
                 )
             ),
+            "limits": Field(limits_node()),
         },
         doc="tagwarden attribution rules",
     )

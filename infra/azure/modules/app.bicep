@@ -1,6 +1,6 @@
 // The function app (Flex Consumption, Python 3.13, system-assigned identity), its storage account
-// (host storage, deployment package container, dead-letter container, notification queue) and its
-// monitoring.
+// (host storage, deployment package container, dead-letter container, notification queue, the
+// ledger table) and its monitoring.
 
 param location string
 param tags object
@@ -12,8 +12,11 @@ param appInsightsName string
 param deploymentContainerName string
 param deadLetterContainerName string
 param rulesPath string
-@secure()
-param markerKey string
+@allowed([
+  'audit'
+  'enforce'
+])
+param mode string = 'audit'
 param maximumInstanceCount int
 param instanceMemoryMB int
 
@@ -26,6 +29,9 @@ param teamsWebhookUrl string = ''
 
 @description('Storage queue in the app storage account that receives every notification as versioned JSON.')
 param notificationQueueName string = 'tagwarden-notifications'
+
+@description('Other subscriptions this app serves (subscriptions.bicep wires their events): acted on and swept besides its own.')
+param memberSubscriptionIds array = []
 
 // Identity-based AzureWebJobsStorage on Flex Consumption: blob (host + deployment package),
 // queue and table data roles on the app's own storage account.
@@ -93,6 +99,19 @@ resource queueService 'Microsoft.Storage/storageAccounts/queueServices@2023-05-0
 resource notificationQueue 'Microsoft.Storage/storageAccounts/queueServices/queues@2023-05-01' = {
   parent: queueService
   name: notificationQueueName
+}
+
+// The ledger (tagwarden.azure.ledger.TableLedger): one entity per created resource, the system of
+// record of every decision and lifecycle, written with the app's identity (the Storage Table Data
+// Contributor role below).
+resource tableService 'Microsoft.Storage/storageAccounts/tableServices@2023-05-01' = {
+  parent: storage
+  name: 'default'
+}
+
+resource ledgerTable 'Microsoft.Storage/storageAccounts/tableServices/tables@2023-05-01' = {
+  parent: tableService
+  name: 'tagwardenledger'
 }
 
 resource logAnalytics 'Microsoft.OperationalInsights/workspaces@2023-09-01' = {
@@ -190,13 +209,17 @@ resource appSettings 'Microsoft.Web/sites/config@2024-04-01' = {
   properties: {
     AzureWebJobsStorage__accountName: storage.name
     APPLICATIONINSIGHTS_CONNECTION_STRING: appInsights.properties.ConnectionString
+    // The deployment's mode overrides the rules file's (audit unless the operator says enforce).
+    TAGWARDEN_MODE: mode
     TAGWARDEN_RULES_PATH: rulesPath
     TAGWARDEN_OWN_PRINCIPAL_IDS: functionApp.identity.principalId
-    // Seals the marker tags, so that only markers tagwarden wrote can lead to a deletion.
-    TAGWARDEN_MARKER_KEY: markerKey
+    // The ledger: what decides every lifecycle action (marker tags are a display only).
+    TAGWARDEN_LEDGER_TABLE_ENDPOINT: storage.properties.primaryEndpoints.table
+    TAGWARDEN_LEDGER_TABLE: ledgerTable.name
     // The sweeper (timer trigger): its schedule, and the subscriptions it sweeps.
     TAGWARDEN_SWEEP_SCHEDULE: sweepSchedule
-    TAGWARDEN_SUBSCRIPTIONS: subscription().subscriptionId
+    // Events of any other subscription are skipped (foreign-account).
+    TAGWARDEN_SUBSCRIPTIONS: join(union([subscription().subscriptionId], memberSubscriptionIds), ',')
     // Notification channels: Teams (a secret URL, or a Key Vault reference) and the queue.
     TAGWARDEN_TEAMS_WEBHOOK_URL: teamsWebhookUrl
     TAGWARDEN_NOTIFY_QUEUE_URL: '${storage.properties.primaryEndpoints.queue}${notificationQueue.name}'

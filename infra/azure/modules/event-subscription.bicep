@@ -17,16 +17,22 @@ param tagWritesName string = 'tagwarden-tag-writes'
 @description('Deliver tag writes too, so that a quarantined resource is released as soon as its tags are fixed.')
 param releaseOnTagWrite bool = true
 
+@description('Where the function app and its storage live, when the topic is in another subscription (subscriptions.bicep).')
+param appSubscriptionId string = subscription().subscriptionId
+param appResourceGroupName string = resourceGroup().name
+
 resource systemTopic 'Microsoft.EventGrid/systemTopics@2025-02-15' existing = {
   name: systemTopicName
 }
 
 resource functionApp 'Microsoft.Web/sites@2024-04-01' existing = {
   name: functionAppName
+  scope: resourceGroup(appSubscriptionId, appResourceGroupName)
 }
 
 resource storage 'Microsoft.Storage/storageAccounts@2023-05-01' existing = {
   name: storageAccountName
+  scope: resourceGroup(appSubscriptionId, appResourceGroupName)
 }
 
 resource resourceWrites 'Microsoft.EventGrid/systemTopics/eventSubscriptions@2025-02-15' = {

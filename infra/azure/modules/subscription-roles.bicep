@@ -1,16 +1,14 @@
 // The function's subscription-wide roles: Reader (read the written resource and its group), Tag
 // Contributor (write tags without any other write access to the resources themselves) and, for the
-// lifecycle, Virtual Machine Contributor: quarantine deallocates a VM, release starts it, the
-// sweeper deletes VMs and detached network interfaces past their deadline
-// (tagwarden.azure.quarantine.ACTIONS). It is the narrowest built-in role holding
-// virtualMachines/deallocate/action, start/action and delete; Contributor would add every other
-// resource type, Network Contributor every network. Without it (allowQuarantine=false) quarantine
-// fails and is notified; marking, release of marked-only types and the notifications still work.
+// lifecycle, a custom role with exactly the writes it makes: quarantine deallocates a VM, release
+// starts it, the sweeper deletes VMs and detached network interfaces past their deadline
+// (tagwarden.azure.quarantine.ACTIONS). Without it (allowQuarantine=false) quarantine fails and is
+// notified; marking, release of marked-only types and the notifications still work.
 targetScope = 'subscription'
 
 param principalId string
 
-@description('Grant Virtual Machine Contributor, so that VMs can be deallocated, started and deleted.')
+@description('Grant the lifecycle role (deallocate, start and delete VMs, delete the NICs they leave).')
 param allowQuarantine bool = true
 
 resource tagContributor 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
@@ -35,12 +33,38 @@ resource reader 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
   }
 }
 
-resource virtualMachineContributor 'Microsoft.Authorization/roleAssignments@2022-04-01' = if (allowQuarantine) {
-  name: guid(subscription().id, principalId, '9980e02c-c2be-4d73-94e8-173b1dc7cf3c')
+// Only the ARM operations the lifecycle calls (tagwarden.azure.quarantine.ACTIONS; reads come with
+// Reader): tests/azure/test_azure_role.py records the operations the lifecycle makes on the ARM fake
+// and compares them with this list.
+resource lifecycleRole 'Microsoft.Authorization/roleDefinitions@2022-04-01' = if (allowQuarantine) {
+  name: guid(subscription().id, 'tagwarden-lifecycle')
+  properties: {
+    roleName: 'tagwarden lifecycle (${subscription().subscriptionId})'
+    description: 'tagwarden function: deallocate, start and delete unattributed VMs and the NICs they leave'
+    type: 'CustomRole'
+    permissions: [
+      {
+        actions: [
+          'Microsoft.Compute/virtualMachines/deallocate/action'
+          'Microsoft.Compute/virtualMachines/delete'
+          'Microsoft.Compute/virtualMachines/start/action'
+          'Microsoft.Network/networkInterfaces/delete'
+        ]
+        notActions: []
+      }
+    ]
+    assignableScopes: [
+      subscription().id
+    ]
+  }
+}
+
+resource lifecycle 'Microsoft.Authorization/roleAssignments@2022-04-01' = if (allowQuarantine) {
+  name: guid(subscription().id, principalId, 'tagwarden-lifecycle')
   properties: {
     description: 'tagwarden function: deallocate, start and delete unattributed VMs (quarantine lifecycle)'
-    // Virtual Machine Contributor
-    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', '9980e02c-c2be-4d73-94e8-173b1dc7cf3c')
+    // the custom role above (not Virtual Machine Contributor: it would add every other VM write)
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', lifecycleRole.name)
     principalId: principalId
     principalType: 'ServicePrincipal'
   }

@@ -6,6 +6,9 @@ param tags object
 param storageAccountName string
 param deadLetterContainerName string
 
+@description('Grant the topic write access to the dead-letter container here; false when the storage is in another subscription (subscriptions.bicep grants it there).')
+param grantDeadLetterWriter bool = true
+
 var storageBlobDataContributor = 'ba92f5b4-2d11-453d-a403-e96b0029c9fe'
 
 resource systemTopic 'Microsoft.EventGrid/systemTopics@2025-02-15' = {
@@ -35,7 +38,7 @@ resource deadLetterContainer 'Microsoft.Storage/storageAccounts/blobServices/con
   name: deadLetterContainerName
 }
 
-resource deadLetterWriter 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+resource deadLetterWriter 'Microsoft.Authorization/roleAssignments@2022-04-01' = if (grantDeadLetterWriter) {
   name: guid(deadLetterContainer.id, systemTopic.id, storageBlobDataContributor)
   scope: deadLetterContainer
   properties: {

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from tagwarden.attribution import paths
-from tagwarden.aws.catalogue import CATALOGUE, Creates, derived, user
+from tagwarden.aws.catalogue import CATALOGUE, Creates, Entry, derived, user
 from tagwarden.model import (
     Actor,
     ActorKind,
@@ -95,6 +95,8 @@ def unwrap(raw: Mapping[str, Any]) -> Mapping[str, Any]:
 def normalize_record(raw: Mapping[str, Any]) -> CreationEvent | Skipped:
     record = unwrap(raw)
     detail_type = raw.get("detail-type")
+    if detail_type is not None and not isinstance(detail_type, str):
+        raise MalformedEvent("EventBridge event whose detail-type is not a string")
     if detail_type is not None and detail_type != DETAIL_TYPE:
         # Sign-ins, service events, state changes: a rule routed them here, but they create nothing.
         return Skipped(
@@ -117,18 +119,9 @@ def normalize_record(raw: Mapping[str, Any]) -> CreationEvent | Skipped:
     if record.get("errorCode") or record.get("errorMessage"):
         failure = record.get("errorCode") or record.get("errorMessage")
         return skip(f"failed call ({failure}): nothing was created", SkipKind.FAILED_CALL)
-    entry = CATALOGUE.get((source, name))
-    if entry is None:
-        if name in TAG_EVENTS:
-            return skip(f"tag write {name}: not a create", SkipKind.TAG_WRITE)
-        if record.get("readOnly") is True or _READ.match(name):
-            return skip(f"read-only call {name}", SkipKind.READ_ONLY)
-        # The derived index loads on the first miss only; the rules file's own entries come last.
-        entry = derived.lookup(source, name) or user.lookup(source, name)
-    if entry is None:
-        if _CREATE_LIKE.match(name):
-            return skip(f"{source} {name} is not in the catalogue", SkipKind.NOT_IN_CATALOGUE)
-        return skip(f"{name} does not create resources", SkipKind.NOT_A_CREATE)
+    entry = _entry(record, source, name)
+    if not isinstance(entry, Entry):
+        return skip(*entry)
 
     account = (
         _str(record.get("recipientAccountId"))
@@ -159,6 +152,24 @@ def normalize_record(raw: Mapping[str, Any]) -> CreationEvent | Skipped:
         raw=record,
         correlation_id=_str(record.get("requestID")),
     )
+
+
+def _entry(record: Mapping[str, Any], source: str, name: str) -> Entry | tuple[str, SkipKind]:
+    """The catalogue row for the event, or why there is none (reason, kind)."""
+    entry = CATALOGUE.get((source, name))
+    if entry is not None:
+        return entry
+    if name in TAG_EVENTS:
+        return f"tag write {name}: not a create", SkipKind.TAG_WRITE
+    if record.get("readOnly") is True or _READ.match(name):
+        return f"read-only call {name}", SkipKind.READ_ONLY
+    # The derived index loads on the first miss only; the rules file's own entries come last.
+    entry = derived.lookup(source, name) or user.lookup(source, name)
+    if entry is not None:
+        return entry
+    if _CREATE_LIKE.match(name):
+        return f"{source} {name} is not in the catalogue", SkipKind.NOT_IN_CATALOGUE
+    return f"{name} does not create resources", SkipKind.NOT_A_CREATE
 
 
 def partition_of(region: str) -> str:

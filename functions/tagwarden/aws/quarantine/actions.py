@@ -655,3 +655,99 @@ def aoss_delete(ctx: Ctx) -> Step:
     cid = native(ctx.resource)
     ctx.change(f"delete collection {cid}", "delete_collection", id=cid)
     return Step(DONE)
+
+
+# --- many instances at once (one RunInstances may create 1,000) -----------------------------------
+
+DESCRIBE_CHUNK = 200  # values per DescribeInstances filter
+STOP_CHUNK = 500  # instance ids per StopInstances call
+
+
+def _chunks(items: list[str], size: int) -> list[list[str]]:
+    return [items[i : i + size] for i in range(0, len(items), size)]
+
+
+def _instance_states(ctx: Ctx, ids: list[str]) -> dict[str, str]:
+    """State of each instance that still exists (a filter, so missing ids do not raise)."""
+    states: dict[str, str] = {}
+    for chunk in _chunks(ids, DESCRIBE_CHUNK):
+        try:  # by id: what EC2 answers fastest
+            pages: Any = [ctx.client.describe_instances(InstanceIds=chunk)]
+        except ClientError as exc:
+            if not _code(exc).startswith("InvalidInstanceID"):
+                raise
+            # one of them is gone: a filter lists the others without failing
+            pages = ctx.client.get_paginator("describe_instances").paginate(
+                Filters=[{"Name": "instance-id", "Values": chunk}]
+            )
+        for page in pages:
+            for reservation in page.get("Reservations", []):
+                for instance in reservation.get("Instances", []):
+                    states[str(instance["InstanceId"])] = str(instance["State"]["Name"])
+    return states
+
+
+def ec2_instances_quarantine(ctx: Ctx, ids: list[str]) -> dict[str, Step]:
+    """`ec2_instance_quarantine` for many instances of one region. First one StopInstances per 500
+    ids: its answer says each instance's previous state, which is the undo token. A chunk EC2
+    refuses (an instance still pending, or gone) is read instead, its pending instances waited for
+    together, and the running ones stopped (see `_read_then_stop`)."""
+    steps: dict[str, Step] = {}
+    rest: list[str] = []
+    for chunk in _chunks(ids, STOP_CHUNK):
+        if ctx.dry_run:
+            rest.extend(chunk)
+            continue
+        try:
+            response = ctx.client.stop_instances(InstanceIds=chunk)
+        except ClientError:
+            rest.extend(chunk)
+            continue
+        ctx.note(f"stop {len(chunk)} instances")
+        for change in response.get("StoppingInstances", []):
+            before = str(change["PreviousState"]["Name"])
+            undo = undo_token(state="stopped" if before in ("stopped", "stopping") else "running")
+            steps[str(change["InstanceId"])] = Step(DONE, undo)
+        rest.extend(i for i in chunk if i not in steps)
+    if rest:
+        steps.update(_read_then_stop(ctx, rest))
+    return steps
+
+
+def _read_then_stop(ctx: Ctx, ids: list[str]) -> dict[str, Step]:
+    """One read per 200 ids, pending instances waited for together, one StopInstances per 500 of
+    the running ones; a stop call that fails is retried one instance at a time."""
+    states = _instance_states(ctx, ids)
+    pending = [i for i in ids if states.get(i) == "pending"]
+    if pending:
+
+        def settled() -> bool:
+            states.update(_instance_states(ctx, pending))
+            return all(states.get(i) != "pending" for i in pending)
+
+        if ctx.wait_until(f"{len(pending)} instances to leave pending", settled) and ctx.dry_run:
+            states.update(dict.fromkeys(pending, "running"))
+    steps: dict[str, Step] = {}
+    running: list[str] = []
+    for iid in ids:
+        state = states.get(iid)
+        if state in (None, "shutting-down", "terminated"):
+            steps[iid] = Step(VANISHED)
+        elif state in ("stopped", "stopping"):
+            steps[iid] = Step(DONE, undo_token(state="stopped"))
+        elif state == "running":
+            running.append(iid)
+            steps[iid] = Step(DONE, undo_token(state="running"))
+        else:
+            steps[iid] = Step(FAILED)  # still pending after the wait: retried by the sweeper
+    for chunk in _chunks(running, STOP_CHUNK):
+        try:
+            ctx.change(f"stop {len(chunk)} instances", "stop_instances", InstanceIds=chunk)
+        except ClientError:
+            for iid in chunk:
+                try:
+                    ctx.change(f"stop instance {iid}", "stop_instances", InstanceIds=[iid])
+                except ClientError as exc:
+                    ctx.note(f"instance {iid}: {_code(exc)}")
+                    steps[iid] = Step(FAILED)
+    return steps

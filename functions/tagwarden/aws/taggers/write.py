@@ -33,6 +33,7 @@ import random
 import re
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -52,6 +53,7 @@ from tagwarden.tagging import Outcome, TagResult, TagWrite
 
 BASE_DELAY = 0.5  # first backoff sleep (seconds, before jitter)
 MAX_DELAY = 8.0  # longest single backoff sleep
+CONCURRENCY = 16  # distinct tag-write calls in flight at once (each service throttles on its own)
 S3_MAX_TAGS = 50  # user tags per bucket (aws: system tags do not count)
 
 
@@ -101,16 +103,17 @@ def write_tags(
     slept, delay = 0.0, BASE_DELAY
     while pending:
         retry: list[tuple[_Job, _Error]] = []
-        for batch in _batches(pending):
+        batches = list(_batches(pending))
+        for batch in batches:
             for job in batch:
                 job.attempts += 1
-            for job, error in _run(batch, clients):
-                if error is None:
-                    results[job.index] = _result(job, Outcome.TAGGED)
-                elif error.kind is ErrorKind.FAILED:
-                    results[job.index] = _result(job, Outcome.FAILED, error)
-                else:
-                    retry.append((job, error))
+        for job, error in _run_all(batches, clients):
+            if error is None:
+                results[job.index] = _result(job, Outcome.TAGGED)
+            elif error.kind is ErrorKind.FAILED:
+                results[job.index] = _result(job, Outcome.FAILED, error)
+            else:
+                retry.append((job, error))
         if not retry:
             break
         remaining = not_found_window - slept
@@ -182,6 +185,16 @@ def _batches(jobs: list[_Job]) -> Iterator[list[_Job]]:
         size = group[0].spec.max_ids
         for start in range(0, len(group), size):
             yield group[start : start + size]
+
+
+def _run_all(batches: list[list[_Job]], clients: Clients) -> _Settled:
+    """Every batch's call; distinct calls (e.g. 1,000 markers, each with its own seal) run
+    CONCURRENCY at a time: the wait is the network's, and boto3 clients are thread-safe."""
+    if len(batches) <= 1:
+        return [settled for batch in batches for settled in _run(batch, clients)]
+    with ThreadPoolExecutor(max_workers=min(CONCURRENCY, len(batches))) as pool:
+        done = pool.map(lambda batch: _run(batch, clients), batches)
+        return [settled for result in done for settled in result]
 
 
 def _run(batch: list[_Job], clients: Clients) -> _Settled:

@@ -80,7 +80,9 @@ def normalize_eventgrid(raw: Mapping[str, Any]) -> CreationEvent | Skipped:
         raise MalformedEvent("Event Grid event without an eventType/type string")
     if not isinstance(data, dict):
         raise MalformedEvent(f"Event Grid event {event_id or '(no id)'} has no 'data' object")
-    operation = str(data.get("operationName") or data.get("authorization", {}).get("action") or "")
+    authorization = data.get("authorization")
+    action = authorization.get("action") if isinstance(authorization, dict) else None
+    operation = str(data.get("operationName") or action or "")
 
     def skip(reason: str, kind: SkipKind) -> Skipped:
         return Skipped(
@@ -154,7 +156,8 @@ _KIND_RULES: tuple[tuple[Callable[[Mapping[str, str | None]], bool], ActorKind],
 def actor_of(data: Mapping[str, Any]) -> Actor:
     claims = data.get("claims")
     claims = claims if isinstance(claims, dict) else {}
-    evidence = (data.get("authorization") or {}).get("evidence") or {}
+    authorization = data.get("authorization")
+    evidence = authorization.get("evidence") if isinstance(authorization, dict) else None
     evidence = evidence if isinstance(evidence, dict) else {}
     found: dict[str, str | None] = {f: _claim(claims, f) for f in _CLAIMS}
     found["principal_type"] = _s(evidence.get("principalType"))

@@ -1,0 +1,1 @@
+"""The runaway store on Azure (Table Storage)."""
