@@ -15,7 +15,7 @@ SAM := $(SAM_VENV)/bin/sam
 SAM_VERSION := 1.170.0
 
 .PHONY: demo test lint complexity typecheck unit chromium pgvector bench bench-aws bench-azure bench-replay \
-	bench-llm bench-vector bench-showback schema template clean
+	bench-llm bench-vector bench-showback schema template catalogue clean
 
 # Setup is shown, not hidden: uv (pinned, installed into the venv by pip) installs in seconds and
 # prints its progress; where uv cannot be had, pip does the same job, slower.
@@ -116,6 +116,11 @@ template: $(STAMP)
 	$(BIN)/python infra/aws/generate_template.py
 	$(BIN)/python infra/aws/org/generate_spoke.py
 	$(BIN)/python infra/aws/generate_ops.py
+
+# Regenerate the derived catalogue (functions/tagwarden/aws/catalogue/derived.json.gz) from the installed
+# botocore's service models (offline; a test fails while it is stale).
+catalogue: $(STAMP)
+	$(BIN)/python infra/aws/derive_catalogue.py
 
 # The Lambda package (template.yaml CodeUri: build/aws/): only the modules the AWS functions
 # import, the example rules, any functions/*.yaml rules file, requirements.txt. Run before `sam build`.

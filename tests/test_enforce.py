@@ -184,3 +184,25 @@ def test_tag_writes_by_others_go_to_one_release_and_ours_are_skipped(example_rul
     e.release = None
     (unwired,) = e.handle(b.eventbridge(theirs))["events"]
     assert unwired["kind"] == "tag-write"
+
+
+def test_an_unknown_create_is_counted_each_time_and_warned_about_once() -> None:
+    from tagwarden import enforce
+
+    enforce._GAPS_WARNED.clear()
+    rec = Recorder()
+    for source, name in [("zz.amazonaws.com", "CreateThing"), ("zz.amazonaws.com", "CreateThing"),
+                         ("zz.amazonaws.com", "CreateOther")]:  # fmt: skip
+        report = enforce.skip_report(
+            rec, "e", name, SkipKind.NOT_IN_CATALOGUE, f"{source} {name} is not in the catalogue"
+        )
+        assert report["kind"] == "not-in-catalogue"
+    assert rec.skips == [SkipKind.NOT_IN_CATALOGUE] * 3
+    warned = [f["reason"] for level, msg, f in rec.logs if level == "warning"]
+    assert warned == [
+        "zz.amazonaws.com CreateThing is not in the catalogue",
+        "zz.amazonaws.com CreateOther is not in the catalogue",
+    ]
+    # Other skips are never warned about.
+    enforce.skip_report(rec, "e", "DescribeThing", SkipKind.READ_ONLY, "read-only call DescribeThing")
+    assert len([1 for level, _, _ in rec.logs if level == "warning"]) == 2

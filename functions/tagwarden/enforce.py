@@ -350,6 +350,13 @@ class Enforcer:
 Release = Callable[[Sequence[TagChange]], dict[str, Any]]
 
 
+# Create-like events no catalogue knows, already warned about in this container (bounded: names are
+# caller-controlled). Each is counted every time (EventsSkipped, kind not-in-catalogue) but warned
+# about once, so the catalogue's gaps stand out in the logs without flooding them.
+_GAPS_WARNED: set[str] = set()
+_GAPS_MAX = 512
+
+
 def skip_report(
     telemetry: Telemetry, event_id: str | None, event_name: str | None, kind: SkipKind, reason: str
 ) -> dict[str, Any]:
@@ -358,6 +365,9 @@ def skip_report(
         "info", "event skipped", event_id=event_id, event_name=event_name, kind=kind.value, reason=reason
     )
     telemetry.count_skip(kind)
+    if kind is SkipKind.NOT_IN_CATALOGUE and reason not in _GAPS_WARNED and len(_GAPS_WARNED) < _GAPS_MAX:
+        _GAPS_WARNED.add(reason)  # the reason names the event source and name
+        telemetry.log("warning", "create event not in the catalogue", event_name=event_name, reason=reason)
     return {
         "event_id": event_id,
         "event_name": event_name,

@@ -20,7 +20,7 @@ ROOT = Path(__file__).resolve().parents[2]
 SOURCE = ROOT / "functions"
 OUT = ROOT / "build" / "aws"
 ENTRY = "tagwarden.aws.handler"
-DATA = ("tagwarden/examples/rules.yaml",)
+DATA = ("tagwarden/examples/rules.yaml", "tagwarden/aws/catalogue/derived.json.gz")
 
 
 def modules(entry: str = ENTRY) -> set[str]:

@@ -192,10 +192,15 @@ def test_catalogue_counts() -> None:
     assert code == 0
     data = json.loads(out)
     assert data["events"] == len(data["entries"]) and data["services"] >= 1
+    derived = [e for e in data["entries"] if e["derived"]]
+    assert data["derived"] == len(derived) > 0
+    assert not any(e["derived"] for e in data["entries"][: data["events"] - data["derived"]])
     code, out, _ = run("catalogue")
-    assert (
-        out.strip().splitlines()[-1] == f"{data['events']} create events across {data['services']} services"
+    assert out.strip().splitlines()[-1] == (
+        f"{data['events']} create events across {data['services']} services"
+        f" ({data['derived']} derived from botocore's service models)"
     )
+    assert sum(line.endswith("(derived)") for line in out.splitlines()) == data["derived"]
 
 
 def test_console_script_is_installed() -> None:

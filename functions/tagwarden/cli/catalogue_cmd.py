@@ -18,19 +18,37 @@ def register(sub: Any) -> None:
 
 
 def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
-    from tagwarden.aws.catalogue import ENTRIES
+    from tagwarden.aws.catalogue import all_entries
 
-    services = sorted({e.service for e in ENTRIES})
+    entries = all_entries()
+    services = sorted({e.service for e in entries})
+    derived = sum(e.derived for e in entries)
     if args.format == "json":
         rows = [
-            {"event_source": e.source, "event_name": e.event, "creates": [c.type for c in e.creates]}
-            for e in ENTRIES
+            {
+                "event_source": e.source,
+                "event_name": e.event,
+                "creates": [c.type for c in e.creates],
+                "derived": e.derived,
+            }
+            for e in entries
         ]
         dump_json(
-            {"provider": "aws", "events": len(ENTRIES), "services": len(services), "entries": rows}, out
+            {
+                "provider": "aws",
+                "events": len(entries),
+                "derived": derived,
+                "services": len(services),
+                "entries": rows,
+            },
+            out,
         )
         return EXIT_OK
-    for e in sorted(ENTRIES, key=lambda e: (e.service, e.event)):
-        out.write(f"{e.service:<24} {e.event:<44} {', '.join(c.type for c in e.creates)}\n")
-    out.write(f"{len(ENTRIES)} create events across {len(services)} services\n")
+    for e in sorted(entries, key=lambda e: (e.service, e.event)):
+        mark = " (derived)" if e.derived else ""
+        out.write(f"{e.service:<24} {e.event:<44} {', '.join(c.type for c in e.creates)}{mark}\n")
+    out.write(
+        f"{len(entries)} create events across {len(services)} services"
+        f" ({derived} derived from botocore's service models)\n"
+    )
     return EXIT_OK

@@ -43,7 +43,12 @@ def report(result: CreationEvent | Skipped, rules: RuleSet, lookups: Lookups) ->
 
 
 def explain_events(raw: Any, rules: RuleSet, lookups: Lookups) -> list[dict[str, Any]]:
-    return [report(r, rules, lookups) for r in normalize(raw)]
+    """Reports for the events in `raw`; the rules file's `catalogue:` entries teach the AWS reader
+    (ValueError when one names a tagger the tagger table lacks)."""
+    from tagwarden.aws.catalogue import user
+
+    with user.using(rules.catalogue):
+        return [report(r, rules, lookups) for r in normalize(raw)]
 
 
 def render_text(reports: list[dict[str, Any]]) -> str:

@@ -107,10 +107,15 @@ def reached(reports: list[dict[str, Any]], fail_on: frozenset[str]) -> list[str]
 
 
 def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    from tagwarden.aws.catalogue import user
     from tagwarden.cli.explain import explain_events, render_text
     from tagwarden.rules import load_rules
 
     rules = load_rules(args.rules)
+    try:
+        user.index(rules.catalogue)  # the tagger table is the AWS adapter's: checked here, not in rules/
+    except ValueError as exc:
+        raise InputError(f"{args.rules}: {exc}") from exc
     lookups = lookups_from(args, rules.tags.keys())
     if args.event.count("-") > 1:
         raise InputError("standard input (-) can be read once")

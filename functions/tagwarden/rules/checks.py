@@ -155,6 +155,18 @@ def _stamp_keys_accepted(doc: Doc) -> Iterator[Problem]:
             yield ("stamp", "prefix"), f"stamp keys would be rejected: {msg}"
 
 
+def _catalogue_entries_distinct(doc: Doc) -> Iterator[Problem]:
+    entries = doc.data.get("catalogue")
+    seen: dict[tuple[Any, Any], int] = {}
+    for i, entry in enumerate(entries if isinstance(entries, list) else []):
+        if not isinstance(entry, dict) or not doc.ok(("catalogue", i)):
+            continue
+        key = (entry.get("event_source"), entry.get("event_name"))
+        if key in seen:
+            yield ("catalogue", i), f"{key[0]} {key[1]} is defined twice (also catalogue[{seen[key]}])"
+        seen.setdefault(key, i)
+
+
 CHECKS: tuple[Check, ...] = (
     _each_tag,
     _keys_distinct_on_azure,
@@ -162,4 +174,5 @@ CHECKS: tuple[Check, ...] = (
     _required_tags_known,
     _unallocated_accepted,
     _stamp_keys_accepted,
+    _catalogue_entries_distinct,
 )

@@ -11,6 +11,7 @@ from tagwarden.model import Action
 from tagwarden.rules.limits import compile_limits
 from tagwarden.rules.match import MATCH_FIELDS, Matcher, compile_globs
 from tagwarden.rules.model import (
+    CatalogueEntry,
     Exemptions,
     Lifecycle,
     Mode,
@@ -97,6 +98,18 @@ def compile_rules(data: dict[str, Any], filename: str) -> RuleSet:
         lifecycle=Lifecycle(**(data.get("lifecycle") or {})),
         limits=compile_limits(data.get("limits"), default_grace),
         reads_own_tags=_reads_own_tags(tags),
+        catalogue=tuple(_catalogue_entry(e) for e in data.get("catalogue") or ()),
+    )
+
+
+def _catalogue_entry(entry: dict[str, Any]) -> CatalogueEntry:
+    return CatalogueEntry(
+        event_source=entry["event_source"],
+        event_name=entry["event_name"],
+        id_path=entry["id_path"],
+        resource_type=entry["resource_type"],
+        tags_path=entry.get("tags_path"),
+        tagger=entry.get("tagger", "rgta"),
     )
 
 

@@ -106,6 +106,21 @@ class Lifecycle:
 
 
 @dataclass(frozen=True, slots=True)
+class CatalogueEntry:
+    """A create event the operator teaches the reader (the rules file's `catalogue:` section).
+
+    It only says where the created resource is; what happens to it is still the rules' decision.
+    Provider readers consult these after their own catalogue: a user entry never overrides one."""
+
+    event_source: str  # e.g. quantumledger.amazonaws.com
+    event_name: str  # e.g. CreateVault
+    id_path: str  # dotted path to the created resource's id (ARN) under responseElements
+    resource_type: str  # e.g. AWS::QuantumLedger::Vault
+    tags_path: str | None = None  # dotted path to the request's tags
+    tagger: str = "rgta"  # the tag operation: a tagger name of the provider's table
+
+
+@dataclass(frozen=True, slots=True)
 class RuleSet:
     source: str  # file name, for messages
     mode: Mode
@@ -121,6 +136,7 @@ class RuleSet:
     # Some tag's sources read a catalogue tag from the resource (request_tag: <catalogue key>),
     # so one decision must derive until it settles (see attribution.decide).
     reads_own_tags: bool = False
+    catalogue: tuple[CatalogueEntry, ...] = ()  # user-defined create events (CatalogueEntry)
     # Things worth saying that are not errors (`rules check` prints them), e.g. mode left implicit.
     warnings: tuple[str, ...] = ()
 

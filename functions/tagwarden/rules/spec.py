@@ -228,6 +228,7 @@ def build_spec() -> Obj:
                     doc="where notifications go (usually ${ENV_VAR} references)",
                 )
             ),
+            "catalogue": Field(_catalogue_node()),
             "lifecycle": Field(
                 Obj(
                     {
@@ -256,6 +257,64 @@ def build_spec() -> Obj:
             "limits": Field(limits_node()),
         },
         doc="tagwarden attribution rules",
+    )
+
+
+_PATH = r"[^.\[\]]+(?:\[\d*\])*(?:\.[^.\[\]]+(?:\[\d*\])*)*"
+
+
+def _catalogue_node() -> ListOf:
+    """User-defined create events: where the created resource is in a record the catalogue lacks."""
+    path_hint = "a dotted path such as responseElements.vault.vaultArn"
+    return ListOf(
+        Obj(
+            {
+                "event_source": Field(
+                    Str(
+                        pattern=r"[a-z0-9][a-z0-9.-]*\.amazonaws\.com",
+                        pattern_hint="an event source such as qldb.amazonaws.com",
+                    ),
+                    required=True,
+                ),
+                "event_name": Field(
+                    Str(pattern=r"[A-Z][A-Za-z0-9]*", pattern_hint="an eventName such as CreateLedger"),
+                    required=True,
+                ),
+                "id_path": Field(
+                    Str(
+                        pattern=rf"responseElements\.{_PATH}",
+                        pattern_hint=f"a path under responseElements (what the service answered, never what "
+                        f"the caller sent), {path_hint}",
+                        doc="path to the created resource's ARN in the record",
+                    ),
+                    required=True,
+                ),
+                "resource_type": Field(
+                    Str(
+                        pattern=r"AWS::[A-Za-z0-9]+::[A-Za-z0-9]+",
+                        pattern_hint="a resource type such as AWS::QLDB::Ledger",
+                    ),
+                    required=True,
+                ),
+                "tags_path": Field(
+                    Str(
+                        pattern=_PATH,
+                        pattern_hint="a dotted path such as requestParameters.tags",
+                        doc="the request's tags",
+                    )
+                ),
+                "tagger": Field(
+                    Str(
+                        pattern=r"[a-z0-9][a-z0-9:-]*",
+                        pattern_hint="a tagger name such as rgta",
+                        doc="the tag operation: rgta (the Resource Groups Tagging API) or a tagger's name",
+                    ),
+                    default="rgta",
+                ),
+            },
+            doc="one create event the catalogue lacks",
+        ),
+        doc="create events the built-in catalogue lacks, so they can be identified without a release",
     )
 
 

@@ -14,7 +14,7 @@ import pytest
 from catalogue_cases import CASES, Case, kv
 
 from tagwarden.attribution.paths import compile_path
-from tagwarden.aws.catalogue import ARN_PLACEHOLDERS, CATALOGUE, ENTRIES, TAGGERS, Entry
+from tagwarden.aws.catalogue import ARN_PLACEHOLDERS, CATALOGUE, ENTRIES, TAGGERS, Entry, derived
 from tagwarden.cli.normalize import normalize
 from tagwarden.model import CreationEvent, Resource
 
@@ -30,6 +30,10 @@ KNOWN_INCOMPLETE = {
     "awsdocs/0252_CreateKeyPair.json": "2014 documentation sample, before CreateKeyPair returned keyPairId",
     "panther-analysis-history/0023_RunInstances.json": "hand-edited fixture: instancesSet items hold only tags",
     "panther-analysis-history/0025_RunInstances.json": "hand-edited fixture: instancesSet items hold only tags",
+    # Derived entries: documentation samples older than (or trimmed of) the ARN member today's model has.
+    "awsdocs/0018_CreateMediaCapturePipeline.json": "2022 sample: mediaCapturePipeline without mediaPipelineArn",
+    "awsdocs/0299_PutPlaybackConfiguration.json": "2018 sample: response without PlaybackConfigurationArn",
+    "awsdocs-history/0003_StartKeyPhrasesDetectionJob.json": "2019 sample, before the response carried jobArn",
 }
 
 
@@ -201,12 +205,13 @@ def _corpus_records() -> Iterator[tuple[str, dict[str, Any], dict[str, Any], str
 
 
 def _entry_of(record: dict[str, Any]) -> Entry | None:
-    return CATALOGUE.get((record["eventSource"].strip(), record["eventName"]))
+    key = (record["eventSource"].strip(), record["eventName"])
+    return CATALOGUE.get(key) or derived.lookup(*key)
 
 
 def _trimmed(record: dict[str, Any], entry: Entry) -> bool:
     """True when every section the entry reads ids from is absent: a trimmed sample, not a miss."""
-    sections = {c.ids.split(".", 1)[0] for c in entry.creates}
+    sections = {alt.split(".", 1)[0] for c in entry.creates for alt in c.ids.split("|")}
     return all(not record.get(s) for s in sections)
 
 
@@ -243,7 +248,7 @@ def test_corpus_creates_yield_resources_from_the_record() -> None:
 def test_corpus_create_coverage(capsys: pytest.CaptureFixture[str]) -> None:
     if not AWS_CORPUS.is_dir():
         pytest.skip(f"no corpus at {AWS_CORPUS}")
-    total, covered, uncovered = 0, 0, Counter[str]()
+    total, covered, hand, uncovered = 0, 0, 0, Counter[str]()
     for manifest in sorted(AWS_CORPUS.glob("*/manifest.jsonl")):
         for line in manifest.read_text(encoding="utf-8").splitlines():
             try:
@@ -256,10 +261,14 @@ def test_corpus_create_coverage(capsys: pytest.CaptureFixture[str]) -> None:
             key = (str(row.get("eventSource", "")).strip(), str(row.get("eventName", "")))
             if key in CATALOGUE:
                 covered += 1
+                hand += 1
+            elif derived.lookup(*key) is not None:
+                covered += 1
             else:
                 uncovered[f"{key[0].removesuffix('.amazonaws.com')}:{key[1]}"] += 1
     share = covered / total if total else 0.0
     with capsys.disabled():
-        print(f"\ncorpus create coverage: {covered}/{total} = {share:.1%}")
+        print(f"\ncorpus create coverage: {covered}/{total} = {share:.1%} (hand-written only: {hand})")
         print("uncovered: " + ", ".join(f"{k}({n})" for k, n in sorted(uncovered.items())))
-    assert share > 0
+    assert covered > hand, "the derived catalogue covers corpus records the hand-written one does not"
+    assert share >= 0.75

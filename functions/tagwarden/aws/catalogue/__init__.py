@@ -8,6 +8,10 @@ The taggers: `TAGGERS` (taggers.py) maps each tagger name a row uses to a `Tagge
 (tagger_spec.py): the service's tag-write call, its parameters and error codes. Adding a service is
 adding rows to one of the event modules below and, if its tag API is new, one row to `TAGGERS`.
 
+Derived entries (derived.py, derived.json.gz): create operations read from botocore's service
+models by `make catalogue` (infra/aws/derive_catalogue.py), loaded lazily on the first event the
+hand-written rows do not know; hand-written rows win. `all_entries()` lists both.
+
 Where an identifier is read, in order of preference: the ARN in responseElements; an id in
 responseElements with an ARN template; a name in requestParameters with an ARN template (when the
 response is empty, as for S3 CreateBucket, Kinesis CreateStream, Glue, CloudWatch alarms).
@@ -36,4 +40,12 @@ ENTRIES: tuple[Entry, ...] = (
 
 CATALOGUE: dict[tuple[str, str], Entry] = {(e.source, e.event): e for e in ENTRIES}
 
-__all__ = ["ARN_PLACEHOLDERS", "CATALOGUE", "ENTRIES", "TAGGERS", "Creates", "Entry"]
+
+def all_entries() -> tuple[Entry, ...]:
+    """The hand-written entries and the derived ones they do not override (loads the derived file)."""
+    from tagwarden.aws.catalogue import derived
+
+    return ENTRIES + derived.entries(frozenset(CATALOGUE))
+
+
+__all__ = ["ARN_PLACEHOLDERS", "CATALOGUE", "ENTRIES", "TAGGERS", "Creates", "Entry", "all_entries"]

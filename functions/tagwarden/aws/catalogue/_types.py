@@ -27,6 +27,7 @@ class Entry:
     source: str  # eventSource, e.g. ec2.amazonaws.com
     event: str  # eventName
     creates: tuple[Creates, ...]
+    derived: bool = False  # True: read from botocore's models (derived.py), not written by hand
 
     @property
     def service(self) -> str:

@@ -14,7 +14,7 @@ Invalid*State ...) are retried the same way and then reported FAILED.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator, Mapping
 from types import MappingProxyType
 
 from tagwarden.aws.catalogue.tagger_spec import (
@@ -499,8 +499,35 @@ ALIASES: dict[str, str] = {
     "airflow": "mwaa",
 }
 
-TAGGERS: dict[str, TaggerSpec] = {
-    **_ROWS,
-    **{alias: _ROWS[name] for alias, name in ALIASES.items()},
-    "rgta": RGTA,
-}
+
+class _Taggers(Mapping[str, TaggerSpec]):
+    """The hand-written rows, and the derived catalogue's `derived:<client>` rows on demand (their
+    table is read only when such a name is asked for). Iterating yields the hand-written rows only."""
+
+    def __init__(self, rows: dict[str, TaggerSpec]) -> None:
+        self._rows = rows
+
+    def __getitem__(self, name: str) -> TaggerSpec:
+        row = self._rows.get(name)
+        if row is None and name.startswith("derived:"):
+            from tagwarden.aws.catalogue import derived
+
+            row = derived.tagger(name)
+        if row is None:
+            raise KeyError(name)
+        return row
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._rows)
+
+    def __len__(self) -> int:
+        return len(self._rows)
+
+
+TAGGERS: Mapping[str, TaggerSpec] = _Taggers(
+    {
+        **_ROWS,
+        **{alias: _ROWS[name] for alias, name in ALIASES.items()},
+        "rgta": RGTA,
+    }
+)

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from tagwarden.attribution import paths
-from tagwarden.aws.catalogue import CATALOGUE, Creates
+from tagwarden.aws.catalogue import CATALOGUE, Creates, Entry, derived, user
 from tagwarden.model import (
     Actor,
     ActorKind,
@@ -119,15 +119,9 @@ def normalize_record(raw: Mapping[str, Any]) -> CreationEvent | Skipped:
     if record.get("errorCode") or record.get("errorMessage"):
         failure = record.get("errorCode") or record.get("errorMessage")
         return skip(f"failed call ({failure}): nothing was created", SkipKind.FAILED_CALL)
-    entry = CATALOGUE.get((source, name))
-    if entry is None:
-        if name in TAG_EVENTS:
-            return skip(f"tag write {name}: not a create", SkipKind.TAG_WRITE)
-        if record.get("readOnly") is True or _READ.match(name):
-            return skip(f"read-only call {name}", SkipKind.READ_ONLY)
-        if _CREATE_LIKE.match(name):
-            return skip(f"{source} {name} is not in the catalogue", SkipKind.NOT_IN_CATALOGUE)
-        return skip(f"{name} does not create resources", SkipKind.NOT_A_CREATE)
+    entry = _entry(record, source, name)
+    if not isinstance(entry, Entry):
+        return skip(*entry)
 
     account = (
         _str(record.get("recipientAccountId"))
@@ -160,6 +154,24 @@ def normalize_record(raw: Mapping[str, Any]) -> CreationEvent | Skipped:
     )
 
 
+def _entry(record: Mapping[str, Any], source: str, name: str) -> Entry | tuple[str, SkipKind]:
+    """The catalogue row for the event, or why there is none (reason, kind)."""
+    entry = CATALOGUE.get((source, name))
+    if entry is not None:
+        return entry
+    if name in TAG_EVENTS:
+        return f"tag write {name}: not a create", SkipKind.TAG_WRITE
+    if record.get("readOnly") is True or _READ.match(name):
+        return f"read-only call {name}", SkipKind.READ_ONLY
+    # The derived index loads on the first miss only; the rules file's own entries come last.
+    entry = derived.lookup(source, name) or user.lookup(source, name)
+    if entry is not None:
+        return entry
+    if _CREATE_LIKE.match(name):
+        return f"{source} {name} is not in the catalogue", SkipKind.NOT_IN_CATALOGUE
+    return f"{name} does not create resources", SkipKind.NOT_A_CREATE
+
+
 def partition_of(region: str) -> str:
     if region.startswith("cn-"):
         return "aws-cn"
@@ -168,8 +180,17 @@ def partition_of(region: str) -> str:
     return "aws"
 
 
+def _ids(record: Mapping[str, Any], path: str) -> list[str]:
+    """The ids at `path`; derived rows list alternative casings as `a|b|c`: the first that yields."""
+    for alt in path.split("|") if "|" in path else (path,):
+        ids = [str(v) for v in paths.values(record, alt) if not isinstance(v, (dict, list))]
+        if ids:
+            return ids
+    return []
+
+
 def _resources(record: Mapping[str, Any], creates: Creates, ctx: dict[str, str]) -> list[Resource]:
-    ids = [str(v) for v in paths.values(record, creates.ids) if not isinstance(v, (dict, list))]
+    ids = _ids(record, creates.ids)
     if not ids:
         return []
     names = [str(v) for v in paths.values(record, creates.name)] if creates.name else []
