@@ -17,6 +17,7 @@ SCENARIOS: tuple[tuple[str, str], ...] = (
     ("lifecycle", "AWS lifecycle: quarantine, release, delete on a simulated clock"),
     ("azure", "Azure: the local ARM over real HTTP and the function's code"),
     ("runaway", "Runaway agents: moto enforcing IAM, an agent in a loop alerted, braked and released"),
+    ("showback", "Showback: the ledger above joined with a FOCUS bill for the same resources (DuckDB)"),
 )
 
 

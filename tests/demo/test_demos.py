@@ -68,3 +68,17 @@ def test_runaway_demo() -> None:
     assert "create #52: AccessDenied" in text
     assert "released by arn:aws:iam::123456789012:user/oncall" in text
     assert "allowed again" in text
+
+
+def test_showback_demo_reads_the_ledger_the_scenes_wrote(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from tagwarden_demo import showback
+
+    monkeypatch.chdir(tmp_path)  # the report is written under .tagwarden/showback
+    assert lifecycle.run(io.StringIO()) == 0
+    out = io.StringIO()
+    assert showback.run(out) == 0, out.getvalue()
+    text = out.getvalue()
+    m = re.search(r"allocated ([\d.]+) \+ unallocated ([\d.]+) = ([\d.]+) USD \(reconciled: True\)", text)
+    assert m and float(m.group(2)) > 0  # the bill's unknown instance stays unallocated
+    assert "Agent-ID=13" in text  # the lifecycle scene's agent, from the ledger alone
+    assert (tmp_path / ".tagwarden" / "showback" / "showback.html").stat().st_size > 1000
