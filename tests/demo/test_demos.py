@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import os
 import re
 from pathlib import Path
 
@@ -71,10 +72,21 @@ def test_runaway_demo() -> None:
 
 
 def test_showback_demo_reads_the_ledger_the_scenes_wrote(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from tagwarden.ledger.model import ResourceRecord
+    from tagwarden.ledger.sqlite import SqliteLedger
     from tagwarden_demo import showback
 
     monkeypatch.chdir(tmp_path)  # the report is written under .tagwarden/showback
-    assert lifecycle.run(io.StringIO()) == 0
+    ledger = SqliteLedger(os.environ["TAGWARDEN_LEDGER"])  # as the scenes before it leave it
+    for n, (agent, rtype) in enumerate((("13", "AWS::EC2::Instance"), ("7", "AWS::Lambda::Function"))):
+        ledger.create(
+            ResourceRecord(
+                provider="aws", resource_id=f"arn:aws:ec2:us-east-1:123456789012:instance/i-{n:017d}",
+                account="123456789012", region="us-east-1", type=rtype, name=None, event_id=f"e{n}",
+                event_name="RunInstances", event_time="2026-12-01T10:00:00Z", tags={"Agent-ID": agent},
+            )
+        )
+    ledger.close()
     out = io.StringIO()
     assert showback.run(out) == 0, out.getvalue()
     text = out.getvalue()
