@@ -18,6 +18,7 @@ import json
 import logging
 import os
 import sys
+import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -74,14 +75,14 @@ def run(n: int, batched: bool) -> dict[str, Any]:
         env = {
             "TAGWARDEN_RULES_PATH": str(RULES),
             "TAGWARDEN_NOT_FOUND_WINDOW": "0",
-            "TAGWARDEN_MARKER_KEY": "k",
+            "TAGWARDEN_LEDGER": str(Path(tempfile.mkdtemp()) / "ledger.sqlite"),
         }
         # One logger name per run (Powertools keeps one formatter per name); metrics flushed every
         # 100 values are printed: both go nowhere.
         telemetry = Telemetry(logger=Logger(service=f"scale-{n}-{batched}", logger_handler=sink))
         enforcer = build(env, clients=Clients(session), telemetry=telemetry)
         if not batched:
-            enforcer.quarantiner = _OneByOne(enforcer.quarantiner)
+            enforcer.recorder.quarantiner = _OneByOne(enforcer.recorder.quarantiner)
             write.CONCURRENCY = 1
         with contextlib.redirect_stdout(sink.stream):
             enforcer.handle(event(2))  # warm: clients created, the role's tags cached

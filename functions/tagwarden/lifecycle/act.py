@@ -18,6 +18,7 @@ Acts through the Quarantiner port; the marker tags it returns are a display copy
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -129,7 +130,8 @@ class Recorder:
     ) -> Outcome:
         """`ignored`: per resource id, the prefixed tags stripped from its create request (AWS);
         where events carry no request tags (Azure), the prefixed tags found on a new resource."""
-        drafts = [self._draft(event, d, now, current_tags, ignored.get(d.resource.id)) for d in decisions]
+        drafted = [self._draft(event, d, now, current_tags, ignored.get(d.resource.id)) for d in decisions]
+        drafts = self._with_undo(drafted, decisions)
         # the one write: every record of the event created together (a resource named twice in
         # one event is created once; its second decision finds the first's record)
         first: dict[tuple[str, str], int] = {}
@@ -147,6 +149,21 @@ class Recorder:
         out = Outcome()
         for i, (d, (record, protected)) in enumerate(zip(decisions, drafts, strict=True)):
             out.steps.append(self._settle(event, d, record, made.get(i, False), protected, now, acted))
+        return out
+
+    def _with_undo(
+        self, drafts: list[tuple[ResourceRecord, bool]], decisions: Sequence[Decision]
+    ) -> list[tuple[ResourceRecord, bool]]:
+        """Each intent's undo token, read before anything is done (a dry run reads only), batched
+        where the adapter can: 1,000 instances are one DescribeInstances per 200, not 1,000 calls."""
+        todo = [i for i, (record, _) in enumerate(drafts) if record.state is LifecycleState.QUARANTINE_INTENT]
+        if self.quarantiner is None or not todo:
+            return drafts
+        read = quarantine_all(self.quarantiner, [decisions[i].resource for i in todo], dry_run=True)
+        out = list(drafts)
+        for i, result in zip(todo, read, strict=True):
+            record, protected = drafts[i]
+            out[i] = (dataclasses.replace(record, undo=result.undo), protected)
         return out
 
     def _quarantine_new(
@@ -189,9 +206,7 @@ class Recorder:
         if protected:
             detail = f"protected by the tag {rules.lifecycle.protect_tag}: not quarantined, not scheduled"
             deadline = None
-        undo = ""
-        if state is LifecycleState.QUARANTINE_INTENT and self.quarantiner is not None:
-            undo = self.quarantiner.quarantine(d.resource, dry_run=True).undo  # reads only
+        undo = ""  # read for all the event's intents at once, in `_with_undo`
         record = new_record(
             event,
             d,
