@@ -11,7 +11,8 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from botocore.exceptions import ClientError
+from botocore.exceptions import BotoCoreError, ClientError
+from botocore.parsers import ResponseParserError
 
 from tagwarden.attribution.context import Scope
 from tagwarden.aws.clients import Clients
@@ -79,6 +80,8 @@ class IamLookups:
                 tags = {}  # deleted since the call: it has no tags to give
             else:
                 raise LookupFailed(f"cannot read tags of {kind} {name}: {code}: {exc}") from exc
+        except (BotoCoreError, ResponseParserError) as exc:  # no usable answer (a connection reset, a garbled response)
+            raise LookupFailed(f"cannot read tags of {kind} {name}: {type(exc).__name__}: {exc}") from exc
         self._principals[key] = tags
         return tags
 
