@@ -80,7 +80,7 @@ class IamLookups:
                 tags = {}  # deleted since the call: it has no tags to give
             else:
                 raise LookupFailed(f"cannot read tags of {kind} {name}: {code}: {exc}") from exc
-        except (BotoCoreError, ResponseParserError) as exc:  # no usable answer (a connection reset, a garbled response)
+        except (BotoCoreError, ResponseParserError) as exc:  # a dropped connection, a garbled answer
             raise LookupFailed(f"cannot read tags of {kind} {name}: {type(exc).__name__}: {exc}") from exc
         self._principals[key] = tags
         return tags
