@@ -242,7 +242,8 @@ def run(out: TextIO = sys.stdout, log: TextIO | None = None) -> int:
             try:
                 rows, problems = _play(steps(fn_role), bus, handler)
             finally:
-                stream.setStream(previous)
+                if previous is not None:  # None: it already wrote to this run's log
+                    stream.setStream(previous)
             handler._ENFORCER = None  # it points at this run's moto server
         _print(out, rows, problems, bus, log)
     return 1 if problems else 0

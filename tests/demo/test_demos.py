@@ -33,6 +33,10 @@ def test_aws_demo() -> None:
     assert m and int(m.group(1)) >= 2 and int(m.group(2)) >= 2, text
     # a row whose only writes are tagwarden's stamps says so instead of an empty column
     assert not re.search(r" tagged {2,}\(missing", text)
+    # the handler's log stream is handed back, never left without one (later scenes log through it)
+    from tagwarden.aws import handler
+
+    assert handler._TELEMETRY.logger.registered_handler.stream is not None  # type: ignore[attr-defined]
 
 
 def test_azure_demo() -> None:
