@@ -235,15 +235,11 @@ def run(out: TextIO = sys.stdout, log: TextIO | None = None) -> int:
 
             handler._ENFORCER = None
             # The handler's logger keeps the stdout it first saw (an earlier import in the same
-            # process): point it at this run's log for the run, so the summary counts this run.
+            # process, perhaps a stream closed since): it writes to this run's log from now on.
             stream = handler._TELEMETRY.logger.registered_handler
             assert isinstance(stream, logging.StreamHandler)
-            previous = stream.setStream(log)
-            try:
-                rows, problems = _play(steps(fn_role), bus, handler)
-            finally:
-                if previous is not None:  # None: it already wrote to this run's log
-                    stream.setStream(previous)
+            stream.stream = log  # not setStream: it would flush the old stream, perhaps closed
+            rows, problems = _play(steps(fn_role), bus, handler)
             handler._ENFORCER = None  # it points at this run's moto server
         _print(out, rows, problems, bus, log)
     return 1 if problems else 0

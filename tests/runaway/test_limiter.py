@@ -232,3 +232,18 @@ def test_staying_over_the_limit_costs_no_further_alert_claims() -> None:
     store.claim_alert = counting  # type: ignore[method-assign]
     feed(lim, 90)  # 40 events over the limit, all at level 1
     assert claims == [1]  # one conditional write for the crossing, none while it lasts
+
+
+def test_another_callers_forged_agent_tag_never_brakes_that_agent() -> None:
+    """An attacker writing Agent-ID=42 in its own create requests counts apart from what tagwarden
+    derives for agent-42: the real agent is not pushed over its limit, and nobody is braked."""
+    lim, store, brake = limiter()
+    forged = feed(lim, 60, session="intruder", tags={"Agent-ID": "42"})
+    alerts = [n for o in forged for n in o.notifications]  # type: ignore[attr-defined]
+    assert alerts and alerts[0].extra["agent"] == "Agent-ID=42 (named by the request)"
+    assert "Not braked" in alerts[0].detail
+    assert brake.applied == [] and store.brakes() == []
+    # agent-42's own creates start from zero: ten of them stay under the limit
+    own = feed(lim, 10)
+    assert not [n for o in own for n in o.notifications]  # type: ignore[attr-defined]
+    assert brake.applied == []

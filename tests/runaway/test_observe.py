@@ -35,7 +35,8 @@ def test_agent_id_from_request_tag_wins() -> None:
     rs = rules()
     event = run_instances(1, tags={"Agent-ID": "planner"})
     (first, *_) = observe(event, decisions(event, rs), rs.limits, tags_of)
-    assert first.scope == "Agent-ID=planner"
+    # counted for the agent the request names, apart from what tagwarden derived itself
+    assert first.scope == "Agent-ID=planner (named by the request)"
 
 
 def test_member_key_is_the_event_and_its_resources() -> None:

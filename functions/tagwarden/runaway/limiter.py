@@ -21,7 +21,7 @@ from tagwarden.model import Action, CreationEvent, Decision
 from tagwarden.runaway import messages
 from tagwarden.runaway.judge import AlertState, bucket_of, estimate, level, should_alert
 from tagwarden.runaway.model import Limit, LimitAction, Limits, Measure
-from tagwarden.runaway.observe import Observation, TagsOf, event_time, member_key, observe
+from tagwarden.runaway.observe import CLAIMED, Observation, TagsOf, event_time, member_key, observe
 from tagwarden.runaway.ports import (
     Brake,
     BrakeRecord,
@@ -241,6 +241,9 @@ class Limiter:
             return None, "This cloud has no brake: alert only (see README, Runaway agents)."
         if o.principal is None:
             return None, "The caller has no role to brake: alert only."
+        if o.scope.endswith(CLAIMED):  # anyone can write a tag: it alerts, never brakes
+            note = "is a tag the create requests wrote themselves; a per-role limit brakes"
+            return None, f"Not braked: {o.scope} {note}."
         if (why := self.protected(o.principal)) is not None:
             return None, f"Not braked: {o.principal} {why}."
         if not self.act:

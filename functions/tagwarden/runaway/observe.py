@@ -73,18 +73,33 @@ def principal_of(event: CreationEvent) -> str | None:
     return event.actor.role_arn or event.actor.arn or event.actor.object_id or event.actor.app_id
 
 
+# Where a tag's value came from when the caller wrote it: a request tag, or a tag already on the
+# resource (the request put it there). Anyone may write those, so they never lead to a brake.
+CLAIMED_SOURCES = ("existing", "request_tag")
+CLAIMED = " (named by the request)"
+
+
 def scope_of(
-    per: Sequence[ScopeSource], event: CreationEvent, tags: Callable[[], Mapping[str, str]]
+    per: Sequence[ScopeSource],
+    event: CreationEvent,
+    tags: Callable[[], Mapping[str, str]],
+    sources: Mapping[str, str] | None = None,
 ) -> str | None:
+    """The agent a create counts for. A tag value the create request itself supplied is counted
+    apart (the scope gets the CLAIMED suffix): a caller writing another agent's Agent-ID must not
+    push that agent over its limit and into a brake."""
     folded: dict[str, str] | None = None
     for source in per:
+        claimed = False
         if source.kind == "tag":
             folded = folded if folded is not None else {k.lower(): v for k, v in tags().items()}
             value = folded.get(source.arg.lower())
+            origin = {k.lower(): v for k, v in (sources or {}).items()}.get(source.arg.lower())
+            claimed = origin is None or origin.startswith(CLAIMED_SOURCES)
         else:
             value = event.actor.get(source.arg)
         if value:
-            return f"{source.arg}={value}"
+            return f"{source.arg}={value}" + (CLAIMED if claimed else "")
     return None
 
 
@@ -135,7 +150,7 @@ def observe(
                 c.instance_type and limit.instance_types.match(c.instance_type)
             ):
                 continue
-            scope = scope_of(limit.per, event, functools.partial(tags_for, d))
+            scope = scope_of(limit.per, event, functools.partial(tags_for, d), d.sources)
             if scope is not None:
                 groups.setdefault(scope, []).append(c)
         for scope, items in groups.items():
