@@ -9,6 +9,7 @@ and the demo point everything at moto's server.
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from typing import Any
 
 import boto3
@@ -30,6 +31,7 @@ class Clients:
         self._session = session or boto3.session.Session()
         self._config = config
         self._clients: dict[tuple[str, str | None], Any] = {}
+        self._hooks: list[tuple[str, Callable[..., Any]]] = []
         self._lock = threading.Lock()  # boto3 client creation is not thread-safe; use is
 
     def get(self, service: str, region: str | None = None) -> Any:
@@ -48,8 +50,17 @@ class Clients:
                         # region is unreadable input, logged and dead-lettered like any other.
                         msg = f"region {str(region)[:40]!r} is not an AWS region name"
                         raise MalformedEvent(msg) from exc
+                    for event, handler in self._hooks:
+                        client.meta.events.register(event, handler)
                     self._clients[key] = client
         return client
+
+    def observe(self, event: str, handler: Callable[..., Any]) -> None:
+        """A botocore event handler on every client, made or to be made (e.g. `after-call`)."""
+        with self._lock:
+            self._hooks.append((event, handler))
+            for client in self._clients.values():
+                client.meta.events.register(event, handler)
 
     @property
     def config(self) -> Config:

@@ -141,8 +141,7 @@ def _organization(env: Mapping[str, str], hub: AwsEnforcer) -> AwsEnforcer:
         settings.seconds,
     )
     gate = AccountGate(settings, accounts)
-    role = settings.role_name
-    own = (f"arn:aws:iam::*:role/{role}", f"arn:aws:sts::*:assumed-role/{role}/*")  # our member sessions
+    own = settings.own_arns()  # our sessions in member accounts (the enforcer's and the sweeper's)
     account_tags = env.get("TAGWARDEN_ACCOUNT_TAGS") == "organizations"
     window = float(env.get("TAGWARDEN_NOT_FOUND_WINDOW", "20"))
     # S3 quarantine statements in a member account spare the member role too.
@@ -170,23 +169,24 @@ def _organization(env: Mapping[str, str], hub: AwsEnforcer) -> AwsEnforcer:
             clients=member,
             quarantiner=quarantiner(member_env, member),
             current_tags=RgtaTags(member),
-            release=None,  # releases run in the hub's sweeper, which does not act in members yet
+            release=hub.release,  # the sweeper's: it acts in the record's account, through its role
         ).handle
 
     return dataclasses.replace(gated, members=Members(gate, accounts, rewire))
 
 
-def quarantiner(env: Mapping[str, str], clients: Clients) -> Quarantiner:
+def quarantiner(env: Mapping[str, str], clients: Clients, region: str | None = None) -> Quarantiner:
     """S3 quarantine policies spare the enforcer and the break-glass principals. Built on the first
-    quarantine: most events never need the quarantine table."""
-    return LazyQuarantiner(lambda: _quarantiner(env, clients))
+    quarantine: most events never need the quarantine table. `region`: for ARNs that name none."""
+    return LazyQuarantiner(lambda: _quarantiner(env, clients, region))
 
 
-def _quarantiner(env: Mapping[str, str], clients: Clients) -> Quarantiner:
+def _quarantiner(env: Mapping[str, str], clients: Clients, region: str | None = None) -> Quarantiner:
     from tagwarden.aws.quarantine import AwsQuarantiner
 
     return AwsQuarantiner(
         clients,
+        region,
         enforcer_principals=csv(env.get("TAGWARDEN_OWN_ARNS")),
         break_glass=csv(env.get("TAGWARDEN_BREAK_GLASS_ARNS")),
         # Waits stay well inside the function's timeout (90 s) with the not-found window (20 s).
@@ -265,12 +265,16 @@ def build_sweeper(
     telemetry: Telemetry | None = None,
     ledger: Ledger | None = None,
 ) -> AwsSweeper:
+    """The sweeper. In an Organization (TAGWARDEN_MEMBER_ACCOUNTS / TAGWARDEN_ORG_ID) it acts in
+    each record's account through the member sweeper role, gated as the enforcer is."""
+    from tagwarden.aws.members import AccountGate, OrgSettings
+    from tagwarden.aws.pacing import SWEEP_CONFIG
     from tagwarden.aws.sweeper import AwsSweeper
 
     env = os.environ if env is None else env
-    clients = clients or Clients()
+    clients = clients or Clients(config=SWEEP_CONFIG)
     rules = load_rules_from_env(env, clients)
-    return AwsSweeper(
+    sweeper = AwsSweeper(
         rules=rules,
         clients=clients,
         quarantiner=quarantiner(env, clients),
@@ -279,3 +283,19 @@ def build_sweeper(
         ledger=ledger or ledger_from_env(env, clients),
         region=env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or None,
     )
+    settings = OrgSettings.from_env(env)
+    if settings is None:
+        return sweeper
+    accounts = AccountClients(
+        clients,
+        env.get("TAGWARDEN_ACCOUNT_ID") or None,
+        settings.sweeper_role_name,
+        settings.external_id,
+        settings.seconds,
+    )
+    # S3 quarantine statements spare our member roles (the sweeper releases and deletes through one).
+    own = (*csv(env.get("TAGWARDEN_OWN_ARNS")), *settings.own_arns())
+    member_env = {**env, "TAGWARDEN_OWN_ARNS": ",".join(own)}
+    sweeper.gate = AccountGate(settings, accounts)
+    sweeper.quarantiners = lambda member, region: quarantiner(member_env, member, region)
+    return sweeper

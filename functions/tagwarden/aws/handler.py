@@ -57,7 +57,12 @@ def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
 
 
 def own_identity() -> OwnIdentity:
-    return OwnIdentity(arns=csv(os.environ.get("TAGWARDEN_OWN_ARNS")))
+    """Our roles, and in an Organization our sessions in member accounts: the tag writes the
+    enforcer and the sweeper make there through the member roles come back as tag-write events."""
+    from tagwarden.aws.members import OrgSettings
+
+    org = OrgSettings.from_env(os.environ)
+    return OwnIdentity(arns=csv(os.environ.get("TAGWARDEN_OWN_ARNS")) + (org.own_arns() if org else ()))
 
 
 def sweeper() -> AwsSweeper:
@@ -65,6 +70,19 @@ def sweeper() -> AwsSweeper:
     if _SWEEPER is None:
         _SWEEPER = build_sweeper(telemetry=_TELEMETRY)
     return _SWEEPER
+
+
+SWEEP_MARGIN_SECONDS = 150.0  # an action started just before the budget ends may wait 120 s
+
+
+def _budget(context: Any) -> float | None:
+    """The sweep's time: the invocation's remaining time, less a margin for the last action
+    (at most half of it)."""
+    remaining = getattr(context, "get_remaining_time_in_millis", None)
+    if remaining is None:
+        return None
+    seconds = float(remaining()) / 1000.0
+    return seconds - min(SWEEP_MARGIN_SECONDS, seconds / 2)
 
 
 @_TELEMETRY.metrics.log_metrics(capture_cold_start_metric=True)
@@ -77,7 +95,7 @@ def sweeper_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         if change is not None:
             _TELEMETRY.count_events(1)
             return {"events": [on_tag_changes([change], own_identity(), release, _TELEMETRY)]}
-        result = sweeper().run()
+        result = sweeper().run(budget_seconds=_budget(context))
     except Exception as exc:
         _TELEMETRY.logger.exception("sweep failed", extra={"error": str(exc)})
         _TELEMETRY.count_failure(type(exc).__name__)

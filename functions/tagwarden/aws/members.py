@@ -13,6 +13,7 @@ builds none of this.
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -21,7 +22,9 @@ from tagwarden.aws.clients import SESSION_SECONDS, AccountClients, Clients
 from tagwarden.normalize import Reader, gated
 from tagwarden.settings import csv
 
-MEMBER_ROLE = "tagwarden-member"
+MEMBER_ROLE = "tagwarden-member"  # the enforcer's: tag, quarantine, look up
+MEMBER_SWEEPER_ROLE = "tagwarden-member-sweeper"  # the sweeper's: read tags, release, delete, untag
+MEMBERSHIP_SECONDS = 900.0  # an Organization's answer is asked again after this (accounts leave)
 
 
 @dataclass(frozen=True)
@@ -31,6 +34,7 @@ class OrgSettings:
     role_name: str = MEMBER_ROLE
     external_id: str | None = None
     seconds: int = SESSION_SECONDS
+    sweeper_role_name: str = MEMBER_SWEEPER_ROLE
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> OrgSettings | None:
@@ -43,26 +47,46 @@ class OrgSettings:
             org_id=org_id,
             role_name=env.get("TAGWARDEN_MEMBER_ROLE") or MEMBER_ROLE,
             external_id=env.get("TAGWARDEN_MEMBER_EXTERNAL_ID") or None,
+            sweeper_role_name=env.get("TAGWARDEN_MEMBER_SWEEPER_ROLE") or MEMBER_SWEEPER_ROLE,
+        )
+
+    def own_arns(self) -> tuple[str, ...]:
+        """Our sessions in member accounts: what the enforcer and the sweeper do through the member
+        roles comes back in CloudTrail as these assumed-role sessions (never acted on)."""
+        return tuple(
+            arn
+            for role in dict.fromkeys((self.role_name, self.sweeper_role_name))
+            for arn in (f"arn:aws:iam::*:role/{role}", f"arn:aws:sts::*:assumed-role/{role}/*")
         )
 
 
 class AccountGate:
     """Which accounts the enforcer may act in: the local one, the listed members, and (with an
-    org id) accounts that Organizations says belong to that Organization (asked once per account)."""
+    org id) accounts that Organizations says belong to that Organization (asked once per account
+    and again after `ttl` seconds: an account that left is refused within that time)."""
 
-    def __init__(self, settings: OrgSettings, clients: AccountClients) -> None:
+    def __init__(
+        self,
+        settings: OrgSettings,
+        clients: AccountClients,
+        ttl: float = MEMBERSHIP_SECONDS,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.settings = settings
         self.clients = clients
-        self._org: dict[str, bool] = {}
+        self.ttl = ttl
+        self.clock = clock
+        self._org: dict[str, tuple[bool, float]] = {}
 
     def allows(self, account: str) -> bool:
         if account == self.clients.local_account or account in self.settings.members:
             return True
         if not self.settings.org_id:
             return False
-        if account not in self._org:
-            self._org[account] = self._in_org(account)
-        return self._org[account]
+        known = self._org.get(account)
+        if known is None or self.clock() - known[1] >= self.ttl:
+            known = self._org[account] = (self._in_org(account), self.clock())
+        return known[0]
 
     def _in_org(self, account: str) -> bool:
         from botocore.exceptions import ClientError

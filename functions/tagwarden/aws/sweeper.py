@@ -1,29 +1,49 @@
 """The AWS sweeper: a scheduled Lambda that releases, deletes or leaves what the ledger holds in a
-lifecycle.
+lifecycle, in every account and region the ledger names.
 
-The work list is the ledger's (tagwarden.lifecycle.sweeper), never a listing by tag; the current
-tags of those resources are read through the Resource Groups Tagging API (100 ARNs a call);
-judged by tagwarden.lifecycle.sweep; acted on through the quarantiner; the marker display is
-removed on release through each service's own untag call. Every action is logged and notified.
+The work list is the ledger's (tagwarden.lifecycle.sweeper), never a listing by tag or of the
+Organization's accounts: each record carries the account and region its create event happened in,
+and is acted on there, one account-region at a time (a few at once, `concurrency`), through that
+account's clients. In an Organization (TAGWARDEN_MEMBER_ACCOUNTS / TAGWARDEN_ORG_ID) those are the
+member sweeper role's (`tagwarden-member-sweeper`, assumed once per container, credentials
+refreshed before they expire); a record of an account the gate no longer allows is never assumed
+into: left, with its reason. Rate limits: tagwarden.aws.pacing.
+
+In each account-region: the current tags of the recorded ARNs are read through the Resource Groups
+Tagging API (100 ARNs a call); judged by tagwarden.lifecycle.sweep (the current rules, protection
+and exemptions, as they are in that account now); acted on through the quarantiner; the marker
+display is removed on release through each service's own untag call. Every action is logged and
+notified.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import threading
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from tagwarden.aws.clients import Clients
+from tagwarden.aws.pacing import Pace, ThrottleWatch
 from tagwarden.aws.text import AWS_TEXT
 from tagwarden.ledger.model import ResourceRecord
 from tagwarden.ledger.ports import Ledger
 from tagwarden.lifecycle.marker import iso_epoch
 from tagwarden.lifecycle.ports import CloudText, Notifier, Quarantiner
 from tagwarden.lifecycle.sweep import Found
-from tagwarden.lifecycle.sweeper import SweepActions
+from tagwarden.lifecycle.sweeper import Deferral, SweepActions, Where
 from tagwarden.model import Resource, TagChange
 from tagwarden.rules.model import RuleSet
+
+if TYPE_CHECKING:
+    from tagwarden.aws.members import AccountGate
+
+T = TypeVar("T")
+R = TypeVar("R")
+CONCURRENCY = 4  # account-regions swept at once: each has its own API limits
 
 # ARN (service, resource-type prefix) -> (CloudFormation type, tagger); "" matches ARNs without one.
 ARN_TYPES: Mapping[tuple[str, str], tuple[str, str]] = {
@@ -120,14 +140,27 @@ class AwsSweeper(SweepActions):
     last: list[dict[str, Any]] = field(default_factory=list)
     provider: str = "aws"
     text: CloudText = AWS_TEXT
+    # Organization mode: which accounts may be acted in, and their clients (the member sweeper
+    # role); None: one account, every record acted on with `clients`.
+    gate: AccountGate | None = None
+    # A quarantiner for an account's clients in a region (Organization mode; else `quarantiner`).
+    quarantiners: Callable[[Clients, str | None], Quarantiner] | None = None
+    concurrency: int = CONCURRENCY
+    pace: Pace | None = None  # a scope's limits in the current sweep (set on the scope's copy)
+    monotonic: Callable[[], float] = time.monotonic
+    _deadline: float | None = None
+    _watches: dict[int, ThrottleWatch] = field(default_factory=dict)
+    _made: dict[tuple[str, str | None], Quarantiner] = field(default_factory=dict)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def _read(self, records: Sequence[ResourceRecord]) -> list[Found]:
-        """Current tags of the recorded ARNs, 100 per GetResources call. An ARN the tagging API
-        does not return is read as untagged: the quarantiner finds out whether it is gone."""
+        """Current tags of the recorded ARNs (one account-region), 100 per GetResources call. An
+        ARN the tagging API does not return is read as untagged: the quarantiner finds out whether
+        it is gone."""
         tags: dict[str, dict[str, str]] = {}
         arns = [r.resource_id for r in records]
         for start in range(0, len(arns), 100):
-            region = _region_of(arns[start]) or self.region
+            region = self.region or _region_of(arns[start])
             page = self.clients.get("resourcegroupstaggingapi", region).get_resources(
                 ResourceARNList=arns[start : start + 100]
             )
@@ -137,19 +170,91 @@ class AwsSweeper(SweepActions):
 
     def release_now(self, changes: Sequence[TagChange]) -> dict[str, Any]:
         """Someone wrote tags on these resources: release the quarantined ones that are now
-        attributed, at once. A tag event never deletes anything: deletion is the sweep's."""
+        attributed, at once, each in its own account. A tag event never deletes anything:
+        deletion is the sweep's."""
         ids = list(dict.fromkeys(rid for change in changes for rid in change.resource_ids))
+        self._deadline = None
+        found = self._release_rows(ids, self.clock())
+        self._count_left(found["resources"])
         return {
             "event_id": changes[0].event_id if changes else None,
             "event_name": changes[0].event_name if changes else None,
-            **self._release_rows(ids, self.clock()),
+            **found,
         }
 
-    def run(self) -> dict[str, Any]:
+    def run(self, budget_seconds: float | None = None) -> dict[str, Any]:
+        """One sweep; with a budget, nothing new is started once it is spent (the rest is left)."""
         now = self.clock()
+        self._deadline = None if budget_seconds is None else self.monotonic() + budget_seconds
         self.last, counts = self._sweep_rows(now)
-        self.telemetry.log("info", "sweep done", at=iso_epoch(now), **counts)
+        left = self._count_left(self.last)
+        self.telemetry.log("info", "sweep done", at=iso_epoch(now), left=left, **counts)
         return {"at": iso_epoch(now), "resources": self.last}
+
+    def _count_left(self, rows: Sequence[Mapping[str, Any]]) -> dict[str, int]:
+        left: dict[str, int] = {}
+        for row in rows:
+            if row.get("left"):
+                left[row["left"]] = left.get(row["left"], 0) + 1
+        count = getattr(self.telemetry, "count_deferred", None)
+        for kind, n in left.items():
+            if count is not None:
+                count(kind, n)
+        return left
+
+    # --- scopes: one account-region each ---------------------------------------------------------
+
+    def _scope(self, where: Where) -> SweepActions | Deferral:
+        account, region = where
+        region = region or self.region
+        if self.gate is None:
+            clients = self.clients
+        else:
+            try:
+                allowed = self.gate.allows(account)
+            except Exception as exc:  # cannot tell: nothing destructive on a guess
+                why = f"cannot tell whether {account} is a member ({type(exc).__name__}): left"
+                return Deferral("unverified", why)
+            if not allowed:
+                return Deferral(
+                    "not-member",
+                    f"account {account} is neither this account nor an allowed member "
+                    "(TAGWARDEN_MEMBER_ACCOUNTS / TAGWARDEN_ORG_ID): never assumed into, left",
+                )
+            clients = self.gate.clients.get(account)
+        pace = Pace(account, region, self._watch(clients), self.monotonic(), self._deadline, self.monotonic)
+        return dataclasses.replace(
+            self, clients=clients, region=region, quarantiner=self._quarantiner(clients, account, region),
+            pace=pace, last=[],
+        )  # fmt: skip
+
+    def _halted(self) -> Deferral | None:
+        return self.pace.halted() if self.pace is not None else None
+
+    def _deferral(self, exc: Exception) -> Deferral:
+        return self.pace.deferral(exc) if self.pace is not None else super()._deferral(exc)
+
+    def _each(self, work: Callable[[T], R], items: Sequence[T]) -> list[R]:
+        if self.concurrency <= 1 or len(items) <= 1:
+            return [work(item) for item in items]
+        with ThreadPoolExecutor(max_workers=min(self.concurrency, len(items))) as pool:
+            return list(pool.map(work, items))
+
+    def _watch(self, clients: Clients) -> ThrottleWatch:
+        with self._lock:
+            watch = self._watches.get(id(clients))
+            if watch is None:
+                watch = self._watches[id(clients)] = ThrottleWatch(self.monotonic).attach(clients)
+        return watch
+
+    def _quarantiner(self, clients: Clients, account: str, region: str | None) -> Quarantiner:
+        if self.quarantiners is None:
+            return self.quarantiner
+        with self._lock:
+            made = self._made.get((account, region))
+            if made is None:
+                made = self._made[(account, region)] = self.quarantiners(clients, region)
+        return made
 
     def _remove_marker(self, resource: Resource, tags: Mapping[str, str], keys: Iterable[str]) -> bool:
         present = [k for k in dict.fromkeys(keys) if k in tags]

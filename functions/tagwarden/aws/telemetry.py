@@ -62,6 +62,17 @@ class Telemetry:
         ) as metric:
             metric.add_dimension(name="kind", value=kind.value)
 
+    def count_deferred(self, kind: str, n: int) -> None:
+        """Sweep work left for the next sweep (throttled, out of time, not a member, unreachable)."""
+        with single_metric(
+            name="SweepDeferred",
+            unit=MetricUnit.Count,
+            value=n,
+            namespace=NAMESPACE,
+            default_dimensions={"service": SERVICE},
+        ) as metric:
+            metric.add_dimension(name="reason", value=kind)
+
     def count_failure(self, error: str) -> None:
         # No dimension: the error type is in the log record next to it.
         self.metrics.add_metric(name="EventsFailed", unit=MetricUnit.Count, value=1)

@@ -6,12 +6,20 @@ versioned update: a concurrent release, sweep or replay makes it fail and nothin
 reverted if that call fails. The adapters (tagwarden.aws.sweeper, tagwarden.azure.sweeper)
 implement the hooks: read the current tags of recorded resources, remove the marker display, write
 tags; they hand in their words (a CloudText) for the notifications.
+
+The work is done one scope at a time: the records of one account (subscription) and region
+(location), each read and acted on through the adapter's actions for that scope (`_scope`: its
+clients there). A scope the adapter refuses (an account no longer allowed), cannot reach, or that
+stops answering (throttled past retries, out of time: `_halted`) has its records left for the next
+sweep, each row saying why (`left`), and the other scopes go on. Deletions are capped over the
+whole sweep, judged before any scope acts.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
-from typing import Any
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, TypeVar
 
 from tagwarden.ledger.model import LIVE_STATES, LifecycleState, ResourceRecord
 from tagwarden.ledger.ports import Conflict, Ledger
@@ -24,6 +32,26 @@ from tagwarden.model import Resource
 from tagwarden.rules.model import RuleSet
 
 S = LifecycleState
+T = TypeVar("T")
+R = TypeVar("R")
+Where = tuple[str, str | None]  # (account / subscription, region / location)
+
+
+@dataclass(frozen=True, slots=True)
+class Deferral:
+    """Why a scope's records are left for the next sweep: `kind` is a short, low-cardinality word
+    (a metric dimension), `reason` the sentence logged and shown in the row."""
+
+    kind: str
+    reason: str
+
+
+def by_where(records: Iterable[ResourceRecord]) -> dict[Where, list[ResourceRecord]]:
+    """The records per (account, region), in order of first appearance."""
+    groups: dict[Where, list[ResourceRecord]] = {}
+    for record in records:
+        groups.setdefault((record.account, record.region), []).append(record)
+    return groups
 
 
 class SweepActions:
@@ -53,16 +81,31 @@ class SweepActions:
     def _write_tags(self, resource: Resource, tags: Mapping[str, str]) -> None:
         raise NotImplementedError
 
-    def _where(self, resource: Resource) -> tuple[str, str | None]:
-        """The resource's account (subscription) and region (location)."""
-        raise NotImplementedError
+    def _scope(self, where: Where) -> SweepActions | Deferral:
+        """The actions for one account-region (the adapter's clients there), or why nothing may
+        be done there. By default: these actions, everywhere."""
+        return self
+
+    def _halted(self) -> Deferral | None:
+        """Why this scope acts on nothing more in this sweep (throttled, out of time), or None."""
+        return None
+
+    def _deferral(self, exc: Exception) -> Deferral:
+        """What a failure to read or act in this scope means (the adapter knows throttling)."""
+        return Deferral("error", f"{type(exc).__name__}: {exc}")
+
+    def _each(self, work: Callable[[T], R], items: Sequence[T]) -> list[R]:
+        """`work` over the scopes, in order; an adapter may run them concurrently (bounded)."""
+        return [work(item) for item in items]
 
     # --- the shared part -----------------------------------------------------------------------
 
     def _sweep_rows(self, now: float) -> tuple[list[dict[str, Any]], dict[str, int]]:
-        """Judge and act on every live record; the rows, and how many per verdict."""
+        """Judge and act on every live record, scope by scope; the rows, and how many per verdict."""
         records = [r for r in self.ledger.in_state(*LIVE_STATES) if r.provider == self.provider]
-        rows = [self._act(j, now) for j in sweep(self._read(records), self.rules, now)]
+        scopes, left = self._read_scopes(records)
+        judged = sweep([f for _, found in scopes for f in found], self.rules, now)
+        rows = left + self._act_scopes(scopes, judged, now, lambda j: True)
         counts: dict[str, int] = {}
         for row in rows:
             counts[row["verdict"]] = counts.get(row["verdict"], 0) + 1
@@ -76,15 +119,98 @@ class SweepActions:
             record = self.ledger.get(self.provider, rid)
             if record is not None and record.state in LIVE_STATES:
                 records.append(record)
-        rows: list[dict[str, Any]] = []
-        for f in self._read(records):
-            j = judge(f, self.rules, now)
-            if j.verdict is Verdict.RELEASE:
-                rows.append(self._act(j, now))
-            else:
-                rows.append(_row(j, verdict=Verdict.LEAVE))
+        scopes, left = self._read_scopes(records)
+        judged = [judge(f, self.rules, now) for _, found in scopes for f in found]
+        rows = left + self._act_scopes(scopes, judged, now, lambda j: j.verdict is Verdict.RELEASE)
         skipped = None if rows else "tag write on resources tagwarden has not quarantined"
         return {"resources": rows, "skipped": skipped, "kind": "tag-change"}
+
+    # --- scopes --------------------------------------------------------------------------------
+
+    def _read_scopes(
+        self, records: Sequence[ResourceRecord]
+    ) -> tuple[list[tuple[SweepActions, list[Found]]], list[dict[str, Any]]]:
+        """Each scope's actions and what they read; the rows of the records left unread."""
+        read = self._each(lambda item: self._read_scope(*item), list(by_where(records).items()))
+        scopes = [(scope, found) for scope, found, _ in read if scope is not None]
+        return scopes, [row for _, _, left in read for row in left]
+
+    def _read_scope(
+        self, where: Where, records: list[ResourceRecord]
+    ) -> tuple[SweepActions | None, list[Found], list[dict[str, Any]]]:
+        scope = self._scope(where)
+        if isinstance(scope, Deferral):
+            return None, [], self._defer(where, records, scope)
+        try:
+            return scope, scope._read(records), []
+        except Exception as exc:  # one account-region must not stop the others: left, logged
+            return None, [], self._defer(where, records, scope._deferral(exc))
+
+    def _act_scopes(
+        self,
+        scopes: Sequence[tuple[SweepActions, list[Found]]],
+        judged: Sequence[Judgement],
+        now: float,
+        acts: Callable[[Judgement], bool],
+    ) -> list[dict[str, Any]]:
+        """Each scope acts on its judgements (those `acts` refuses are rows only, left)."""
+        owner = {id(f): n for n, (_, found) in enumerate(scopes) for f in found}
+        mine: list[list[Judgement]] = [[] for _ in scopes]
+        for j in judged:
+            mine[owner[id(j.found)]].append(j)
+
+        def act(n: int) -> list[dict[str, Any]]:
+            return scopes[n][0]._act_all(mine[n], now, acts)
+
+        return [row for rows in self._each(act, range(len(scopes))) for row in rows]
+
+    def _act_all(
+        self, judged: Sequence[Judgement], now: float, acts: Callable[[Judgement], bool]
+    ) -> list[dict[str, Any]]:
+        """Act on one scope's judgements in order until it halts or fails; the rest are left."""
+        rows: list[dict[str, Any]] = []
+        for n, j in enumerate(judged):
+            if not acts(j):
+                rows.append(_row(j, verdict=Verdict.LEAVE))
+                continue
+            halt = self._halted()
+            if halt is None:
+                try:
+                    rows.append(self._act(j, now))
+                    continue
+                except Exception as exc:  # e.g. the ledger unreachable: this scope stops here
+                    halt = self._deferral(exc)
+            record = j.found.record
+            rest = [later.found.record for later in judged[n:]]
+            rows += self._defer((record.account, record.region), rest, halt)
+            break
+        return rows
+
+    def _defer(self, where: Where, records: Sequence[ResourceRecord], why: Deferral) -> list[dict[str, Any]]:
+        """Rows for records left for the next sweep, and one log line for them."""
+        if records:
+            self.telemetry.log(
+                "warning",
+                "left for the next sweep",
+                account=where[0],
+                region=where[1],
+                kind=why.kind,
+                reason=why.reason,
+                resources=len(records),
+                first=records[0].resource_id,
+            )
+        return [
+            {
+                "resource": r.resource_id,
+                "type": r.type,
+                "verdict": Verdict.LEAVE.value,
+                "reason": why.reason,
+                "problems": [],
+                "status": None,
+                "left": why.kind,
+            }
+            for r in records
+        ]
 
     def _act(self, j: Judgement, now: float) -> dict[str, Any]:
         row = _row(j)
