@@ -336,6 +336,7 @@ ORG_PARAMETERS = (
     "MemberAccounts",
     "OrgId",
     "MemberRoleName",
+    "MemberSweeperRoleName",
     "MemberExternalId",
     "EnforcerReservedConcurrency",
 )

@@ -7,7 +7,11 @@ Generated from the same catalogue as template.yaml, never kept by hand:
 - the `tagwarden-member` role (in one region only: IAM is global) with the enforcer's tag actions
   (tag_actions), its share of the quarantine actions (quarantine_actions) and the lookups'
   (tagwarden.aws.lookups.IAM_ACTIONS), trusting only the hub's function roles, with the external
-  id and the Organization as conditions.
+  id and the Organization as conditions;
+- the `tagwarden-member-sweeper` role (same region, same conditions, trusting only the hub's
+  sweeper role) with what the sweeper does in a member account, as template.yaml's sweeper role:
+  read tags (tag:GetResources), release, delete only what carries the marker tag, never a
+  resource tagged tagwarden:protect=true (an explicit Deny), write and remove marker tags.
 
     .venv/bin/python infra/aws/org/generate_spoke.py            # rewrite spoke.yaml
     .venv/bin/python infra/aws/org/generate_spoke.py --check    # exit 1 if it is stale
@@ -31,11 +35,19 @@ for path in (ROOT / "functions", ROOT / "infra" / "aws"):
         sys.path.insert(0, str(path))
 
 from generate_ops import NoAliases  # noqa: E402
-from generate_template import quarantine_actions  # noqa: E402
+from generate_template import (  # noqa: E402
+    MARKER_TAG,
+    PROTECT_TAG,
+    quarantine_actions,
+    split_lifecycle,
+    sweeper_denied,
+    untag_actions,
+)
 
 from tagwarden.aws.lookups import IAM_ACTIONS as LOOKUP_ACTIONS  # noqa: E402
 from tagwarden.aws.normalize.tag_events import TAG_EVENT_IDS  # noqa: E402
 from tagwarden.aws.patterns import DETAIL_TYPE, TagPermissions, event_patterns, tag_actions  # noqa: E402
+from tagwarden.aws.quarantine import IAM_ACTIONS as LIFECYCLE_ACTIONS  # noqa: E402
 
 HUB_BUS = {
     "Fn::Sub": "arn:${AWS::Partition}:events:${HubRegion}:${HubAccountId}:event-bus/${HubEventBusName}"
@@ -56,7 +68,12 @@ PARAMETERS: dict[str, Any] = {
         "Description": "The hub's function role ARNs: the only principals the member role trusts.",
     },
     "OrgId": {"Type": "String", "AllowedPattern": "^o-[a-z0-9]{10,32}$", "Description": "The Organization."},
+    "HubSweeperPrincipalArns": {
+        "Type": "CommaDelimitedList",
+        "Description": "The hub's sweeper role ARN: the only principal the member sweeper role trusts.",
+    },
     "MemberRoleName": {"Type": "String", "Default": "tagwarden-member"},
+    "MemberSweeperRoleName": {"Type": "String", "Default": "tagwarden-member-sweeper"},
     "MemberExternalId": {"Type": "String", "MinLength": 2, "NoEcho": True},
     "MemberRoleRegion": {
         "Type": "String",
@@ -66,8 +83,10 @@ PARAMETERS: dict[str, Any] = {
 
 
 def tag_write_pattern() -> dict[str, Any]:
-    """As the hub sweeper's TagWrites rule in template.yaml (a test keeps the names equal)."""
+    """As the hub sweeper's TagWrites rule in template.yaml (a test keeps them equal): CloudTrail's
+    events only (source aws.*: a look-alike a member account puts itself has another source)."""
     return {
+        "source": [{"prefix": "aws."}],
         "detail-type": [DETAIL_TYPE],
         "detail": {"eventName": sorted(TAG_EVENT_IDS), "errorCode": [{"exists": False}]},
     }
@@ -96,12 +115,60 @@ def _member_role(perms: TagPermissions, quarantine: Sequence[str]) -> dict[str, 
         for n, (arn, actions) in enumerate(perms.scoped.items(), start=1)
     ]
     statements += [_statement("Quarantine", quarantine), _statement("Lookups", LOOKUP_ACTIONS)]
+    return _role(
+        "MemberRoleName",
+        "HubPrincipalArns",
+        "tagwarden's hub writes tags, quarantines and reads principal tags here",
+        "tag-quarantine-lookup",
+        statements,
+    )
+
+
+def sweeper_statements(
+    perms: TagPermissions, lifecycle: Sequence[str] = LIFECYCLE_ACTIONS
+) -> list[dict[str, Any]]:
+    """What the hub's sweeper does in a member account: template.yaml's SweeperRole, less its
+    runtime (logs, ledger, topic: those stay in the hub)."""
+    release, marked, unmarked = split_lifecycle(lifecycle)
+    untag = untag_actions(perms)
+    statements = [
+        _statement("ReadTags", ["tag:GetResources"]),
+        _statement("Release", release),
+        {
+            **_statement("DeleteMarked", marked),
+            "Condition": {"Null": {f"aws:ResourceTag/{MARKER_TAG}": "false"}},
+        },
+        _statement("DeleteLeftovers", unmarked),
+        {
+            "Sid": "ProtectedStayUntouched",
+            "Effect": "Deny",
+            "Action": list(sweeper_denied(lifecycle)),
+            "Resource": "*",
+            "Condition": {"StringEqualsIgnoreCase": {f"aws:ResourceTag/{PROTECT_TAG}": "true"}},
+        },
+        _statement("MarkerRemoval", untag.actions),
+    ]
+    statements += [
+        _statement(f"MarkerRemovalOnPath{n}", actions, {"Fn::Sub": arn})
+        for n, (arn, actions) in enumerate(untag.scoped.items(), start=1)
+    ]
+    statements.append(_statement("MarkWrites", perms.actions))
+    statements += [
+        _statement(f"MarkWritesOnPath{n}", actions, {"Fn::Sub": arn})
+        for n, (arn, actions) in enumerate(perms.scoped.items(), start=1)
+    ]
+    return statements
+
+
+def _role(
+    name: str, principals: str, description: str, policy: str, statements: list[dict[str, Any]]
+) -> dict[str, Any]:
     trust = {
         "Version": "2012-10-17",
         "Statement": [
             {
                 "Effect": "Allow",
-                "Principal": {"AWS": {"Ref": "HubPrincipalArns"}},
+                "Principal": {"AWS": {"Ref": principals}},
                 "Action": "sts:AssumeRole",
                 "Condition": {
                     "StringEquals": {
@@ -116,13 +183,13 @@ def _member_role(perms: TagPermissions, quarantine: Sequence[str]) -> dict[str, 
         "Type": "AWS::IAM::Role",
         "Condition": "CreatesMemberRole",
         "Properties": {
-            "RoleName": {"Ref": "MemberRoleName"},
-            "Description": "tagwarden's hub writes tags, quarantines and reads principal tags here",
+            "RoleName": {"Ref": name},
+            "Description": description,
             "MaxSessionDuration": 3600,
             "AssumeRolePolicyDocument": trust,
             "Policies": [
                 {
-                    "PolicyName": "tag-quarantine-lookup",
+                    "PolicyName": policy,
                     "PolicyDocument": {"Version": "2012-10-17", "Statement": statements},
                 }
             ],
@@ -169,6 +236,13 @@ def spoke(
         )
     resources["ForwardTagWrites"] = _forward("successful tag writes", tag_write_pattern())
     resources["MemberRole"] = _member_role(perms, quarantine)
+    resources["MemberSweeperRole"] = _role(
+        "MemberSweeperRoleName",
+        "HubSweeperPrincipalArns",
+        "tagwarden's hub sweeper releases, deletes past-deadline marked resources and removes markers here",
+        "release-delete-untag",
+        sweeper_statements(perms),
+    )
     return {
         "AWSTemplateFormatVersion": "2010-09-09",
         "Description": "tagwarden spoke: forwards create and tag-write events to the hub; the member role",
