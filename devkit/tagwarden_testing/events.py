@@ -107,6 +107,17 @@ def eventbridge(record: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def create_tags(
+    resource_ids: list[str], tags: dict[str, str], identity: dict[str, Any] | None = None, **kw: Any
+) -> dict[str, Any]:
+    """EC2 CreateTags: someone (or tagwarden itself) wrote tags on existing resources."""
+    request = {
+        "resourcesSet": {"items": [{"resourceId": r} for r in resource_ids]},
+        "tagSet": {"items": [{"key": k, "value": v} for k, v in tags.items()]},
+    }
+    return cloudtrail("CreateTags", "ec2.amazonaws.com", request, {"_return": True}, identity, **kw)
+
+
 def ec2_tag_spec(resource_type: str, tags: dict[str, str]) -> dict[str, Any]:
     return {"resourceType": resource_type, "tags": [{"key": k, "value": v} for k, v in tags.items()]}
 

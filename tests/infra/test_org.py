@@ -129,6 +129,43 @@ def test_the_member_role_holds_only_tag_quarantine_and_lookup_actions() -> None:
     assert not [a for a in granted if "*" in a]
 
 
+def test_the_member_sweeper_role_trusts_only_the_hubs_sweeper_under_the_same_conditions() -> None:
+    roles = load(SPOKE)["Resources"]
+    sweeper, enforcer = roles["MemberSweeperRole"], roles["MemberRole"]
+    assert sweeper["Condition"] == "CreatesMemberRole"
+    (trust,) = sweeper["Properties"]["AssumeRolePolicyDocument"]["Statement"]
+    assert trust["Principal"] == {"AWS": {"Ref": "HubSweeperPrincipalArns"}}
+    (enforcer_trust,) = enforcer["Properties"]["AssumeRolePolicyDocument"]["Statement"]
+    assert trust["Condition"] == enforcer_trust["Condition"]  # external id and Organization
+    assert sweeper["Properties"]["RoleName"] == {"Ref": "MemberSweeperRoleName"}
+
+
+def test_the_member_sweeper_role_is_the_hub_sweepers_lifecycle_share() -> None:
+    """What the sweeper does in a member account, as template.yaml's SweeperRole grants it in one
+    account: the same release and delete split, the marked-only condition, the protect deny."""
+    (policy,) = load(SPOKE)["Resources"]["MemberSweeperRole"]["Properties"]["Policies"]
+    statements = {s["Sid"]: s for s in policy["PolicyDocument"]["Statement"]}
+    hub = {
+        s["Sid"]: s
+        for s in load(TEMPLATE)["Resources"]["SweeperLifecyclePolicy"]["Properties"]["PolicyDocument"]["Statement"]
+    }
+    for sid in ("Release", "DeleteMarked", "DeleteLeftovers", "ProtectedStayUntouched", "MarkerRemoval"):
+        assert statements[sid]["Action"] == hub[sid]["Action"], sid
+        assert statements[sid]["Effect"] == hub[sid]["Effect"], sid
+        assert statements[sid].get("Condition") == hub[sid].get("Condition"), sid
+    assert statements["ReadTags"]["Action"] == ["tag:GetResources"]
+    marks = load(TEMPLATE)["Resources"]["SweeperMarkPolicy"]["Properties"]["PolicyDocument"]["Statement"]
+    assert statements["MarkWrites"]["Action"] == next(s for s in marks if s["Sid"] == "MarkWrites")["Action"]
+    granted = {a for s in statements.values() if s["Effect"] == "Allow" for a in s["Action"]}
+    assert not [a for a in granted if "*" in a]
+    assert not granted & {"sts:AssumeRole", "iam:PassRole", "dynamodb:PutItem"}  # nothing but the lifecycle
+
+
+def test_the_spoke_forwards_only_cloudtrails_own_tag_writes() -> None:
+    pattern = _rules()["ForwardTagWrites"]["Properties"]["EventPattern"]
+    assert pattern["source"] == [{"prefix": "aws."}]  # EventBridge refuses PutEvents with aws.* sources
+
+
 def test_the_spoke_stacks_parameters_are_all_given_by_the_hubs_stackset() -> None:
     spoke = load(SPOKE)["Parameters"]
     stackset = load(HUB)["Resources"]["Spokes"]["Properties"]
@@ -183,6 +220,12 @@ def test_the_hub_assumes_member_roles_only_inside_the_organization() -> None:
     (assume, describe) = load(HUB)["Resources"]["MemberAccess"]["Properties"]["PolicyDocument"]["Statement"]
     assert assume["Action"] == "sts:AssumeRole"
     assert assume["Resource"] == {"Fn::Sub": "arn:${AWS::Partition}:iam::*:role/${MemberRoleName}"}
+    assert assume["Condition"] == {"StringEquals": {"aws:ResourceOrgID": {"Ref": "OrgId"}}}
+    assert describe["Action"] == "organizations:DescribeAccount"
+    access = load(HUB)["Resources"]["SweeperMemberAccess"]["Properties"]
+    assert access["Roles"] == [{"Fn::GetAtt": ["Tagwarden", "Outputs.SweeperRoleName"]}]
+    (assume, describe) = access["PolicyDocument"]["Statement"]
+    assert assume["Resource"] == {"Fn::Sub": "arn:${AWS::Partition}:iam::*:role/${MemberSweeperRoleName}"}
     assert assume["Condition"] == {"StringEquals": {"aws:ResourceOrgID": {"Ref": "OrgId"}}}
     assert describe["Action"] == "organizations:DescribeAccount"
 
