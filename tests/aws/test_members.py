@@ -218,3 +218,27 @@ def test_with_an_org_id_any_account_of_the_organization_is_served(org: None) -> 
     # An account Organizations does not know is refused, and never assumed into.
     outside, _ = launch(OUTSIDER, "us-east-1")
     assert enforcer.handle(outside)["events"][0]["kind"] == "foreign-account"
+
+
+def test_an_account_that_left_the_organization_is_refused_once_the_answer_is_old(org: None) -> None:
+    from tagwarden.aws.members import AccountGate, OrgSettings
+
+    orgs = boto3.client("organizations", region_name="us-east-1")
+    org_id = orgs.create_organization(FeatureSet="ALL")["Organization"]["Id"]
+    member = orgs.create_account(AccountName="team-y", Email="team-y@example.com")["CreateAccountStatus"][
+        "AccountId"
+    ]
+    now = [0.0]
+    local = Clients(boto3.session.Session(region_name="us-east-1"))
+    gate = AccountGate(
+        OrgSettings(members=frozenset(), org_id=org_id),
+        AccountClients(local, HUB, "tagwarden-member-sweeper"),
+        ttl=900.0,
+        clock=lambda: now[0],
+    )
+    assert gate.allows(member)
+    orgs.remove_account_from_organization(AccountId=member)
+    now[0] = 899.0
+    assert gate.allows(member)  # the answer is cached for the TTL: one call per account per 15 min
+    now[0] = 900.0
+    assert not gate.allows(member)

@@ -447,3 +447,23 @@ def test_our_own_writes_through_a_member_role_are_ignored(
     # a create by our member role (e.g. what a quarantine makes) is ours too
     made = b.eventbridge(b.run_instances(identity=ours, account=MEMBER_A, region="eu-west-1"))
     assert e.handle(made)["events"][0]["kind"] == "own-call"
+
+
+def test_a_quarantine_that_failed_in_a_member_account_is_retried_there_by_the_sweep(org: Path) -> None:
+    clock = Clock()
+    e = enforcer(org, clock)
+    assert e.members is not None
+    e.members.clients.get(MEMBER_B).observe("before-call", throttle("StopInstances", "eu-west-1"))
+    event, instance = launch(MEMBER_B, "eu-west-1")
+    e.handle(event)
+    where = arn(MEMBER_B, "eu-west-1", instance)
+    record = e.ledger.get("aws", where)
+    assert record is not None and record.state.value == "quarantine-pending"
+    assert state_in(MEMBER_B, "eu-west-1", instance) == "running"
+    s, assumed, _ = sweeper(org, clock)
+    clock.now += 1 * HOUR  # within the grace: quarantined again, by the sweeper, in member B
+    (row,) = s.run()["resources"]
+    assert (row["resource"], row["verdict"], row["status"]) == (where, "retry", "done")
+    assert state_in(MEMBER_B, "eu-west-1", instance) == "stopped"
+    assert tags_in(MEMBER_B, "eu-west-1", instance)["tagwarden:quarantine"] == "quarantined"
+    assert [a.split("#")[0] for a in assumed] == [f"arn:aws:iam::{MEMBER_B}:role/tagwarden-member-sweeper"]
