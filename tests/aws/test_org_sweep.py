@@ -62,9 +62,15 @@ class Recording(Telemetry):
         self.deferred[kind] += n
 
 
+_SESSIONS: dict[tuple[str, str], boto3.session.Session] = {}  # per test: moto's keys die with it
+
+
 def member_session(account: str, region: str) -> boto3.session.Session:
-    sts = boto3.client("sts", region_name=region)
-    return assumed_session(sts, f"arn:aws:iam::{account}:role/admin", None, region)
+    """A person's session in a member account (the test's own; a botocore session is costly)."""
+    if (account, region) not in _SESSIONS:
+        sts = boto3.client("sts", region_name=region)
+        _SESSIONS[(account, region)] = assumed_session(sts, f"arn:aws:iam::{account}:role/admin", None, region)
+    return _SESSIONS[(account, region)]
 
 
 @pytest.fixture
@@ -78,6 +84,7 @@ def org(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[Path]:
     monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
     rules = tmp_path / "rules.yaml"
     rules.write_text(EXAMPLE_RULES.read_text() + "lifecycle:\n  delete_dry_run: false\n")
+    _SESSIONS.clear()
     with mock_aws():
         for account, outcome in OUTCOMES.items():
             member_session(account, "us-east-1").client("iam").create_role(
@@ -467,3 +474,28 @@ def test_a_quarantine_that_failed_in_a_member_account_is_retried_there_by_the_sw
     assert state_in(MEMBER_B, "eu-west-1", instance) == "stopped"
     assert tags_in(MEMBER_B, "eu-west-1", instance)["tagwarden:quarantine"] == "quarantined"
     assert [a.split("#")[0] for a in assumed] == [f"arn:aws:iam::{MEMBER_B}:role/tagwarden-member-sweeper"]
+
+
+def test_reads_are_batched_per_account_region(org: Path) -> None:
+    """101 instances of one RunInstances in A/us-east-1 and one in B/eu-west-1: the sweep reads
+    their tags in 2 + 1 GetResources calls (100 ARNs a call, per account-region), one session each."""
+    clock = Clock()
+    e = enforcer(org, clock)
+    ec2 = member_session(MEMBER_A, "us-east-1").client("ec2")
+    got = ec2.run_instances(ImageId="ami-12c6146b", MinCount=101, MaxCount=101)["Instances"]
+    pairs = [(i["InstanceId"], [n["NetworkInterfaceId"] for n in i["NetworkInterfaces"]]) for i in got]
+    agent = b.assumed_role("agent-fleet-adhoc", "agent-42", account=MEMBER_A)
+    e.handle(b.eventbridge(b.run_instances(identity=agent, instances=pairs, account=MEMBER_A)))
+    e.handle(launch(MEMBER_B, "eu-west-1")[0])
+    s, assumed, _ = sweeper(org, clock)
+    reads: Counter[str] = Counter()
+    for account in (MEMBER_A, MEMBER_B):
+        s.gate.clients.get(account).observe(  # type: ignore[union-attr]
+            "before-call.resource-groups-tagging-api.GetResources",
+            lambda context, account=account, **_: reads.update([f"{account}/{context['client_region']}"]),
+        )
+    clock.now += 1 * HOUR
+    rows = s.run()["resources"]
+    assert len(rows) == 102 and {r["verdict"] for r in rows} == {"leave"}
+    assert reads == {f"{MEMBER_A}/us-east-1": 2, f"{MEMBER_B}/eu-west-1": 1}
+    assert len(assumed) == 2

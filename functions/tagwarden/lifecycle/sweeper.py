@@ -190,7 +190,7 @@ class SweepActions:
         """Rows for records left for the next sweep, and one log line for them."""
         if records:
             self.telemetry.log(
-                "warning",
+                "error" if why.kind == "error" else "warning",  # an unexpected failure is loud
                 "left for the next sweep",
                 account=where[0],
                 region=where[1],
