@@ -499,3 +499,28 @@ def test_reads_are_batched_per_account_region(org: Path) -> None:
     assert len(rows) == 102 and {r["verdict"] for r in rows} == {"leave"}
     assert reads == {f"{MEMBER_A}/us-east-1": 2, f"{MEMBER_B}/eu-west-1": 1}
     assert len(assumed) == 2
+
+
+def test_a_record_whose_arn_names_another_account_is_never_acted_on(org: Path) -> None:
+    """A record of member A naming B's function (a cross-account call CloudTrail logged in A, say):
+    acting on it with A's role could reach B's resource through a resource policy. Left, no call."""
+    from dataclasses import replace
+
+    from tagwarden.ledger.model import LifecycleState, ResourceRecord
+
+    clock = Clock()
+    victim = f"arn:aws:lambda:us-east-1:{MEMBER_B}:function:victim"
+    s, assumed, telemetry = sweeper(org, clock)
+    record = ResourceRecord(
+        provider="aws", resource_id=victim, account=MEMBER_A, region="us-east-1",
+        type="AWS::Lambda::Function", name="victim", event_id="e-x", event_name="CreateFunction20150331",
+        event_time="2026-11-29T10:00:00Z", event_source="lambda.amazonaws.com",
+        actor={"kind": "assumed-role", "role_name": "agent-fleet-adhoc",
+               "arn": f"arn:aws:sts::{MEMBER_A}:assumed-role/agent-fleet-adhoc/agent-9"},
+        rule="agents-aws", action="quarantine", state=LifecycleState.QUARANTINED,
+        deadline=clock.now - HOUR, recorded_at=clock.now - 5 * HOUR,
+    )  # fmt: skip
+    assert s.ledger.create(replace(record))
+    (row,) = s.run()["resources"]
+    assert (row["verdict"], row["left"]) == ("leave", "misplaced") and MEMBER_B in row["reason"]
+    assert assumed == [] and telemetry.deferred == {"misplaced": 1}  # no session, no call anywhere

@@ -228,6 +228,15 @@ class AwsSweeper(SweepActions):
             pace=pace, last=[],
         )  # fmt: skip
 
+    def _misplaced(self, record: ResourceRecord) -> Deferral | None:
+        """An ARN naming another account than the record's is never acted on with the record's
+        account's clients (a cross-account call it might be allowed by a resource policy)."""
+        owner = record.resource_id.split(":", 5)[4:5]
+        if owner and owner[0] and owner[0] != record.account:
+            why = f"the ARN names account {owner[0]}, the record {record.account}: never acted on"
+            return Deferral("misplaced", why)
+        return None
+
     def _halted(self) -> Deferral | None:
         return self.pace.halted() if self.pace is not None else None
 

@@ -90,6 +90,11 @@ class SweepActions:
         """Why this scope acts on nothing more in this sweep (throttled, out of time), or None."""
         return None
 
+    def _misplaced(self, record: ResourceRecord) -> Deferral | None:
+        """Why a record must not be acted on in its own scope (its resource id names another
+        account, say), or None. By default: never."""
+        return None
+
     def _deferral(self, exc: Exception) -> Deferral:
         """What a failure to read or act in this scope means (the adapter knows throttling)."""
         return Deferral("error", f"{type(exc).__name__}: {exc}")
@@ -141,10 +146,18 @@ class SweepActions:
         scope = self._scope(where)
         if isinstance(scope, Deferral):
             return None, [], self._defer(where, records, scope)
+        left: list[dict[str, Any]] = []
+        fine = []
+        for record in records:
+            why = scope._misplaced(record)
+            if why is None:
+                fine.append(record)
+            else:
+                left += self._defer(where, [record], why)
         try:
-            return scope, scope._read(records), []
+            return scope, scope._read(fine) if fine else [], left
         except Exception as exc:  # one account-region must not stop the others: left, logged
-            return None, [], self._defer(where, records, scope._deferral(exc))
+            return None, [], left + self._defer(where, fine, scope._deferral(exc))
 
     def _act_scopes(
         self,
