@@ -165,7 +165,7 @@ def test_entry_shape(entry: Entry) -> None:
     assert entry.creates
     for path in _paths(entry):
         compile_path(path)
-        assert path.split(".", 1)[0] in ("requestParameters", "responseElements"), path
+        assert path.split(".", 1)[0] in ("requestParameters", "responseElements", "serviceEventDetails"), path
     for c in entry.creates:
         assert re.fullmatch(r"AWS::[A-Za-z0-9]+::[A-Za-z0-9]+", c.type), c.type
         assert c.tagger in TAGGERS, c.tagger
