@@ -184,3 +184,19 @@ def test_cloudtrail_log_file_records() -> None:
 def test_malformed(raw: object, message: str) -> None:
     with pytest.raises(MalformedEvent, match=message):
         normalize(raw)
+
+
+def test_an_arn_that_needs_the_parent_id_is_not_guessed_without_it() -> None:
+    """A GuardDuty set's ARN joins the request's detector id and the new id: no detector, no ARN."""
+    response = {"threatIntelSetId": "1ab200428351c99d859bf61992460d24"}
+    request = {"detectorId": "5ab04b1110c865eecf516eee2435ede7", "name": "intel"}
+    ev = one(b.cloudtrail("CreateThreatIntelSet", "guardduty.amazonaws.com", request, response))
+    assert isinstance(ev, CreationEvent)
+    assert ev.resources[0].id == (
+        "arn:aws:guardduty:us-east-1:123456789012:detector/5ab04b1110c865eecf516eee2435ede7"
+        "/threatintelset/1ab200428351c99d859bf61992460d24"
+    )
+    no_parent = {"name": "intel"}
+    result = one(b.cloudtrail("CreateThreatIntelSet", "guardduty.amazonaws.com", no_parent, response))
+    assert isinstance(result, Skipped)
+    assert "names no created resource" in result.reason
