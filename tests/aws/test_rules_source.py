@@ -244,3 +244,35 @@ def test_appconfig_is_read_through_powertools_session_tokens(capsys: pytest.Capt
         clock.now += 60
         assert live.current().version == "v2" and live.current().digest == rules_hash(V2)
         stub.assert_no_pending_responses()
+
+
+def test_an_expired_appconfig_session_is_started_again(caplog: pytest.LogCaptureFixture) -> None:
+    """A quiet container's token expires (24 h): that check keeps the rules in force, the next one
+    starts a new session, and the same text is not compiled again."""
+    clients = Clients(boto3.session.Session(region_name=REGION, aws_access_key_id="x", aws_secret_access_key="x"))
+    stub = Stubber(clients.get("appconfigdata"))
+    ids = {"ApplicationIdentifier": "app1234", "EnvironmentIdentifier": "env5678", "ConfigurationProfileIdentifier": "prof9012"}
+    stub.add_response("start_configuration_session", {"InitialConfigurationToken": "t0"}, ids)
+    stub.add_response(
+        "get_latest_configuration",
+        {"NextPollConfigurationToken": "t1", "Configuration": appconfig_body(V1.encode()), "VersionLabel": "v1"},
+        {"ConfigurationToken": "t0"},
+    )
+    stub.add_client_error("get_latest_configuration", "BadRequestException", "token expired", 400)
+    stub.add_response("start_configuration_session", {"InitialConfigurationToken": "u0"}, ids)
+    stub.add_response(
+        "get_latest_configuration",
+        {"NextPollConfigurationToken": "u1", "Configuration": appconfig_body(V1.encode()), "VersionLabel": "v1"},
+        {"ConfigurationToken": "u0"},
+    )
+    clock = Clock()
+    with stub:
+        live = live_rules({"TAGWARDEN_RULES_SOURCE": "appconfig:app1234/env5678/prof9012"}, clients, Telemetry(), clock)
+        assert live is not None
+        first = live.current()
+        clock.now += 86_400
+        assert live.current() is first
+        assert "rules unreadable: the rules in force stay" in [r.getMessage() for r in caplog.records]
+        clock.now += 60
+        assert live.current() is first
+        stub.assert_no_pending_responses()

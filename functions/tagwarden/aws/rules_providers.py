@@ -56,7 +56,12 @@ class VersionedAppConfigProvider(AppConfigProvider):
                 **sdk_options,
             )
             self._next_token[name] = started["InitialConfigurationToken"]
-        got = self.client.get_latest_configuration(ConfigurationToken=self._next_token[name])
+        try:
+            got = self.client.get_latest_configuration(ConfigurationToken=self._next_token[name])
+        except Exception:
+            # A token expires after 24 hours unused (a quiet container): start a new session next time.
+            del self._next_token[name]
+            raise
         self._next_token[name] = got["NextPollConfigurationToken"]
         content: bytes = got["Configuration"].read()
         if content:  # empty: unchanged since the last poll

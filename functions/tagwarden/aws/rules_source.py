@@ -14,6 +14,7 @@ the store (`force_fetch`); a read's value stays in the provider's cache for `max
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -101,7 +102,4 @@ def live_rules(
     def compile_rules(text: str, name: str) -> RuleSet:
         return load_rules_text(text, name, env)
 
-    the_feed = feed(source, clients, seconds)
-    if clock is None:
-        return LiveRules(the_feed, compile_rules, sink, seconds)
-    return LiveRules(the_feed, compile_rules, sink, seconds, clock)
+    return LiveRules(feed(source, clients, seconds), compile_rules, sink, seconds, clock or time.monotonic)
