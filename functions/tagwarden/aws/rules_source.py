@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
 from typing import Any
 
 from tagwarden.aws.clients import Clients
@@ -31,15 +30,17 @@ DEFAULT_MAX_AGE = 60
 FORMS = "s3://bucket/key, ssm:/parameter-name or appconfig:application/environment/profile"
 
 
-@dataclass
 class ProviderFeed:
     """A `tagwarden.rules.live.Feed` over one Powertools provider and one name."""
 
-    name: str  # as configured: s3://bucket/key ...
-    provider: Any
-    key: str  # the provider's name for it
-    max_age: int
-    options: Mapping[str, Any] = field(default_factory=dict)
+    def __init__(
+        self, name: str, provider: Any, key: str, max_age: int, options: Mapping[str, Any] | None = None
+    ) -> None:
+        self.name = name  # as configured: s3://bucket/key ...
+        self.provider = provider
+        self.key = key  # the provider's name for it
+        self.max_age = max_age
+        self.options = dict(options or {})
 
     def fetch(self) -> Fetched:
         value = self.provider.get(self.key, max_age=self.max_age, force_fetch=True, **self.options)

@@ -13,8 +13,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any, Generic, Protocol, TypeVar
+from typing import Any, Generic, NamedTuple, Protocol, TypeVar
 
 from tagwarden.ledger.records import rules_hash
 from tagwarden.rules.errors import RulesError
@@ -23,8 +22,7 @@ from tagwarden.rules.model import RuleSet
 REMEMBERED_REJECTIONS = 32  # digests of broken versions not compiled again (per container)
 
 
-@dataclass(frozen=True, slots=True)
-class Fetched:
+class Fetched(NamedTuple):  # NamedTuples, not dataclasses: cheaper to define at a cold start
     text: str
     version: str = ""  # the store's own label (S3 VersionId or ETag, SSM Version), when it has one
 
@@ -43,8 +41,7 @@ class Sink(Protocol):
     def count_rules(self, outcome: str) -> None: ...
 
 
-@dataclass(frozen=True, slots=True)
-class Loaded:
+class Loaded(NamedTuple):
     """A rule set in force: what decided, where it came from, and the digest records carry."""
 
     rules: RuleSet
