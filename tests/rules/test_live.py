@@ -120,6 +120,12 @@ def test_a_broken_version_is_rejected_once_and_the_last_good_stays(world: Any, b
     clock.now += 61
     assert cost_center(live.current().rules) == "205"
     assert sink.counts == ["rejected", "reloaded"]
+    # the same broken text published again later is a new mistake: reported again, once
+    store.put(broken)
+    for _ in range(3):
+        clock.now += 61
+        assert cost_center(live.current().rules) == "205"
+    assert sink.counts == ["rejected", "reloaded", "rejected"]
 
 
 def test_an_unchanged_text_is_not_compiled_again(world: Any) -> None:

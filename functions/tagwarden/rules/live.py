@@ -19,7 +19,7 @@ from tagwarden.ledger.records import rules_hash
 from tagwarden.rules.errors import RulesError
 from tagwarden.rules.model import RuleSet
 
-REMEMBERED_REJECTIONS = 32  # digests of broken versions not compiled again (per container)
+REMEMBERED_REJECTIONS = 32  # broken versions seen since the last swap: not compiled or reported again
 
 
 class Fetched(NamedTuple):  # NamedTuples, not dataclasses: cheaper to define at a cold start
@@ -112,6 +112,7 @@ class LiveRules:
             return
         previous = self._loaded
         self._loaded = Loaded(rules, digest, self.feed.name, fetched.version)
+        self._rejected.clear()  # a broken version published again after this one is reported again
         self.sink.log("info", "rules reloaded", **_in_force(self._loaded), previous_digest=previous.digest)
         self.sink.count_rules("reloaded")
 
