@@ -21,13 +21,13 @@ from moto import mock_aws
 
 from tagwarden.aws import handler
 from tagwarden.aws.clients import Clients
-from tagwarden.aws.live import LiveEnforcer, LiveSweeper, enforcer_from_env, sweeper_from_env
-from tagwarden.aws.rules_source import feed, live_rules, max_age, source_setting
+from tagwarden.aws.live import enforcer_from_env, sweeper_from_env
+from tagwarden.aws.rules_source import feed, live_rules, source_setting
 from tagwarden.aws.telemetry import Telemetry
 from tagwarden.ledger.records import rules_hash
 from tagwarden.ledger.sqlite import SqliteLedger
 from tagwarden.rules import RulesError
-from tagwarden.rules.live import LiveRules
+from tagwarden.rules.live import LiveEnforcer, LiveRules, LiveSweeper
 from tagwarden_testing import events as ev
 from tagwarden_testing.moto_world import LambdaContext
 
@@ -89,7 +89,7 @@ def ssm_store() -> tuple[str, Callable[[str], None]]:
 STORES = {"s3": s3_store, "ssm": ssm_store}
 
 
-def create_bucket(e: LiveEnforcer, name: str) -> dict[str, str]:
+def create_bucket(e: LiveEnforcer[Any], name: str) -> dict[str, str]:
     boto3.client("s3", region_name=REGION).create_bucket(Bucket=name)
     identity = ev.assumed_role("agent-fleet-support", "agent-42")
     (report,) = e.handle(ev.eventbridge(ev.create_bucket(name, identity=identity)))["events"]
@@ -184,13 +184,6 @@ def test_the_older_ssm_setting_is_a_live_source(aws: None) -> None:
 def test_a_malformed_source_names_the_accepted_forms(source: str, message: str) -> None:
     with pytest.raises(ValueError, match=message):
         feed(source, Clients(boto3.session.Session(region_name=REGION)), 60)
-
-
-def test_max_age_is_whole_positive_seconds() -> None:
-    assert max_age({}) == 60 and max_age({"TAGWARDEN_RULES_MAX_AGE": "15"}) == 15
-    for bad in ("0", "-1", "1m"):
-        with pytest.raises(ValueError, match="TAGWARDEN_RULES_MAX_AGE"):
-            max_age({"TAGWARDEN_RULES_MAX_AGE": bad})
 
 
 def test_a_broken_first_version_fails_the_event_so_it_is_retried(

@@ -11,7 +11,7 @@ import pytest
 
 from tagwarden.ledger.records import rules_hash
 from tagwarden.rules import RulesError, load_rules_text
-from tagwarden.rules.live import Fetched, LiveRules, Rebuilt
+from tagwarden.rules.live import Fetched, LiveRules, Rebuilt, max_age_from_env
 from tagwarden.rules.model import RuleSet
 
 from conftest import EXAMPLE_RULES
@@ -184,3 +184,10 @@ def test_what_is_built_from_the_rules_is_rebuilt_on_a_new_version_only(world: An
     clock.now += 61
     assert built.get() == "205" and built.get() == "205" and len(builds) == 3
     assert sink.errors()[-1][0] == "rules not applied: the rules in force stay"
+
+
+def test_max_age_is_whole_positive_seconds() -> None:
+    assert max_age_from_env({}) == 60 and max_age_from_env({"TAGWARDEN_RULES_MAX_AGE": "15"}) == 15
+    for bad in ("0", "-1", "1m"):
+        with pytest.raises(ValueError, match="TAGWARDEN_RULES_MAX_AGE"):
+            max_age_from_env({"TAGWARDEN_RULES_MAX_AGE": bad})

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from tagwarden.aws.clients import Clients
 from tagwarden.aws.enforcer import AwsEnforcer
-from tagwarden.aws.live import LiveEnforcer, LiveSweeper, enforcer_from_env, sweeper_from_env
+from tagwarden.aws.live import enforcer_from_env, sweeper_from_env
 from tagwarden.aws.normalize.tag_events import tag_change
 from tagwarden.aws.rules_source import live_rules, source_setting
 from tagwarden.aws.telemetry import Telemetry
@@ -28,11 +28,11 @@ from tagwarden.untrusted import check_shape
 
 if TYPE_CHECKING:
     from tagwarden.aws.sweeper import AwsSweeper
-    from tagwarden.rules.live import LiveRules
+    from tagwarden.rules.live import LiveEnforcer, LiveRules, LiveSweeper
 
 _TELEMETRY = Telemetry()
-_ENFORCER: AwsEnforcer | LiveEnforcer | None = None
-_SWEEPER: AwsSweeper | LiveSweeper | None = None
+_ENFORCER: AwsEnforcer | LiveEnforcer[AwsEnforcer] | None = None
+_SWEEPER: AwsSweeper | LiveSweeper[AwsSweeper] | None = None
 _RULES: dict[str | None, LiveRules | None] = {}  # per source setting; None: the packaged file
 
 
@@ -44,7 +44,7 @@ def live() -> LiveRules | None:
     return _RULES[source]
 
 
-def enforcer() -> AwsEnforcer | LiveEnforcer:
+def enforcer() -> AwsEnforcer | LiveEnforcer[AwsEnforcer]:
     global _ENFORCER  # noqa: PLW0603 - built once per container, on the first event
     if _ENFORCER is None:
         _ENFORCER = enforcer_from_env(live(), os.environ, telemetry=_TELEMETRY, release=release)
@@ -75,7 +75,7 @@ def own_identity() -> OwnIdentity:
     return OwnIdentity(arns=csv(os.environ.get("TAGWARDEN_OWN_ARNS")))
 
 
-def sweeper() -> AwsSweeper | LiveSweeper:
+def sweeper() -> AwsSweeper | LiveSweeper[AwsSweeper]:
     global _SWEEPER  # noqa: PLW0603 - built once per container
     if _SWEEPER is None:
         _SWEEPER = sweeper_from_env(live(), os.environ, telemetry=_TELEMETRY)

@@ -9,51 +9,18 @@ notification channels, the runaway limits) is built again from the new version.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
 from tagwarden.aws.clients import Clients
 from tagwarden.aws.enforcer import AwsEnforcer, build, build_sweeper, ledger_from_env
 from tagwarden.aws.telemetry import Telemetry
 from tagwarden.enforce import Release
 from tagwarden.ledger.ports import Ledger
-from tagwarden.model import TagChange
-from tagwarden.rules.live import LiveRules, Loaded, Rebuilt
+from tagwarden.rules.live import LiveEnforcer, LiveRules, LiveSweeper, Loaded, Rebuilt
 
 if TYPE_CHECKING:
     from tagwarden.aws.sweeper import AwsSweeper
-
-
-class LiveEnforcer:
-    """`AwsEnforcer.handle` with the rules in force at each delivery."""
-
-    def __init__(self, built: Rebuilt[AwsEnforcer]) -> None:
-        self.built = built
-
-    @property
-    def current(self) -> AwsEnforcer:
-        return self.built.get()
-
-    def handle(self, raw: Any) -> dict[str, Any]:
-        return self.built.get().handle(raw)
-
-
-class LiveSweeper:
-    """`AwsSweeper.run` and `release_now` with the rules in force: a delete is judged by the
-    current rules, never by the version the container started with."""
-
-    def __init__(self, built: Rebuilt[AwsSweeper]) -> None:
-        self.built = built
-
-    @property
-    def current(self) -> AwsSweeper:
-        return self.built.get()
-
-    def run(self) -> dict[str, Any]:
-        return self.built.get().run()
-
-    def release_now(self, changes: Sequence[TagChange]) -> dict[str, Any]:
-        return self.built.get().release_now(changes)
 
 
 def enforcer_from_env(
@@ -63,7 +30,7 @@ def enforcer_from_env(
     telemetry: Telemetry | None = None,
     release: Release | None = None,
     ledger: Ledger | None = None,
-) -> AwsEnforcer | LiveEnforcer:
+) -> AwsEnforcer | LiveEnforcer[AwsEnforcer]:
     """The packaged rules' enforcer when `live` is None, else one rebuilt on each new version."""
     if live is None:
         return build(env, clients, telemetry, release, ledger)
@@ -82,7 +49,7 @@ def sweeper_from_env(
     clients: Clients | None = None,
     telemetry: Telemetry | None = None,
     ledger: Ledger | None = None,
-) -> AwsSweeper | LiveSweeper:
+) -> AwsSweeper | LiveSweeper[AwsSweeper]:
     if live is None:
         return build_sweeper(env, clients, telemetry, ledger)
     clients = clients or Clients()

@@ -20,13 +20,10 @@ from typing import Any
 
 from tagwarden.aws.clients import Clients
 from tagwarden.rules import load_rules_text
-from tagwarden.rules.live import Fetched, LiveRules, Sink
+from tagwarden.rules.live import SOURCE_ENV, Fetched, LiveRules, Sink, max_age_from_env
 from tagwarden.rules.model import RuleSet
 
-SOURCE_ENV = "TAGWARDEN_RULES_SOURCE"
 LEGACY_SSM_ENV = "TAGWARDEN_RULES_SSM_PARAMETER"
-MAX_AGE_ENV = "TAGWARDEN_RULES_MAX_AGE"
-DEFAULT_MAX_AGE = 60
 FORMS = "s3://bucket/key, ssm:/parameter-name or appconfig:application/environment/profile"
 
 
@@ -55,18 +52,6 @@ def source_setting(env: Mapping[str, str]) -> str | None:
         return source
     legacy = (env.get(LEGACY_SSM_ENV) or "").strip()
     return f"ssm:{legacy}" if legacy else None
-
-
-def max_age(env: Mapping[str, str]) -> int:
-    raw = (env.get(MAX_AGE_ENV) or "").strip()
-    try:
-        seconds = int(raw) if raw else DEFAULT_MAX_AGE
-    except ValueError:
-        msg = f"{MAX_AGE_ENV}={raw!r}: expected whole seconds (default {DEFAULT_MAX_AGE})"
-        raise ValueError(msg) from None
-    if seconds < 1:
-        raise ValueError(f"{MAX_AGE_ENV}={raw!r}: expected at least 1 second")
-    return seconds
 
 
 def feed(source: str, clients: Clients, seconds: int) -> ProviderFeed:
@@ -98,7 +83,7 @@ def live_rules(
     source = source_setting(env)
     if source is None:
         return None
-    seconds = max_age(env)
+    seconds = max_age_from_env(env)
 
     def compile_rules(text: str, name: str) -> RuleSet:
         return load_rules_text(text, name, env)

@@ -12,13 +12,17 @@ the event is left for the platform's retry and dead-letter queue.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Generic, NamedTuple, Protocol, TypeVar
 
 from tagwarden.ledger.records import rules_hash
+from tagwarden.model import TagChange
 from tagwarden.rules.errors import RulesError
 from tagwarden.rules.model import RuleSet
 
+SOURCE_ENV = "TAGWARDEN_RULES_SOURCE"  # where the adapter reads the rules (its forms are the adapter's)
+MAX_AGE_ENV = "TAGWARDEN_RULES_MAX_AGE"  # seconds a version is used before the store is asked again
+DEFAULT_MAX_AGE = 60  # a new version decides events within a minute
 REMEMBERED_REJECTIONS = 32  # broken versions seen since the last swap: not compiled or reported again
 
 
@@ -155,6 +159,18 @@ def _keeping(loaded: Loaded | None) -> dict[str, Any]:
     return {"in_force_version": loaded.version or None, "in_force_digest": loaded.digest}
 
 
+def max_age_from_env(env: Mapping[str, str]) -> int:
+    raw = (env.get(MAX_AGE_ENV) or "").strip()
+    try:
+        seconds = int(raw) if raw else DEFAULT_MAX_AGE
+    except ValueError:
+        msg = f"{MAX_AGE_ENV}={raw!r}: expected whole seconds (default {DEFAULT_MAX_AGE})"
+        raise ValueError(msg) from None
+    if seconds < 1:
+        raise ValueError(f"{MAX_AGE_ENV}={raw!r}: expected at least 1 second")
+    return seconds
+
+
 T = TypeVar("T")
 
 
@@ -185,3 +201,49 @@ class Rebuilt(Generic[T]):
             )
             self.live.sink.count_rules("rejected")
         return self._built
+
+
+class _Handles(Protocol):
+    def handle(self, raw: Any) -> dict[str, Any]: ...
+
+
+class _Sweeps(Protocol):
+    def run(self) -> dict[str, Any]: ...
+
+    def release_now(self, changes: Sequence[TagChange]) -> dict[str, Any]: ...
+
+
+E = TypeVar("E", bound=_Handles)
+S = TypeVar("S", bound=_Sweeps)
+
+
+class LiveEnforcer(Generic[E]):
+    """An enforcer's `handle` with the rules in force at each delivery."""
+
+    def __init__(self, built: Rebuilt[E]) -> None:
+        self.built = built
+
+    @property
+    def current(self) -> E:
+        return self.built.get()
+
+    def handle(self, raw: Any) -> dict[str, Any]:
+        return self.built.get().handle(raw)
+
+
+class LiveSweeper(Generic[S]):
+    """A sweeper's `run` and `release_now` with the rules in force: a delete is judged by the
+    current rules, never by the version the container started with."""
+
+    def __init__(self, built: Rebuilt[S]) -> None:
+        self.built = built
+
+    @property
+    def current(self) -> S:
+        return self.built.get()
+
+    def run(self) -> dict[str, Any]:
+        return self.built.get().run()
+
+    def release_now(self, changes: Sequence[TagChange]) -> dict[str, Any]:
+        return self.built.get().release_now(changes)
