@@ -265,3 +265,12 @@ def test_ops_parameters_are_template_outputs_and_the_hub_feeds_them() -> None:
     assert {k: v["Fn::GetAtt"] for k, v in nested["Parameters"].items()} == {
         k: ["Tagwarden", f"Outputs.{k}"] for k in params
     }
+
+
+@pytest.mark.parametrize("role", ["MemberRole", "MemberSweeperRole"])
+def test_each_member_roles_inline_policies_fit_iams_limit(role: str) -> None:
+    """IAM allows 10,240 characters of inline policy per role (whitespace not counted): the
+    catalogue's tag actions grow; the StackSet would fail in every account past it."""
+    policies = load(SPOKE)["Resources"][role]["Properties"]["Policies"]
+    size = sum(len(json.dumps(p["PolicyDocument"], separators=(",", ":"))) for p in policies)
+    assert size <= 10_240, f"{role}: {size} characters of inline policy"
