@@ -49,8 +49,8 @@ from tagwarden.tagging import Outcome as WriteOutcome
 from tagwarden.tagging import TagResult, TagWrite, TagWriter
 
 # Every resource already recorded and nothing left to write: the event is a duplicate (a
-# redelivery, or the second event a deployment emits for a resource).
-DUPLICATES = frozenset({Claim.REDELIVERED, Claim.TWIN})
+# redelivery, the second event a deployment emits for a resource, or one older than the record's).
+DUPLICATES = frozenset({Claim.REDELIVERED, Claim.TWIN, Claim.STALE})
 if TYPE_CHECKING:
     from tagwarden.runaway.limiter import Limiter, LimitOutcome
 
@@ -201,7 +201,7 @@ class Enforcer:
         failed write clears `tagged_at` (the retry writes what is missing); a resumed one is tagged."""
         for st in life.steps:
             result = outcomes.get(st.decision.resource.id)
-            if result is None or st.claim in (Claim.KNOWN, Claim.TWIN):
+            if result is None or st.claim in (Claim.KNOWN, Claim.TWIN, Claim.STALE):
                 continue
             record = st.record
             changes: dict[str, Any] | None = None

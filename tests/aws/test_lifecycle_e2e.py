@@ -492,7 +492,9 @@ OWNER_TAGS = {"CostCenter": "101", "Outcome-ID": "OUT-5555"}
 _EXEC_ROLE: list[str] = []
 
 
-def function(name: str, at: float, concurrency: int = 5) -> tuple[str, dict[str, Any]]:
+def function(
+    name: str, at: float, concurrency: int = 5, identity: dict[str, Any] = AGENT
+) -> tuple[str, dict[str, Any]]:
     """A Lambda function created in moto, untagged, and CloudTrail's event of it at `at`."""
     import io
     import zipfile
@@ -509,7 +511,7 @@ def function(name: str, at: float, concurrency: int = 5) -> tuple[str, dict[str,
     response.pop("ResponseMetadata", None)
     record = b.cloudtrail(
         "CreateFunction20150331", "lambda.amazonaws.com", b.lower_first(params), b.lower_first(response),
-        AGENT, event_time=b.at(at),
+        identity, event_time=b.at(at),
     )  # fmt: skip
     return response["FunctionArn"], b.eventbridge(record)
 
@@ -564,9 +566,9 @@ def test_released_then_deleted_outside_then_created_again_untagged_is_quarantine
     sent = [m for m in inbox(world) if m["resource_id"] == arn]
     assert [m["kind"] for m in sent] == ["quarantined"]
 
-    # the first event, replayed now, is older than the record's: nothing changes
+    # the first event, replayed now, is older than the record's: stale, nothing changes
     (old,) = e.handle(first)["events"]
-    assert [r["ledger"] for r in old["resources"]] == ["known"]
+    assert old["kind"] == "duplicate"
     assert e.ledger.get("aws", arn) == record and concurrency("agent-13-reborn") == 0
 
     # and it is released again, restored to its own concurrency, once its owner tags it
@@ -685,3 +687,26 @@ def test_a_put_of_a_released_rule_never_renews_it(world: dict[str, str], tmp_pat
     (row,) = e.handle(put(t0 + HOUR))["events"][0]["resources"]
     assert (row["ledger"], row["state"]) == ("known", "released")
     assert e.ledger.get("aws", arn) == released
+
+
+def test_a_late_create_of_the_earlier_function_writes_nothing_on_the_new_one(
+    world: dict[str, str], tmp_path: Path
+) -> None:
+    """CloudTrail delivers out of order: agent 7's function is deleted and agent 13 creates its
+    name again; agent 7's create arrives last. It is about the earlier function: its derived tags
+    (agent 7's attribution) must not land on agent 13's, nor release it."""
+    clock = Clock()
+    t0 = clock.now
+    e, _ = pair(world, rules_file(tmp_path), clock)
+    _, late = function("agent-late", at=t0, identity=b.assumed_role("agent-fleet-adhoc", "agent-7"))
+    client("lambda").delete_function(FunctionName="agent-late")
+    arn, second = function("agent-late", at=t0 + 60)
+    e.handle(second)
+    record = e.ledger.get("aws", arn)
+    assert record is not None and record.state.value == "quarantined"
+    before = client("lambda").list_tags(Resource=arn)["Tags"]
+    assert before["Agent-ID"] == "13"
+    (report,) = e.handle(late)["events"]
+    assert report["kind"] == "duplicate"
+    assert client("lambda").list_tags(Resource=arn)["Tags"] == before
+    assert e.ledger.get("aws", arn) == record

@@ -715,9 +715,9 @@ def test_released_then_deleted_then_created_again_untagged_is_quarantined_again(
     assert w.fake.tags_of(rid)["tagwarden:deadline"] == "2027-01-15T11:00:00Z"  # type: ignore[index]
     assert len(w.teams.cards) == cards + 1 and "Quarantined: vm-reborn" in w.teams.texts()[-1]
 
-    # the first write, replayed now, is older than the new record: tags only
-    (old,) = w.enforcer.handle(first["raw"])["events"][0]["resources"]
-    assert old["ledger"] == "known" and w.fake.power_of(rid) == "deallocated"
+    # the first write, replayed now, is older than the new record: stale, nothing written
+    assert w.enforcer.handle(first["raw"])["events"][0]["kind"] == "duplicate"
+    assert w.fake.power_of(rid) == "deallocated"
 
 
 def test_an_update_of_a_released_resource_stays_known(world_for: Any) -> None:

@@ -13,6 +13,9 @@ that de-duplicates deliveries. What the create finds decides the rest:
   second event for it: tags only, the lifecycle is the sweeper's. Unless the id was created again
   (`ledger.state.renews`: a later event, and the id freed or the event a create that fails on an
   existing id): then the record starts over as new, with its own intent, undo token and grace.
+  An event the cloud stamped before the record's is stale (a late delivery or a replay about an
+  earlier resource of that id, or an earlier state): nothing is written, its tags may be another
+  creator's.
 
 Acts through the Quarantiner port; the marker tags it returns are a display copy of the record.
 """
@@ -29,7 +32,7 @@ from tagwarden.attribution.limits import LIMITS, tag_value
 from tagwarden.ledger.model import LifecycleState, ResourceRecord
 from tagwarden.ledger.ports import Ledger
 from tagwarden.ledger.records import initial_state, new_record
-from tagwarden.ledger.state import advance, renew, renews
+from tagwarden.ledger.state import advance, later, renew, renews
 from tagwarden.lifecycle.marker import Keys, iso_epoch, marker_tags
 from tagwarden.lifecycle.ports import (
     ActionResult,
@@ -73,6 +76,7 @@ class Claim(StrEnum):
     TWIN = "twin"  # the other event of the same operation (a deployment's pair): tags only
     KNOWN = "known"  # another event's record: tags only
     RENEWED = "renewed"  # another event's record, and the id was created again: recorded anew, act
+    STALE = "stale"  # a later event's record: this one is about an earlier resource or state: nothing
 
 
 # Claims whose record this event made: acted on as a new resource.
@@ -239,6 +243,8 @@ class Recorder:
     ) -> Step:
         """What the create found decides the rest (see the module's docstring)."""
         record, claim = self._claim(event, record, created)
+        if claim is Claim.STALE:
+            return Step(d, record, claim)
         if claim is Claim.TWIN:
             return Step(d, record, claim, tags=dict(d.tags))
         if claim is Claim.KNOWN:
@@ -280,6 +286,8 @@ class Recorder:
             return fresh, Claim.RENEWED
         if event.correlation_id and old.correlation_id == event.correlation_id:
             return old, Claim.TWIN
+        if later(old.event_time, record.event_time):
+            return old, Claim.STALE
         return old, Claim.KNOWN
 
     def _plans_only(self, d: Decision, protected: bool) -> bool:
