@@ -13,7 +13,8 @@ from typing import TYPE_CHECKING, Any
 
 from tagwarden.aws.enforcer import AwsEnforcer, build, build_sweeper
 from tagwarden.aws.normalize.tag_events import tag_change
-from tagwarden.aws.telemetry import Telemetry
+from tagwarden.aws.telemetry import SERVICE, Telemetry
+from tagwarden.aws.tracing import traced, tracer
 from tagwarden.enforce import on_tag_changes
 from tagwarden.guards import OwnIdentity
 from tagwarden.model import TagChange
@@ -25,6 +26,7 @@ if TYPE_CHECKING:
     from tagwarden.aws.sweeper import AwsSweeper
 
 _TELEMETRY = Telemetry()
+_TRACER = tracer(SERVICE)  # None when POWERTOOLS_TRACE_DISABLED (X-Ray then never imported)
 _ENFORCER: AwsEnforcer | None = None
 _SWEEPER: AwsSweeper | None = None
 
@@ -41,6 +43,7 @@ def release(changes: Sequence[TagChange]) -> dict[str, Any]:
     return sweeper().release_now(changes)
 
 
+@traced(_TRACER)
 @_TELEMETRY.metrics.log_metrics(capture_cold_start_metric=True)
 def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     try:
@@ -67,6 +70,7 @@ def sweeper() -> AwsSweeper:
     return _SWEEPER
 
 
+@traced(_TRACER)
 @_TELEMETRY.metrics.log_metrics(capture_cold_start_metric=True)
 def sweeper_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     """Scheduled: release what is now attributed, delete what is past its deadline, leave the rest.
