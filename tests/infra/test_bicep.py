@@ -62,6 +62,9 @@ API_FLOORS = {
     "Microsoft.Storage/storageAccounts": "2023-01-01",
     "Microsoft.OperationalInsights/workspaces": "2022-10-01",
     "Microsoft.Insights/components": "2020-02-02",  # still the newest GA version
+    "Microsoft.Insights/actionGroups": "2023-01-01",
+    "Microsoft.Insights/scheduledQueryRules": "2023-12-01",
+    "Microsoft.Insights/metricAlerts": "2018-03-01",  # still the newest GA version
     "Microsoft.Web/serverfarms": "2023-12-01",
     "Microsoft.Web/sites": "2023-12-01",  # functionAppConfig (Flex Consumption) needs it
     "Microsoft.EventGrid/systemTopics": "2022-06-15",
