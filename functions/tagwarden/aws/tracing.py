@@ -3,7 +3,7 @@
 Constructing a Powertools `Tracer` imports the X-Ray SDK even when tracing is disabled, so it is
 constructed only when tracing is on: with POWERTOOLS_TRACE_DISABLED true (the template's `Tracing:
 Disabled`) or outside Lambda, nothing of aws_xray_sdk is imported and the handlers are unwrapped.
-When on, each invocation is a `## handler` subsegment (response and error captured as metadata) and
+When on, each invocation is a `## handler` subsegment (an error captured as metadata) and
 botocore is patched, so every AWS call (tag writes, lookups, the ledger) is a subsegment of it.
 """
 
@@ -47,6 +47,8 @@ def traced(tracer: Tracer | None) -> Callable[[Handler], Handler]:
     def wrap(handler: Handler) -> Handler:
         if tracer is None:
             return handler
-        return cast("Handler", tracer.capture_lambda_handler(handler))
+        # Not the response: it names every resource, actor and tag of a delivery (the logs have
+        # them), and a batch's would outgrow a segment. Errors are captured.
+        return cast("Handler", tracer.capture_lambda_handler(handler, capture_response=False))
 
     return wrap
