@@ -105,7 +105,8 @@ def test_every_parameter_reaches_the_deployment_and_each_nested_template_uses_it
 
 def test_the_topic_is_main_bicep_s_topic() -> None:
     topic = bicep(TOPIC).resources["systemTopic"].value
-    (res,) = nested("system-topic")["properties"]["template"]["resources"]
+    inner = nested("system-topic")["properties"]["template"]["resources"]
+    (res,) = [r for r in inner if r["type"] == "Microsoft.EventGrid/systemTopics"]
     assert res["type"] == topic_type(TOPIC, "systemTopic")
     assert res["apiVersion"] == api(TOPIC, "systemTopic")
     assert res["location"] == topic["location"] == "global"
@@ -182,6 +183,31 @@ def test_dead_letters_are_granted_before_the_event_subscriptions_are_made() -> N
     assert any("tagwarden-system-topic" in d for d in events["dependsOn"])
 
 
+def test_each_joined_topic_alerts_like_main_bicep_s() -> None:
+    """The same metric alerts as modules/dead-letter-alert.bicep, when given the action group."""
+    file = bicep(AZURE / "modules" / "dead-letter-alert.bicep")
+    ours = file.resources["alerts"]
+    inner = nested("system-topic")["properties"]["template"]
+    (alert,) = [r for r in inner["resources"] if r["type"] == "Microsoft.Insights/metricAlerts"]
+    assert alert["apiVersion"] == ours.type.split("@")[1]
+    assert alert["condition"] == "[not(empty(parameters('actionGroupId')))]"
+    assert inner["variables"]["metrics"] == file.resolve(ours.value.iterable)
+    assert alert["copy"]["count"] == "[length(variables('metrics'))]"
+    theirs = ours.value.body["properties"]
+    props = alert["properties"]
+    for key in ("severity", "enabled", "evaluationFrequency", "windowSize", "autoMitigate"):
+        assert props[key] == theirs[key], key
+    (criterion,) = props["criteria"]["allOf"]
+    (their_criterion,) = theirs["criteria"]["allOf"]
+    same = {k: v for k, v in their_criterion.items() if not hasattr(v, "raw")}
+    assert {k: criterion[k] for k in same} == same
+    assert criterion["metricName"] == "[variables('metrics')[copyIndex()].metric]"
+    assert props["actions"] == [{"actionGroupId": "[parameters('actionGroupId')]"}]
+    assert props["scopes"] == [
+        "[resourceId('Microsoft.EventGrid/systemTopics', parameters('systemTopicName'))]"
+    ]
+
+
 # --- the Bicep ---------------------------------------------------------------------------------------
 
 
@@ -221,6 +247,7 @@ def test_management_group_grants_are_custom_roles_scoped_to_the_group() -> None:
         "Microsoft.Resources/deployments/write",
         "Microsoft.EventGrid/systemTopics/write",
         "Microsoft.EventGrid/systemTopics/eventSubscriptions/write",
+        "Microsoft.Insights/metricAlerts/write",
     }
     for role in ("wiringRole", "appRole"):
         scopes = file.resources[role].value["properties"]["assignableScopes"]

@@ -1,13 +1,13 @@
 // tagwarden for every subscription of a management group, new ones included: an Azure Policy
 // (DeployIfNotExists) deploys into each subscription that lacks it the Event Grid system topic
 // and the event subscriptions to the one function app (main.bicep), dead-lettering into the
-// app's container: join-subscription.policy.json, the same topic and filters as
+// app's container, with the dead-letter alerts of modules/dead-letter-alert.bicep: join-subscription.policy.json, the same topic and filters as
 // modules/system-topic.bicep and modules/event-subscription.bicep (tests keep them in step).
 // The alternative to subscriptions.bicep's loop over a list; deploy one or the other.
 //
 // Role assignments here are at the management group and to custom roles only:
 // - the policy assignment's identity: "tagwarden event wiring", exactly what the deployment does
-//   (a resource group, the topic, its event subscriptions, the nested deployments), plus, on the
+//   (a resource group, the topic, its event subscriptions and alerts, the nested deployments), plus, on the
 //   app's storage account alone, the right to grant Storage Blob Data Contributor and no other role
 //   (dead-letter-delegation.bicep: role assignment with a condition).
 // - the app's identity: "tagwarden function", reads, tag writes and (allowQuarantine) the
@@ -44,6 +44,9 @@ param allowQuarantine bool = true
 @description('Subscriptions (ids /subscriptions/...) the policy leaves alone.')
 param notScopes array = []
 
+@description('main.bicep output actionGroupId: each joined topic alerts it on dead-lettered and dropped events; empty: none.')
+param actionGroupId string = ''
+
 @allowed([
   'DeployIfNotExists'
   'AuditIfNotExists'
@@ -73,6 +76,9 @@ resource wiringRole 'Microsoft.Authorization/roleDefinitions@2022-04-01' = {
           'Microsoft.EventGrid/systemTopics/write'
           'Microsoft.EventGrid/systemTopics/eventSubscriptions/read'
           'Microsoft.EventGrid/systemTopics/eventSubscriptions/write'
+          'Microsoft.Insights/actionGroups/read'
+          'Microsoft.Insights/metricAlerts/read'
+          'Microsoft.Insights/metricAlerts/write'
           'Microsoft.Web/sites/read'
           'Microsoft.Web/sites/functions/read'
           'Microsoft.Storage/storageAccounts/read'
@@ -185,6 +191,9 @@ resource joinAssignment 'Microsoft.Authorization/policyAssignments@2023-04-01' =
       }
       eventTimeToLiveInMinutes: {
         value: eventTimeToLiveInMinutes
+      }
+      actionGroupId: {
+        value: actionGroupId
       }
     }
   }
