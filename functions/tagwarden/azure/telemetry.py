@@ -71,3 +71,7 @@ class Telemetry:
 
     def observe_lag(self, seconds: float) -> None:
         self._metric("TagWriteLag", seconds, unit="Seconds")
+
+    def count_rules(self, outcome: str) -> None:
+        """Rules from a Blob (tagwarden.rules.live): RulesReloaded, RulesRejected, RulesUnreadable."""
+        self._metric(f"Rules{outcome.capitalize()}")
