@@ -99,6 +99,13 @@ def _rule_alarm(description: str, rule_name: Any, *, bus: bool = True) -> dict[s
     return alarm
 
 
+# tagwarden.rules.live's outcomes worth a page: the rules in force are then not the newest.
+RULES_ALARMS = {
+    "Rejected": "a new rules version was rejected: the previous rules stay in force (see the error log)",
+    "Unreadable": "the rules store could not be read: the last rules read stay in force",
+}
+
+
 def alarms(rule_count: int) -> dict[str, Any]:
     resources: dict[str, Any] = {
         "DeadLetterQueueDepth": _alarm(
@@ -124,6 +131,10 @@ def alarms(rule_count: int) -> dict[str, Any]:
     resources["TagWritesRuleFailedInvocations"] = _rule_alarm(
         "EventBridge could not invoke the sweeper (tag writes)", {"Ref": "TagWritesRuleName"}
     )
+    for outcome, what in RULES_ALARMS.items():  # rules from a store (RulesSource)
+        resources[f"Rules{outcome}"] = _alarm(
+            what, NAMESPACE, f"Rules{outcome}", [{"Name": "service", "Value": SERVICE}]
+        )
     resources["SweepScheduleFailedInvocations"] = _rule_alarm(
         "EventBridge could not invoke the sweeper (schedule)", {"Ref": "SweepRuleName"}, bus=False
     )  # schedules run on the default bus
@@ -199,6 +210,10 @@ def widgets(rule_count: int) -> list[dict[str, Any]]:
             "Lag: event time to tags written (seconds)",
             [_own("TagWriteLag", stat=stat, label=stat) for stat in ("p50", "p99", "Maximum")],
             stat="p50",
+        ),
+        _widget(
+            "Rules from the store",
+            [_own("RulesReloaded"), *(_own(f"Rules{outcome}") for outcome in RULES_ALARMS)],
         ),
         _widget("Errors and throttles", [_own("EventsFailed", label="events failed"), *lambdas]),
         _widget(

@@ -157,6 +157,7 @@ def emitted() -> set[Metric]:
     }
     port = {n for n in vars(Port) if not n.startswith("_")}
     assert set(calls) == port, "a new Telemetry method: drive it here"
+    calls["count_rules"] = [(outcome,) for outcome in rules_outcomes()]  # the rules store's Sink
     out = io.StringIO()
     with contextlib.redirect_stdout(out):
         telemetry = Telemetry()
@@ -172,6 +173,38 @@ def emitted() -> set[Metric]:
             dims = frozenset((n, doc[n]) for n in names)
             found.update((directive["Namespace"], m["Name"], dims) for m in directive["Metrics"])
     return found
+
+
+def rules_outcomes() -> set[str]:
+    """The outcomes tagwarden.rules.live reports (its count_rules("...") calls, read from the code)."""
+    import ast
+
+    from tagwarden.rules import live
+
+    tree = ast.parse(Path(live.__file__).read_text())
+    found = {
+        node.args[0].value
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Attribute)
+        and node.func.attr == "count_rules"
+        and node.args
+        and isinstance(node.args[0], ast.Constant)
+    }
+    assert found, "tagwarden.rules.live reports no outcome?"
+    return found
+
+
+def test_alarms_on_our_metrics_watch_what_the_code_emits() -> None:
+    code = emitted()
+    ours = {
+        name: (p["Namespace"], p["MetricName"], frozenset((d["Name"], d["Value"]) for d in p["Dimensions"]))
+        for name, p in alarms().items()
+        if p["Namespace"] == "tagwarden"
+    }
+    assert set(ours) == {"RulesRejected", "RulesUnreadable"}
+    for name, metric in ours.items():
+        assert metric in code, (name, metric)
 
 
 VALUES = {"AWS::Region": "eu-west-1", "EnforcerName": "tw-Enforcer", "SweeperName": "tw-Sweeper",
