@@ -13,6 +13,7 @@ from tagwarden.aws.text import AWS_TEXT
 from tagwarden.enforce import Enforcer, TagWriteFailed
 from tagwarden.guards import OwnIdentity
 from tagwarden.ledger.sqlite import SqliteLedger
+from tagwarden.lifecycle.ports import Status
 from tagwarden.model import Action, SkipKind, TagChange
 from tagwarden.rules.model import RuleSet
 from tagwarden.tagging import Outcome, TagResult, TagWrite
@@ -26,6 +27,8 @@ class Recorder:
         self.skips: list[SkipKind] = []
         self.resources: list[tuple[Action, Outcome | None]] = []
         self.events = 0
+        self.actions: list[tuple[str, str]] = []
+        self.lags: list[float] = []
 
     def correlate(self, event_id: str) -> None:
         pass
@@ -44,6 +47,12 @@ class Recorder:
 
     def count_failure(self, error: str) -> None:
         self.skips.append(error)  # type: ignore[arg-type]
+
+    def count_action(self, action: str, status: Status) -> None:
+        self.actions.append((action, status.value))
+
+    def observe_lag(self, seconds: float) -> None:
+        self.lags.append(seconds)
 
 
 class Writer:
@@ -133,6 +142,50 @@ def test_unattributed_resources_are_marked_and_notified(example_rules: RuleSet) 
     assert written["AWS::EC2::Instance"]["tagwarden:quarantine"] == "quarantined"
     assert written["AWS::EC2::Instance"]["tagwarden:reason"] == "missing CostCenter Outcome-ID"
     assert "tagwarden:quarantine" not in written["AWS::EC2::NetworkInterface"]
+
+
+EVENT_TIME = 1_795_946_400.0  # 2026-11-29T10:00:00Z, the builders' eventTime
+
+
+@pytest.mark.parametrize(
+    ("clock", "lags"),
+    [
+        (EVENT_TIME + 2.5, [2.5]),  # delivery and our work
+        (EVENT_TIME - 30, [0.0]),  # the event's clock ahead of ours: no negative lag
+    ],
+)
+def test_lag_from_event_time_to_tags_written_once_per_event(
+    example_rules: RuleSet, clock: float, lags: list[float]
+) -> None:
+    e = enforcer(example_rules)
+    e.clock = lambda: clock
+    e.handle(b.run_instances())  # two resources tagged: one lag for the event
+    assert e.telemetry.lags == lags  # type: ignore[attr-defined]
+
+
+def test_no_lag_without_a_tag_written_or_a_readable_time(example_rules: RuleSet) -> None:
+    import dataclasses
+
+    from tagwarden.rules.model import Mode
+
+    e = enforcer(dataclasses.replace(example_rules, mode=Mode.AUDIT))
+    e.clock = lambda: EVENT_TIME + 1
+    e.handle(b.run_instances())  # audit: nothing written
+    e = enforcer(example_rules, Writer(Outcome.VANISHED))
+    e.handle(b.run_instances())  # vanished: nothing written
+    e = enforcer(example_rules)
+    event = b.run_instances()
+    event["eventTime"] = "yesterday"
+    e.handle(event)
+    assert e.telemetry.lags == []  # type: ignore[attr-defined]
+    assert e.write.writes  # type: ignore[attr-defined]  # tagged all the same
+
+
+def test_lifecycle_actions_are_counted_by_action_and_status(example_rules: RuleSet) -> None:
+    e = enforcer(example_rules)
+    e.lookups = lambda: StaticLookups(principal={})
+    e.handle(b.run_instances(identity=b.assumed_role("agent-fleet-unmapped", "agent-9")))
+    assert e.telemetry.actions == [("quarantine", "marked-only")]  # type: ignore[attr-defined]
 
 
 def test_dry_run_writes_nothing_but_notifies(example_rules: RuleSet) -> None:

@@ -32,6 +32,7 @@ from tagwarden.ledger.state import NEXT, advance
 from tagwarden.lifecycle.act import Claim, Outcome, Recorder, Step, strip_untrusted
 from tagwarden.lifecycle.ports import CloudText, Notification, Notifier, Quarantiner, Status
 from tagwarden.lifecycle.removal import close_removed
+from tagwarden.lifecycle.trust import event_epoch
 from tagwarden.model import (
     Action,
     CreationEvent,
@@ -71,6 +72,10 @@ class Telemetry(Protocol):
     def count_skip(self, kind: SkipKind) -> None: ...
 
     def count_failure(self, error: str) -> None: ...
+
+    def count_action(self, action: str, status: Status) -> None: ...  # a lifecycle action's result
+
+    def observe_lag(self, seconds: float) -> None: ...  # event time -> its tags written
 
 
 @dataclass
@@ -145,10 +150,12 @@ class Enforcer:
         written = self.write(writes, event.region) if writes else []
         outcomes = {r.resource.id: r for r in written}
         tagged_at = self.clock()
+        self._observe_lag(event, written, tagged_at)
         rows = [
             self._record(event, st, outcomes.get(st.decision.resource.id), tagged_at) for st in life.steps
         ]
         for result in life.results:
+            self.telemetry.count_action(result.action, result.status)
             level = "error" if result.status is Status.FAILED else "warning"
             self.telemetry.log(
                 level,
@@ -180,6 +187,13 @@ class Enforcer:
                 + "; ".join(f"{r.resource.id}: {r.error}" for r in failed[:5])
             )
         return report
+
+    def _observe_lag(self, event: CreationEvent, written: Sequence[TagResult], tagged_at: float) -> None:
+        """Seconds from the event's own time to its tags written (delivery + our work), once per
+        event with a tag written. A clock ahead of ours counts as 0; an unreadable time, not at all."""
+        start = event_epoch(event.time)
+        if start is not None and any(r.outcome is WriteOutcome.TAGGED for r in written):
+            self.telemetry.observe_lag(max(0.0, tagged_at - start))
 
     def _writes(
         self, life: Outcome, current: Callable[[Resource], Mapping[str, str] | None]

@@ -85,6 +85,9 @@ param releaseOnTagWrite bool = true
 @description('Other subscriptions this app serves: list them here, then deploy subscriptions.bicep over the same list.')
 param memberSubscriptionIds array = []
 
+@description('Email address of the alerts (function failures, dead-lettered and dropped events); empty: an action group without receivers.')
+param alertEmail string = ''
+
 var token = uniqueString(subscription().id, resourceGroupName, namePrefix)
 var compactPrefix = take(replace(namePrefix, '-', ''), 9)
 var functionAppName = '${namePrefix}-${token}'
@@ -143,6 +146,30 @@ module subscriptionRoles 'modules/subscription-roles.bicep' = {
   }
 }
 
+// Alerts to one action group: failures (Application Insights) and the system topic's dead-lettered
+// and dropped events. subscriptions.bicep points each member topic's alerts at the same group.
+module alerts 'modules/alerts.bicep' = {
+  name: 'tagwarden-alerts'
+  scope: rg
+  params: {
+    location: location
+    tags: tags
+    appInsightsName: app.outputs.appInsightsName
+    actionGroupName: '${namePrefix}-alerts'
+    alertEmail: alertEmail
+  }
+}
+
+module deadLetterAlert 'modules/dead-letter-alert.bicep' = {
+  name: 'tagwarden-dead-letter-alert'
+  scope: rg
+  params: {
+    systemTopicName: systemTopic.outputs.name
+    tags: tags
+    actionGroupId: alerts.outputs.actionGroupId
+  }
+}
+
 module eventSubscription 'modules/event-subscription.bicep' = if (deployEventSubscription) {
   name: 'tagwarden-event-subscription'
   scope: rg
@@ -166,3 +193,4 @@ output functionAppName string = app.outputs.functionAppName
 output principalId string = app.outputs.principalId
 output systemTopicName string = systemTopic.outputs.name
 output storageAccountName string = app.outputs.storageAccountName
+output actionGroupId string = alerts.outputs.actionGroupId

@@ -39,6 +39,9 @@ param eventTimeToLiveInMinutes int = 1440
 
 param releaseOnTagWrite bool = true
 
+@description('main.bicep output actionGroupId: each member topic\'s dead-letter alerts go there; empty: none.')
+param actionGroupId string = ''
+
 module members 'modules/member-subscription.bicep' = [for subscriptionId in subscriptionIds: {
   name: 'tagwarden-member-${subscriptionId}'
   scope: subscription(subscriptionId)
@@ -59,5 +62,6 @@ module members 'modules/member-subscription.bicep' = [for subscriptionId in subs
     maxDeliveryAttempts: maxDeliveryAttempts
     eventTimeToLiveInMinutes: eventTimeToLiveInMinutes
     releaseOnTagWrite: releaseOnTagWrite
+    actionGroupId: actionGroupId
   }
 }]

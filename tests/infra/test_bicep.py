@@ -64,6 +64,9 @@ API_FLOORS = {
     "Microsoft.Storage/storageAccounts": "2023-01-01",
     "Microsoft.OperationalInsights/workspaces": "2022-10-01",
     "Microsoft.Insights/components": "2020-02-02",  # still the newest GA version
+    "Microsoft.Insights/actionGroups": "2023-01-01",
+    "Microsoft.Insights/scheduledQueryRules": "2023-12-01",
+    "Microsoft.Insights/metricAlerts": "2018-03-01",  # still the newest GA version
     "Microsoft.Web/serverfarms": "2023-12-01",
     "Microsoft.Web/sites": "2023-12-01",  # functionAppConfig (Flex Consumption) needs it
     "Microsoft.EventGrid/systemTopics": "2022-06-15",
@@ -779,12 +782,15 @@ def test_every_role_assignment() -> None:
         assert raw(body["name"]).startswith("guid("), f"{decl.name}: name it with guid(...)"
         props = body["properties"]
         assert props["principalType"] == "ServicePrincipal", decl.name
-        assert raw(props["roleDefinitionId"]).startswith(
-            "subscriptionResourceId('Microsoft.Authorization/roleDefinitions', "
-        ), decl.name
         custom = [
             d.name for d in file.resources.values() if d.type.startswith("Microsoft.Authorization/roleDefinitions@")
         ]
+        if file.target_scope == "managementGroup":  # custom roles of the group only (policy/)
+            assert raw(props["roleDefinitionId"]) in {f"{n}.id" for n in custom}, decl.name
+            continue
+        assert raw(props["roleDefinitionId"]).startswith(
+            "subscriptionResourceId('Microsoft.Authorization/roleDefinitions', "
+        ), decl.name
         own = [n for n in custom if raw(props["roleDefinitionId"]).endswith(f", {n}.name)")]
         assert role_guids(file, decl, body) or own, decl.name
 

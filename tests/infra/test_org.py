@@ -25,7 +25,7 @@ from infra_scripts import script
 ROOT = Path(__file__).resolve().parents[2]
 ORG = ROOT / "infra" / "aws" / "org"
 HUB, SPOKE, TEMPLATE = ORG / "hub.yaml", ORG / "spoke.yaml", ROOT / "template.yaml"
-OPS = ROOT / "infra" / "aws" / "ops.yaml"
+OPS = ROOT / "infra" / "aws" / "ops.yaml"  # linted here with the other stacks
 DESTRUCTIVE = ("Delete", "Terminate", "Remove", "Detach", "Disable", "Untag")
 
 
@@ -230,41 +230,7 @@ def test_the_hub_assumes_member_roles_only_inside_the_organization() -> None:
     assert describe["Action"] == "organizations:DescribeAccount"
 
 
-# --- operations ---------------------------------------------------------------------------------
-
-
-def test_ops_is_generated_from_the_current_catalogue() -> None:
-    assert OPS.read_text() == script("aws/generate_ops.py").current(), "run infra/aws/generate_ops.py"
-
-
-def test_every_alarm_notifies_the_topic_and_every_rule_and_function_has_one() -> None:
-    alarms = load(OPS)["Resources"]
-    for name, alarm in alarms.items():
-        assert alarm["Type"] == "AWS::CloudWatch::Alarm", name
-        props = alarm["Properties"]
-        assert props["AlarmActions"] == [{"Ref": "NotificationTopicArn"}], name
-        assert props["Threshold"] == 0 and props["ComparisonOperator"] == "GreaterThanThreshold", name
-    metrics = sorted((a["Properties"]["Namespace"], a["Properties"]["MetricName"]) for a in alarms.values())
-    rules = len(event_patterns())
-    assert metrics.count(("AWS/Events", "FailedInvocations")) == rules
-    assert metrics.count(("AWS/Lambda", "Errors")) == metrics.count(("AWS/Lambda", "Throttles")) == 2
-    assert ("AWS/SQS", "ApproximateNumberOfMessagesVisible") in metrics
-    selected = sorted(
-        a["Properties"]["Dimensions"][0]["Value"]["Fn::Select"][0]
-        for a in alarms.values()
-        if a["Properties"]["MetricName"] == "FailedInvocations"
-    )
-    assert selected == list(range(rules))  # one alarm per rule of CreateEventsRuleNames
-
-
-def test_ops_parameters_are_template_outputs_and_the_hub_feeds_them() -> None:
-    params = set(load(OPS)["Parameters"])
-    assert params <= set(load(TEMPLATE)["Outputs"])
-    nested = load(HUB)["Resources"]["Operations"]["Properties"]
-    assert (ORG / nested["Location"]).resolve() == OPS
-    assert {k: v["Fn::GetAtt"] for k, v in nested["Parameters"].items()} == {
-        k: ["Tagwarden", f"Outputs.{k}"] for k in params
-    }
+# Operations (infra/aws/ops.yaml: alarms and dashboard): tests/infra/test_ops.py.
 
 
 @pytest.mark.parametrize("role", ["MemberRole", "MemberSweeperRole"])

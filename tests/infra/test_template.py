@@ -362,6 +362,7 @@ def test_parameters() -> None:
         "BreakGlassArns",
         "SweepSchedule",
         "BrakeRoleNamePattern",
+        "Tracing",  # tests/infra/test_ops.py
         *ORG_PARAMETERS,
     }
     # Organization scale is off by default: one account, the default bus.
@@ -533,6 +534,8 @@ ALLOWED_MUTATIONS = {
     "dynamodb:UpdateItem",  # runaway counters (its own table only)
     "iam:PutRolePolicy",  # runaway brake: an inline deny on agent roles (BrakeRoleNamePattern) only
     "iam:DeleteRolePolicy",  # lifting that brake
+    "xray:PutTraceSegments",  # traces (Tracing: Active), both functions
+    "xray:PutTelemetryRecords",
     "appconfig:StartConfigurationSession",  # reading the rules from AppConfig (RulesSource), one profile
 }
 DESTRUCTIVE = re.compile(
@@ -613,7 +616,9 @@ def test_sweeper_role_releases_deletes_and_untags_only() -> None:
     assert set(IAM_ACTIONS) <= actions
     assert untag <= actions
     assert {"tag:GetResources", "tag:UntagResources", "sns:Publish", "sqs:GetQueueUrl"} <= actions
-    marks = {a for s, _ in role_statements("SweeperRole") if s["Sid"].startswith("MarkWrites") for a in _actions(s)}
+    marks = {
+        a for s, _ in role_statements("SweeperRole") if s["Sid"].startswith("MarkWrites") for a in _actions(s)
+    }
     # The sweeper writes marks ("notified", a retried quarantine's marker) with the enforcer's tag actions.
     enforcer_tags = {a for s, _ in role_statements() if s["Sid"].startswith("TagWrites") for a in _actions(s)}
     assert marks == enforcer_tags
@@ -624,6 +629,7 @@ def test_sweeper_role_releases_deletes_and_untags_only() -> None:
     assert sorted(_actions(ledger)) == ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query"]
     assert ledger["Resource"][0] == {"Fn::GetAtt": ["LedgerTable", "Arn"]}
     allowed |= {"dynamodb:PutItem", "dynamodb:Query", "appconfig:StartConfigurationSession"}
+    allowed |= {"xray:PutTraceSegments", "xray:PutTelemetryRecords"}  # traces (Tracing: Active)
     for action in actions - allowed:
         verb = action.partition(":")[2]
         assert verb.startswith(("Get", "List", "Describe")), action
@@ -742,7 +748,14 @@ def _by_action(action: str, role_id: str = "EnforcerRole") -> list[tuple[dict[st
 
 # Statements that may name Resource "*" (the resources they act on are arbitrary), per role.
 WILDCARD_SIDS = {
-    "EnforcerRole": {"TagWrites", "Quarantine", "AccountTags", "LiveTags", "ProtectedStayUntouched"},
+    "EnforcerRole": {
+        "TagWrites",
+        "Quarantine",
+        "AccountTags",
+        "LiveTags",
+        "ProtectedStayUntouched",
+        "Tracing",
+    },
     "SweeperRole": {
         "Release",
         "DeleteMarked",
@@ -752,6 +765,7 @@ WILDCARD_SIDS = {
         "FindMarked",
         "ReadTags",
         "ProtectedStayUntouched",
+        "Tracing",
     },
 }
 
@@ -769,6 +783,8 @@ def test_wildcard_resources_only_where_resources_are_arbitrary(role_id: str) -> 
             assert actions == ["organizations:ListTagsForResource"] and condition == "ReadsAccountTags"
         elif sid in ("FindMarked", "LiveTags", "ReadTags"):
             assert actions == ["tag:GetResources"]
+        elif sid == "Tracing":  # X-Ray has no resource-level permission
+            assert actions == ["xray:PutTraceSegments", "xray:PutTelemetryRecords"] and condition == "Traced"
         elif sid == "DeleteMarked":
             assert condition is None
             assert statement["Condition"] == {"Null": {"aws:ResourceTag/tagwarden:quarantine": "false"}}

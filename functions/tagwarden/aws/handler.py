@@ -18,7 +18,8 @@ from tagwarden.aws.enforcer import AwsEnforcer
 from tagwarden.aws.live import enforcer_from_env, sweeper_from_env
 from tagwarden.aws.normalize.tag_events import tag_change
 from tagwarden.aws.rules_source import live_rules, source_setting
-from tagwarden.aws.telemetry import Telemetry
+from tagwarden.aws.telemetry import SERVICE, Telemetry
+from tagwarden.aws.tracing import traced, tracer
 from tagwarden.enforce import on_tag_changes
 from tagwarden.guards import OwnIdentity
 from tagwarden.model import TagChange
@@ -31,6 +32,7 @@ if TYPE_CHECKING:
     from tagwarden.rules.live import LiveEnforcer, LiveRules, LiveSweeper
 
 _TELEMETRY = Telemetry()
+_TRACER = tracer(SERVICE)  # None when POWERTOOLS_TRACE_DISABLED (X-Ray then never imported)
 _ENFORCER: AwsEnforcer | LiveEnforcer[AwsEnforcer] | None = None
 _SWEEPER: AwsSweeper | LiveSweeper[AwsSweeper] | None = None
 _RULES: dict[str | None, LiveRules | None] = {}  # per source setting; None: the packaged file
@@ -56,6 +58,7 @@ def release(changes: Sequence[TagChange]) -> dict[str, Any]:
     return sweeper().release_now(changes)
 
 
+@traced(_TRACER)
 @_TELEMETRY.metrics.log_metrics(capture_cold_start_metric=True)
 def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     try:
@@ -100,6 +103,7 @@ def _budget(context: Any) -> float | None:
     return seconds - min(SWEEP_MARGIN_SECONDS, seconds / 2)
 
 
+@traced(_TRACER)
 @_TELEMETRY.metrics.log_metrics(capture_cold_start_metric=True)
 def sweeper_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     """Scheduled: release what is now attributed, delete what is past its deadline, leave the rest.

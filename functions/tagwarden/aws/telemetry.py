@@ -11,6 +11,7 @@ from typing import Any
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit, single_metric
 
+from tagwarden.lifecycle.ports import Status
 from tagwarden.model import Action, SkipKind
 from tagwarden.runaway.metrics import CardinalityGuard
 from tagwarden.untrusted import bounded
@@ -77,6 +78,21 @@ class Telemetry:
         # No dimension: the error type is in the log record next to it.
         self.metrics.add_metric(name="EventsFailed", unit=MetricUnit.Count, value=1)
         self.metrics.add_metadata(key="error", value=error)
+
+    def count_action(self, action: str, status: Status) -> None:
+        """A lifecycle action's result (quarantine, release, delete; done, dry-run, failed ...)."""
+        with single_metric(
+            name="LifecycleActions",
+            unit=MetricUnit.Count,
+            value=1,
+            namespace=NAMESPACE,
+            default_dimensions={"service": SERVICE},
+        ) as metric:
+            metric.add_dimension(name="action", value=action)
+            metric.add_dimension(name="status", value=status.value)
+
+    def observe_lag(self, seconds: float) -> None:
+        self.metrics.add_metric(name="TagWriteLag", unit=MetricUnit.Seconds, value=seconds)
 
     def count_rules(self, outcome: str) -> None:
         """Rules from a store (tagwarden.rules.live): RulesReloaded, RulesRejected (a broken version,

@@ -11,6 +11,7 @@ import json
 import logging
 from typing import Any
 
+from tagwarden.lifecycle.ports import Status
 from tagwarden.model import Action, SkipKind
 from tagwarden.runaway.metrics import CardinalityGuard
 from tagwarden.tagging import Outcome
@@ -64,6 +65,12 @@ class Telemetry:
 
     def count_failure(self, error: str) -> None:
         self._metric("EventsFailed", error=error)
+
+    def count_action(self, action: str, status: Status) -> None:
+        self._metric("LifecycleActions", action=action, status=status.value)
+
+    def observe_lag(self, seconds: float) -> None:
+        self._metric("TagWriteLag", seconds, unit="Seconds")
 
     def count_rules(self, outcome: str) -> None:
         """Rules from a Blob (tagwarden.rules.live): RulesReloaded, RulesRejected, RulesUnreadable."""

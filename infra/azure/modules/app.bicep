@@ -241,3 +241,4 @@ resource appSettings 'Microsoft.Web/sites/config@2024-04-01' = {
 output functionAppName string = functionApp.name
 output principalId string = functionApp.identity.principalId
 output storageAccountName string = storage.name
+output appInsightsName string = appInsights.name

@@ -20,6 +20,9 @@ param maxDeliveryAttempts int
 param eventTimeToLiveInMinutes int
 param releaseOnTagWrite bool
 
+@description('The app\'s action group (main.bicep output actionGroupId); empty: no alerts on this topic.')
+param actionGroupId string = ''
+
 resource rg 'Microsoft.Resources/resourceGroups@2024-03-01' = {
   name: resourceGroupName
   location: location
@@ -75,6 +78,16 @@ module eventSubscription 'event-subscription.bicep' = if (deployEventSubscriptio
     subscriptionRoles
     deadLetterWriter
   ]
+}
+
+module deadLetterAlert 'dead-letter-alert.bicep' = if (!empty(actionGroupId)) {
+  name: 'tagwarden-dead-letter-alert'
+  scope: rg
+  params: {
+    systemTopicName: systemTopic.outputs.name
+    tags: tags
+    actionGroupId: actionGroupId
+  }
 }
 
 output systemTopicName string = systemTopic.outputs.name
