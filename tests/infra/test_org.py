@@ -118,9 +118,19 @@ def test_the_member_role_trusts_only_the_hub_with_the_external_id_inside_the_org
 
 
 def test_the_member_role_holds_only_tag_quarantine_and_lookup_actions() -> None:
-    role = load(SPOKE)["Resources"]["MemberRole"]
-    (policy,) = role["Properties"]["Policies"]
+    resources = load(SPOKE)["Resources"]
+    (policy,) = resources["MemberRole"]["Properties"]["Policies"]
     granted = {a for s in policy["PolicyDocument"]["Statement"] for a in s["Action"]}
+    # the tag writes: managed policies (too large for a role's inline quota), packed to IAM's limit
+    managed = [r for r in resources.values() if r["Type"] == "AWS::IAM::ManagedPolicy"]
+    assert 2 <= len(managed) <= 9
+    for res in managed:
+        assert (
+            res["Properties"]["Roles"] == [{"Ref": "MemberRole"}] and res["Condition"] == "CreatesMemberRole"
+        )
+        document = res["Properties"]["PolicyDocument"]
+        assert len(json.dumps(document, separators=(",", ":"))) <= 6144
+        granted |= {a for s in document["Statement"] for a in s["Action"]}
     perms = tag_actions(TAGGERS)
     tags = set(perms.actions) | {a for acts in perms.scoped.values() for a in acts}
     quarantine = set(script("aws/generate_template.py").quarantine_actions())

@@ -14,6 +14,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from tagwarden.aws.catalogue import user as user_catalogue
 from tagwarden.aws.clients import AccountClients, Clients
 from tagwarden.aws.lookups import IamLookups, RgtaTags
 from tagwarden.aws.normalize import READER
@@ -103,6 +104,10 @@ def build(
     telemetry = telemetry or Telemetry()
     text, name = rules_source(env, clients)
     rules = load_rules_text(text, name, env)
+    # The rules file's own catalogue entries, for the reader (asked after the built-in rows); an
+    # unknown tagger fails the cold start like any other rules error. Their events reach this
+    # function through the template's ExtraEventSources rule (README, catalogue).
+    user_catalogue.install(rules.catalogue)
     own = OwnIdentity(arns=csv(env.get("TAGWARDEN_OWN_ARNS")))
     lookups = IamLookups(clients, account_tags=env.get("TAGWARDEN_ACCOUNT_TAGS") == "organizations")
     hub = AwsEnforcer(

@@ -1,13 +1,15 @@
 """Write infra/aws/org/spoke.yaml, the stack a StackSet deploys to every member account and region.
 
 Generated from the same catalogue as template.yaml, never kept by hand:
-- one forwarding rule per pattern of tagwarden.aws.patterns.event_patterns() (the create events)
-  and one for the tag writes (tagwarden.aws.normalize.tag_events.TAG_EVENT_IDS), each sending
-  the account's events to the hub's bus;
-- the `tagwarden-member` role (in one region only: IAM is global) with the enforcer's tag actions
-  (tag_actions), its share of the quarantine actions (quarantine_actions) and the lookups'
-  (tagwarden.aws.lookups.IAM_ACTIONS), trusting only the hub's function roles, with the external
-  id and the Organization as conditions.
+- one forwarding rule per pattern of tagwarden.aws.patterns.event_patterns() (the create events of
+  the whole catalogue, hand-written and derived) and one for the tag writes
+  (tagwarden.aws.normalize.tag_events.TAG_EVENT_IDS), each sending the account's events to the
+  hub's bus;
+- the `tagwarden-member` role (in one region only: IAM is global) with its share of the quarantine
+  actions (quarantine_actions) and the lookups' (tagwarden.aws.lookups.IAM_ACTIONS) inline, and the
+  enforcer's tag actions (tag_actions) in managed policies packed as template.yaml's
+  (generate_template.tag_policies); trusting only the hub's function roles,
+  with the external id and the Organization as conditions.
 
     .venv/bin/python infra/aws/org/generate_spoke.py            # rewrite spoke.yaml
     .venv/bin/python infra/aws/org/generate_spoke.py --check    # exit 1 if it is stale
@@ -31,11 +33,16 @@ for path in (ROOT / "functions", ROOT / "infra" / "aws"):
         sys.path.insert(0, str(path))
 
 from generate_ops import NoAliases  # noqa: E402
-from generate_template import quarantine_actions  # noqa: E402
+from generate_template import quarantine_actions, tag_policies  # noqa: E402
 
 from tagwarden.aws.lookups import IAM_ACTIONS as LOOKUP_ACTIONS  # noqa: E402
 from tagwarden.aws.normalize.tag_events import TAG_EVENT_IDS  # noqa: E402
-from tagwarden.aws.patterns import DETAIL_TYPE, TagPermissions, event_patterns, tag_actions  # noqa: E402
+from tagwarden.aws.patterns import (  # noqa: E402
+    DETAIL_TYPE,
+    TagPermissions,
+    event_patterns,
+    tag_actions,
+)
 
 HUB_BUS = {
     "Fn::Sub": "arn:${AWS::Partition}:events:${HubRegion}:${HubAccountId}:event-bus/${HubEventBusName}"
@@ -64,6 +71,10 @@ PARAMETERS: dict[str, Any] = {
     },
 }
 
+CONDITIONS: dict[str, Any] = {
+    "CreatesMemberRole": {"Fn::Equals": [{"Ref": "AWS::Region"}, {"Ref": "MemberRoleRegion"}]},
+}
+
 
 def tag_write_pattern() -> dict[str, Any]:
     """As the hub sweeper's TagWrites rule in template.yaml (a test keeps the names equal)."""
@@ -85,17 +96,39 @@ def _forward(description: str, pattern: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
-def _statement(sid: str, actions: Sequence[str], resource: Any = "*") -> dict[str, Any]:
-    return {"Sid": sid, "Effect": "Allow", "Action": list(actions), "Resource": resource}
+def _statement(sid: str, actions: Sequence[str] | dict[str, str], resource: Any = "*") -> dict[str, Any]:
+    listed = actions if isinstance(actions, dict) else list(actions)
+    return {"Sid": sid, "Effect": "Allow", "Action": listed, "Resource": resource}
 
 
-def _member_role(perms: TagPermissions, quarantine: Sequence[str]) -> dict[str, Any]:
-    statements = [_statement("TagWrites", perms.actions)]
-    statements += [
-        _statement(f"TagWritesOnPath{n}", actions, {"Fn::Sub": arn})
-        for n, (arn, actions) in enumerate(perms.scoped.items(), start=1)
-    ]
-    statements += [_statement("Quarantine", quarantine), _statement("Lookups", LOOKUP_ACTIONS)]
+def _managed(description: str, statements: Any, condition: str = "CreatesMemberRole") -> dict[str, Any]:
+    return {
+        "Type": "AWS::IAM::ManagedPolicy",
+        "Condition": condition,
+        "Properties": {
+            "Description": description,
+            "Roles": [{"Ref": "MemberRole"}],
+            "PolicyDocument": {"Version": "2012-10-17", "Statement": statements},
+        },
+    }
+
+
+def _member_policies(perms: TagPermissions) -> dict[str, Any]:
+    """The member role's tag writes, packed in managed policies as template.yaml's (an inline policy
+    holds 10,240 characters per role, the tag actions alone ~7,000). The rules file's own catalogue
+    entries are not forwarded from members yet (README, catalogue)."""
+    parts = tag_policies(perms)
+    policies = {
+        f"MemberTagWritePolicy{n}": _managed(
+            f"tagwarden member - tag writes, part {n} of {len(parts)}", statements
+        )
+        for n, statements in enumerate(parts, start=1)
+    }
+    return policies
+
+
+def _member_role(quarantine: Sequence[str]) -> dict[str, Any]:
+    statements = [_statement("Quarantine", quarantine), _statement("Lookups", LOOKUP_ACTIONS)]
     trust = {
         "Version": "2012-10-17",
         "Statement": [
@@ -122,7 +155,7 @@ def _member_role(perms: TagPermissions, quarantine: Sequence[str]) -> dict[str, 
             "AssumeRolePolicyDocument": trust,
             "Policies": [
                 {
-                    "PolicyName": "tag-quarantine-lookup",
+                    "PolicyName": "quarantine-lookup",
                     "PolicyDocument": {"Version": "2012-10-17", "Statement": statements},
                 }
             ],
@@ -168,14 +201,13 @@ def spoke(
             f"successful create calls, part {n} of {len(patterns)}", pattern
         )
     resources["ForwardTagWrites"] = _forward("successful tag writes", tag_write_pattern())
-    resources["MemberRole"] = _member_role(perms, quarantine)
+    resources["MemberRole"] = _member_role(quarantine)
+    resources.update(_member_policies(perms))
     return {
         "AWSTemplateFormatVersion": "2010-09-09",
         "Description": "tagwarden spoke: forwards create and tag-write events to the hub; the member role",
         "Parameters": PARAMETERS,
-        "Conditions": {
-            "CreatesMemberRole": {"Fn::Equals": [{"Ref": "AWS::Region"}, {"Ref": "MemberRoleRegion"}]}
-        },
+        "Conditions": CONDITIONS,
         "Resources": resources,
         "Outputs": {
             "ForwardRuleCount": {"Value": str(len(patterns) + 1)},
@@ -186,7 +218,7 @@ def spoke(
 def current() -> str:
     from tagwarden.aws.taggers import TAGGERS
 
-    body = spoke(event_patterns(), tag_actions(TAGGERS), quarantine_actions())
+    body = spoke(event_patterns(), tag_actions(TAGGERS), quarantine_actions())  # the whole catalogue
     return HEADER + yaml.dump(body, Dumper=NoAliases, sort_keys=False, width=1000)
 
 
