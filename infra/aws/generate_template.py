@@ -12,14 +12,18 @@ table (tagwarden/aws/catalogue/taggers.py) or the quarantine table
 It replaces the text between the "# >>> GENERATED <name>" and "# <<< GENERATED <name>" marker
 lines of template.yaml and leaves everything else as written:
 
-- resources: one AWS::Events::Rule per pattern of tagwarden.aws.patterns.event_patterns(), each
-  with its AWS::Lambda::Permission, target retry policy and dead-letter queue; the dead-letter
-  queue's policy (EventBridge may send only for these rules); TagWritePolicy, the enforcer role's
-  tag actions from tagwarden.aws.patterns.tag_actions(); EnforcerQuarantinePolicy, the part of the
-  quarantine table's actions (tagwarden.aws.quarantine.IAM_ACTIONS) that quarantining needs; and
-  SweeperLifecyclePolicy, the sweeper role's release / delete actions (all of IAM_ACTIONS) and the
+- parameters, conditions: ExtraEventSources, ExtraEventNames, ExtraTagActions (the rules file's own
+  `catalogue:` entries, which the template cannot know: README, catalogue) and their conditions.
+- resources: one AWS::Events::Rule per pattern of tagwarden.aws.patterns.event_patterns() (the
+  whole catalogue, hand-written and derived), each with its AWS::Lambda::Permission, target retry
+  policy and dead-letter queue, and the conditional CreateEventsRuleExtra; the dead-letter queue's
+  policy (EventBridge may send only for these rules); TagWritePolicy1..n, managed policies packed
+  to IAM's size quota with the tag actions of tagwarden.aws.patterns.tag_actions() (both roles),
+  and ExtraTagWritePolicy; EnforcerQuarantinePolicy, the part of the quarantine table's actions
+  (tagwarden.aws.quarantine.IAM_ACTIONS) that quarantining needs; SweeperLifecyclePolicy, the
+  sweeper role's release / delete actions (all of IAM_ACTIONS); and MarkerRemovalPolicy1..n, the
   untag actions that remove marker tags (`untag_actions`: each tag action's counterpart).
-- outputs: CreateEventsRuleNames.
+- outputs: CreateEventsRuleNames (the catalogue's rules, not the conditional extra one).
 """
 
 from __future__ import annotations

@@ -682,3 +682,21 @@ def test_extra_parameters_from_a_rules_files_entries() -> None:
         # tag:TagResources and sqs:TagQueue are granted already; the new service's own permission is not
         "ExtraTagActions": "quantumledger:TagResource",
     }
+
+
+def test_the_readme_figures_are_the_generated_ones() -> None:
+    readme = (ROOT / "README.md").read_text()
+    words = {
+        17: "Seventeen",
+        18: "Eighteen",
+        19: "Nineteen",
+        20: "Twenty",
+        21: "Twenty-one",
+        22: "Twenty-two",
+    }
+    assert f"{words[len(PATTERNS)]} EventBridge rules (generated from the whole catalogue" in readme
+    assert f"`TagWritePolicy1..{len(managed_policies('TagWritePolicy'))}`" in readme
+    assert f"`MarkerRemovalPolicy1..{len(managed_policies('MarkerRemovalPolicy'))}`" in readme
+    assert f"{len(PATTERNS)} of the 300 rules a bus takes" in readme
+    for action in UNGRANTED:
+        assert f"`{action.partition(':')[0]}`" in readme
