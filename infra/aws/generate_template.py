@@ -215,8 +215,11 @@ def _rules(patterns: Sequence[Mapping[str, Any]], depends: Sequence[str]) -> str
 
 # --- parameters and conditions: what the template cannot know at generation time ------------------
 
-# An IAM action that writes tags and nothing else: what ExtraTagActions may hold.
+# An IAM action that writes tags and nothing else: what ExtraTagActions may hold. And what the
+# extra rule's sources and names may be (CloudFormation checks each item of the list).
 TAG_ACTION_PATTERN = r"^[a-z0-9-]+:(Tag|AddTags|CreateTags|CreateOrUpdateTags)[A-Za-z]*$"
+EXTRA_SOURCE_PATTERN = r"^$|^[a-z0-9.-]+\.amazonaws\.com$"
+EXTRA_NAME_PATTERN = r"^$|^[A-Za-z0-9]+$"
 
 
 def _parameters() -> str:
@@ -226,14 +229,14 @@ def _parameters() -> str:
         "  ExtraEventSources:\n"
         "    Type: CommaDelimitedList\n"
         '    Default: ""\n'
-        "    AllowedPattern: '^$|^[a-z0-9.-]+\\.amazonaws\\.com$'\n"
+        f"    AllowedPattern: '{EXTRA_SOURCE_PATTERN}'\n"
         "    Description: >-\n"
         "      The eventSource of each create event the rules file's catalogue section adds (the\n"
         "      generated rules cover the built-in catalogue only). Empty: no extra rule.\n"
         "  ExtraEventNames:\n"
         "    Type: CommaDelimitedList\n"
         '    Default: ""\n'
-        "    AllowedPattern: '^$|^[A-Za-z0-9]+$'\n"
+        f"    AllowedPattern: '{EXTRA_NAME_PATTERN}'\n"
         "    Description: The eventName of each create event the rules file's catalogue section adds.\n"
         "  ExtraTagActions:\n"
         "    Type: CommaDelimitedList\n"

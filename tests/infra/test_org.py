@@ -122,8 +122,14 @@ def test_the_member_role_holds_only_tag_quarantine_and_lookup_actions() -> None:
     (policy,) = resources["MemberRole"]["Properties"]["Policies"]
     granted = {a for s in policy["PolicyDocument"]["Statement"] for a in s["Action"]}
     # the tag writes: managed policies (too large for a role's inline quota), packed to IAM's limit
+    extra = resources.pop("MemberExtraTagWritePolicy")  # the deployer's ExtraTagActions, tag writes only
+    assert extra["Condition"] == "CreatesExtraTagPolicy"
+    (statement,) = extra["Properties"]["PolicyDocument"]["Statement"]
+    assert statement["Action"] == {"Ref": "ExtraTagActions"} and extra["Properties"]["Roles"] == [
+        {"Ref": "MemberRole"}
+    ]
     managed = [r for r in resources.values() if r["Type"] == "AWS::IAM::ManagedPolicy"]
-    assert 2 <= len(managed) <= 9
+    assert 2 <= len(managed) <= 8
     for res in managed:
         assert (
             res["Properties"]["Roles"] == [{"Ref": "MemberRole"}] and res["Condition"] == "CreatesMemberRole"
@@ -232,3 +238,25 @@ def test_ops_parameters_are_template_outputs_and_the_hub_feeds_them() -> None:
     assert {k: v["Fn::GetAtt"] for k, v in nested["Parameters"].items()} == {
         k: ["Tagwarden", f"Outputs.{k}"] for k in params
     }
+
+
+def test_the_spoke_forwards_and_grants_the_rules_files_own_entries_as_the_template() -> None:
+    spoke, template = load(SPOKE), load(ROOT / "template.yaml")
+    for name in ("ExtraEventSources", "ExtraEventNames", "ExtraTagActions"):
+        mine, theirs = spoke["Parameters"][name], template["Parameters"][name]
+        assert (mine["Type"], mine["Default"], mine["AllowedPattern"]) == (
+            theirs["Type"],
+            theirs["Default"],
+            theirs["AllowedPattern"],
+        )
+    rule = spoke["Resources"]["ForwardExtraCreateEvents"]
+    assert rule["Condition"] == "HasExtraEvents"
+    extra = template["Resources"]["CreateEventsRuleExtra"]["Properties"]["EventPattern"]
+    assert rule["Properties"]["EventPattern"] == extra
+    hub = load(HUB)
+    given = {
+        p["ParameterKey"]: p["ParameterValue"] for p in hub["Resources"]["Spokes"]["Properties"]["Parameters"]
+    }
+    nested = hub["Resources"]["Tagwarden"]["Properties"]["Parameters"]
+    for name in ("ExtraEventSources", "ExtraEventNames", "ExtraTagActions"):
+        assert given[name] == nested[name] == {"Ref": name}

@@ -2,13 +2,14 @@
 
 Generated from the same catalogue as template.yaml, never kept by hand:
 - one forwarding rule per pattern of tagwarden.aws.patterns.event_patterns() (the create events of
-  the whole catalogue, hand-written and derived) and one for the tag writes
+  the whole catalogue, hand-written and derived), one for the rules file's own catalogue entries
+  (parameters ExtraEventSources / ExtraEventNames, as template.yaml's) and one for the tag writes
   (tagwarden.aws.normalize.tag_events.TAG_EVENT_IDS), each sending the account's events to the
   hub's bus;
 - the `tagwarden-member` role (in one region only: IAM is global) with its share of the quarantine
   actions (quarantine_actions) and the lookups' (tagwarden.aws.lookups.IAM_ACTIONS) inline, and the
   enforcer's tag actions (tag_actions) in managed policies packed as template.yaml's
-  (generate_template.tag_policies); trusting only the hub's function roles,
+  (generate_template.tag_policies), plus ExtraTagActions; trusting only the hub's function roles,
   with the external id and the Organization as conditions.
 
     .venv/bin/python infra/aws/org/generate_spoke.py            # rewrite spoke.yaml
@@ -33,7 +34,13 @@ for path in (ROOT / "functions", ROOT / "infra" / "aws"):
         sys.path.insert(0, str(path))
 
 from generate_ops import NoAliases  # noqa: E402
-from generate_template import quarantine_actions, tag_policies  # noqa: E402
+from generate_template import (  # noqa: E402
+    EXTRA_NAME_PATTERN,
+    EXTRA_SOURCE_PATTERN,
+    TAG_ACTION_PATTERN,
+    quarantine_actions,
+    tag_policies,
+)
 
 from tagwarden.aws.lookups import IAM_ACTIONS as LOOKUP_ACTIONS  # noqa: E402
 from tagwarden.aws.normalize.tag_events import TAG_EVENT_IDS  # noqa: E402
@@ -41,6 +48,7 @@ from tagwarden.aws.patterns import (  # noqa: E402
     DETAIL_TYPE,
     TagPermissions,
     event_patterns,
+    extra_pattern,
     tag_actions,
 )
 
@@ -69,10 +77,37 @@ PARAMETERS: dict[str, Any] = {
         "Type": "String",
         "Description": "The one region whose stack creates the member role (IAM roles are global).",
     },
+    # As template.yaml's (generate_template.extra_parameters_text): the rules file's own catalogue
+    # entries, which no template can know (README, catalogue). The hub passes its own values on.
+    "ExtraEventSources": {
+        "Type": "CommaDelimitedList",
+        "Default": "",
+        "AllowedPattern": EXTRA_SOURCE_PATTERN,
+        "Description": "The eventSource of each create event the rules file's catalogue section adds.",
+    },
+    "ExtraEventNames": {
+        "Type": "CommaDelimitedList",
+        "Default": "",
+        "AllowedPattern": EXTRA_NAME_PATTERN,
+        "Description": "The eventName of each create event the rules file's catalogue section adds.",
+    },
+    "ExtraTagActions": {
+        "Type": "CommaDelimitedList",
+        "Default": "",
+        "AllowedPattern": f"^$|{TAG_ACTION_PATTERN}",
+        "Description": "Tag-write IAM actions the catalogue section's taggers need beyond the built-in ones.",
+    },
 }
 
 CONDITIONS: dict[str, Any] = {
     "CreatesMemberRole": {"Fn::Equals": [{"Ref": "AWS::Region"}, {"Ref": "MemberRoleRegion"}]},
+    "HasExtraEvents": {"Fn::Not": [{"Fn::Equals": [{"Fn::Join": ["", {"Ref": "ExtraEventSources"}]}, ""]}]},
+    "CreatesExtraTagPolicy": {
+        "Fn::And": [
+            {"Condition": "CreatesMemberRole"},
+            {"Fn::Not": [{"Fn::Equals": [{"Fn::Join": ["", {"Ref": "ExtraTagActions"}]}, ""]}]},
+        ]
+    },
 }
 
 
@@ -115,8 +150,7 @@ def _managed(description: str, statements: Any, condition: str = "CreatesMemberR
 
 def _member_policies(perms: TagPermissions) -> dict[str, Any]:
     """The member role's tag writes, packed in managed policies as template.yaml's (an inline policy
-    holds 10,240 characters per role, the tag actions alone ~7,000). The rules file's own catalogue
-    entries are not forwarded from members yet (README, catalogue)."""
+    holds 10,240 characters per role, the tag actions alone ~7,000), and ExtraTagActions."""
     parts = tag_policies(perms)
     policies = {
         f"MemberTagWritePolicy{n}": _managed(
@@ -124,6 +158,12 @@ def _member_policies(perms: TagPermissions) -> dict[str, Any]:
         )
         for n, statements in enumerate(parts, start=1)
     }
+    extra = [_statement("ExtraTagWrites", {"Ref": "ExtraTagActions"})]
+    policies["MemberExtraTagWritePolicy"] = _managed(
+        "tagwarden member - tag writes the rules file's catalogue section adds",
+        extra,
+        "CreatesExtraTagPolicy",
+    )
     return policies
 
 
@@ -200,6 +240,11 @@ def spoke(
         resources[f"ForwardCreateEvents{n}"] = _forward(
             f"successful create calls, part {n} of {len(patterns)}", pattern
         )
+    extra = _forward(
+        "successful create calls the rules file's catalogue adds",
+        extra_pattern({"Ref": "ExtraEventSources"}, {"Ref": "ExtraEventNames"}),
+    )
+    resources["ForwardExtraCreateEvents"] = {**extra, "Condition": "HasExtraEvents"}
     resources["ForwardTagWrites"] = _forward("successful tag writes", tag_write_pattern())
     resources["MemberRole"] = _member_role(quarantine)
     resources.update(_member_policies(perms))
