@@ -673,14 +673,22 @@ def test_extra_parameters_from_a_rules_files_entries() -> None:
                 "AWS::SQS::Queue",
                 tagger="sqs",
             ),
+            CatalogueEntry(
+                "polly.amazonaws.com",
+                "CreateVoice",
+                "responseElements.arn",
+                "AWS::Polly::Voice",
+                tagger="derived:polly",
+            ),
         ]
     ).values()
     params = extra_parameters(entries, TAGGERS)
     assert params == {
-        "ExtraEventSources": "quantumledger.amazonaws.com,sqs.amazonaws.com",
-        "ExtraEventNames": "CreateQueueV2,CreateShelf,CreateVault",
-        # tag:TagResources and sqs:TagQueue are granted already; the new service's own permission is not
-        "ExtraTagActions": "quantumledger:TagResource",
+        "ExtraEventSources": "polly.amazonaws.com,quantumledger.amazonaws.com,sqs.amazonaws.com",
+        "ExtraEventNames": "CreateQueueV2,CreateShelf,CreateVault,CreateVoice",
+        # tag:TagResources and sqs:TagQueue are granted already; the new service's own permission is
+        # not, nor an UNGRANTED one (polly) an entry's tagger needs
+        "ExtraTagActions": "polly:TagResource,quantumledger:TagResource",
     }
 
 

@@ -347,8 +347,13 @@ class TagPermissions:
     missing: tuple[str, ...]  # catalogue tagger names with no row in the registry
 
 
-def tag_actions(taggers: Mapping[str, TaggerRow], entries: Iterable[Entry] | None = None) -> TagPermissions:
-    """The IAM actions needed to tag every resource the catalogue creates, from the tagger rows."""
+def tag_actions(
+    taggers: Mapping[str, TaggerRow],
+    entries: Iterable[Entry] | None = None,
+    ungranted: frozenset[str] = UNGRANTED,
+) -> TagPermissions:
+    """The IAM actions needed to tag every resource the catalogue creates, from the tagger rows,
+    less `ungranted`."""
     entries = catalogue(entries)
     by_tagger: dict[str, tuple[str, ...]] = {}
     missing: set[str] = set()
@@ -372,7 +377,7 @@ def tag_actions(taggers: Mapping[str, TaggerRow], entries: Iterable[Entry] | Non
     for action in wanted:
         if action in ACTION_RESOURCES:
             scoped.setdefault(ACTION_RESOURCES[action], set()).add(action)
-    wanted -= UNGRANTED
+    wanted -= ungranted
     return TagPermissions(
         actions=tuple(sorted(wanted - set(ACTION_RESOURCES), key=str.lower)),
         scoped=MappingProxyType({arn: tuple(sorted(a)) for arn, a in sorted(scoped.items())}),
@@ -419,7 +424,7 @@ def extra_parameters(entries: Iterable[Entry], taggers: Mapping[str, TaggerRow])
     do not grant already (comma-separated, as CloudFormation's CommaDelimitedList takes them)."""
     entries = tuple(entries)
     granted = tag_actions(taggers)
-    mine = tag_actions(taggers, entries)
+    mine = tag_actions(taggers, entries, ungranted=frozenset())  # the deployer grants those by hand
     if mine.missing:
         raise ValueError(f"no tagger rows for {list(mine.missing)}")
     known = set(granted.actions) | {a for acts in granted.scoped.values() for a in acts}
