@@ -21,6 +21,10 @@ LATER = (
     "tagwarden.lifecycle.messages",
     "tagwarden.lifecycle.sweep",
     "tagwarden.channels.webhook",
+    "tagwarden.aws.rules_providers",  # rules from S3, SSM or AppConfig only
+    "aws_lambda_powertools.utilities.parameters",
+    "tagwarden.azure.rules_source",  # rules from a blob only
+    "azure.storage.blob",
 )
 NEVER = ("tagwarden.cli", "tagwarden.guardrails", "tagwarden_testing", "tagwarden_demo")
 BUILD = {
