@@ -12,14 +12,18 @@ table (tagwarden/aws/catalogue/taggers.py) or the quarantine table
 It replaces the text between the "# >>> GENERATED <name>" and "# <<< GENERATED <name>" marker
 lines of template.yaml and leaves everything else as written:
 
-- resources: one AWS::Events::Rule per pattern of tagwarden.aws.patterns.event_patterns(), each
-  with its AWS::Lambda::Permission, target retry policy and dead-letter queue; the dead-letter
-  queue's policy (EventBridge may send only for these rules); TagWritePolicy, the enforcer role's
-  tag actions from tagwarden.aws.patterns.tag_actions(); EnforcerQuarantinePolicy, the part of the
-  quarantine table's actions (tagwarden.aws.quarantine.IAM_ACTIONS) that quarantining needs; and
-  SweeperLifecyclePolicy, the sweeper role's release / delete actions (all of IAM_ACTIONS) and the
+- parameters, conditions: ExtraEventSources, ExtraEventNames, ExtraTagActions (the rules file's own
+  `catalogue:` entries, which the template cannot know: README, catalogue) and their conditions.
+- resources: one AWS::Events::Rule per pattern of tagwarden.aws.patterns.event_patterns() (the
+  whole catalogue, hand-written and derived), each with its AWS::Lambda::Permission, target retry
+  policy and dead-letter queue, and the conditional CreateEventsRuleExtra; the dead-letter queue's
+  policy (EventBridge may send only for these rules); TagWritePolicy1..n, managed policies packed
+  to IAM's size quota with the tag actions of tagwarden.aws.patterns.tag_actions() (both roles),
+  and ExtraTagWritePolicy; EnforcerQuarantinePolicy, the part of the quarantine table's actions
+  (tagwarden.aws.quarantine.IAM_ACTIONS) that quarantining needs; SweeperLifecyclePolicy, the
+  sweeper role's release / delete actions (all of IAM_ACTIONS); and MarkerRemovalPolicy1..n, the
   untag actions that remove marker tags (`untag_actions`: each tag action's counterpart).
-- outputs: CreateEventsRuleNames.
+- outputs: CreateEventsRuleNames (the catalogue's rules, not the conditional extra one).
 """
 
 from __future__ import annotations
@@ -38,10 +42,14 @@ if str(ROOT / "functions") not in sys.path:  # runnable without installing the p
     sys.path.insert(0, str(ROOT / "functions"))
 
 from tagwarden.aws.patterns import (  # noqa: E402
+    MAX_MANAGED_POLICY_CHARS,
     MAX_PATTERN_CHARS,
     TagPermissions,
     event_patterns,
+    extra_pattern,
+    pack,
     pattern_chars,
+    policy_chars,
     tag_actions,
 )
 from tagwarden.aws.quarantine import IAM_ACTIONS as LIFECYCLE_ACTIONS  # noqa: E402
@@ -52,7 +60,14 @@ TARGET_MAX_RETRY_ATTEMPTS = 24
 TARGET_MAX_EVENT_AGE_SECONDS = 3600
 
 RULE_ID = "CreateEventsRule{n}"
-BLOCKS = ("resources", "outputs")
+EXTRA_RULE = "CreateEventsRuleExtra"
+TAG_POLICY = "TagWritePolicy{n}"
+UNTAG_POLICY = "MarkerRemovalPolicy{n}"
+EXTRA_TAG_POLICY = "ExtraTagWritePolicy"
+BLOCKS = ("parameters", "conditions", "resources", "outputs")
+# Room left in each managed policy for growth of the catalogue between releases: parts are packed to
+# this, the quota is MAX_MANAGED_POLICY_CHARS.
+POLICY_HEADROOM = 144
 
 # --- lifecycle permissions -------------------------------------------------------------------------
 
@@ -69,6 +84,7 @@ UNTAG_EXCEPTIONS: dict[str, tuple[str, ...]] = {
     "mq:CreateTags": ("mq:DeleteTags",),
     "redshift:CreateTags": ("redshift:DeleteTags",),
     "workspaces:CreateTags": ("workspaces:DeleteTags",),
+    "medialive:CreateTags": ("medialive:DeleteTags",),
     "sagemaker:AddTags": ("sagemaker:DeleteTags",),
     # One call adds and removes tags.
     "route53:ChangeTagsForResource": ("route53:ChangeTagsForResource",),
@@ -134,17 +150,21 @@ def _yaml(data: Any, indent: int) -> str:
     return "".join(" " * indent + line + "\n" for line in text.splitlines())
 
 
-def _rule(n: int, total: int, pattern: Mapping[str, Any]) -> str:
-    rule = RULE_ID.format(n=n)
-    detail = pattern["detail"]
+def _rule(
+    rule: str,
+    description: str,
+    pattern: Mapping[str, Any],
+    depends: Sequence[str],
+    condition: str | None = None,
+) -> str:
+    when = f"    Condition: {condition}\n" if condition else ""
     return (
-        f"  # {len(detail['eventSource'])} event sources, {len(detail['eventName'])} event names: "
-        f"{pattern_chars(pattern)} of {MAX_PATTERN_CHARS} characters\n"
         f"  {rule}:\n"
         "    Type: AWS::Events::Rule\n"
-        "    DependsOn: [TagWritePolicy, EnforcerQuarantinePolicy]\n"
+        f"{when}"
+        f"    DependsOn: [{', '.join(depends)}]\n"
         "    Properties:\n"
-        f"      Description: tagwarden - successful create calls, part {n} of {total}\n"
+        f"      Description: tagwarden - {description}\n"
         "      State: ENABLED\n"
         "      EventBusName: !Ref EventBusName\n"
         "      EventPattern:\n"
@@ -159,6 +179,7 @@ def _rule(n: int, total: int, pattern: Mapping[str, Any]) -> str:
         "            Arn: !GetAtt DeadLetterQueue.Arn\n"
         f"  {rule}Invoke:\n"
         "    Type: AWS::Lambda::Permission\n"
+        f"{when}"
         "    Properties:\n"
         "      Action: lambda:InvokeFunction\n"
         "      FunctionName: !GetAtt Enforcer.Arn\n"
@@ -167,8 +188,77 @@ def _rule(n: int, total: int, pattern: Mapping[str, Any]) -> str:
     )
 
 
+def _rules(patterns: Sequence[Mapping[str, Any]], depends: Sequence[str]) -> str:
+    out = ""
+    for n, pattern in enumerate(patterns, start=1):
+        detail = pattern["detail"]
+        out += (
+            f"  # {len(detail['eventSource'])} event sources, {len(detail['eventName'])} event names: "
+            f"{pattern_chars(pattern)} of {MAX_PATTERN_CHARS} characters\n"
+        )
+        out += _rule(
+            RULE_ID.format(n=n), f"successful create calls, part {n} of {len(patterns)}", pattern, depends
+        )
+    out += (
+        "  # The rules file's own catalogue entries (README, catalogue): their sources x their names, from\n"
+        "  # the parameters; no rule while ExtraEventSources is empty.\n"
+    )
+    extra = extra_pattern({"Ref": "ExtraEventSources"}, {"Ref": "ExtraEventNames"})
+    return out + _rule(
+        EXTRA_RULE,
+        "successful create calls the rules file's catalogue adds",
+        extra,
+        depends,
+        "HasExtraEvents",
+    )
+
+
+# --- parameters and conditions: what the template cannot know at generation time ------------------
+
+# An IAM action that writes tags and nothing else: what ExtraTagActions may hold. And what the
+# extra rule's sources and names may be (CloudFormation checks each item of the list).
+TAG_ACTION_PATTERN = r"^[a-z0-9-]+:(Tag|AddTags|CreateTags|CreateOrUpdateTags)[A-Za-z]*$"
+EXTRA_SOURCE_PATTERN = r"^$|^[a-z0-9.-]+\.amazonaws\.com$"
+EXTRA_NAME_PATTERN = r"^$|^[A-Za-z0-9]+$"
+
+
+def _parameters() -> str:
+    return (
+        "  # The rules file's own `catalogue:` entries (README, catalogue): values from\n"
+        "  # tagwarden.aws.patterns.extra_parameters(), printed by infra/aws/extra_parameters.py.\n"
+        "  ExtraEventSources:\n"
+        "    Type: CommaDelimitedList\n"
+        '    Default: ""\n'
+        f"    AllowedPattern: '{EXTRA_SOURCE_PATTERN}'\n"
+        "    Description: >-\n"
+        "      The eventSource of each create event the rules file's catalogue section adds (the\n"
+        "      generated rules cover the built-in catalogue only). Empty: no extra rule.\n"
+        "  ExtraEventNames:\n"
+        "    Type: CommaDelimitedList\n"
+        '    Default: ""\n'
+        f"    AllowedPattern: '{EXTRA_NAME_PATTERN}'\n"
+        "    Description: The eventName of each create event the rules file's catalogue section adds.\n"
+        "  ExtraTagActions:\n"
+        "    Type: CommaDelimitedList\n"
+        '    Default: ""\n'
+        f"    AllowedPattern: '^$|{TAG_ACTION_PATTERN}'\n"
+        "    Description: >-\n"
+        "      Tag-write IAM actions the catalogue section's taggers need beyond the built-in ones\n"
+        "      (e.g. quantumledger:TagResource for a service tagged through the tagging API). Tag\n"
+        "      writes only: the pattern refuses anything else.\n"
+    )
+
+
+def _conditions() -> str:
+    return (
+        '  HasExtraEvents: !Not [!Equals [!Join ["", !Ref ExtraEventSources], ""]]\n'
+        '  HasExtraTagActions: !Not [!Equals [!Join ["", !Ref ExtraTagActions], ""]]\n'
+    )
+
+
 def _queue_policy(rules: Sequence[str]) -> str:
     arns = "".join(f"                  - !GetAtt {rule}.Arn\n" for rule in rules)
+    arns += f"                  - !If [HasExtraEvents, !GetAtt {EXTRA_RULE}.Arn, !Ref AWS::NoValue]\n"
     return (
         "  DeadLetterQueuePolicy:\n"
         "    Type: AWS::SQS::QueuePolicy\n"
@@ -191,48 +281,96 @@ def _queue_policy(rules: Sequence[str]) -> str:
     )
 
 
+def _statement(sid: str, actions: Any, resource: Any = "*") -> dict[str, Any]:
+    return {"Sid": sid, "Effect": "Allow", "Action": actions, "Resource": resource}
+
+
+def _packed(
+    perms: TagPermissions, sid: str, reserved: Sequence[dict[str, Any]] = ()
+) -> list[list[dict[str, Any]]]:
+    """The statements of each managed policy: the Resource "*" actions packed to the quota, the
+    scoped statements (`reserved`) in the first."""
+    empty = {"Version": "2012-10-17", "Statement": [*reserved, _statement(sid, [])]}
+    limit = MAX_MANAGED_POLICY_CHARS - POLICY_HEADROOM
+    parts = pack(perms.actions, limit - policy_chars(empty) + 2)
+    policies = [[_statement(sid, list(part))] for part in parts]
+    policies[0] = [*policies[0], *reserved]
+    for statements in policies:
+        size = policy_chars({"Version": "2012-10-17", "Statement": statements})
+        assert size <= limit, size
+    return policies
+
+
+def _managed(
+    logical: str, description: str, roles: Sequence[str], statements: Any, condition: str | None = None
+) -> str:
+    body: dict[str, Any] = {"Type": "AWS::IAM::ManagedPolicy"}
+    if condition:
+        body["Condition"] = condition
+    body["Properties"] = {
+        "Description": description,
+        "Roles": [{"Ref": role} for role in roles],
+        "PolicyDocument": {"Version": "2012-10-17", "Statement": statements},
+    }
+    return _yaml({logical: body}, 2)
+
+
+def tag_policies(perms: TagPermissions) -> list[list[dict[str, Any]]]:
+    """The statements of TagWritePolicy1..n."""
+    scoped = [
+        _statement(f"TagWritesOnPath{n}", list(actions), {"Fn::Sub": arn})
+        for n, (arn, actions) in enumerate(perms.scoped.items(), start=1)
+    ]
+    return _packed(perms, "TagWrites", scoped)
+
+
+def untag_policies(untag: TagPermissions) -> list[list[dict[str, Any]]]:
+    """The statements of MarkerRemovalPolicy1..n."""
+    scoped = [
+        _statement(f"MarkerRemovalOnPath{n}", list(actions), {"Fn::Sub": arn})
+        for n, (arn, actions) in enumerate(untag.scoped.items(), start=1)
+    ]
+    return _packed(untag, "MarkerRemoval", scoped)
+
+
 def _tag_policy(perms: TagPermissions) -> str:
-    return _tag_writes(perms, "TagWritePolicy", "EnforcerRole", "tag-writes", "TagWrites") + _tag_writes(
-        perms, "SweeperMarkPolicy", "SweeperRole", "mark-writes", "MarkWrites"
+    policies = tag_policies(perms)
+    out = (
+        "  # The tag-write actions of every tagger the CloudTrail catalogue names, hand-written and derived\n"
+        "  # (Resource *: created resources are arbitrary); no action here deletes or replaces anything but\n"
+        '  # tags. The sweeper writes marks too ("notified", a retried quarantine\'s marker) on whatever\n'
+        "  # resource it finds marked: the same actions. Managed policies, packed to IAM's 6,144-character\n"
+        "  # quota: the ~270 actions exceed a role's 10,240 characters of inline policy.\n"
     )
-
-
-def _tag_writes(perms: TagPermissions, logical: str, role: str, name: str, sid: str) -> str:
-    actions = "".join(f"              - {action}\n" for action in perms.actions)
-    scoped = ""
-    for n, (arn, scoped_actions) in enumerate(perms.scoped.items(), start=1):
-        listed = "".join(f"              - {action}\n" for action in scoped_actions)
-        scoped += (
-            f"          - Sid: {sid}OnPath{n}\n"
-            "            Effect: Allow\n"
-            "            Action:\n"
-            f"{listed}"
-            f'            Resource: !Sub "{arn}"\n'
+    for n, statements in enumerate(policies, start=1):
+        out += _managed(
+            TAG_POLICY.format(n=n),
+            f"tagwarden - tag writes of the catalogue's taggers, part {n} of {len(policies)}",
+            ("EnforcerRole", "SweeperRole"),
+            statements,
         )
-    why = (
-        "  # The tag-write actions of every tagger the CloudTrail catalogue names (Resource *: created\n"
-        "  # resources are arbitrary); no action here deletes or replaces anything but tags.\n"
-        if role == "EnforcerRole"
-        else "  # The sweeper writes marks too (\"notified\", a retried quarantine's marker) on whatever\n"
-        "  # resource it finds marked: the same tag actions.\n"
+    out += "  # The tag actions the rules file's own catalogue entries need (parameter ExtraTagActions).\n"
+    out += _managed(
+        EXTRA_TAG_POLICY,
+        "tagwarden - tag writes the rules file's catalogue section adds",
+        ("EnforcerRole", "SweeperRole"),
+        [_statement("ExtraTagWrites", {"Ref": "ExtraTagActions"})],
+        "HasExtraTagActions",
     )
-    return (
-        f"{why}"
-        f"  {logical}:\n"
-        "    Type: AWS::IAM::RolePolicy\n"
-        "    Properties:\n"
-        f"      RoleName: !Ref {role}\n"
-        f"      PolicyName: {name}\n"
-        "      PolicyDocument:\n"
-        '        Version: "2012-10-17"\n'
-        "        Statement:\n"
-        f"          - Sid: {sid}\n"
-        "            Effect: Allow\n"
-        "            Action:\n"
-        f"{actions}"
-        '            Resource: "*"\n'
-        f"{scoped}"
-    )
+    return out
+
+
+def _untag_policy(untag: TagPermissions) -> str:
+    policies = untag_policies(untag)
+    out = "  # The sweeper removes the marker tags of released resources: each tag action's counterpart.\n"
+    for n, statements in enumerate(policies, start=1):
+        out += _managed(
+            UNTAG_POLICY.format(n=n),
+            f"tagwarden - marker-tag removal, part {n} of {len(policies)}",
+            ("SweeperRole",),
+            statements,
+        )
+    return out
 
 
 def _listed(actions: Sequence[str]) -> str:
@@ -266,9 +404,7 @@ def is_delete(action: str) -> bool:
 
 def split_lifecycle(actions: Sequence[str]) -> tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]:
     """(release and reads, deletes of marked resources (and bucket-policy writes), other deletes)."""
-    marked = tuple(
-        a for a in actions if (is_delete(a) or a in BUCKET_POLICY) and a not in UNMARKED_DELETES
-    )
+    marked = tuple(a for a in actions if (is_delete(a) or a in BUCKET_POLICY) and a not in UNMARKED_DELETES)
     unmarked = tuple(a for a in actions if a in UNMARKED_DELETES)
     return tuple(a for a in actions if a not in marked and a not in unmarked), marked, unmarked
 
@@ -291,15 +427,6 @@ def _lifecycle_policies(quarantine: Sequence[str], lifecycle: Sequence[str], unt
     enforcer_buckets = tuple(a for a in quarantine if a in BUCKET_POLICY)
     enforcer_rest = tuple(a for a in quarantine if a not in BUCKET_POLICY)
     enforcer_changes = tuple(a for a in quarantine if not a.partition(":")[2].startswith(("Describe", "Get")))
-    scoped = ""
-    for n, (arn, actions) in enumerate(untag.scoped.items(), start=1):
-        scoped += (
-            f"          - Sid: MarkerRemovalOnPath{n}\n"
-            "            Effect: Allow\n"
-            "            Action:\n"
-            f"{_listed(actions)}"
-            f'            Resource: !Sub "{arn}"\n'
-        )
     return (
         "  # Quarantine, release and delete, per resource type (tagwarden.aws.quarantine.registry).\n"
         "  # These actions stop, scale down, lock and delete resources: they are granted because the rules\n"
@@ -334,7 +461,7 @@ def _lifecycle_policies(quarantine: Sequence[str], lifecycle: Sequence[str], unt
         "  # The sweeper releases (start, restore, remove the bucket-policy statement), deletes\n"
         f"  # past-deadline resources only while they carry the marker tag ({MARKER_TAG}), never one\n"
         f"  # tagged {PROTECT_TAG}=true, and removes the marker tags of released ones (the untag\n"
-        "  # counterpart of each tag action).\n"
+        "  # counterpart of each tag action: MarkerRemovalPolicy*).\n"
         "  SweeperLifecyclePolicy:\n"
         "    Type: AWS::IAM::RolePolicy\n"
         "    Properties:\n"
@@ -354,7 +481,7 @@ def _lifecycle_policies(quarantine: Sequence[str], lifecycle: Sequence[str], unt
         f"{_listed(marked)}"
         '            Resource: "*"\n'
         "            Condition:\n"
-        "              \"Null\":\n"
+        '              "Null":\n'
         f'                "aws:ResourceTag/{MARKER_TAG}": "false"\n'
         "          - Sid: DeleteLeftovers\n"
         "            Effect: Allow\n"
@@ -362,13 +489,7 @@ def _lifecycle_policies(quarantine: Sequence[str], lifecycle: Sequence[str], unt
         f"{_listed(unmarked)}"
         '            Resource: "*"\n'
         f"{_deny_protected(sweeper_denied(lifecycle))}"
-        "          - Sid: MarkerRemoval\n"
-        "            Effect: Allow\n"
-        "            Action:\n"
-        f"{_listed(untag.actions)}"
-        '            Resource: "*"\n'
-        f"{scoped}"
-    )
+    ) + _untag_policy(untag)
 
 
 def _outputs(rules: Sequence[str]) -> str:
@@ -391,10 +512,16 @@ def blocks(
     if perms.missing:
         raise SystemExit(f"the tagger table has no row for catalogue taggers {list(perms.missing)}")
     rules = [RULE_ID.format(n=n) for n in range(1, len(patterns) + 1)]
-    resources = "".join(_rule(n, len(patterns), p) for n, p in enumerate(patterns, start=1))
+    depends = [TAG_POLICY.format(n=n) for n in range(1, len(tag_policies(perms)) + 1)]
+    resources = _rules(patterns, [*depends, "EnforcerQuarantinePolicy"])
     resources += _queue_policy(rules) + _tag_policy(perms)
     resources += _lifecycle_policies(quarantine_actions(lifecycle), lifecycle, untag_actions(perms))
-    return {"resources": resources, "outputs": _outputs(rules)}
+    return {
+        "parameters": _parameters(),
+        "conditions": _conditions(),
+        "resources": resources,
+        "outputs": _outputs(rules),
+    }
 
 
 def current_blocks() -> dict[str, str]:

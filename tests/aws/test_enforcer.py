@@ -44,7 +44,11 @@ def test_300_instances_are_quarantined_with_batched_calls(aws: None, tmp_path: P
     calls: collections.Counter[str] = collections.Counter()
     session = boto3.session.Session()
     session.events.register("before-call", lambda model, **_: calls.update([model.name]))
-    env = {"TAGWARDEN_RULES_PATH": str(EXAMPLE_RULES), "TAGWARDEN_NOT_FOUND_WINDOW": "0", "TAGWARDEN_LEDGER": str(tmp_path / "l.sqlite")}
+    env = {
+        "TAGWARDEN_RULES_PATH": str(EXAMPLE_RULES),
+        "TAGWARDEN_NOT_FOUND_WINDOW": "0",
+        "TAGWARDEN_LEDGER": str(tmp_path / "l.sqlite"),
+    }
     report = build(env, clients=Clients(session)).handle(event)
 
     actions = collections.Counter(r["action"] for r in report["events"][0]["resources"])
@@ -63,3 +67,83 @@ def test_300_instances_are_quarantined_with_batched_calls(aws: None, tmp_path: P
     assert sum(calls.values()) <= 8
 
 
+CLOUD_DIRECTORY = """
+catalogue:
+  - event_source: clouddirectory.amazonaws.com
+    event_name: CreateDirectory
+    id_path: responseElements.directoryArn
+    resource_type: AWS::CloudDirectory::Directory
+    tagger: {tagger}
+"""
+
+
+class _Clock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_each_rules_version_brings_its_own_catalogue_entries(aws: None, tmp_path: Path) -> None:
+    """Rules from SSM: a version that adds a `catalogue:` entry teaches the enforcer that event at
+    the next check; a version whose entry names no tagger is not applied (the previous build and
+    its entries stay)."""
+    import contextvars
+
+    from tagwarden.aws.catalogue import user
+    from tagwarden.aws.live import enforcer_from_env
+    from tagwarden.aws.rules_source import live_rules
+    from tagwarden.aws.telemetry import Telemetry
+
+    boto3.client("iam").create_role(RoleName="agent-fleet-support", AssumeRolePolicyDocument="{}")
+    ssm = boto3.client("ssm", region_name=REGION)
+
+    def put(text: str) -> None:
+        ssm.put_parameter(Name="/tagwarden/rules", Value=text, Type="String", Overwrite=True, Tier="Advanced")
+
+    cd = boto3.client("clouddirectory", region_name=REGION)
+    schema = cd.create_schema(Name="ledger")["SchemaArn"]
+    published = cd.publish_schema(DevelopmentSchemaArn=schema, Version="1")["PublishedSchemaArn"]
+
+    def create_directory(name: str) -> tuple[str, dict[str, str]]:
+        arn = cd.create_directory(Name=name, SchemaArn=published)["DirectoryArn"]
+        record = ev.cloudtrail(
+            "CreateDirectory",
+            "clouddirectory.amazonaws.com",
+            {"name": name, "schemaArn": published},
+            {"directoryArn": arn, "name": name},
+            ev.assumed_role("agent-fleet-support", "agent-42"),
+        )
+        return arn, ev.eventbridge(record)
+
+    def scenario() -> None:
+        v1 = EXAMPLE_RULES.read_text()
+        put(v1)
+        env = {"TAGWARDEN_RULES_SOURCE": "ssm:/tagwarden/rules", "TAGWARDEN_NOT_FOUND_WINDOW": "0"}
+        env["TAGWARDEN_LEDGER"] = str(tmp_path / "l.sqlite")
+        clients, telemetry, clock = Clients(), Telemetry(), _Clock()
+        live = live_rules(env, clients, telemetry, clock)
+        e = enforcer_from_env(live, env, clients, telemetry)
+
+        _, event = create_directory("d1")
+        (report,) = e.handle(event)["events"]
+        assert report["kind"] == "not-in-catalogue", report
+
+        put(v1 + CLOUD_DIRECTORY.format(tagger="rgta"))
+        clock.now += 61
+        arn, event = create_directory("d2")
+        (report,) = e.handle(event)["events"]
+        assert [r["outcome"] for r in report["resources"]] == ["tagged"], report
+        tags = {t["Key"]: t["Value"] for t in cd.list_tags_for_resource(ResourceArn=arn)["Tags"]}
+        assert tags["Agent-ID"] == "42"
+
+        put(v1 + CLOUD_DIRECTORY.format(tagger="frobnicate"))  # valid rules, no such tagger
+        clock.now += 61
+        arn, event = create_directory("d3")
+        (report,) = e.handle(event)["events"]
+        assert [r["outcome"] for r in report["resources"]] == ["tagged"], report  # the entries in force stay
+        assert user.lookup("clouddirectory.amazonaws.com", "CreateDirectory") is not None
+
+    contextvars.copy_context().run(scenario)  # the install is the container's: kept out of other tests
+    assert user.lookup("clouddirectory.amazonaws.com", "CreateDirectory") is None

@@ -283,3 +283,94 @@ def test_every_delivered_event_is_json_serializable(aws: Bus) -> None:
     (event,) = deliver(aws, run_instances())
     report = json.loads(json.dumps(enforcer().handle(event)))  # what the handler returns goes over the wire
     assert report["events"][0]["resources"][0]["outcome"] == "tagged"
+
+
+# --- a rules file's own catalogue entry, deployed ----------------------------------------------------
+
+CLOUD_DIRECTORY = """
+catalogue:
+  - event_source: clouddirectory.amazonaws.com
+    event_name: CreateDirectory
+    id_path: responseElements.directoryArn
+    resource_type: AWS::CloudDirectory::Directory
+    tagger: rgta
+"""
+
+
+def _extra_rule(parameters: dict[str, str]) -> dict[str, Any]:
+    """template.yaml's CreateEventsRuleExtra pattern with its parameters resolved, as CloudFormation does."""
+    from cfnlint.decode import decode_str
+
+    decoded, errors = decode_str((Path(__file__).resolve().parents[2] / "template.yaml").read_text())
+    assert not errors
+    pattern: dict[str, Any] = json.loads(
+        json.dumps(decoded["Resources"]["CreateEventsRuleExtra"]["Properties"])
+    )["EventPattern"]
+    detail = pattern["detail"]
+    for key, param in (("eventSource", "ExtraEventSources"), ("eventName", "ExtraEventNames")):
+        assert detail[key] == {"Ref": param}
+        detail[key] = parameters[param].split(",")
+    return pattern
+
+
+def test_a_rules_files_entry_for_a_service_the_catalogue_lacks_is_routed_and_tagged(
+    aws: Bus, tmp_path: Path
+) -> None:
+    """Cloud Directory is in neither catalogue (its create calls take no tags); moto emulates it and
+    tags its directories through the tagging API. The rules file teaches the enforcer its
+    CreateDirectory; the template's parameters route the event and grant the permission."""
+    import contextvars
+
+    import cfnlint
+
+    from tagwarden.aws.catalogue import CATALOGUE, derived, user
+    from tagwarden.aws.patterns import extra_parameters, tag_actions
+    from tagwarden.aws.taggers import TAGGERS
+    from tagwarden.rules import load_rules_text
+
+    source, name = "clouddirectory.amazonaws.com", "CreateDirectory"
+    assert (source, name) not in CATALOGUE and derived.lookup(source, name) is None
+    cd = client("clouddirectory")
+    schema = cd.create_schema(Name="ledger")["SchemaArn"]
+    published = cd.publish_schema(DevelopmentSchemaArn=schema, Version="1")["PublishedSchemaArn"]
+    made = cd.create_directory(Name="vault-7", SchemaArn=published)
+    arn = made["DirectoryArn"]
+    record = b.cloudtrail(
+        name,
+        source,
+        {"name": "vault-7", "schemaArn": published},
+        {"directoryArn": arn, "name": "vault-7", "objectIdentifier": made["ObjectIdentifier"]},
+        b.assumed_role("agent-fleet-support", "agent-42"),
+    )
+    # The generated rules alone do not take it.
+    assert deliver(aws, record) == []
+
+    rules_text = EXAMPLE_RULES.read_text() + CLOUD_DIRECTORY
+    entries = load_rules_text(rules_text, "rules.yaml", env={}).catalogue
+    params = extra_parameters(user.index(entries).values(), TAGGERS)
+    assert params == {
+        "ExtraEventSources": source,
+        "ExtraEventNames": name,
+        "ExtraTagActions": "clouddirectory:TagResource",  # tag:TagResources is granted already
+    }
+    assert "tag:TagResources" in tag_actions(TAGGERS).actions
+    reference = json.loads(
+        (Path(cfnlint.__file__).parent / "data" / "AdditionalSpecs" / "Policies.json").read_text()
+    )
+    assert "tagresource" in reference["clouddirectory"]["Actions"]
+
+    # Deployed with those parameters: the extra rule delivers it, the enforcer (installing the rules
+    # file's entries at build) tags it. In a context of its own: the install is per container.
+    with_extra = Bus([*event_patterns(), _extra_rule(params)])
+    (event,) = deliver(with_extra, record)
+
+    def handle() -> dict[str, Any]:
+        return enforcer(tmp_path, rules_text).handle(event)
+
+    (report,) = contextvars.copy_context().run(handle)["events"]
+    (res,) = report["resources"]
+    assert res["type"] == "AWS::CloudDirectory::Directory" and res["outcome"] == "tagged", res
+    tags = {t["Key"]: t["Value"] for t in cd.list_tags_for_resource(ResourceArn=arn)["Tags"]}
+    assert tags["Agent-ID"] == "42" and tags["tagwarden:rule"] == "agents-aws"
+    # The install did not leak into this context: without the rules file the event is unknown again.
+    assert user.lookup(source, name) is None

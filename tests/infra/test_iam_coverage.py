@@ -304,9 +304,22 @@ def _org_statements(path: Path, logical: str) -> list[dict[str, Any]]:
 
     doc, errors = decode_str(path.read_text())
     assert not errors, errors
-    resource = json.loads(json.dumps(doc))["Resources"][logical]
+    resources = json.loads(json.dumps(doc))["Resources"]
+    resource = resources[logical]
     policies = resource["Properties"].get("Policies") or [resource["Properties"]]
-    return [s for p in policies for s in p["PolicyDocument"]["Statement"]]
+    # and the managed policies attached to it (the tag writes: too large for a role's inline quota),
+    # less the deployer's ExtraTagActions (a parameter, empty by default)
+    policies += [
+        r["Properties"]
+        for r in resources.values()
+        if r["Type"] == "AWS::IAM::ManagedPolicy" and {"Ref": logical} in r["Properties"]["Roles"]
+    ]
+    return [
+        s
+        for p in policies
+        for s in p["PolicyDocument"]["Statement"]
+        if s["Action"] != {"Ref": "ExtraTagActions"}
+    ]
 
 
 @pytest.fixture(scope="module")

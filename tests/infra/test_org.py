@@ -118,9 +118,26 @@ def test_the_member_role_trusts_only_the_hub_with_the_external_id_inside_the_org
 
 
 def test_the_member_role_holds_only_tag_quarantine_and_lookup_actions() -> None:
-    role = load(SPOKE)["Resources"]["MemberRole"]
-    (policy,) = role["Properties"]["Policies"]
+    resources = load(SPOKE)["Resources"]
+    (policy,) = resources["MemberRole"]["Properties"]["Policies"]
     granted = {a for s in policy["PolicyDocument"]["Statement"] for a in s["Action"]}
+    # the tag writes: managed policies (too large for a role's inline quota), packed to IAM's limit
+    extra = resources.pop("MemberExtraTagWritePolicy")  # the deployer's ExtraTagActions, tag writes only
+    assert extra["Condition"] == "CreatesExtraTagPolicy"
+    (statement,) = extra["Properties"]["PolicyDocument"]["Statement"]
+    both = [{"Ref": "MemberRole"}, {"Ref": "MemberSweeperRole"}]  # the sweeper writes marks
+    assert statement["Action"] == {"Ref": "ExtraTagActions"} and extra["Properties"]["Roles"] == both
+    managed = [
+        r
+        for r in resources.values()
+        if r["Type"] == "AWS::IAM::ManagedPolicy" and {"Ref": "MemberRole"} in r["Properties"]["Roles"]
+    ]
+    assert 2 <= len(managed) <= 8
+    for res in managed:
+        assert res["Properties"]["Roles"] == both and res["Condition"] == "CreatesMemberRole"
+        document = res["Properties"]["PolicyDocument"]
+        assert len(json.dumps(document, separators=(",", ":"))) <= 6144
+        granted |= {a for s in document["Statement"] for a in s["Action"]}
     perms = tag_actions(TAGGERS)
     tags = set(perms.actions) | {a for acts in perms.scoped.values() for a in acts}
     quarantine = set(script("aws/generate_template.py").quarantine_actions())
@@ -140,22 +157,36 @@ def test_the_member_sweeper_role_trusts_only_the_hubs_sweeper_under_the_same_con
     assert sweeper["Properties"]["RoleName"] == {"Ref": "MemberSweeperRoleName"}
 
 
+def _managed_statements(doc: dict[str, Any], role: str) -> dict[str, set[str]]:
+    """Sid -> actions of the managed policies attached to `role` (packed parts share a Sid)."""
+    out: dict[str, set[str]] = {}
+    for res in doc["Resources"].values():
+        props = res["Properties"]
+        if res["Type"] == "AWS::IAM::ManagedPolicy" and {"Ref": role} in props["Roles"]:
+            for s in props["PolicyDocument"]["Statement"]:
+                if s["Action"] != {"Ref": "ExtraTagActions"}:
+                    out.setdefault(s["Sid"], set()).update(s["Action"])
+    return out
+
+
 def test_the_member_sweeper_role_is_the_hub_sweepers_lifecycle_share() -> None:
     """What the sweeper does in a member account, as template.yaml's SweeperRole grants it in one
-    account: the same release and delete split, the marked-only condition, the protect deny."""
-    (policy,) = load(SPOKE)["Resources"]["MemberSweeperRole"]["Properties"]["Policies"]
+    account: the same release and delete split, the marked-only condition, the protect deny, the
+    same marker writes and removals."""
+    spoke, template = load(SPOKE), load(TEMPLATE)
+    (policy,) = spoke["Resources"]["MemberSweeperRole"]["Properties"]["Policies"]
     statements = {s["Sid"]: s for s in policy["PolicyDocument"]["Statement"]}
     hub = {
         s["Sid"]: s
-        for s in load(TEMPLATE)["Resources"]["SweeperLifecyclePolicy"]["Properties"]["PolicyDocument"]["Statement"]
+        for s in template["Resources"]["SweeperLifecyclePolicy"]["Properties"]["PolicyDocument"]["Statement"]
     }
-    for sid in ("Release", "DeleteMarked", "DeleteLeftovers", "ProtectedStayUntouched", "MarkerRemoval"):
+    for sid in ("Release", "DeleteMarked", "DeleteLeftovers", "ProtectedStayUntouched"):
         assert statements[sid]["Action"] == hub[sid]["Action"], sid
         assert statements[sid]["Effect"] == hub[sid]["Effect"], sid
         assert statements[sid].get("Condition") == hub[sid].get("Condition"), sid
     assert statements["ReadTags"]["Action"] == ["tag:GetResources"]
-    marks = load(TEMPLATE)["Resources"]["SweeperMarkPolicy"]["Properties"]["PolicyDocument"]["Statement"]
-    assert statements["MarkWrites"]["Action"] == next(s for s in marks if s["Sid"] == "MarkWrites")["Action"]
+    # marker writes and removals: the same managed-policy statements as the hub sweeper's
+    assert _managed_statements(spoke, "MemberSweeperRole") == _managed_statements(template, "SweeperRole")
     granted = {a for s in statements.values() if s["Effect"] == "Allow" for a in s["Action"]}
     assert not [a for a in granted if "*" in a]
     assert not granted & {"sts:AssumeRole", "iam:PassRole", "dynamodb:PutItem"}  # nothing but the lifecycle
@@ -240,3 +271,25 @@ def test_each_member_roles_inline_policies_fit_iams_limit(role: str) -> None:
     policies = load(SPOKE)["Resources"][role]["Properties"]["Policies"]
     size = sum(len(json.dumps(p["PolicyDocument"], separators=(",", ":"))) for p in policies)
     assert size <= 10_240, f"{role}: {size} characters of inline policy"
+
+
+def test_the_spoke_forwards_and_grants_the_rules_files_own_entries_as_the_template() -> None:
+    spoke, template = load(SPOKE), load(ROOT / "template.yaml")
+    for name in ("ExtraEventSources", "ExtraEventNames", "ExtraTagActions"):
+        mine, theirs = spoke["Parameters"][name], template["Parameters"][name]
+        assert (mine["Type"], mine["Default"], mine["AllowedPattern"]) == (
+            theirs["Type"],
+            theirs["Default"],
+            theirs["AllowedPattern"],
+        )
+    rule = spoke["Resources"]["ForwardExtraCreateEvents"]
+    assert rule["Condition"] == "HasExtraEvents"
+    extra = template["Resources"]["CreateEventsRuleExtra"]["Properties"]["EventPattern"]
+    assert rule["Properties"]["EventPattern"] == extra
+    hub = load(HUB)
+    given = {
+        p["ParameterKey"]: p["ParameterValue"] for p in hub["Resources"]["Spokes"]["Properties"]["Parameters"]
+    }
+    nested = hub["Resources"]["Tagwarden"]["Properties"]["Parameters"]
+    for name in ("ExtraEventSources", "ExtraEventNames", "ExtraTagActions"):
+        assert given[name] == nested[name] == {"Ref": name}

@@ -363,6 +363,9 @@ def test_parameters() -> None:
         "SweepSchedule",
         "BrakeRoleNamePattern",
         "Tracing",  # tests/infra/test_ops.py
+        "ExtraEventSources",  # the rules file's own catalogue entries (tests/aws/test_patterns.py)
+        "ExtraEventNames",
+        "ExtraTagActions",
         *ORG_PARAMETERS,
     }
     # Organization scale is off by default: one account, the default bus.
@@ -508,10 +511,18 @@ def role_statements(role_id: str = "EnforcerRole") -> list[tuple[dict[str, Any],
         for res in resources(kind, doc).values():
             props = res["Properties"]
             roles = [props["RoleName"]] if "RoleName" in props else props.get("Roles", [])
-            assert roles in ([{"Ref": r}] for r in ROLES), roles
-            if roles == [{"Ref": role_id}]:
-                out.extend(_statements(props["PolicyDocument"]["Statement"]))
+            assert roles and all(r in ({"Ref": name} for name in ROLES) for r in roles), roles
+            if {"Ref": role_id} in roles:
+                statements = props["PolicyDocument"]["Statement"]
+                # ExtraTagActions (a parameter the pattern keeps to tag writes): a sample of it
+                out.extend(_statements([_sample_extra(st) for st in statements], res.get("Condition")))
     return out
+
+
+def _sample_extra(statement: dict[str, Any]) -> dict[str, Any]:
+    if statement["Action"] == {"Ref": "ExtraTagActions"}:
+        return {**statement, "Action": ["quantumledger:TagResource"]}
+    return statement
 
 
 def _actions(statement: dict[str, Any]) -> list[str]:
@@ -616,14 +627,16 @@ def test_sweeper_role_releases_deletes_and_untags_only() -> None:
     assert set(IAM_ACTIONS) <= actions
     assert untag <= actions
     assert {"tag:GetResources", "tag:UntagResources", "sns:Publish", "sqs:GetQueueUrl"} <= actions
+    # The sweeper writes marks ("notified", a retried quarantine's marker) with the enforcer's tag
+    # actions: the same TagWritePolicy* managed policies, attached to both roles.
     marks = {
-        a for s, _ in role_statements("SweeperRole") if s["Sid"].startswith("MarkWrites") for a in _actions(s)
+        a for s, _ in role_statements("SweeperRole") if s["Sid"].startswith("TagWrites") for a in _actions(s)
     }
-    # The sweeper writes marks ("notified", a retried quarantine's marker) with the enforcer's tag actions.
     enforcer_tags = {a for s, _ in role_statements() if s["Sid"].startswith("TagWrites") for a in _actions(s)}
     assert marks == enforcer_tags
     assert {"ec2:CreateTags", "sqs:TagQueue"} <= marks
     allowed = {*IAM_ACTIONS, *untag, *marks, "logs:CreateLogStream", "logs:PutLogEvents", "sns:Publish"}
+    allowed.add("quantumledger:TagResource")  # the ExtraTagActions sample (role_statements)
     # the ledger: its work list and its versioned updates, on its own table and index only
     ((ledger, _),) = _by_action("dynamodb:PutItem", "SweeperRole")
     assert sorted(_actions(ledger)) == ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query"]
@@ -669,6 +682,8 @@ def test_role_actions_exist(role_id: str) -> None:
     path = Path(cfnlint.__file__).parent / "data" / "AdditionalSpecs" / "Policies.json"
     reference = json.loads(path.read_text())
     for statement, _ in role_statements(role_id):
+        if statement["Sid"] == "ExtraTagWrites":
+            continue  # the deployer's ExtraTagActions (role_statements puts a sample in)
         for action in _actions(statement):
             prefix, _, verb = action.partition(":")
             assert verb.lower() in reference[prefix]["Actions"], action
@@ -750,6 +765,7 @@ def _by_action(action: str, role_id: str = "EnforcerRole") -> list[tuple[dict[st
 WILDCARD_SIDS = {
     "EnforcerRole": {
         "TagWrites",
+        "ExtraTagWrites",
         "Quarantine",
         "AccountTags",
         "LiveTags",
@@ -757,6 +773,8 @@ WILDCARD_SIDS = {
         "Tracing",
     },
     "SweeperRole": {
+        "TagWrites",
+        "ExtraTagWrites",
         "Release",
         "DeleteMarked",
         "DeleteLeftovers",
@@ -793,7 +811,7 @@ def test_wildcard_resources_only_where_resources_are_arbitrary(role_id: str) -> 
             assert statement["Condition"] == {
                 "StringEqualsIgnoreCase": {"aws:ResourceTag/tagwarden:protect": "true"}
             }
-        elif sid in ("TagWrites", "MarkerRemoval", "MarkWrites"):
+        elif sid in ("TagWrites", "ExtraTagWrites", "MarkerRemoval", "MarkWrites"):
             assert all("tag" in a.lower() or a == "sqs:GetQueueUrl" for a in actions), actions
         else:
             assert set(actions) <= set(IAM_ACTIONS), sid
@@ -941,7 +959,11 @@ def test_outputs() -> None:
     assert outputs["DeadLetterQueueUrl"]["Value"] == {"Ref": "DeadLetterQueue"}
     assert outputs["LedgerTableName"]["Value"] == {"Ref": "LedgerTable"}
     assert outputs["SweeperFunctionArn"]["Value"] == {"Fn::GetAtt": ["Sweeper", "Arn"]}
-    rules = sorted(k for k, r in template()["Resources"].items() if r["Type"] == "AWS::Events::Rule")
+    rules = sorted(
+        k
+        for k, r in template()["Resources"].items()
+        if r["Type"] == "AWS::Events::Rule" and "Condition" not in r
+    )  # the catalogue's rules; not the rules file's conditional extra rule
     joined = outputs["CreateEventsRuleNames"]["Value"]["Fn::Join"]
     assert joined[0] == ","
     assert sorted(ref["Ref"] for ref in joined[1]) == rules

@@ -14,6 +14,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from tagwarden.aws.catalogue import user as user_catalogue
 from tagwarden.aws.clients import AccountClients, Clients
 from tagwarden.aws.lookups import IamLookups, RgtaTags
 from tagwarden.aws.normalize import READER
@@ -102,6 +103,7 @@ def build(
     telemetry = telemetry or Telemetry()
     loaded = loaded or load_rules_from_env(env, clients)
     rules = loaded.rules
+    user_catalogue.index(rules.catalogue)  # an unknown tagger fails the build (the rules in force stay)
     own = OwnIdentity(arns=csv(env.get("TAGWARDEN_OWN_ARNS")))
     lookups = IamLookups(clients, account_tags=env.get("TAGWARDEN_ACCOUNT_TAGS") == "organizations")
     hub = AwsEnforcer(
@@ -121,7 +123,12 @@ def build(
         current_tags=RgtaTags(clients),
         limiter=limiter(env, rules, clients, telemetry),
     )
-    return _organization(env, hub)
+    # The rules file's own catalogue entries, for the reader (asked after the built-in rows), last:
+    # only once the enforcer for these rules is built. Their events reach this function through
+    # the template's ExtraEventSources rule (README, catalogue).
+    enforcer = _organization(env, hub)
+    user_catalogue.install(rules.catalogue)
+    return enforcer
 
 
 def _organization(env: Mapping[str, str], hub: AwsEnforcer) -> AwsEnforcer:

@@ -1,12 +1,22 @@
 """EventBridge rules for the CloudTrail catalogue, and the IAM actions its taggers need: pure data.
 
-`event_patterns()` turns the catalogue (`ENTRIES`) into as few EventBridge event patterns as the
-pattern-size quota allows. Each pattern matches successful "AWS API Call via CloudTrail" events
-of some services (no `errorCode`) by `eventSource` and `eventName`::
+The catalogue is the whole of it: the hand-written rows and the derived ones
+(tagwarden.aws.catalogue.all_entries(), ~1,250 create events over ~275 services).
 
-    {"source": ["aws.ec2", ...], "detail-type": ["AWS API Call via CloudTrail"],
+`event_patterns()` turns it into as few EventBridge event patterns as the pattern-size quota
+allows. Each pattern matches successful "AWS API Call via CloudTrail" events of some services (no
+`errorCode`) by `eventSource` and exact `eventName`::
+
+    {"source": [{"prefix": "aws."}], "detail-type": ["AWS API Call via CloudTrail"],
      "detail": {"eventSource": ["ec2.amazonaws.com", ...], "eventName": ["RunInstances", ...],
                 "errorCode": [{"exists": false}]}}
+
+`source` is a prefix, not the list of services: the eventSource list does the selecting, and
+"aws." keeps the rules to events of AWS services (a custom PutEvents may not use an "aws." source),
+as the list did, in 25 characters instead of ~4,000 over all the patterns. Names are exact, not
+prefixes such as "Create": a prefix would also send ec2 CreateTags (a tag write, the sweeper's
+TagWrites rule's business), logs CreateLogStream, kms CreateGrant, sso-oidc CreateToken ... to the
+enforcer, an invocation each.
 
 Every event source lives in exactly one pattern, so every catalogue row is matched by exactly one
 rule. A pattern matches the cross product of its sources and names; pairs that are not catalogue
@@ -14,11 +24,15 @@ rows (`stray_pairs`) reach the handler only if the service has an API of that na
 skipped as unknown events. Sources are packed so that services sharing event names (CreateCluster,
 CreateApplication ...) share a pattern, which keeps patterns small and stray pairs few.
 
+`extra_pattern()` is the pattern of the rule for the rules file's own `catalogue:` entries, whose
+sources a template cannot know: template parameters fill it (`ExtraEventSources`, ...;
+`extra_parameters()` computes their values from a rules file's entries).
+
 `tag_actions()` gives the IAM actions the enforcer's role needs to write tags through the taggers
 the catalogue names. It reads the tagger rows (tagwarden.aws.taggers.TAGGERS) passed to it, duck
 typed, so this module imports neither boto3 nor botocore; the mapping from boto3 client names to
 IAM service prefixes, and the few calls whose IAM action is not the operation's name, are data
-below.
+below. `pack()` splits such a list into policies within IAM's managed-policy size quota.
 
 Nothing here runs in the Lambda: infra/aws/generate_template.py writes its output into
 template.yaml, and tests/aws/test_patterns.py checks it.
@@ -27,12 +41,13 @@ template.yaml, and tests/aws/test_patterns.py checks it.
 from __future__ import annotations
 
 import json
+from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any, Protocol
 
-from tagwarden.aws.catalogue import ENTRIES, Entry
+from tagwarden.aws.catalogue import Entry, all_entries
 
 DETAIL_TYPE = "AWS API Call via CloudTrail"
 
@@ -63,11 +78,15 @@ def pattern_chars(pattern: Mapping[str, Any]) -> int:
     return len(json.dumps(pattern))
 
 
+# The sources of AWS services' events (see the module docstring).
+AWS_SOURCES: list[Any] = [{"prefix": "aws."}]
+
+
 def build_pattern(events: Mapping[str, Iterable[str]]) -> Pattern:
     """One pattern for {eventSource: eventNames}; lists sorted, so the output is deterministic."""
     names = sorted({name for group in events.values() for name in group})
     return {
-        "source": sorted({eventbridge_source(source) for source in events}),
+        "source": list(AWS_SOURCES),
         "detail-type": [DETAIL_TYPE],
         "detail": {
             "eventSource": sorted(events),
@@ -77,27 +96,49 @@ def build_pattern(events: Mapping[str, Iterable[str]]) -> Pattern:
     }
 
 
-def events_by_source(entries: Iterable[Entry] = ENTRIES) -> dict[str, frozenset[str]]:
+def catalogue(entries: Iterable[Entry] | None = None) -> tuple[Entry, ...]:
+    """`entries`, or the whole catalogue (hand-written and derived) when None."""
+    return all_entries() if entries is None else tuple(entries)
+
+
+def events_by_source(entries: Iterable[Entry] | None = None) -> dict[str, frozenset[str]]:
     grouped: dict[str, set[str]] = {}
-    for entry in entries:
+    for entry in catalogue(entries):
         grouped.setdefault(entry.source, set()).add(entry.event)
     return {source: frozenset(names) for source, names in sorted(grouped.items())}
 
 
-def event_patterns(entries: Iterable[Entry] = ENTRIES, max_chars: int = MAX_PATTERN_CHARS) -> list[Pattern]:
+def event_patterns(
+    entries: Iterable[Entry] | None = None, max_chars: int = MAX_PATTERN_CHARS
+) -> list[Pattern]:
     """As few patterns as fit in `max_chars` each, covering every (eventSource, eventName) once.
 
-    Best fit, largest source first: each source joins the pattern it enlarges least (so sources
-    sharing names go together), or starts a new one. Deterministic for a given catalogue.
+    Best fit: each source, in turn, joins the pattern it enlarges least (so sources sharing names go
+    together), or starts a new one. Two orders are tried, largest source first and most shared
+    names first, and the one needing fewer patterns is kept (bin packing has no cheap optimum;
+    with the whole catalogue the orders differ by one rule). Deterministic for a given catalogue.
     """
     by_source = events_by_source(entries)
     alone = {source: pattern_chars(build_pattern({source: names})) for source, names in by_source.items()}
     too_big = sorted(source for source, size in alone.items() if size > max_chars)
     if too_big:
         raise ValueError(f"a pattern for {too_big} alone exceeds {max_chars} characters")
+    uses = Counter(name for names in by_source.values() for name in names)
+    orders = (
+        sorted(by_source, key=lambda s: (-alone[s], s)),
+        sorted(by_source, key=lambda s: (-sum(uses[n] > 1 for n in by_source[s]), s)),
+    )
+    groups = min((_best_fit(order, by_source, alone, max_chars) for order in orders), key=len)
+    patterns = [build_pattern(group) for group in groups]
+    return sorted(patterns, key=lambda p: p["detail"]["eventSource"])
+
+
+def _best_fit(
+    order: Iterable[str], by_source: Mapping[str, frozenset[str]], alone: Mapping[str, int], max_chars: int
+) -> list[dict[str, frozenset[str]]]:
     groups: list[dict[str, frozenset[str]]] = []
     sizes: list[int] = []
-    for source in sorted(by_source, key=lambda s: (-alone[s], s)):
+    for source in order:
         best: tuple[int, int, int] | None = None  # (growth, index, new size)
         for index, group in enumerate(groups):
             size = pattern_chars(build_pattern({**group, source: by_source[source]}))
@@ -110,15 +151,14 @@ def event_patterns(entries: Iterable[Entry] = ENTRIES, max_chars: int = MAX_PATT
             _, index, size = best
             groups[index][source] = by_source[source]
             sizes[index] = size
-    patterns = [build_pattern(group) for group in groups]
-    return sorted(patterns, key=lambda p: p["detail"]["eventSource"])
+    return groups
 
 
 def stray_pairs(
-    patterns: Iterable[Mapping[str, Any]], entries: Iterable[Entry] = ENTRIES
+    patterns: Iterable[Mapping[str, Any]], entries: Iterable[Entry] | None = None
 ) -> set[tuple[str, str]]:
     """(eventSource, eventName) pairs the patterns match that are not catalogue rows."""
-    known = {(entry.source, entry.event) for entry in entries}
+    known = {(entry.source, entry.event) for entry in catalogue(entries)}
     matched = {
         (source, name)
         for pattern in patterns
@@ -128,27 +168,83 @@ def stray_pairs(
     return matched - known
 
 
+def extra_pattern(sources: Any, names: Any) -> Pattern:
+    """The rule for the rules file's own `catalogue:` entries: `sources` x `names` (template
+    parameters, as CloudFormation `Ref`s, or lists), successful calls only, as every other rule."""
+    return {
+        "source": list(AWS_SOURCES),
+        "detail-type": [DETAIL_TYPE],
+        "detail": {"eventSource": sources, "eventName": names, "errorCode": [{"exists": False}]},
+    }
+
+
 # --- IAM ---------------------------------------------------------------------------------------
 
-# boto3 client name -> IAM service prefix, where they differ.
+# boto3 client name (or the service part of a tagging-API row's eventSource) -> IAM service prefix,
+# where they differ. Checked against the IAM service authorization reference (cfn-lint's copy) by
+# tests/aws/test_patterns.py; for derived clients it is usually the model's signingName.
 IAM_PREFIX: Mapping[str, str] = MappingProxyType(
     {
+        "agent-registry-control": "agent-registry",
+        "amp": "aps",
         "apigatewayv2": "apigateway",
+        "appintegrations": "app-integrations",
+        "backupsearch": "backup-search",
         "bedrock-agent": "bedrock",
+        "bedrock-agent-runtime": "bedrock",
         "bedrock-agentcore-control": "bedrock-agentcore",
+        "bedrock-data-automation": "bedrock",
+        "chime-sdk-identity": "chime",
+        "chime-sdk-media-pipelines": "chime",
+        "chime-sdk-meetings": "chime",
+        "chime-sdk-messaging": "chime",
+        "chime-sdk-voice": "chime",
+        "cleanroomsml": "cleanrooms-ml",
         "cloudhsmv2": "cloudhsm",
+        "codeguruprofiler": "codeguru-profiler",
+        "connectcampaigns": "connect-campaigns",
+        "connectcases": "cases",
+        "connecthealth": "health-agent",
+        "customer-profiles": "profile",
         "efs": "elasticfilesystem",
         "elb": "elasticloadbalancing",
         "elbv2": "elasticloadbalancing",
+        "elementalinference": "elemental-inference",
         "emr": "elasticmapreduce",
+        "endusermessaging": "end-user-messaging",
+        "eventbridgev2": "events",
+        "greengrassv2": "greengrass",
+        "iot-managed-integrations": "iotmanagedintegrations",
+        "ivs-realtime": "ivs",
+        "keyspaces": "cassandra",
         "kinesisanalyticsv2": "kinesisanalytics",
+        "location": "geo",
+        "migration-hub-refactor-spaces": "refactor-spaces",
+        "migrationhuborchestrator": "migrationhub-orchestrator",
         "mwaa": "airflow",
+        "mwaa-serverless": "airflow-serverless",
+        "notificationscontacts": "notifications-contacts",
         "opensearch": "es",
         "opensearchserverless": "aoss",
+        # Partner Central's APIs share one IAM prefix (the revenue-measurement model signs with it).
+        "partnercentral-account": "partnercentral",
+        "partnercentral-benefits": "partnercentral",
+        "partnercentral-channel": "partnercentral",
+        "partnercentral-marketing": "partnercentral",
+        "partnercentral-revenue-measurement": "partnercentral",
+        "partnercentral-selling": "partnercentral",
+        "pinpoint-sms-voice-v2": "sms-voice",
+        "qconnect": "wisdom",
+        "resiliencehubv2": "resiliencehub",
         "resourcegroupstaggingapi": "tag",
+        "servicecatalog-appregistry": "servicecatalog",
         "sesv2": "ses",
+        "sso-admin": "sso",
         "stepfunctions": "states",
+        "supplychain": "scn",
+        "timestream-query": "timestream",
         "timestream-write": "timestream",
+        "workspaces-thin-client": "thinclient",
     }
 )
 
@@ -186,9 +282,38 @@ RGTA_ACTION = "tag:TagResources"
 RGTA_SERVICE_ACTIONS: Mapping[str, tuple[str, ...]] = MappingProxyType(
     {
         "codebuild": (),
-        "servicecatalog-appregistry": ("servicecatalog:TagResource",),
         "cloudsearch": ("cloudsearch:AddTags",),  # its own API's tag call (not in botocore's model)
+        "medialive": ("medialive:CreateTags",),
         "pinpoint": ("mobiletargeting:TagResource",),  # CloudTrail's source; IAM's prefix differs
+        "resource-groups": ("resource-groups:Tag",),
+        "ssm": ("ssm:AddTagsToResource",),
+    }
+)
+
+
+def rgta_service_actions(service: str, granted: Iterable[str] = ()) -> tuple[str, ...]:
+    """The service's own tag permission that tag:TagResources needs for `service` (an eventSource's
+    service part): RGTA_SERVICE_ACTIONS, else the tag actions its own tagger rows already need
+    (`granted`: rds:AddTagsToResource, apigateway:PUT ...), else "<IAM prefix>:TagResource"."""
+    if service in RGTA_SERVICE_ACTIONS:
+        return RGTA_SERVICE_ACTIONS[service]
+    prefix = IAM_PREFIX.get(service, service)
+    own = sorted(
+        a for a in granted if a.partition(":")[0] == prefix and not a.partition(":")[2].startswith("Get")
+    )
+    return tuple(own) or (f"{prefix}:TagResource",)
+
+
+# Tag actions of derived rows that the IAM reference does not know yet (services newer than it, or
+# whose model has a TagResource IAM does not list: Polly). cfn-lint refuses them, so they are not
+# granted: those services' resources fail to tag with AccessDenied (logged, counted) until the
+# reference knows the action; the README says how to grant one (ExtraTagActions).
+UNGRANTED: frozenset[str] = frozenset(
+    {
+        "apiportal:TagResource",
+        "iotthingsgraph:TagResource",
+        "opensearchmemory:TagResource",
+        "polly:TagResource",
     }
 )
 
@@ -239,9 +364,14 @@ class TagPermissions:
     missing: tuple[str, ...]  # catalogue tagger names with no row in the registry
 
 
-def tag_actions(taggers: Mapping[str, TaggerRow], entries: Iterable[Entry] = ENTRIES) -> TagPermissions:
-    """The IAM actions needed to tag every resource the catalogue creates, from the tagger rows."""
-    entries = tuple(entries)
+def tag_actions(
+    taggers: Mapping[str, TaggerRow],
+    entries: Iterable[Entry] | None = None,
+    ungranted: frozenset[str] = UNGRANTED,
+) -> TagPermissions:
+    """The IAM actions needed to tag every resource the catalogue creates, from the tagger rows,
+    less `ungranted`."""
+    entries = catalogue(entries)
     by_tagger: dict[str, tuple[str, ...]] = {}
     missing: set[str] = set()
     for name in sorted({c.tagger for entry in entries for c in entry.creates}):
@@ -257,12 +387,14 @@ def tag_actions(taggers: Mapping[str, TaggerRow], entries: Iterable[Entry] = ENT
         if c.tagger in by_tagger and RGTA_ACTION in by_tagger[c.tagger]
     }
     wanted: set[str] = {action for actions in by_tagger.values() for action in actions}
+    own = frozenset(wanted)
     for service in rgta_services:
-        wanted.update(RGTA_SERVICE_ACTIONS.get(service, (f"{service}:TagResource",)))
+        wanted.update(rgta_service_actions(service, own))
     scoped: dict[str, set[str]] = {}
     for action in wanted:
         if action in ACTION_RESOURCES:
             scoped.setdefault(ACTION_RESOURCES[action], set()).add(action)
+    wanted -= ungranted
     return TagPermissions(
         actions=tuple(sorted(wanted - set(ACTION_RESOURCES), key=str.lower)),
         scoped=MappingProxyType({arn: tuple(sorted(a)) for arn, a in sorted(scoped.items())}),
@@ -271,17 +403,75 @@ def tag_actions(taggers: Mapping[str, TaggerRow], entries: Iterable[Entry] = ENT
     )
 
 
+# IAM quota "managed policy size": 6,144 characters, whitespace not counted. A role takes 10
+# managed policies by default (20 on request) and 10,240 characters of inline policies in all, so
+# the ~270 tag actions (~7,000 characters) go in managed policies, several if need be.
+MAX_MANAGED_POLICY_CHARS = 6144
+
+
+def policy_chars(document: Mapping[str, Any]) -> int:
+    """A policy document's size as IAM counts it (no whitespace). Measured on the template's form,
+    where `!Sub "arn:${AWS::Partition}:..."` is longer than what it resolves to."""
+    return len(json.dumps(document, separators=(",", ":")))
+
+
+def pack(actions: Iterable[str], room: int) -> list[tuple[str, ...]]:
+    """`actions` in order, in as few consecutive parts as keep each part's JSON list within `room`
+    characters (a part is never empty; an action longer than `room` is an error)."""
+    parts: list[tuple[str, ...]] = []
+    part: list[str] = []
+    size = 2  # []
+    for action in actions:
+        cost = len(json.dumps(action))
+        if cost + 2 > room:
+            raise ValueError(f"{action} alone exceeds {room} characters")
+        if part and size + 1 + cost > room:
+            parts.append(tuple(part))
+            part, size = [], 2
+        size += cost + (1 if part else 0)
+        part.append(action)
+    if part:
+        parts.append(tuple(part))
+    return parts
+
+
+def extra_parameters(entries: Iterable[Entry], taggers: Mapping[str, TaggerRow]) -> dict[str, str]:
+    """The template parameters that route a rules file's own `catalogue:` entries to the enforcer
+    and let it tag them: their sources, their names, and the tag actions the catalogue's policies
+    do not grant already (comma-separated, as CloudFormation's CommaDelimitedList takes them)."""
+    entries = tuple(entries)
+    granted = tag_actions(taggers)
+    mine = tag_actions(taggers, entries, ungranted=frozenset())  # the deployer grants those by hand
+    if mine.missing:
+        raise ValueError(f"no tagger rows for {list(mine.missing)}")
+    known = set(granted.actions) | {a for acts in granted.scoped.values() for a in acts}
+    return {
+        "ExtraEventSources": ",".join(sorted({e.source for e in entries})),
+        "ExtraEventNames": ",".join(sorted({e.event for e in entries})),
+        "ExtraTagActions": ",".join(a for a in mine.actions if a not in known),
+    }
+
+
 __all__ = [
+    "AWS_SOURCES",
     "DETAIL_TYPE",
+    "MAX_MANAGED_POLICY_CHARS",
     "MAX_PATTERN_CHARS",
     "SOURCE_EXCEPTIONS",
+    "UNGRANTED",
     "TagPermissions",
     "TaggerRow",
     "build_pattern",
+    "catalogue",
     "event_patterns",
     "eventbridge_source",
     "events_by_source",
+    "extra_parameters",
+    "extra_pattern",
+    "pack",
     "pattern_chars",
+    "policy_chars",
+    "rgta_service_actions",
     "row_actions",
     "stray_pairs",
     "tag_actions",

@@ -1,17 +1,21 @@
 """Write infra/aws/org/spoke.yaml, the stack a StackSet deploys to every member account and region.
 
 Generated from the same catalogue as template.yaml, never kept by hand:
-- one forwarding rule per pattern of tagwarden.aws.patterns.event_patterns() (the create events)
-  and one for the tag writes (tagwarden.aws.normalize.tag_events.TAG_EVENT_IDS), each sending
-  the account's events to the hub's bus;
-- the `tagwarden-member` role (in one region only: IAM is global) with the enforcer's tag actions
-  (tag_actions), its share of the quarantine actions (quarantine_actions) and the lookups'
-  (tagwarden.aws.lookups.IAM_ACTIONS), trusting only the hub's function roles, with the external
-  id and the Organization as conditions;
+- one forwarding rule per pattern of tagwarden.aws.patterns.event_patterns() (the create events of
+  the whole catalogue, hand-written and derived), one for the rules file's own catalogue entries
+  (parameters ExtraEventSources / ExtraEventNames, as template.yaml's) and one for the tag writes
+  (tagwarden.aws.normalize.tag_events.TAG_EVENT_IDS), each sending the account's events to the
+  hub's bus;
+- the `tagwarden-member` role (in one region only: IAM is global) with its share of the quarantine
+  actions (quarantine_actions) and the lookups' (tagwarden.aws.lookups.IAM_ACTIONS) inline, and the
+  enforcer's tag actions (tag_actions) in managed policies packed as template.yaml's
+  (generate_template.tag_policies), plus ExtraTagActions; trusting only the hub's function roles,
+  with the external id and the Organization as conditions;
 - the `tagwarden-member-sweeper` role (same region, same conditions, trusting only the hub's
   sweeper role) with what the sweeper does in a member account, as template.yaml's sweeper role:
   read tags (tag:GetResources), release, delete only what carries the marker tag, never a
-  resource tagged tagwarden:protect=true (an explicit Deny), write and remove marker tags.
+  resource tagged tagwarden:protect=true (an explicit Deny) inline; write marker tags (the tag-write
+  managed policies, shared with the member role) and remove them (MemberMarkerRemovalPolicy*).
 
     .venv/bin/python infra/aws/org/generate_spoke.py            # rewrite spoke.yaml
     .venv/bin/python infra/aws/org/generate_spoke.py --check    # exit 1 if it is stale
@@ -36,17 +40,28 @@ for path in (ROOT / "functions", ROOT / "infra" / "aws"):
 
 from generate_ops import NoAliases  # noqa: E402
 from generate_template import (  # noqa: E402
+    EXTRA_NAME_PATTERN,
+    EXTRA_SOURCE_PATTERN,
     MARKER_TAG,
     PROTECT_TAG,
+    TAG_ACTION_PATTERN,
     quarantine_actions,
     split_lifecycle,
     sweeper_denied,
+    tag_policies,
     untag_actions,
+    untag_policies,
 )
 
 from tagwarden.aws.lookups import IAM_ACTIONS as LOOKUP_ACTIONS  # noqa: E402
 from tagwarden.aws.normalize.tag_events import TAG_EVENT_IDS  # noqa: E402
-from tagwarden.aws.patterns import DETAIL_TYPE, TagPermissions, event_patterns, tag_actions  # noqa: E402
+from tagwarden.aws.patterns import (  # noqa: E402
+    DETAIL_TYPE,
+    TagPermissions,
+    event_patterns,
+    extra_pattern,
+    tag_actions,
+)
 from tagwarden.aws.quarantine import IAM_ACTIONS as LIFECYCLE_ACTIONS  # noqa: E402
 
 HUB_BUS = {
@@ -79,6 +94,37 @@ PARAMETERS: dict[str, Any] = {
         "Type": "String",
         "Description": "The one region whose stack creates the member role (IAM roles are global).",
     },
+    # As template.yaml's (generate_template.extra_parameters_text): the rules file's own catalogue
+    # entries, which no template can know (README, catalogue). The hub passes its own values on.
+    "ExtraEventSources": {
+        "Type": "CommaDelimitedList",
+        "Default": "",
+        "AllowedPattern": EXTRA_SOURCE_PATTERN,
+        "Description": "The eventSource of each create event the rules file's catalogue section adds.",
+    },
+    "ExtraEventNames": {
+        "Type": "CommaDelimitedList",
+        "Default": "",
+        "AllowedPattern": EXTRA_NAME_PATTERN,
+        "Description": "The eventName of each create event the rules file's catalogue section adds.",
+    },
+    "ExtraTagActions": {
+        "Type": "CommaDelimitedList",
+        "Default": "",
+        "AllowedPattern": f"^$|{TAG_ACTION_PATTERN}",
+        "Description": "Tag-write IAM actions the catalogue section's taggers need beyond the built-in ones.",
+    },
+}
+
+CONDITIONS: dict[str, Any] = {
+    "CreatesMemberRole": {"Fn::Equals": [{"Ref": "AWS::Region"}, {"Ref": "MemberRoleRegion"}]},
+    "HasExtraEvents": {"Fn::Not": [{"Fn::Equals": [{"Fn::Join": ["", {"Ref": "ExtraEventSources"}]}, ""]}]},
+    "CreatesExtraTagPolicy": {
+        "Fn::And": [
+            {"Condition": "CreatesMemberRole"},
+            {"Fn::Not": [{"Fn::Equals": [{"Fn::Join": ["", {"Ref": "ExtraTagActions"}]}, ""]}]},
+        ]
+    },
 }
 
 
@@ -104,34 +150,77 @@ def _forward(description: str, pattern: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
-def _statement(sid: str, actions: Sequence[str], resource: Any = "*") -> dict[str, Any]:
-    return {"Sid": sid, "Effect": "Allow", "Action": list(actions), "Resource": resource}
+def _statement(sid: str, actions: Sequence[str] | dict[str, str], resource: Any = "*") -> dict[str, Any]:
+    listed = actions if isinstance(actions, dict) else list(actions)
+    return {"Sid": sid, "Effect": "Allow", "Action": listed, "Resource": resource}
 
 
-def _member_role(perms: TagPermissions, quarantine: Sequence[str]) -> dict[str, Any]:
-    statements = [_statement("TagWrites", perms.actions)]
-    statements += [
-        _statement(f"TagWritesOnPath{n}", actions, {"Fn::Sub": arn})
-        for n, (arn, actions) in enumerate(perms.scoped.items(), start=1)
-    ]
-    statements += [_statement("Quarantine", quarantine), _statement("Lookups", LOOKUP_ACTIONS)]
+def _managed(
+    description: str, statements: Any, roles: Sequence[str], condition: str = "CreatesMemberRole"
+) -> dict[str, Any]:
+    return {
+        "Type": "AWS::IAM::ManagedPolicy",
+        "Condition": condition,
+        "Properties": {
+            "Description": description,
+            "Roles": [{"Ref": role} for role in roles],
+            "PolicyDocument": {"Version": "2012-10-17", "Statement": statements},
+        },
+    }
+
+
+BOTH_ROLES = ("MemberRole", "MemberSweeperRole")
+
+
+def _member_policies(perms: TagPermissions) -> dict[str, Any]:
+    """The member roles' tag writes (the sweeper writes marker tags) and the sweeper's marker
+    removal, packed in managed policies as template.yaml's (an inline policy holds 10,240
+    characters per role, the tag actions alone ~7,000), and ExtraTagActions."""
+    parts = tag_policies(perms)
+    policies = {
+        f"MemberTagWritePolicy{n}": _managed(
+            f"tagwarden member - tag writes, part {n} of {len(parts)}", statements, BOTH_ROLES
+        )
+        for n, statements in enumerate(parts, start=1)
+    }
+    untag = untag_policies(untag_actions(perms))
+    policies.update(
+        {
+            f"MemberMarkerRemovalPolicy{n}": _managed(
+                f"tagwarden member sweeper - marker removal, part {n} of {len(untag)}",
+                statements,
+                ("MemberSweeperRole",),
+            )
+            for n, statements in enumerate(untag, start=1)
+        }
+    )
+    extra = [_statement("ExtraTagWrites", {"Ref": "ExtraTagActions"})]
+    policies["MemberExtraTagWritePolicy"] = _managed(
+        "tagwarden member - tag writes the rules file's catalogue section adds",
+        extra,
+        BOTH_ROLES,
+        "CreatesExtraTagPolicy",
+    )
+    return policies
+
+
+def _member_role(quarantine: Sequence[str]) -> dict[str, Any]:
+    statements = [_statement("Quarantine", quarantine), _statement("Lookups", LOOKUP_ACTIONS)]
     return _role(
         "MemberRoleName",
         "HubPrincipalArns",
         "tagwarden's hub writes tags, quarantines and reads principal tags here",
-        "tag-quarantine-lookup",
+        "quarantine-lookup",
         statements,
     )
 
 
-def sweeper_statements(
-    perms: TagPermissions, lifecycle: Sequence[str] = LIFECYCLE_ACTIONS
-) -> list[dict[str, Any]]:
+def sweeper_statements(lifecycle: Sequence[str] = LIFECYCLE_ACTIONS) -> list[dict[str, Any]]:
     """What the hub's sweeper does in a member account: template.yaml's SweeperRole, less its
-    runtime (logs, ledger, topic: those stay in the hub)."""
+    runtime (logs, ledger, topic: those stay in the hub); its tag writes and marker removal are
+    the managed policies of `_member_policies`."""
     release, marked, unmarked = split_lifecycle(lifecycle)
-    untag = untag_actions(perms)
-    statements = [
+    return [
         _statement("ReadTags", ["tag:GetResources"]),
         _statement("Release", release),
         {
@@ -146,18 +235,7 @@ def sweeper_statements(
             "Resource": "*",
             "Condition": {"StringEqualsIgnoreCase": {f"aws:ResourceTag/{PROTECT_TAG}": "true"}},
         },
-        _statement("MarkerRemoval", untag.actions),
     ]
-    statements += [
-        _statement(f"MarkerRemovalOnPath{n}", actions, {"Fn::Sub": arn})
-        for n, (arn, actions) in enumerate(untag.scoped.items(), start=1)
-    ]
-    statements.append(_statement("MarkWrites", perms.actions))
-    statements += [
-        _statement(f"MarkWritesOnPath{n}", actions, {"Fn::Sub": arn})
-        for n, (arn, actions) in enumerate(perms.scoped.items(), start=1)
-    ]
-    return statements
 
 
 def _role(
@@ -234,22 +312,26 @@ def spoke(
         resources[f"ForwardCreateEvents{n}"] = _forward(
             f"successful create calls, part {n} of {len(patterns)}", pattern
         )
+    extra = _forward(
+        "successful create calls the rules file's catalogue adds",
+        extra_pattern({"Ref": "ExtraEventSources"}, {"Ref": "ExtraEventNames"}),
+    )
+    resources["ForwardExtraCreateEvents"] = {**extra, "Condition": "HasExtraEvents"}
     resources["ForwardTagWrites"] = _forward("successful tag writes", tag_write_pattern())
-    resources["MemberRole"] = _member_role(perms, quarantine)
+    resources["MemberRole"] = _member_role(quarantine)
     resources["MemberSweeperRole"] = _role(
         "MemberSweeperRoleName",
         "HubSweeperPrincipalArns",
         "tagwarden's hub sweeper releases, deletes past-deadline marked resources and removes markers here",
-        "release-delete-untag",
-        sweeper_statements(perms),
+        "release-delete",
+        sweeper_statements(),
     )
+    resources.update(_member_policies(perms))
     return {
         "AWSTemplateFormatVersion": "2010-09-09",
         "Description": "tagwarden spoke: forwards create and tag-write events to the hub; the member role",
         "Parameters": PARAMETERS,
-        "Conditions": {
-            "CreatesMemberRole": {"Fn::Equals": [{"Ref": "AWS::Region"}, {"Ref": "MemberRoleRegion"}]}
-        },
+        "Conditions": CONDITIONS,
         "Resources": resources,
         "Outputs": {
             "ForwardRuleCount": {"Value": str(len(patterns) + 1)},
@@ -260,7 +342,7 @@ def spoke(
 def current() -> str:
     from tagwarden.aws.taggers import TAGGERS
 
-    body = spoke(event_patterns(), tag_actions(TAGGERS), quarantine_actions())
+    body = spoke(event_patterns(), tag_actions(TAGGERS), quarantine_actions())  # the whole catalogue
     return HEADER + yaml.dump(body, Dumper=NoAliases, sort_keys=False, width=1000)
 
 
