@@ -44,6 +44,9 @@ def test_ships_no_azure_cli_guardrails_demo_or_testing_module(built: tuple[Path,
     assert not leaked, leaked
     assert "tagwarden/aws/handler.py" in on_disk and "requirements.txt" in on_disk
     assert "tagwarden/examples/rules.yaml" in on_disk  # the template's default RulesPath
+    # ... and its compiled form, checked when written: the function reads it, not the YAML
+    compiled = json.loads((out / "tagwarden/examples/rules.yaml.compiled.json").read_text(encoding="utf-8"))
+    assert list(compiled["data"]["tags"]) == ["Agent-ID", "CostCenter", "Outcome-ID", "Owner"]
 
 
 def test_is_under_2_mb_before_dependencies(built: tuple[Path, list[Path]]) -> None:

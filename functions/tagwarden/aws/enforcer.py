@@ -27,7 +27,7 @@ from tagwarden.guards import OwnIdentity
 from tagwarden.ledger.ports import Ledger
 from tagwarden.ledger.records import rules_hash
 from tagwarden.lifecycle.ports import LazyQuarantiner, Notifier, Quarantiner
-from tagwarden.rules import load_rules_text
+from tagwarden.rules.compiled import load_rules_file_text
 from tagwarden.rules.model import Mode, RuleSet
 from tagwarden.settings import csv, rules_text_from_path
 from tagwarden.tagging import TagResult, TagWrite
@@ -73,7 +73,17 @@ def rules_source(env: Mapping[str, str], clients: Clients) -> tuple[str, str]:
 
 def load_rules_from_env(env: Mapping[str, str], clients: Clients) -> RuleSet:
     text, name = rules_source(env, clients)
-    return load_rules_text(text, name, env)
+    return load_rules(text, name, env)
+
+
+def load_rules(text: str, name: str, env: Mapping[str, str]) -> RuleSet:
+    """The deployed file from its compiled form (written by `make package-aws`) when it is current;
+    a parameter's text through the full loader."""
+    if name.startswith("ssm:"):
+        from tagwarden.rules.loader import load_rules_text
+
+        return load_rules_text(text, name, env)
+    return load_rules_file_text(text, name, env)
 
 
 def ledger_from_env(env: Mapping[str, str], clients: Clients) -> Ledger:
@@ -102,7 +112,7 @@ def build(
     clients = clients or Clients()
     telemetry = telemetry or Telemetry()
     text, name = rules_source(env, clients)
-    rules = load_rules_text(text, name, env)
+    rules = load_rules(text, name, env)
     own = OwnIdentity(arns=csv(env.get("TAGWARDEN_OWN_ARNS")))
     lookups = IamLookups(clients, account_tags=env.get("TAGWARDEN_ACCOUNT_TAGS") == "organizations")
     hub = AwsEnforcer(
@@ -128,6 +138,8 @@ def build(
 def _organization(env: Mapping[str, str], hub: AwsEnforcer) -> AwsEnforcer:
     """Organization mode (TAGWARDEN_MEMBER_ACCOUNTS / TAGWARDEN_ORG_ID): the hub's enforcer gates
     accounts and acts in each member account with that account's clients; else `hub` unchanged."""
+    if not csv(env.get("TAGWARDEN_MEMBER_ACCOUNTS")) and not env.get("TAGWARDEN_ORG_ID"):
+        return hub  # one account (OrgSettings.from_env's test): organization mode not even imported
     from tagwarden.aws.members import AccountGate, Members, OrgSettings
 
     settings = OrgSettings.from_env(env)
