@@ -72,6 +72,24 @@ def _function(identity: dict[str, Any], role_arn: str) -> tuple[str, dict[str, A
     return response["FunctionArn"], ev.eventbridge(record)
 
 
+_LOG_HANDLERS: list[Any] = []  # at most one
+
+
+def _demo_logger(stream: io.StringIO) -> Any:
+    """One Powertools logger per process, its handler pointed at this run's stream: Powertools
+    registers a handler only on a service's first Logger, so a second Logger of the same service
+    would come without a formatter (the scene could not run twice in one process)."""
+    import logging
+
+    from aws_lambda_powertools import Logger
+
+    if not _LOG_HANDLERS:
+        _LOG_HANDLERS.append(logging.StreamHandler(stream))
+        return Logger(service="tagwarden-demo", logger_handler=_LOG_HANDLERS[0])
+    _LOG_HANDLERS[0].stream = stream  # not setStream: that flushes the previous run's stream
+    return Logger(service="tagwarden-demo")
+
+
 def run(out: TextIO = sys.stdout) -> int:  # noqa: PLR0915 - a scenario, told in order
     from tagwarden.aws.clients import Clients
     from tagwarden.aws.enforcer import build, build_sweeper
@@ -100,13 +118,7 @@ def run(out: TextIO = sys.stdout) -> int:  # noqa: PLR0915 - a scenario, told in
         }
         clock = Clock()
         logs = io.StringIO()
-        import logging
-
-        from aws_lambda_powertools import Logger
-
-        telemetry = Telemetry(
-            logger=Logger(service="tagwarden-demo", logger_handler=logging.StreamHandler(logs))
-        )
+        telemetry = Telemetry(logger=_demo_logger(logs))
         enforcer, sweeper = build(env, Clients(), telemetry), build_sweeper(env, Clients(), telemetry)
         enforcer.clock = sweeper.clock = clock
 

@@ -65,6 +65,16 @@ def test_lifecycle_demo(ledger: Path) -> None:
     assert all(r.rules_hash and r.event_id for r in records)
 
 
+def test_lifecycle_demo_runs_twice_in_one_process(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Powertools registers a handler only on a service's first Logger: a second run once had a
+    # logger without a formatter and failed on its first event.
+    for run in range(2):
+        monkeypatch.setenv("TAGWARDEN_LEDGER", str(tmp_path / f"ledger-{run}.sqlite"))
+        out = io.StringIO()
+        assert lifecycle.run(out) == 0, out.getvalue()
+        assert "function concurrency 5 (restored)" in out.getvalue()
+
+
 def test_runaway_demo() -> None:
     out = io.StringIO()
     assert runaway.run(out) == 0, out.getvalue()
