@@ -65,7 +65,8 @@ def per_event(n: int) -> dict[str, Any]:
             )
             events.append(ev.eventgrid_write(rid, ev.app_claims("11111111-2222-3333-4444-555555555555")))
         arm = ArmClient.local(fake.endpoint)
-        enforcer = build({"TAGWARDEN_RULES_PATH": str(RULES)}, arm=arm, telemetry=Telemetry(sink))
+        env = {"TAGWARDEN_RULES_PATH": str(RULES), "TAGWARDEN_LEDGER": ":memory:"}  # the ledger in memory
+        enforcer = build(env, arm=arm, telemetry=Telemetry(sink))
         for name in ("get_tags", "resource_group_tags", "subscription_tags", "write"):
             setattr(arm, name, timed(getattr(arm, name)))
         enforcer.write = arm.write
