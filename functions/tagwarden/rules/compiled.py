@@ -50,13 +50,14 @@ def compile_text(text: str, filename: str) -> str:
     from tagwarden.rules.loader import load_rules_text
     from tagwarden.rules.yamlpos import load_located
 
-    located, _ = load_located(text, filename)
+    located, syntax = load_located(text, filename)
     data = located.data
     bound = [s for s in substitution_sites(data) if not s or s[0] not in FREE_SECTIONS]
-    if bound:
+    if bound and not syntax:
         where = ".".join(str(p) for p in bound[0])
         raise NotCompilable(f"`${{...}}` at {where}: only {', '.join(sorted(FREE_SECTIONS))} may use it")
-    # Every variable set to "" (any string is valid where they may stand); the mode is the file's.
+    # The full check, every variable set to "" (any string is valid where they may stand in a
+    # compiled file); the deployment's mode is applied when the function loads it.
     names = {m for s in _strings(data) for m in variable_names(s)}
     load_rules_text(text, filename, dict.fromkeys(names, ""))  # raises RulesError, with lines
     try:
