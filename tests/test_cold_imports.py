@@ -21,6 +21,10 @@ LATER = (
     "tagwarden.lifecycle.messages",
     "tagwarden.lifecycle.sweep",
     "tagwarden.channels.webhook",
+    "tagwarden.aws.rules_providers",  # rules from S3, SSM or AppConfig only
+    "aws_lambda_powertools.utilities.parameters",
+    "tagwarden.azure.rules_source",  # rules from a blob only
+    "azure.storage.blob",
 )
 # The packaged rules are read from their compiled form (rules.compiled): no YAML parser, no schema,
 # no semantic checks; the runaway limits and their price table only when the rules have limits; the

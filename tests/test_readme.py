@@ -201,3 +201,35 @@ def test_runaway_section_example_and_figures_are_true() -> None:
     assert [c.id for c in rules.limits.checks] == ["burst", "gpus", "spend"]
     assert f"create actions ({len(create_actions())})" in text
     assert "`AgentRate`" in text and "tagwarden brake release AGENT" in text
+
+
+def test_rules_from_a_store_section_matches_the_code_and_the_template() -> None:
+    """The sources the example names are accepted by the code and the template, and each metric
+    and log message the table names is one the code emits."""
+    import boto3
+    import yaml
+
+    from tagwarden.aws.clients import Clients
+    from tagwarden.aws.rules_source import feed
+
+    text = section("Rules from S3, SSM or AppConfig")
+    (example,) = blocks("sh", text)
+    sources = re.findall(r"RulesSource=(\S+)", example)
+    assert [s.split(":")[0] for s in sources] == ["s3", "ssm", "appconfig"]
+
+    class _Loader(yaml.SafeLoader):
+        pass
+
+    _Loader.add_multi_constructor("!", lambda loader, suffix, node: None)
+    template = yaml.load((ROOT / "template.yaml").read_text(), Loader=_Loader)
+    pattern = template["Parameters"]["RulesSource"]["AllowedPattern"]
+    clients = Clients(boto3.session.Session(region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="x"))
+    for source in sources:
+        assert re.fullmatch(pattern, source), source
+        assert feed(source, clients, 60).name == source
+    assert template["Parameters"]["RulesMaxAgeSeconds"]["Default"] == 60 and "(default 60" in text
+    code = (ROOT / "functions" / "tagwarden" / "rules" / "live.py").read_text()
+    for outcome in ("reloaded", "rejected", "unreadable"):
+        assert f"`Rules{outcome.capitalize()}`" in text and f'count_rules("{outcome}")' in code
+    for message in ("rules reloaded", "rules rejected: the rules in force stay", "rules unreadable"):
+        assert message in text and message in code

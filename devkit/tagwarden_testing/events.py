@@ -92,12 +92,31 @@ def cloudtrail(
     return record
 
 
+def service_event(
+    event_name: str,
+    event_source: str,
+    details: dict[str, Any] | str,
+    region: str = REGION,
+    account: str = ACCOUNT,
+) -> dict[str, Any]:
+    """A CloudTrail service event (eventType AwsServiceEvent): no request or response, what the
+    service did in `serviceEventDetails` (an object, or JSON text as some log stores keep it)."""
+    record = cloudtrail(event_name, event_source, None, None, region=region, account=account)
+    record["userIdentity"] = {"accountId": account, "invokedBy": "AWS Internal"}
+    record["eventType"] = "AwsServiceEvent"
+    record["serviceEventDetails"] = details
+    del record["requestParameters"], record["responseElements"]
+    return record
+
+
 def eventbridge(record: dict[str, Any]) -> dict[str, Any]:
-    """Wrap a record as EventBridge delivers it ("AWS API Call via CloudTrail")."""
+    """Wrap a record as EventBridge delivers it ("AWS API Call via CloudTrail", or "AWS Service Event
+    via CloudTrail" for a service event)."""
+    service = record.get("eventType") == "AwsServiceEvent"
     return {
         "version": "0",
         "id": str(uuid.uuid4()),
-        "detail-type": "AWS API Call via CloudTrail",
+        "detail-type": "AWS Service Event via CloudTrail" if service else "AWS API Call via CloudTrail",
         "source": "aws." + record["eventSource"].split(".")[0],
         "account": record["recipientAccountId"],
         "time": record["eventTime"],

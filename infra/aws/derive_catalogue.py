@@ -21,7 +21,9 @@ Per operation, one row:
   CloudTrail's casing (first letter lowered; an all-capital `ARN` lowered whole), with the
   alternative casing after a `|` when the two differ;
 - resource type: `AWS::<serviceId without spaces>::<noun>`;
-- request tags: `requestParameters.<tag member>` (maps and {Key, Value} lists read the same);
+- request tags: `requestParameters.<tag member>` (maps and {Key, Value} lists read the same), the
+  member found at the top of the input or in its payload structure (Pinpoint logs the payload's
+  members as requestParameters); an output payload's ARN also under the unwrapped path;
 - tagger: `derived:<client>` when the service's model has a TagResource-like operation taking an ARN
   and the tags (written into the `taggers` table of the file), else `rgta`.
 
@@ -48,6 +50,7 @@ CREATE_VERBS = (
     "Publish", "Put", "Issue", "Provision", "Deploy", "Establish",
 )  # fmt: skip
 _VERB = re.compile(rf"^({'|'.join(CREATE_VERBS)})(?=[A-Z])")
+_TAG_WRITE = re.compile(r"Tag(s|ging)?$")
 TAG_MEMBERS = ("Tags", "TagSpecifications", "TagList", "Tag", "ResourceTags", "TagsList", "TagSet")
 TAG_OPS = ("TagResource", "TagResources", "AddTagsToResource", "AddTags", "CreateTags", "TagResourceV2")
 # ARN members that name something the call uses, not what it creates.
@@ -59,6 +62,7 @@ _NOT_CREATED = re.compile(
 )
 # CloudTrail sources that differ from the signing name (checked against the hand-written entries).
 SOURCES = {
+    "pinpoint": "pinpoint.amazonaws.com",  # signs as mobiletargeting, logs as pinpoint
     "bedrock-agent": "bedrock.amazonaws.com",
     "bedrock-agentcore-control": "bedrock-agentcore.amazonaws.com",
     "monitoring": "monitoring.amazonaws.com",
@@ -144,6 +148,9 @@ def _pick_arn(noun: str, output: Any, protocol: str) -> list[list[str]] | None:
     # Query-protocol services (RDS, ElastiCache, Redshift ...) log the one result member unwrapped.
     if protocol == "query" and len(path) > 1 and len(output.members) == 1:
         return [path[1:], path]
+    # REST services whose output is a payload member: Pinpoint logs the payload's body unwrapped.
+    if len(path) > 1 and path[0] == output.serialization.get("payload"):
+        return [path, path[1:]]
     return [path]
 
 
@@ -159,6 +166,21 @@ def _tag_member(shape: Any) -> str | None:
         return None
     wanted = {m.lower() for m in TAG_MEMBERS}
     return next((m for m in shape.members if m.lower() in wanted), None)
+
+
+def _request_tags(op_name: str, shape: Any) -> tuple[str, Any] | None:
+    """(tag member, its shape) of a create's input: at the top, or in the input's payload structure
+    (REST services such as Pinpoint, whose CloudTrail requestParameters hold the payload's members).
+    Tag writes (PutBucketTagging ...) are not creates."""
+    tag = _tag_member(shape)
+    if tag is not None:
+        return tag, shape.members[tag]
+    payload = shape.serialization.get("payload") if shape is not None else None
+    if payload is None or _TAG_WRITE.search(op_name) or shape.members[payload].type_name != "structure":
+        return None
+    body = shape.members[payload]
+    tag = _tag_member(body)
+    return None if tag is None else (tag, body.members[tag])
 
 
 def _tag_format(shape: Any) -> str | None:
@@ -211,15 +233,15 @@ def derive_service(model: Any) -> tuple[dict[str, list[Any]], list[str] | None]:
         if verb is None:
             continue
         op = model.operation_model(op_name)
-        tag = _tag_member(op.input_shape)
-        if tag is None or op.output_shape is None:
+        found_tags = _request_tags(op_name, op.input_shape)
+        if found_tags is None or op.output_shape is None:
             continue
+        tag, member = found_tags
         noun = op_name[verb.end() :]
         found = _pick_arn(noun, op.output_shape, protocol)
         if found is None:
             continue
         ids = _ids(found)
-        member = op.input_shape.members[tag]
         tags = f"requestParameters.{cloudtrail_name(tag, member.serialization.get('name'))}"
         if tag == "TagSpecifications":
             tags += ".tags"

@@ -37,6 +37,14 @@ param mode string = 'audit'
 @description('Rules file deployed with the code, relative to the app root (the folder of function_app.py).')
 param rulesPath string = 'functions/tagwarden/examples/rules.yaml'
 
+@description('Rules read from a blob and re-read without a redeploy: https://ACCOUNT.blob.core.windows.net/CONTAINER/BLOB (README, Rules from S3, SSM or AppConfig). The app\'s identity needs Storage Blob Data Reader on it (it has Blob Data Owner on its own storage account). Empty: rulesPath.')
+param rulesSource string = ''
+
+@description('How long a version of rulesSource is used before the blob is read again, in seconds.')
+@minValue(1)
+@maxValue(3600)
+param rulesMaxAgeSeconds int = 60
+
 @description('Upper bound on Flex Consumption instances (also bounds concurrent ARM calls).')
 @maxValue(1000)
 param maximumInstanceCount int = 40
@@ -103,6 +111,8 @@ module app 'modules/app.bicep' = {
     deploymentContainerName: 'app-package'
     deadLetterContainerName: deadLetterContainerName
     rulesPath: rulesPath
+    rulesSource: rulesSource
+    rulesMaxAgeSeconds: rulesMaxAgeSeconds
     mode: mode
     maximumInstanceCount: maximumInstanceCount
     instanceMemoryMB: instanceMemoryMB

@@ -40,6 +40,8 @@ def test_policy_denies_the_catalogue_creates_and_fits_the_inline_quota() -> None
     } <= set(actions)
     assert "lambda:CreateFunction" in actions and "cloudwatch:PutMetricAlarm" in actions  # names fixed up
     assert not any(a.startswith("apigateway:") for a in actions)
+    assert "mobiletargeting:CreateCampaign" in actions and not any(a.startswith("pinpoint:") for a in actions)
+    assert "organizations:CreateAccountResult" not in actions  # a service event, not an action
     tagging = {"ec2:CreateTags", "tag:TagResources", "s3:PutBucketTagging", "rds:AddTagsToResource"}
     assert not tagging & set(actions)  # tags can still be fixed while braked
     assert len(json.dumps(brake_policy(), separators=(",", ":"))) < 10_240

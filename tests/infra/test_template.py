@@ -21,6 +21,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+import boto3
 import cfnlint
 import pytest
 from cfnlint.api import ManualArgs, lint
@@ -325,6 +326,8 @@ def test_every_variable_the_code_reads_is_set() -> None:
     assert variables["POWERTOOLS_LOG_LEVEL"] == {"Ref": "LogLevel"}
     assert variables["TAGWARDEN_RULES_PATH"] == {"Ref": "RulesPath"}
     assert variables["TAGWARDEN_RULES_SSM_PARAMETER"] == {"Ref": "RulesSsmParameter"}
+    assert variables["TAGWARDEN_RULES_SOURCE"] == {"Ref": "RulesSource"}
+    assert variables["TAGWARDEN_RULES_MAX_AGE"] == {"Ref": "RulesMaxAgeSeconds"}
     assert variables["TAGWARDEN_LEDGER_TABLE"] == {"Ref": "LedgerTable"}
     assert variables["TAGWARDEN_ACCOUNT_TAGS"] == {"Ref": "AccountTags"}
     assert variables["TAGWARDEN_NOT_FOUND_WINDOW"] == {"Ref": "NotFoundWindowSeconds"}
@@ -346,6 +349,8 @@ def test_parameters() -> None:
     assert set(params) == {
         "Mode",
         "RulesPath",
+        "RulesSource",
+        "RulesMaxAgeSeconds",
         "RulesSsmParameter",
         "NotFoundWindowSeconds",
         "LogLevel",
@@ -527,6 +532,7 @@ ALLOWED_MUTATIONS = {
     "dynamodb:UpdateItem",  # runaway counters (its own table only)
     "iam:PutRolePolicy",  # runaway brake: an inline deny on agent roles (BrakeRoleNamePattern) only
     "iam:DeleteRolePolicy",  # lifting that brake
+    "appconfig:StartConfigurationSession",  # reading the rules from AppConfig (RulesSource), one profile
 }
 DESTRUCTIVE = re.compile(
     r"^(Delete|Terminate|Remove|Untag|Detach|Disable|Stop|Start|Revoke|Put.*Policy|Put.*Concurrency"
@@ -616,7 +622,7 @@ def test_sweeper_role_releases_deletes_and_untags_only() -> None:
     ((ledger, _),) = _by_action("dynamodb:PutItem", "SweeperRole")
     assert sorted(_actions(ledger)) == ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query"]
     assert ledger["Resource"][0] == {"Fn::GetAtt": ["LedgerTable", "Arn"]}
-    allowed |= {"dynamodb:PutItem", "dynamodb:Query"}
+    allowed |= {"dynamodb:PutItem", "dynamodb:Query", "appconfig:StartConfigurationSession"}
     for action in actions - allowed:
         verb = action.partition(":")[2]
         assert verb.startswith(("Get", "List", "Describe")), action
@@ -783,7 +789,7 @@ def test_scoped_permissions() -> None:
     assert ledger["Resource"] == {"Fn::GetAtt": ["LedgerTable", "Arn"]}
 
     for role_id in ROLES:
-        ((ssm, cond),) = _by_action("ssm:GetParameter", role_id)
+        ((ssm, cond),) = [(s, c) for s, c in _by_action("ssm:GetParameter", role_id) if c != "RulesFromSsm"]
         assert cond == "HasRulesSsmParameter"
         assert _actions(ssm) == ["ssm:GetParameter"]
         arns = ssm["Resource"]["Fn::If"][1:]
@@ -932,3 +938,95 @@ def test_tag_write_rule_matches_the_code() -> None:
     pattern = sweeper["Properties"]["Events"]["TagWrites"]["Properties"]["Pattern"]
     assert sorted(pattern["detail"]["eventName"]) == sorted(TAG_EVENT_IDS)
     assert pattern["detail"]["errorCode"] == [{"exists": False}]
+
+
+# --- rules from a store (RulesSource) -------------------------------------------------------------
+
+
+def _evaluate(node: Any, params: dict[str, str], conditions: dict[str, Any]) -> Any:
+    """The intrinsic functions RulesSource's grants use, evaluated as CloudFormation would."""
+    pseudo = {"AWS::Partition": "aws", "AWS::Region": "us-east-1", "AWS::AccountId": "123456789012"}
+    if isinstance(node, list):
+        return [_evaluate(n, params, conditions) for n in node]
+    if not isinstance(node, dict):
+        return node
+    ((fn, arg),) = node.items()
+    if fn == "Ref":
+        return {**pseudo, **params}[arg]
+    if fn == "Fn::Sub":
+        text, names = (arg, {}) if isinstance(arg, str) else (arg[0], {k: _evaluate(v, params, conditions) for k, v in arg[1].items()})
+        values = {**pseudo, **params, **names}
+        return re.sub(r"\$\{([^}]+)\}", lambda m: values[m.group(1)], text)
+    if fn == "Fn::Split":
+        sep, text = arg[0], _evaluate(arg[1], params, conditions)
+        return text.split(sep)
+    if fn == "Fn::Select":
+        return _evaluate(arg[1], params, conditions)[int(arg[0])]
+    if fn == "Fn::Equals":
+        a, b = _evaluate(arg, params, conditions)
+        return a == b
+    if fn == "Fn::Not":
+        return not _evaluate(arg[0], params, conditions)
+    if fn == "Fn::If":
+        chosen = _evaluate(conditions[arg[0]], params, conditions)
+        return _evaluate(arg[1] if chosen else arg[2], params, conditions)
+    raise AssertionError(f"not evaluated here: {fn}")
+
+
+RULES_SOURCE_GRANTS = {
+    "s3://tagwarden-config/rules/tagwarden.yaml": (
+        "RulesFromS3",
+        ["s3:GetObject"],
+        "arn:aws:s3:::tagwarden-config/rules/tagwarden.yaml",
+    ),
+    "ssm:/team/tagwarden/rules": (
+        "RulesFromSsm",
+        ["ssm:GetParameter"],
+        "arn:aws:ssm:us-east-1:123456789012:parameter/team/tagwarden/rules",
+    ),
+    "ssm:tagwarden-rules": (
+        "RulesFromSsm",
+        ["ssm:GetParameter"],
+        "arn:aws:ssm:us-east-1:123456789012:parameter/tagwarden-rules",
+    ),
+    "appconfig:abc1234/def5678/ghi9012": (
+        "RulesFromAppConfig",
+        ["appconfig:StartConfigurationSession", "appconfig:GetLatestConfiguration"],
+        "arn:aws:appconfig:us-east-1:123456789012:application/abc1234/environment/def5678/configuration/ghi9012",
+    ),
+}
+
+
+@pytest.mark.parametrize("role_id", ROLES)
+@pytest.mark.parametrize("source", [*RULES_SOURCE_GRANTS, ""])
+def test_rules_source_grants_exactly_its_read_on_its_resource(role_id: str, source: str) -> None:
+    """Each function may make the reads tagwarden.aws.rules_source makes for that scheme, on that
+    object, parameter or profile only; with no RulesSource, none."""
+    doc = template()
+    conditions = doc["Conditions"]
+    assert re.fullmatch(doc["Parameters"]["RulesSource"]["AllowedPattern"], source)
+    params = {"RulesSource": source, "RulesSsmParameter": ""}
+    sids = {"RulesSourceObject", "RulesSourceParameter", "RulesSourceProfile"}
+    granted = [
+        (s, c) for s, c in role_statements(role_id) if s.get("Sid") in sids and _evaluate(conditions[c], params, conditions)
+    ]
+    if not source:
+        assert granted == []
+        return
+    ((statement, condition),) = granted
+    want_condition, actions, arn = RULES_SOURCE_GRANTS[source]
+    assert condition == want_condition and statement["Effect"] == "Allow"
+    assert _actions(statement) == actions
+    assert _evaluate(statement["Resource"], params, conditions) == arn
+
+
+def test_rules_source_forms_the_template_admits_are_those_the_code_reads() -> None:
+    from tagwarden.aws.clients import Clients
+    from tagwarden.aws.rules_source import feed
+
+    pattern = template()["Parameters"]["RulesSource"]["AllowedPattern"]
+    clients = Clients(boto3.session.Session(region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="x"))
+    for source in RULES_SOURCE_GRANTS:
+        assert feed(source, clients, 60).name == source
+    for bad in ("s3://bucket-only", "https://example.com/rules.yaml", "appconfig:a/b", "ssm:"):
+        assert not re.fullmatch(pattern, bad), bad

@@ -31,6 +31,7 @@ IAM_PREFIX: dict[str, str | None] = {
     "monitoring": "cloudwatch",
     "amazonmq": "mq",
     "servicecatalog-appregistry": "servicecatalog",
+    "pinpoint": "mobiletargeting",
     "apigateway": None,  # API Gateway authorises by HTTP verb (apigateway:POST), not by operation
 }
 _API_VERSION = re.compile(r"\d{8}$")  # CreateFunction20150331 -> CreateFunction
@@ -43,6 +44,8 @@ def create_actions() -> tuple[str, ...]:
 
     out: set[str] = set()
     for entry in ENTRIES:
+        if entry.service_event:
+            continue  # reported by the service (CreateAccountResult): no API call to deny
         service = entry.service
         prefix = IAM_PREFIX.get(service, service)
         if prefix is not None:

@@ -28,6 +28,7 @@ from tagwarden.ledger.ports import Ledger
 from tagwarden.ledger.records import rules_hash
 from tagwarden.lifecycle.ports import LazyQuarantiner, Notifier, Quarantiner
 from tagwarden.rules.compiled import load_rules_file_text
+from tagwarden.rules.live import Loaded
 from tagwarden.rules.model import Mode, RuleSet
 from tagwarden.settings import csv, rules_text_from_path
 from tagwarden.tagging import TagResult, TagWrite
@@ -62,28 +63,15 @@ class _Writer:
 
 
 def rules_source(env: Mapping[str, str], clients: Clients) -> tuple[str, str]:
-    """The rules' text and name, read once per cold start: from SSM Parameter Store when a
-    parameter is named, else from the file deployed with the function (TAGWARDEN_RULES_PATH)."""
-    parameter = env.get("TAGWARDEN_RULES_SSM_PARAMETER")
-    if parameter:
-        value = clients.get("ssm").get_parameter(Name=parameter, WithDecryption=True)["Parameter"]["Value"]
-        return str(value), f"ssm:{parameter}"
-    return rules_text_from_path(env, env.get("LAMBDA_TASK_ROOT"), " or TAGWARDEN_RULES_SSM_PARAMETER")
+    """The packaged rules file's text and name (TAGWARDEN_RULES_PATH), read once per cold start.
+    Rules from S3, SSM or AppConfig, re-read while the function lives: tagwarden.aws.live."""
+    return rules_text_from_path(env, env.get("LAMBDA_TASK_ROOT"), " or TAGWARDEN_RULES_SOURCE")
 
 
-def load_rules_from_env(env: Mapping[str, str], clients: Clients) -> RuleSet:
+def load_rules_from_env(env: Mapping[str, str], clients: Clients) -> Loaded:
     text, name = rules_source(env, clients)
-    return load_rules(text, name, env)
-
-
-def load_rules(text: str, name: str, env: Mapping[str, str]) -> RuleSet:
-    """The deployed file from its compiled form (written by `make package-aws`) when it is current;
-    a parameter's text through the full loader."""
-    if name.startswith("ssm:"):
-        from tagwarden.rules.loader import load_rules_text
-
-        return load_rules_text(text, name, env)
-    return load_rules_file_text(text, name, env)
+    # its compiled form (written by `make package-aws`) when it is for this text, else the YAML
+    return Loaded(load_rules_file_text(text, name, env), rules_hash(text), name, "")
 
 
 def ledger_from_env(env: Mapping[str, str], clients: Clients) -> Ledger:
@@ -107,12 +95,14 @@ def build(
     telemetry: Telemetry | None = None,
     release: Release | None = None,
     ledger: Ledger | None = None,
+    loaded: Loaded | None = None,
 ) -> AwsEnforcer:
+    """The enforcer for `loaded` (the live rules of tagwarden.aws.live), else the packaged file's."""
     env = os.environ if env is None else env
     clients = clients or Clients()
     telemetry = telemetry or Telemetry()
-    text, name = rules_source(env, clients)
-    rules = load_rules(text, name, env)
+    loaded = loaded or load_rules_from_env(env, clients)
+    rules = loaded.rules
     own = OwnIdentity(arns=csv(env.get("TAGWARDEN_OWN_ARNS")))
     lookups = IamLookups(clients, account_tags=env.get("TAGWARDEN_ACCOUNT_TAGS") == "organizations")
     hub = AwsEnforcer(
@@ -120,7 +110,7 @@ def build(
         write=_Writer(clients, float(env.get("TAGWARDEN_NOT_FOUND_WINDOW", "20"))),
         lookups=lambda: lookups,  # one IamLookups per container: principal tags cached for its life
         ledger=ledger or ledger_from_env(env, clients),
-        rules_digest=rules_hash(text),
+        rules_digest=loaded.digest,  # of the rules in force: records say which version decided
         own=own,
         telemetry=telemetry,
         read=READER,
@@ -276,12 +266,13 @@ def build_sweeper(
     clients: Clients | None = None,
     telemetry: Telemetry | None = None,
     ledger: Ledger | None = None,
+    loaded: Loaded | None = None,
 ) -> AwsSweeper:
     from tagwarden.aws.sweeper import AwsSweeper
 
     env = os.environ if env is None else env
     clients = clients or Clients()
-    rules = load_rules_from_env(env, clients)
+    rules = (loaded or load_rules_from_env(env, clients)).rules
     return AwsSweeper(
         rules=rules,
         clients=clients,

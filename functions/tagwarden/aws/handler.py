@@ -2,7 +2,9 @@
 
 Thin on purpose: build the enforcer once per container (rules compiled, clients created), then
 hand each EventBridge event to it. Unreadable input and failures are logged with a metric and
-re-raised, so Lambda retries the event and then sends it to the on-failure destination.
+re-raised, so Lambda retries the event and then sends it to the on-failure destination. Rules
+from a store (TAGWARDEN_RULES_SOURCE) are read at the first event and re-read while the container
+lives (tagwarden.aws.live); if the first read fails, there are no rules and the event fails too.
 """
 
 from __future__ import annotations
@@ -11,8 +13,11 @@ import os
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from tagwarden.aws.enforcer import AwsEnforcer, build, build_sweeper
+from tagwarden.aws.clients import Clients
+from tagwarden.aws.enforcer import AwsEnforcer
+from tagwarden.aws.live import enforcer_from_env, sweeper_from_env
 from tagwarden.aws.normalize.tag_events import tag_change
+from tagwarden.aws.rules_source import live_rules, source_setting
 from tagwarden.aws.telemetry import Telemetry
 from tagwarden.enforce import on_tag_changes
 from tagwarden.guards import OwnIdentity
@@ -23,16 +28,26 @@ from tagwarden.untrusted import check_shape
 
 if TYPE_CHECKING:
     from tagwarden.aws.sweeper import AwsSweeper
+    from tagwarden.rules.live import LiveEnforcer, LiveRules, LiveSweeper
 
 _TELEMETRY = Telemetry()
-_ENFORCER: AwsEnforcer | None = None
-_SWEEPER: AwsSweeper | None = None
+_ENFORCER: AwsEnforcer | LiveEnforcer[AwsEnforcer] | None = None
+_SWEEPER: AwsSweeper | LiveSweeper[AwsSweeper] | None = None
+_RULES: dict[str | None, LiveRules | None] = {}  # per source setting; None: the packaged file
 
 
-def enforcer() -> AwsEnforcer:
+def live() -> LiveRules | None:
+    """The rules of TAGWARDEN_RULES_SOURCE, shared by the enforcer and the sweeper of a container."""
+    source = source_setting(os.environ)
+    if source not in _RULES:
+        _RULES[source] = live_rules(os.environ, Clients(), _TELEMETRY)
+    return _RULES[source]
+
+
+def enforcer() -> AwsEnforcer | LiveEnforcer[AwsEnforcer]:
     global _ENFORCER  # noqa: PLW0603 - built once per container, on the first event
     if _ENFORCER is None:
-        _ENFORCER = build(telemetry=_TELEMETRY, release=release)
+        _ENFORCER = enforcer_from_env(live(), os.environ, telemetry=_TELEMETRY, release=release)
     return _ENFORCER
 
 
@@ -60,10 +75,10 @@ def own_identity() -> OwnIdentity:
     return OwnIdentity(arns=csv(os.environ.get("TAGWARDEN_OWN_ARNS")))
 
 
-def sweeper() -> AwsSweeper:
+def sweeper() -> AwsSweeper | LiveSweeper[AwsSweeper]:
     global _SWEEPER  # noqa: PLW0603 - built once per container
     if _SWEEPER is None:
-        _SWEEPER = build_sweeper(telemetry=_TELEMETRY)
+        _SWEEPER = sweeper_from_env(live(), os.environ, telemetry=_TELEMETRY)
     return _SWEEPER
 
 

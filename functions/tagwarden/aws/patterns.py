@@ -187,6 +187,8 @@ RGTA_SERVICE_ACTIONS: Mapping[str, tuple[str, ...]] = MappingProxyType(
     {
         "codebuild": (),
         "servicecatalog-appregistry": ("servicecatalog:TagResource",),
+        "cloudsearch": ("cloudsearch:AddTags",),  # its own API's tag call (not in botocore's model)
+        "pinpoint": ("mobiletargeting:TagResource",),  # CloudTrail's source; IAM's prefix differs
     }
 )
 

@@ -67,6 +67,19 @@ class Telemetry:
         self.metrics.add_metric(name="EventsFailed", unit=MetricUnit.Count, value=1)
         self.metrics.add_metadata(key="error", value=error)
 
+    def count_rules(self, outcome: str) -> None:
+        """Rules from a store (tagwarden.rules.live): RulesReloaded, RulesRejected (a broken version,
+        once each), RulesUnreadable (the store could not be read). Emitted at once, in or out of a
+        handler's invocation."""
+        with single_metric(
+            name=f"Rules{outcome.capitalize()}",
+            unit=MetricUnit.Count,
+            value=1,
+            namespace=NAMESPACE,
+            default_dimensions={"service": SERVICE},
+        ):
+            pass
+
     def rate(self, limit: str, scope: str, value: float, unit: str) -> None:
         """An agent's windowed rate for one limit (runaway agents): one EMF document, with the agent
         as a dimension while the container has seen fewer than the guard's limit of agents."""

@@ -38,6 +38,7 @@ from tagwarden.ledger.records import rules_hash
 from tagwarden.lifecycle.ports import LazyQuarantiner, Notifier, Quarantiner
 from tagwarden.normalize import gated
 from tagwarden.rules.compiled import load_rules_file_text
+from tagwarden.rules.live import Loaded
 from tagwarden.rules.model import Mode, RuleSet
 from tagwarden.settings import csv, rules_from_path, rules_text_from_path
 
@@ -83,6 +84,13 @@ class AzureEnforcer(Enforcer):
     arm: ArmClient | None = None
 
 
+def rules_from_env(env: Mapping[str, str], base_dir: str | None) -> Loaded:
+    """The rules file deployed with the app (TAGWARDEN_RULES_PATH), read once per worker."""
+    text, name = rules_text_from_path(env, base_dir, " or TAGWARDEN_RULES_SOURCE")
+    # its compiled form (`make package-azure`, `tagwarden rules compile`) when it is for this text
+    return Loaded(load_rules_file_text(text, name, env), rules_hash(text), name, "")
+
+
 def build(
     env: Mapping[str, str] | None = None,
     arm: ArmClient | None = None,
@@ -90,10 +98,12 @@ def build(
     base_dir: str | None = None,
     release: Release | None = None,
     ledger: Ledger | None = None,
+    loaded: Loaded | None = None,
 ) -> AzureEnforcer:
+    """The enforcer for `loaded` (the live rules of a blob), else the deployed rules file's."""
     env = os.environ if env is None else env
-    text, name = rules_text_from_path(env, base_dir)
-    rules = load_rules_file_text(text, name, env)
+    loaded = loaded or rules_from_env(env, base_dir)
+    rules = loaded.rules
     arm = arm or ArmClient.from_env(env)
     telemetry = telemetry or Telemetry()
     own_ids = frozenset(csv(env.get(OWN_ENV)))
@@ -107,7 +117,7 @@ def build(
         write=client.write,
         lookups=lambda: ArmLookups(client),  # fresh per invocation: caches live one delivery
         ledger=ledger or ledger_from_env(env),
-        rules_digest=rules_hash(text),
+        rules_digest=loaded.digest,  # of the rules in force: records say which version decided
         own=OwnIdentity(ids=own_ids),
         telemetry=telemetry,
         read=reader,
@@ -126,11 +136,12 @@ def build_sweeper(
     telemetry: Telemetry | None = None,
     base_dir: str | None = None,
     ledger: Ledger | None = None,
+    loaded: Loaded | None = None,
 ) -> AzureSweeper:
     from tagwarden.azure.sweeper import AzureSweeper
 
     env = os.environ if env is None else env
-    rules = rules_from_path(env, base_dir)
+    rules = loaded.rules if loaded else rules_from_path(env, base_dir)
     arm = arm or ArmClient.from_env(env)
     telemetry = telemetry or Telemetry()
     return AzureSweeper(

@@ -7,7 +7,9 @@ Grid retries the delivery and then dead-letters it. The enforcer routes tag writ
 (delivered by the second event subscription) to the sweeper, which releases at once what they
 attribute.
 `sweep()` runs one sweep (release what is now attributed, delete what is past its deadline, leave
-the rest); a failure is logged and re-raised, and the next timer tick sweeps again.
+the rest); a failure is logged and re-raised, and the next timer tick sweeps again. Rules from a
+blob (TAGWARDEN_RULES_SOURCE) are read at the first event and re-read while the worker lives
+(tagwarden.rules.live); if the first read fails there are no rules, and the event fails too.
 """
 
 from __future__ import annotations
@@ -17,10 +19,11 @@ import os
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from tagwarden.azure.enforcer import AzureEnforcer, build, build_sweeper
+from tagwarden.azure.enforcer import AzureEnforcer, build, build_sweeper, ledger_from_env
 from tagwarden.azure.telemetry import Telemetry
 from tagwarden.model import TagChange
 from tagwarden.normalize import MalformedEvent
+from tagwarden.rules.live import SOURCE_ENV, LiveEnforcer, LiveRules, LiveSweeper, Loaded, Rebuilt
 from tagwarden.untrusted import check_shape
 
 if TYPE_CHECKING:
@@ -31,8 +34,9 @@ if TYPE_CHECKING:
 logging.getLogger("azure.core.pipeline.policies.http_logging_policy").setLevel(logging.WARNING)
 
 _TELEMETRY = Telemetry()
-_ENFORCER: AzureEnforcer | None = None
-_SWEEPER: AzureSweeper | None = None
+_ENFORCER: AzureEnforcer | LiveEnforcer[AzureEnforcer] | None = None
+_SWEEPER: AzureSweeper | LiveSweeper[AzureSweeper] | None = None
+_RULES: dict[str | None, LiveRules | None] = {}  # per source setting; None: the deployed file
 
 
 def _app_root() -> str:
@@ -41,10 +45,31 @@ def _app_root() -> str:
     return os.environ.get("AzureWebJobsScriptRoot") or os.getcwd()  # noqa: SIM112 - the host's name
 
 
-def enforcer() -> AzureEnforcer:
+def live() -> LiveRules | None:
+    """The blob's live rules, shared by the enforcer and the sweeper of a worker."""
+    source = os.environ.get(SOURCE_ENV) or None
+    if source is None:
+        return None  # the deployed file: the blob client is never imported
+    if source not in _RULES:
+        from tagwarden.azure.rules_source import live_rules
+
+        _RULES[source] = live_rules(os.environ, _TELEMETRY)
+    return _RULES[source]
+
+
+def enforcer() -> AzureEnforcer | LiveEnforcer[AzureEnforcer]:
     global _ENFORCER  # noqa: PLW0603 - built once per worker, on the first event
     if _ENFORCER is None:
-        _ENFORCER = build(telemetry=_TELEMETRY, base_dir=_app_root(), release=release)
+        rules = live()
+        if rules is None:
+            _ENFORCER = build(telemetry=_TELEMETRY, base_dir=_app_root(), release=release)
+        else:
+            ledger = ledger_from_env(os.environ)  # one ledger for every version's enforcer
+
+            def for_rules(loaded: Loaded) -> AzureEnforcer:
+                return build(telemetry=_TELEMETRY, release=release, ledger=ledger, loaded=loaded)
+
+            _ENFORCER = LiveEnforcer(Rebuilt(rules, for_rules))
     return _ENFORCER
 
 
@@ -53,10 +78,19 @@ def release(changes: Sequence[TagChange]) -> dict[str, Any]:
     return sweeper().release_now(changes)
 
 
-def sweeper() -> AzureSweeper:
+def sweeper() -> AzureSweeper | LiveSweeper[AzureSweeper]:
     global _SWEEPER  # noqa: PLW0603 - built once per worker, on the first tick
     if _SWEEPER is None:
-        _SWEEPER = build_sweeper(telemetry=_TELEMETRY, base_dir=_app_root())
+        rules = live()
+        if rules is None:
+            _SWEEPER = build_sweeper(telemetry=_TELEMETRY, base_dir=_app_root())
+        else:
+            ledger = ledger_from_env(os.environ)
+
+            def for_rules(loaded: Loaded) -> AzureSweeper:
+                return build_sweeper(telemetry=_TELEMETRY, ledger=ledger, loaded=loaded)
+
+            _SWEEPER = LiveSweeper(Rebuilt(rules, for_rules))
     return _SWEEPER
 
 

@@ -64,3 +64,7 @@ class Telemetry:
 
     def count_failure(self, error: str) -> None:
         self._metric("EventsFailed", error=error)
+
+    def count_rules(self, outcome: str) -> None:
+        """Rules from a Blob (tagwarden.rules.live): RulesReloaded, RulesRejected, RulesUnreadable."""
+        self._metric(f"Rules{outcome.capitalize()}")

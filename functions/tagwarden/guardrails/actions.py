@@ -15,6 +15,14 @@ SERVICE_PREFIXES: dict[str, str] = {
     "monitoring": "cloudwatch",
     "amazonmq": "mq",
     "servicecatalog-appregistry": "servicecatalog",
+    # Sources of derived rows (botocore signing names) whose IAM prefix differs.
+    "pinpoint": "mobiletargeting",
+    "chime-sdk-identity": "chime",
+    "chime-sdk-media-pipelines": "chime",
+    "chime-sdk-meetings": "chime",
+    "chime-sdk-messaging": "chime",
+    "chime-sdk-voice": "chime",
+    "partnercentral-selling": "partnercentral",
 }
 
 

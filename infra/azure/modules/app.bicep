@@ -12,6 +12,12 @@ param appInsightsName string
 param deploymentContainerName string
 param deadLetterContainerName string
 param rulesPath string
+
+@description('A blob URL the rules are read from and re-read (empty: rulesPath).')
+param rulesSource string = ''
+
+@description('Seconds a version of rulesSource is used before the blob is read again.')
+param rulesMaxAgeSeconds int = 60
 @allowed([
   'audit'
   'enforce'
@@ -212,6 +218,9 @@ resource appSettings 'Microsoft.Web/sites/config@2024-04-01' = {
     // The deployment's mode overrides the rules file's (audit unless the operator says enforce).
     TAGWARDEN_MODE: mode
     TAGWARDEN_RULES_PATH: rulesPath
+    // Rules from a blob, re-read every rulesMaxAgeSeconds (the last good version stays in force).
+    TAGWARDEN_RULES_SOURCE: rulesSource
+    TAGWARDEN_RULES_MAX_AGE: string(rulesMaxAgeSeconds)
     TAGWARDEN_OWN_PRINCIPAL_IDS: functionApp.identity.principalId
     // The ledger: what decides every lifecycle action (marker tags are a display only).
     TAGWARDEN_LEDGER_TABLE_ENDPOINT: storage.properties.primaryEndpoints.table

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from builders import ACCOUNT, REGION, cloudtrail, ec2_tag_spec
+from builders import ACCOUNT, REGION, cloudtrail, ec2_tag_spec, service_event
 
 TAGS = {"team": "ml-platform", "cost-center": "cc-1234"}
 ONE = {"team": "ml-platform"}
@@ -37,6 +37,7 @@ class Case:
     expect: tuple[Res, ...]
     tags: dict[str, str] = field(default_factory=dict)
     tag_gap: str | None = None  # why the request tags are not read yet (the tag test is xfail)
+    details: dict[str, Any] | None = None  # a service event: its serviceEventDetails
 
     @property
     def key(self) -> tuple[str, str]:
@@ -47,6 +48,8 @@ class Case:
         return f"{self.source.removesuffix('.amazonaws.com')}:{self.event}"
 
     def record(self) -> dict[str, Any]:
+        if self.details is not None:
+            return service_event(self.event, self.source, self.details)
         return cloudtrail(self.event, self.source, self.request, self.response)
 
 
@@ -58,6 +61,7 @@ def case(
     *expect: Res,
     tags: dict[str, str] | None = None,
     tag_gap: str | None = None,
+    details: dict[str, Any] | None = None,
 ) -> Case:
     return Case(
         f"{service}.amazonaws.com",
@@ -67,6 +71,7 @@ def case(
         expect,
         TAGS if tags is None else tags,
         tag_gap,
+        details,
     )
 
 
@@ -703,6 +708,39 @@ EC2_CASES: tuple[Case, ...] = (
     ),
     case(
         "ec2",
+        "CreateTrafficMirrorFilterRule",
+        {
+            "CreateTrafficMirrorFilterRuleRequest": {
+                "ClientToken": "b59974fd-e63c-489a-9011-4386f541e2e7",
+                "DestinationCidrBlock": "0.0.0.0/0",
+                "Protocol": 6,
+                "RuleAction": "accept",
+                "RuleNumber": 100,
+                "SourceCidrBlock": "0.0.0.0/0",
+                "TrafficDirection": "egress",
+                "TrafficMirrorFilterId": "tmf-0a1b2c3d4e5f60001",
+                "TagSpecification": ec2x_tags("traffic-mirror-filter-rule"),
+            }
+        },
+        ec2x_response(
+            "CreateTrafficMirrorFilterRule",
+            {
+                "clientToken": "b59974fd-e63c-489a-9011-4386f541e2e7",
+                "trafficMirrorFilterRule": {
+                    "destinationCidrBlock": "0.0.0.0/0",
+                    "protocol": 6,
+                    "ruleAction": "accept",
+                    "ruleNumber": 100,
+                    "trafficDirection": "egress",
+                    "trafficMirrorFilterId": "tmf-0a1b2c3d4e5f60001",
+                    "trafficMirrorFilterRuleId": "tmfr-01669e70d44b9705a",
+                },
+            },
+        ),
+        Res("AWS::EC2::TrafficMirrorFilterRule", ec2("traffic-mirror-filter-rule/tmfr-01669e70d44b9705a")),
+    ),
+    case(
+        "ec2",
         "CreateTrafficMirrorTarget",
         {
             "CreateTrafficMirrorTargetRequest": {
@@ -752,6 +790,21 @@ _FN = a("lambda", "function:summarize-tickets")
 _CLUSTER = a("ecs", "cluster/agents")
 
 COMPUTE_CASES: tuple[Case, ...] = (
+    case(
+        "appstream",
+        "CreateImage",
+        None,
+        None,
+        Res("AWS::AppStream::Image", a("appstream", "image/ExampleImage1"), name="ExampleImage1"),
+        tags={},
+        details={
+            "ImageName": "ExampleImage1",
+            "ImagePlatform": "WINDOWS",
+            "ImageDisPlayName": "Example Image 1",
+            "ImageBuilderSupported": "True",
+            "ImageState": "PENDING",
+        },
+    ),
     case(
         "lambda",
         "CreateFunction20150331",
@@ -1837,6 +1890,28 @@ def _glue(
 
 ANALYTICS_CASES: tuple[Case, ...] = (
     case(
+        "cloudsearch",
+        "CreateDomain",
+        {"domainName": "test-domain"},
+        {
+            "domainStatus": {
+                "aRN": a("cloudsearch", "domain/test-domain"),
+                "searchInstanceCount": 0,
+                "docService": {},
+                "requiresIndexDocuments": False,
+                "deleted": False,
+                "searchService": {},
+                "domainId": f"{ACCOUNT}/test-domain",
+                "processing": False,
+                "created": True,
+                "searchPartitionCount": 0,
+                "domainName": "test-domain",
+            }
+        },
+        Res("AWS::CloudSearch::Domain", a("cloudsearch", "domain/test-domain"), name="test-domain"),
+        tags={},
+    ),
+    case(
         "kinesis",
         "CreateStream",
         {"streamName": "agent-events", "shardCount": 2, "tags": TAGS},
@@ -2473,6 +2548,40 @@ _APIGW = f"arn:aws:apigateway:{REGION}::"
 
 INTEGRATION_CASES: tuple[Case, ...] = (
     case(
+        "pinpoint",
+        "CreateCampaign",
+        {
+            "Description": "spring sale",
+            "HoldoutPercent": 0,
+            "IsPaused": False,
+            "Name": "spring-sale",
+            "Schedule": {"Frequency": "ONCE", "IsLocalTime": True, "StartTime": "2026-03-01T00:00:00Z"},
+            "SegmentId": "example4da204adf991a80281example",
+            "SegmentVersion": 1,
+            "application-id": "example71dfa4c1aab66332a5839798f",
+            "tags": TAGS,
+        },
+        {
+            "ApplicationId": "example71dfa4c1aab66332a5839798f",
+            "CreationDate": "2026-02-03T01:05:16.425Z",
+            "Id": "example54a654f80948680cbba240ede",
+            "IsPaused": False,
+            "Name": "spring-sale",
+            "SegmentId": "example4da204adf991a80281example",
+            "SegmentVersion": 1,
+            "State": {"CampaignStatus": "SCHEDULED"},
+            "Version": 1,
+        },
+        Res(
+            "AWS::Pinpoint::Campaign",
+            a(
+                "mobiletargeting",
+                "apps/example71dfa4c1aab66332a5839798f/campaigns/example54a654f80948680cbba240ede",
+            ),
+            name="spring-sale",
+        ),
+    ),
+    case(
         "sqs",
         "CreateQueue",
         {"queueName": "tickets", "attributes": {"VisibilityTimeout": "60"}, "tags": TAGS},
@@ -2664,6 +2773,135 @@ def _iam_arn(resource: str) -> str:
 
 
 SECURITY_CASES: tuple[Case, ...] = (
+    case(
+        "iam",
+        "CreateServiceLinkedRole",
+        {"aWSServiceName": "elasticbeanstalk.amazonaws.com"},
+        {
+            "role": {
+                "path": "/aws-service-role/elasticbeanstalk.amazonaws.com/",
+                "roleName": "AWSServiceRoleForElasticBeanstalk",
+                "roleId": "AROA1234567890EXAMPLE",
+                "arn": f"arn:aws:iam::{ACCOUNT}:role/aws-service-role/elasticbeanstalk.amazonaws.com/"
+                "AWSServiceRoleForElasticBeanstalk",
+                "createDate": "Nov 29, 2026 10:00:00 AM",
+            }
+        },
+        Res(
+            "AWS::IAM::Role",
+            f"arn:aws:iam::{ACCOUNT}:role/aws-service-role/elasticbeanstalk.amazonaws.com/"
+            "AWSServiceRoleForElasticBeanstalk",
+            name="AWSServiceRoleForElasticBeanstalk",
+            native="AWSServiceRoleForElasticBeanstalk",
+        ),
+        tags={},
+    ),
+    case(
+        "guardduty",
+        "CreateDetector",
+        {"enable": True, "findingPublishingFrequency": "SIX_HOURS", "tags": TAGS},
+        {"detectorId": "5ab04b1110c865eecf516eee2435ede7"},
+        Res("AWS::GuardDuty::Detector", a("guardduty", "detector/5ab04b1110c865eecf516eee2435ede7")),
+    ),
+    case(
+        "guardduty",
+        "CreateIPSet",
+        {
+            "detectorId": "5ab04b1110c865eecf516eee2435ede7",
+            "name": "trusted",
+            "format": "TXT",
+            "activate": True,
+            "location": "https://s3.amazonaws.com/bucket.name/ips.txt",
+            "tags": TAGS,
+        },
+        {"ipSetId": "0cb0141ab9fbde177613ab9436212e90"},
+        Res(
+            "AWS::GuardDuty::IPSet",
+            a(
+                "guardduty",
+                "detector/5ab04b1110c865eecf516eee2435ede7/ipset/0cb0141ab9fbde177613ab9436212e90",
+            ),
+            name="trusted",
+        ),
+    ),
+    case(
+        "guardduty",
+        "CreateThreatIntelSet",
+        {
+            "detectorId": "5ab04b1110c865eecf516eee2435ede7",
+            "name": "Example",
+            "format": "TXT",
+            "activate": False,
+            "location": "https://s3.amazonaws.com/bucket.name/file.txt",
+            "tags": TAGS,
+        },
+        {"threatIntelSetId": "1ab200428351c99d859bf61992460d24"},
+        Res(
+            "AWS::GuardDuty::ThreatIntelSet",
+            a(
+                "guardduty",
+                "detector/5ab04b1110c865eecf516eee2435ede7/threatintelset/1ab200428351c99d859bf61992460d24",
+            ),
+            name="Example",
+        ),
+    ),
+    case(
+        "guardduty",
+        "CreateFilter",
+        {
+            "detectorId": "5ab04b1110c865eecf516eee2435ede7",
+            "name": "archive-low",
+            "action": "ARCHIVE",
+            "findingCriteria": {"criterion": {"severity": {"lt": 4}}},
+            "tags": TAGS,
+        },
+        {"name": "archive-low"},
+        Res(
+            "AWS::GuardDuty::Filter",
+            a("guardduty", "detector/5ab04b1110c865eecf516eee2435ede7/filter/archive-low"),
+            name="archive-low",
+        ),
+    ),
+    *(
+        case(
+            service,
+            event,
+            {"name": "block-bad", "changeToken": "l9434322-8685-4ed2-9c5b-9410bexample", "tags": KV()},
+            {
+                member: {idkey: "12132e64-6750-4725-b714-e7544example", "name": "block-bad"},
+                "changeToken": "l9434322-8685-4ed2-9c5b-9410bexample",
+            },
+            Res(
+                rtype,
+                f"arn:aws:{service}:{region}:{ACCOUNT}:{kind}/12132e64-6750-4725-b714-e7544example",
+                name="block-bad",
+            ),
+        )
+        for service, region in (("waf", ""), ("waf-regional", REGION))
+        for event, rtype, member, idkey, kind in (
+            ("CreateRule", "AWS::WAF::Rule", "rule", "ruleId", "rule"),
+            ("CreateRateBasedRule", "AWS::WAF::RateBasedRule", "rule", "ruleId", "ratebasedrule"),
+            ("CreateRuleGroup", "AWS::WAF::RuleGroup", "ruleGroup", "ruleGroupId", "rulegroup"),
+        )
+    ),
+    case(
+        "organizations",
+        "CreateAccountResult",
+        None,
+        None,
+        Res("AWS::Organizations::Account", "444455556666", name="sandbox-7", native="444455556666"),
+        tags={},
+        details={
+            "createAccountStatus": {
+                "id": "car-examplecreateaccountrequestid111",
+                "state": "SUCCEEDED",
+                "accountName": "sandbox-7",
+                "accountId": "444455556666",
+                "requestedTimestamp": "Nov 29, 2026 9:20:50 AM",
+                "completedTimestamp": "Nov 29, 2026 9:20:53 AM",
+            }
+        },
+    ),
     case(
         "iam",
         "CreateRole",
@@ -2963,6 +3201,69 @@ SECURITY_CASES: tuple[Case, ...] = (
 _ALB = a("elasticloadbalancing", "loadbalancer/app/agent-alb/50dc6c495c0c9188")
 
 OPERATIONS_CASES: tuple[Case, ...] = (
+    case(
+        "directconnect",
+        "CreatePrivateVirtualInterface",
+        {
+            "connectionId": "dxcon-fhajolyy",
+            "newPrivateVirtualInterface": {
+                "virtualInterfaceName": "MyVirtualInterface",
+                "asn": 65000,
+                "virtualGatewayId": "vgw-bb09d4a5",
+                "vlan": 123,
+                "tags": kv(),
+            },
+        },
+        {
+            "virtualInterfaceId": "dxvif-fgq61m6w",
+            "virtualGatewayId": "vgw-bb09d4a5",
+            "virtualInterfaceType": "private",
+            "virtualInterfaceName": "MyVirtualInterface",
+            "virtualInterfaceState": "pending",
+            "ownerAccount": ACCOUNT,
+            "vlan": 123,
+            "connectionId": "dxcon-fhajolyy",
+        },
+        Res(
+            "AWS::DirectConnect::VirtualInterface",
+            a("directconnect", "dxvif/dxvif-fgq61m6w"),
+            name="MyVirtualInterface",
+        ),
+    ),
+    case(
+        "directconnect",
+        "CreatePublicVirtualInterface",
+        {
+            "connectionId": "dxcon-fhajolyy",
+            "newPublicVirtualInterface": {"virtualInterfaceName": "public-1", "vlan": 124, "tags": kv()},
+        },
+        {"virtualInterfaceId": "dxvif-fgq61m7x", "virtualInterfaceName": "public-1", "vlan": 124},
+        Res(
+            "AWS::DirectConnect::VirtualInterface",
+            a("directconnect", "dxvif/dxvif-fgq61m7x"),
+            name="public-1",
+        ),
+    ),
+    case(
+        "directconnect",
+        "CreateTransitVirtualInterface",
+        {
+            "connectionId": "dxcon-fhajolyy",
+            "newTransitVirtualInterface": {"virtualInterfaceName": "transit-1", "vlan": 125, "tags": kv()},
+        },
+        {
+            "virtualInterface": {
+                "virtualInterfaceId": "dxvif-fgq61m8y",
+                "virtualInterfaceName": "transit-1",
+                "virtualInterfaceType": "transit",
+            }
+        },
+        Res(
+            "AWS::DirectConnect::VirtualInterface",
+            a("directconnect", "dxvif/dxvif-fgq61m8y"),
+            name="transit-1",
+        ),
+    ),
     case(
         "elasticloadbalancing",
         "CreateLoadBalancer",

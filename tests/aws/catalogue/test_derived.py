@@ -183,3 +183,25 @@ def test_a_record_of_a_service_only_the_models_know_is_read() -> None:
     assert resource.id == arn and resource.request_tags == {"team": "data"}
     assert resource.type == "AWS::MWAA::Environment"
     assert resource.tagger is not None and TAGGERS[resource.tagger].method == "tag_resource"
+
+
+def test_a_payload_service_is_read_as_cloudtrail_logs_it() -> None:
+    """Pinpoint signs as mobiletargeting, logs as pinpoint, and logs its request and response payloads'
+    members unwrapped, as the model spells them (as in the corpus's CreateCampaign record)."""
+    arn = "arn:aws:mobiletargeting:us-east-1:123456789012:apps/6e0c7ba8b3d54a1e8e2a0a8f6e7a0e11"
+    record = {
+        "eventSource": "pinpoint.amazonaws.com",
+        "eventName": "CreateApp",
+        "awsRegion": "us-east-1",
+        "recipientAccountId": "123456789012",
+        "requestParameters": {"Name": "loyalty", "tags": {"team": "growth"}},
+        "responseElements": {"Arn": arn, "Id": "6e0c7ba8b3d54a1e8e2a0a8f6e7a0e11", "Name": "loyalty"},
+    }
+    entry = derived.lookup("pinpoint.amazonaws.com", "CreateApp")
+    assert entry is not None and ("pinpoint.amazonaws.com", "CreateApp") not in CATALOGUE
+    (result,) = normalize(record)
+    assert isinstance(result, CreationEvent), result
+    (resource,) = result.resources
+    assert resource.id == arn and resource.request_tags == {"team": "growth"}
+    # Tag writes are not creates, though their input's payload holds tags.
+    assert derived.lookup("s3.amazonaws.com", "PutBucketTagging") is None

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from tagwarden.aws.normalize.cloudtrail import actor_of, partition_of
@@ -121,7 +123,44 @@ def test_other_eventbridge_detail_types_are_skipped() -> None:
     }
     result = one(raw)
     assert isinstance(result, Skipped)
-    assert "only 'AWS API Call via CloudTrail' events are acted on" in result.reason
+    assert "only CloudTrail API calls and service events are acted on" in result.reason
+
+
+_ACCOUNT_DONE = {
+    "createAccountStatus": {
+        "id": "car-aaaaaaaaaaaaaaaaaaaaaaaaaaa",
+        "state": "SUCCEEDED",
+        "accountName": "sandbox-9",
+        "accountId": "210987654321",
+    }
+}
+
+
+@pytest.mark.parametrize("as_text", [False, True], ids=["object", "json-text"])
+def test_a_service_event_names_what_the_service_made(as_text: bool) -> None:
+    details = json.dumps(_ACCOUNT_DONE, indent=2) if as_text else _ACCOUNT_DONE
+    record = b.service_event("CreateAccountResult", "organizations.amazonaws.com", details)
+    for raw in (record, b.eventbridge(record)):
+        ev = one(raw)
+        assert isinstance(ev, CreationEvent), ev
+        (resource,) = ev.resources
+        assert (resource.id, resource.name, resource.tagger) == ("210987654321", "sandbox-9", "organizations")
+    assert b.eventbridge(record)["detail-type"] == "AWS Service Event via CloudTrail"
+
+
+@pytest.mark.parametrize("details", ["not json", "{broken", {"createAccountStatus": {"state": "FAILED"}}])
+def test_a_service_event_without_the_id_yields_no_resource(details: object) -> None:
+    record = b.service_event("CreateAccountResult", "organizations.amazonaws.com", details)  # type: ignore[arg-type]
+    result = one(record)
+    assert isinstance(result, Skipped)
+    assert "names no created resource" in result.reason
+
+
+def test_an_api_call_entry_reached_by_a_service_event_yields_nothing() -> None:
+    """A service event carries no request or response: a row reading them finds no id."""
+    record = b.service_event("CreateBucket", "s3.amazonaws.com", {"bucketName": "forged"})
+    result = one(b.eventbridge(record))
+    assert isinstance(result, Skipped)
 
 
 def test_cloudtrail_log_file_records() -> None:
@@ -145,3 +184,19 @@ def test_cloudtrail_log_file_records() -> None:
 def test_malformed(raw: object, message: str) -> None:
     with pytest.raises(MalformedEvent, match=message):
         normalize(raw)
+
+
+def test_an_arn_that_needs_the_parent_id_is_not_guessed_without_it() -> None:
+    """A GuardDuty set's ARN joins the request's detector id and the new id: no detector, no ARN."""
+    response = {"threatIntelSetId": "1ab200428351c99d859bf61992460d24"}
+    request = {"detectorId": "5ab04b1110c865eecf516eee2435ede7", "name": "intel"}
+    ev = one(b.cloudtrail("CreateThreatIntelSet", "guardduty.amazonaws.com", request, response))
+    assert isinstance(ev, CreationEvent)
+    assert ev.resources[0].id == (
+        "arn:aws:guardduty:us-east-1:123456789012:detector/5ab04b1110c865eecf516eee2435ede7"
+        "/threatintelset/1ab200428351c99d859bf61992460d24"
+    )
+    no_parent = {"name": "intel"}
+    result = one(b.cloudtrail("CreateThreatIntelSet", "guardduty.amazonaws.com", no_parent, response))
+    assert isinstance(result, Skipped)
+    assert "names no created resource" in result.reason

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-# Placeholders an ARN template may use (filled from the record; {name} falls back to the id).
-ARN_PLACEHOLDERS = frozenset({"partition", "region", "account", "id", "name"})
+# Placeholders an ARN template may use (filled from the record; {name} falls back to the id;
+# {parent} is the value at `Creates.parent`, and without it the record yields no resource).
+ARN_PLACEHOLDERS = frozenset({"partition", "region", "account", "id", "name", "parent"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -20,6 +21,7 @@ class Creates:
     tags: str | None = None  # path to request tags: a {k: v} map or a list of {Key, Value}
     tag_spec: str | None = None  # EC2 TagSpecification resourceType to read tags from
     tagger: str = "rgta"  # which tagger writes to it (a TAGGERS row, taggers.py)
+    parent: str | None = None  # path to the id of the resource it lives in ({parent} in the ARN template)
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,6 +34,12 @@ class Entry:
     @property
     def service(self) -> str:
         return self.source.removesuffix(".amazonaws.com")
+
+    @property
+    def service_event(self) -> bool:
+        """True when the record is a service event (detail-type "AWS Service Event via CloudTrail"):
+        its ids are read from serviceEventDetails, not from a request and response."""
+        return any(c.ids.startswith("serviceEventDetails.") for c in self.creates)
 
 
 def e(service: str, event: str, *creates: Creates) -> Entry:
@@ -51,6 +59,7 @@ def global_arn(service: str, resource: str) -> str:
 
 REQ = "requestParameters"
 RESP = "responseElements"
+SED = "serviceEventDetails"  # service events: what the service reports it made
 
 
 def row(
@@ -64,10 +73,11 @@ def row(
     native: str | None = None,
     tags: str | None = f"{REQ}.tags",
     tagger: str = "rgta",
+    parent: str | None = None,
 ) -> Entry:
     """The common case: one resource, tags at `requestParameters.tags` unless told otherwise."""
     return e(
         service,
         event,
-        Creates(rtype, ids=ids, arn=arn, name=name, native=native, tags=tags, tagger=tagger),
+        Creates(rtype, ids=ids, arn=arn, name=name, native=native, tags=tags, tagger=tagger, parent=parent),
     )

@@ -1,5 +1,5 @@
 """Streaming and analytics: Kinesis (streams, video, analytics), Firehose, MSK, Glue, Athena, EMR,
-EMR Serverless, OpenSearch Service and Serverless, Data Pipeline."""
+EMR Serverless, OpenSearch Service and Serverless, CloudSearch, Data Pipeline."""
 
 from __future__ import annotations
 
@@ -110,6 +110,16 @@ GLUE_AND_ATHENA: tuple[Entry, ...] = (
 )
 
 CLUSTERS_AND_SEARCH: tuple[Entry, ...] = (
+    # CloudSearch tags domains (cloudsearch:AddTags) but its SDK model has no tag call, and its
+    # CreateDomain takes no tags: the generic tagger writes them.
+    row(
+        "cloudsearch",
+        "CreateDomain",
+        "AWS::CloudSearch::Domain",
+        f"{RESP}.domainStatus.aRN",
+        name=f"{RESP}.domainStatus.domainName",
+        tags=None,
+    ),
     row(
         "elasticmapreduce",
         "RunJobFlow",

@@ -1,5 +1,5 @@
 """Compute and containers: EC2 (and its VPC resources), Lambda, ECS, EKS, ECR, Batch, Auto Scaling,
-Lightsail, App Runner, Elastic Beanstalk, GameLift, WorkSpaces, Cloud9, Amplify.
+Lightsail, App Runner, Elastic Beanstalk, GameLift, WorkSpaces, AppStream, Cloud9, Amplify.
 
 EC2 records come in two shapes. Older APIs are logged with the EC2 XML member names
 (`responseElements.volumeId`, `requestParameters.tagSpecificationSet.items[]`), newer ones
@@ -9,7 +9,7 @@ response wrapped in `CreateXRequest` / `CreateXResponse`, with `item` for list m
 
 from __future__ import annotations
 
-from tagwarden.aws.catalogue._types import REQ, RESP, Creates, Entry, arn, e, row
+from tagwarden.aws.catalogue._types import REQ, RESP, SED, Creates, Entry, arn, e, row
 
 _EC2_TAGS = f"{REQ}.tagSpecificationSet.items"
 
@@ -232,6 +232,13 @@ EC2: tuple[Entry, ...] = (
         "traffic-mirror-filter",
     ),
     _ec2x(
+        "CreateTrafficMirrorFilterRule",
+        "AWS::EC2::TrafficMirrorFilterRule",
+        "trafficMirrorFilterRule.trafficMirrorFilterRuleId",
+        "traffic-mirror-filter-rule",
+        "traffic-mirror-filter-rule",
+    ),
+    _ec2x(
         "CreateTrafficMirrorTarget",
         "AWS::EC2::TrafficMirrorTarget",
         "trafficMirrorTarget.trafficMirrorTargetId",
@@ -447,6 +454,17 @@ BATCH_AND_FLEETS: tuple[Entry, ...] = (
         arn=arn("workspaces", "workspace/{id}"),
         tags=f"{REQ}.workspaces.tags",
         tagger="workspaces",
+    ),
+    # An image made in an image builder (Image Assistant) is reported by a service event naming it.
+    row(
+        "appstream",
+        "CreateImage",
+        "AWS::AppStream::Image",
+        f"{SED}.ImageName",
+        arn=arn("appstream", "image/{id}"),
+        name=f"{SED}.ImageName",
+        tags=None,
+        tagger="appstream",
     ),
     row(
         "cloud9",

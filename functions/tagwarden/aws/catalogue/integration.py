@@ -1,5 +1,5 @@
 """Messaging, workflows and APIs: SQS, SNS, Step Functions, EventBridge (rules, buses, Pipes,
-Scheduler), API Gateway (REST and HTTP/WebSocket APIs), AppSync, Amazon MQ, App Mesh.
+Scheduler), API Gateway (REST and HTTP/WebSocket APIs), AppSync, Amazon MQ, App Mesh, Pinpoint campaigns.
 
 API Gateway's REST API (v1) wraps the request body in `<operation>Input` (`createRestApiInput`);
 its v2 operations (CreateApi) share the eventSource apigateway.amazonaws.com.
@@ -12,6 +12,16 @@ from tagwarden.aws.catalogue._types import REQ, RESP, Creates, Entry, arn, e, ro
 _APIGW = "arn:{partition}:apigateway:{region}::"
 
 MESSAGING: tuple[Entry, ...] = (
+    # Pinpoint logs its JSON bodies as they are (PascalCase members); a campaign lives in an app.
+    row(
+        "pinpoint",
+        "CreateCampaign",
+        "AWS::Pinpoint::Campaign",
+        f"{RESP}.Id",
+        arn=arn("mobiletargeting", "apps/{parent}/campaigns/{id}"),
+        name=f"{RESP}.Name",
+        parent=f"{RESP}.ApplicationId",
+    ),
     e(
         "sqs",
         "CreateQueue",

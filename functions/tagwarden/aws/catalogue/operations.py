@@ -106,6 +106,19 @@ NETWORK: tuple[Entry, ...] = (
         arn=arn("directconnect", "dxcon/{id}"),
         name=f"{RESP}.connectionName",
     ),
+    # Private and public virtual interfaces answer with the interface itself, transit ones wrap it.
+    *(
+        row(
+            "directconnect",
+            f"Create{kind}VirtualInterface",
+            "AWS::DirectConnect::VirtualInterface",
+            f"{RESP}.{wrap}virtualInterfaceId",
+            arn=arn("directconnect", "dxvif/{id}"),
+            name=f"{RESP}.{wrap}virtualInterfaceName",
+            tags=f"{REQ}.new{kind}VirtualInterface.tags",
+        )
+        for kind, wrap in (("Private", ""), ("Public", ""), ("Transit", "virtualInterface."))
+    ),
 )
 
 MONITORING_AND_DEPLOYMENT: tuple[Entry, ...] = (

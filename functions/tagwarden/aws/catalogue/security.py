@@ -1,9 +1,9 @@
 """Identity and security: IAM, KMS, Secrets Manager, ACM, Private CA, Cognito, IAM Access Analyzer,
-WAF, CloudHSM, Organizations, RAM, CloudTrail."""
+WAF (and WAF Classic), GuardDuty, CloudHSM, Organizations, RAM, CloudTrail."""
 
 from __future__ import annotations
 
-from tagwarden.aws.catalogue._types import REQ, RESP, Entry, arn, row
+from tagwarden.aws.catalogue._types import REQ, RESP, SED, Entry, arn, row
 
 
 def _iam(event: str, rtype: str, ids: str, name: str, *, native: bool = True) -> Entry:
@@ -21,6 +21,17 @@ def _iam(event: str, rtype: str, ids: str, name: str, *, native: bool = True) ->
 
 IAM: tuple[Entry, ...] = (
     _iam("CreateRole", "AWS::IAM::Role", "role.arn", f"{RESP}.role.roleName"),
+    # A service-linked role takes tags afterwards (TagRole accepts them), not in its create call.
+    row(
+        "iam",
+        "CreateServiceLinkedRole",
+        "AWS::IAM::Role",
+        f"{RESP}.role.arn",
+        name=f"{RESP}.role.roleName",
+        native=f"{RESP}.role.roleName",
+        tags=None,
+        tagger="iam",
+    ),
     _iam("CreateUser", "AWS::IAM::User", "user.arn", f"{RESP}.user.userName"),
     _iam(
         "CreateInstanceProfile",
@@ -146,6 +157,17 @@ IDENTITY_AND_GOVERNANCE: tuple[Entry, ...] = (
         native=f"{RESP}.organizationalUnit.id",
         tagger="organizations",
     ),
+    # CreateAccount answers with a request id; the service event that ends it names the account.
+    # Tagged by account id (Organizations' TagResource takes it); the ARN would need the org id.
+    row(
+        "organizations",
+        "CreateAccountResult",
+        "AWS::Organizations::Account",
+        f"{SED}.createAccountStatus.accountId",
+        name=f"{SED}.createAccountStatus.accountName",
+        tags=None,
+        tagger="organizations",
+    ),
     row(
         "ram",
         "CreateResourceShare",
@@ -164,4 +186,62 @@ IDENTITY_AND_GOVERNANCE: tuple[Entry, ...] = (
     ),
 )
 
-ENTRIES: tuple[Entry, ...] = (*IAM, *KEYS_AND_SECRETS, *IDENTITY_AND_GOVERNANCE)
+
+def _guardduty(event: str, rtype: str, ids: str, kind: str) -> Entry:
+    """Sets and filters live in a detector: the ARN joins the request's detector id and the new id."""
+    return row(
+        "guardduty",
+        event,
+        rtype,
+        f"{RESP}.{ids}",
+        arn=arn("guardduty", f"detector/{{parent}}/{kind}/{{id}}"),
+        name=f"{REQ}.name",
+        parent=f"{REQ}.detectorId",
+        tagger="guardduty",
+    )
+
+
+def _waf_classic(service: str, event: str, rtype: str, ids: str, kind: str) -> Entry:
+    """WAF Classic: global (`waf`, ARNs without a region) or regional (`waf-regional`)."""
+    region = "" if service == "waf" else "{region}"
+    return row(
+        service,
+        event,
+        rtype,
+        f"{RESP}.{ids}",
+        arn=f"arn:{{partition}}:{service}:{region}:{{account}}:{kind}/{{id}}",
+        name=f"{REQ}.name",
+        tagger=service,
+    )
+
+
+THREAT_DETECTION: tuple[Entry, ...] = (
+    row(
+        "guardduty",
+        "CreateDetector",
+        "AWS::GuardDuty::Detector",
+        f"{RESP}.detectorId",
+        arn=arn("guardduty", "detector/{id}"),
+        tagger="guardduty",
+    ),
+    _guardduty("CreateIPSet", "AWS::GuardDuty::IPSet", "ipSetId", "ipset"),
+    _guardduty(
+        "CreateThreatIntelSet", "AWS::GuardDuty::ThreatIntelSet", "threatIntelSetId", "threatintelset"
+    ),
+    _guardduty("CreateFilter", "AWS::GuardDuty::Filter", "name", "filter"),
+    *(
+        entry
+        for service in ("waf", "waf-regional")
+        for entry in (
+            _waf_classic(service, "CreateRule", "AWS::WAF::Rule", "rule.ruleId", "rule"),
+            _waf_classic(
+                service, "CreateRateBasedRule", "AWS::WAF::RateBasedRule", "rule.ruleId", "ratebasedrule"
+            ),
+            _waf_classic(
+                service, "CreateRuleGroup", "AWS::WAF::RuleGroup", "ruleGroup.ruleGroupId", "rulegroup"
+            ),
+        )
+    ),
+)
+
+ENTRIES: tuple[Entry, ...] = (*IAM, *KEYS_AND_SECRETS, *IDENTITY_AND_GOVERNANCE, *THREAT_DETECTION)

@@ -141,6 +141,7 @@ _ROWS: dict[str, TaggerSpec] = {
         busy=frozenset({"OperationInProgressFailure"}),
     ),
     "workspaces": TaggerSpec("workspaces", "create_tags", "ResourceId", id_from=IdFrom.NATIVE),
+    "appstream": TaggerSpec("appstream", "tag_resource", "ResourceArn", tag_format=MAP),
     "gamelift": TaggerSpec("gamelift", "tag_resource", "ResourceARN"),
     "cloud9": TaggerSpec("cloud9", "tag_resource", "ResourceARN"),
     "amplify": TaggerSpec("amplify", "tag_resource", "resourceArn", "tags", MAP),
@@ -354,6 +355,13 @@ _ROWS: dict[str, TaggerSpec] = {
         not_found=_nf("EntityDoesNotExistException"),
     ),
     "wafv2": TaggerSpec("wafv2", "tag_resource", "ResourceARN", not_found=_nf("WAFNonexistentItemException")),
+    # WAF Classic: the global API is answered in us-east-1 only.
+    "waf": TaggerSpec(
+        "waf", "tag_resource", "ResourceARN", region="us-east-1", not_found=_nf("WAFNonexistentItemException")
+    ),
+    "waf-regional": TaggerSpec(
+        "waf-regional", "tag_resource", "ResourceARN", not_found=_nf("WAFNonexistentItemException")
+    ),
     "cloudhsm": TaggerSpec(
         "cloudhsmv2",
         "tag_resource",

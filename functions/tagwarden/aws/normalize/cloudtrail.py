@@ -7,12 +7,13 @@ is a Skipped with its reason; only input we cannot read at all raises MalformedE
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Mapping
 from typing import Any
 
 from tagwarden.attribution import paths
-from tagwarden.aws.catalogue import CATALOGUE, Creates, Entry, derived, user
+from tagwarden.aws.catalogue import CATALOGUE, Creates, Entry, derived, untaggable, user
 from tagwarden.model import (
     Actor,
     ActorKind,
@@ -25,6 +26,10 @@ from tagwarden.model import (
 from tagwarden.normalize.errors import MalformedEvent
 
 DETAIL_TYPE = "AWS API Call via CloudTrail"
+# Service events (Organizations' CreateAccountResult, AppStream's CreateImage) name what an earlier
+# call created: only AWS emits them (EventBridge refuses "aws.*" sources from PutEvents).
+SERVICE_EVENT = "AWS Service Event via CloudTrail"
+ACCEPTED_DETAIL_TYPES = frozenset({DETAIL_TYPE, SERVICE_EVENT})
 
 _ACTOR_KINDS: Mapping[str, ActorKind] = {
     "IAMUser": ActorKind.USER,
@@ -97,10 +102,10 @@ def normalize_record(raw: Mapping[str, Any]) -> CreationEvent | Skipped:
     detail_type = raw.get("detail-type")
     if detail_type is not None and not isinstance(detail_type, str):
         raise MalformedEvent("EventBridge event whose detail-type is not a string")
-    if detail_type is not None and detail_type != DETAIL_TYPE:
-        # Sign-ins, service events, state changes: a rule routed them here, but they create nothing.
+    if detail_type is not None and detail_type not in ACCEPTED_DETAIL_TYPES:
+        # Sign-ins, state changes: a rule routed them here, but they create nothing.
         return Skipped(
-            f"EventBridge {detail_type!r} event: only {DETAIL_TYPE!r} events are acted on",
+            f"EventBridge {detail_type!r} event: only CloudTrail API calls and service events are acted on",
             SkipKind.NOT_AN_API_CALL,
             event_id=_str(record.get("eventID")) or _str(raw.get("id")),
             event_name=_str(record.get("eventName")) or str(detail_type),
@@ -122,6 +127,7 @@ def normalize_record(raw: Mapping[str, Any]) -> CreationEvent | Skipped:
     entry = _entry(record, source, name)
     if not isinstance(entry, Entry):
         return skip(*entry)
+    record = _details_decoded(record)
 
     account = (
         _str(record.get("recipientAccountId"))
@@ -167,9 +173,26 @@ def _entry(record: Mapping[str, Any], source: str, name: str) -> Entry | tuple[s
     entry = derived.lookup(source, name) or user.lookup(source, name)
     if entry is not None:
         return entry
+    gap = untaggable.lookup(source, name)
+    if gap is not None and not gap.why.taggable:
+        return f"{source} {name} makes nothing to tag: {gap.reason}", SkipKind.NOT_A_CREATE
+    if gap is not None:
+        return f"{source} {name} is not in the catalogue: {gap.reason}", SkipKind.NOT_IN_CATALOGUE
     if _CREATE_LIKE.match(name):
         return f"{source} {name} is not in the catalogue", SkipKind.NOT_IN_CATALOGUE
     return f"{name} does not create resources", SkipKind.NOT_A_CREATE
+
+
+def _details_decoded(record: Mapping[str, Any]) -> Mapping[str, Any]:
+    """The record with a JSON-text serviceEventDetails decoded (some log stores keep it as text)."""
+    details = record.get("serviceEventDetails")
+    if not isinstance(details, str) or not details.lstrip().startswith("{"):
+        return record
+    try:
+        decoded = json.loads(details)
+    except ValueError:
+        return record
+    return {**record, "serviceEventDetails": decoded}
 
 
 def partition_of(region: str) -> str:
@@ -200,6 +223,9 @@ def _resources(record: Mapping[str, Any], creates: Creates, ctx: dict[str, str])
         if creates.arn and not creates.arn.startswith("arn:")
         else []
     )
+    parents = [str(v) for v in paths.values(record, creates.parent)] if creates.parent else []
+    if creates.parent and not parents:
+        return []  # the ARN needs the parent's id, and the record does not hold it
     tags = _request_tags(record, creates)
     out = []
     for i, rid in enumerate(ids):
@@ -207,7 +233,10 @@ def _resources(record: Mapping[str, Any], creates: Creates, ctx: dict[str, str])
         if creates.arn is None:
             arn = rid
         elif creates.arn.startswith("arn:"):
-            arn = creates.arn.format(id=rid, name=name or rid, **ctx)
+            parent = _nth(parents, i, len(ids)) if parents else ""
+            if parent is None:
+                continue  # several parents, not one per id: which is whose is unknown
+            arn = creates.arn.format(id=rid, name=name or rid, parent=parent, **ctx)
         else:
             arn = _nth(arn_values, i, len(ids)) or rid
         out.append(

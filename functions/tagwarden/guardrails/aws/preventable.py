@@ -1,6 +1,12 @@
-"""Which catalogue events a deny at creation can cover: the event's IAM action must accept
-`aws:RequestTag` at creation (the IAM database says so) and must not also update existing
-resources. The rest is what the runtime enforcer is for; `coverage()` lists both."""
+"""Which catalogue events a deny at creation can cover: the event must be an API call whose request
+takes tags (a catalogue row reads request tags; every derived row's botocore input has a tag
+member), its IAM action must accept `aws:RequestTag` at creation (the IAM database says so) and
+must not also update existing resources. The rest is what the runtime enforcer is for; `coverage()`
+lists both.
+
+By default the events are the whole catalogue, hand-written rows first, then the derived ones
+(`all_entries()`): when the policies cannot hold every preventable event, packing keeps the longest
+run in that order, so the hand-written (most used) events go first."""
 
 from __future__ import annotations
 
@@ -47,9 +53,9 @@ def coverage(
 ) -> Coverage:
     """Split the catalogue's create events into those an SCP can deny and those it cannot."""
     if entries is None:
-        from tagwarden.aws.catalogue import ENTRIES
+        from tagwarden.aws.catalogue import all_entries
 
-        entries = ENTRIES
+        entries = all_entries()
     db = db or default_database()
     yes: list[EventCoverage] = []
     no: list[EventCoverage] = []
@@ -80,9 +86,14 @@ def _with_action(entry: Entry, db: IamDatabase) -> EventCoverage:
     """The event with its IAM action as the database spells it; `reason` set when that settles it
     (no such service or action, or a create-or-update call)."""
     created = tuple(c.type for c in entry.creates)
+    base = EventCoverage(entry.source, entry.event, None, False, "", created)
+    if entry.service_event:
+        return replace(base, reason="a service event, not an API call: there is no request to deny")
+    if all(c.tags is None for c in entry.creates):
+        # A deny on a missing aws:RequestTag would refuse every such call.
+        return replace(base, reason="the request takes no tags")
     ref = tables.iam_action(entry.source, entry.event)
     prefix, _, name = ref.action.partition(":")
-    base = EventCoverage(entry.source, entry.event, None, False, "", created)
     if not db.has_service(prefix):
         return replace(base, reason=f"the IAM database has no service prefix {prefix!r}")
     spelled = db.action_name(prefix, name)
