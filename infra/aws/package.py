@@ -24,19 +24,31 @@ SOURCE = ROOT / "functions"
 OUT = ROOT / "build" / "aws"
 ENTRY = "tagwarden.aws.handler"
 EXAMPLE_RULES = "tagwarden/examples/rules.yaml"
-DATA = (EXAMPLE_RULES, "tagwarden/aws/catalogue/derived.json.gz")
+# The price tables are read (importlib.resources) when rules have spend or token limits.
+DATA = (
+    EXAMPLE_RULES,
+    "tagwarden/aws/catalogue/derived.json.gz",
+    "tagwarden/runaway/prices.yaml",
+    "tagwarden/llm/prices.yaml",
+)
 
 
 def modules(entry: str = ENTRY) -> set[str]:
-    """`entry`, every tagwarden module it imports (directly or not), and their parent packages."""
+    """`entry`, every tagwarden module it imports (directly or not), their parent packages and what
+    those import."""
     sys.path.insert(0, str(SOURCE))
     import grimp
 
     graph = grimp.build_graph("tagwarden", cache_dir=None)
-    found = {entry, *graph.find_upstream_modules(entry)}
-    for name in list(found):
+    found: set[str] = set()
+    todo = [entry]
+    while todo:  # importing a module runs its packages' __init__ first: their imports ship too
+        name = todo.pop()
+        if name in found:
+            continue
+        found.add(name)
         parts = name.split(".")
-        found.update(".".join(parts[:i]) for i in range(1, len(parts)))
+        todo += [*graph.find_upstream_modules(name), *(".".join(parts[:i]) for i in range(1, len(parts)))]
     return found
 
 

@@ -53,6 +53,20 @@ def test_ships_only_subpackages_the_azure_function_imports(shipped: list[Path]) 
     assert packages - imported - {"examples"} == set(), "shipped but never imported by the Azure function"
 
 
+def test_ships_every_module_the_azure_function_can_import(shipped: list[Path]) -> None:
+    """The handler's import closure, with what its packages' __init__ import (the package step's
+    closure: infra/aws/package.py's `modules`), lazy imports included."""
+    needed = script("aws/package.py").modules("tagwarden.azure.handler")
+    names = {f.as_posix() for f in shipped}
+    missing = []
+    for module in sorted(needed):
+        path = Path("functions", *module.split("."))
+        rel = (path / "__init__.py" if (ROOT / path).is_dir() else path.with_suffix(".py")).as_posix()
+        if rel not in names:
+            missing.append(module)
+    assert not missing, missing
+
+
 def test_is_under_1_mb_before_dependencies(shipped: list[Path]) -> None:
     size = sum((ROOT / f).stat().st_size for f in shipped)
     assert size < 1024 * 1024, size

@@ -49,6 +49,21 @@ def test_ships_no_azure_cli_guardrails_demo_or_testing_module(built: tuple[Path,
     assert list(compiled["data"]["tags"]) == ["Agent-ID", "CostCenter", "Outcome-ID", "Owner"]
 
 
+def test_the_price_tables_the_limits_read_are_shipped(built: tuple[Path, list[Path]]) -> None:
+    """Rules with spend or token limits read them at cold start: they must be in the package."""
+    out, _ = built
+    code = (
+        "from tagwarden.runaway.prices import shipped; from tagwarden.llm.prices import load\n"
+        "print(bool(shipped().hourly), bool(load()))"
+    )
+    env = {"PATH": os.environ.get("PATH", "/usr/bin"), "PYTHONPATH": str(out)}
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=env, cwd=out, timeout=60, check=False
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.stdout.split() == ["True", "True"]
+
+
 def test_is_under_2_mb_before_dependencies(built: tuple[Path, list[Path]]) -> None:
     out, files = built
     size = sum((out / f).stat().st_size for f in files)
