@@ -1,7 +1,8 @@
 """Azure Functions entry point (Python v2 programming model).
 
 `tagwarden_resource_write` is subscribed (infra/azure: Event Grid system topic on the subscription)
-to Microsoft.Resources.ResourceWriteSuccess, minus tag writes and deployments. `tagwarden_sweeper`
+to Microsoft.Resources.ResourceWriteSuccess (minus tag writes and deployments) and ResourceDeleteSuccess
+(a delete closes the ledger record: an id created again is judged as new). `tagwarden_sweeper`
 runs on the schedule in the app setting TAGWARDEN_SWEEP_SCHEDULE (an NCRONTAB expression, six
 fields; infra/azure sets "0 */15 * * * *", every 15 minutes): it releases quarantined resources
 whose tags are now fixed, deletes those past their deadline, leaves the rest. The work is in

@@ -45,7 +45,8 @@ def _rules(directory: Path) -> Path:
 def _instance(identity: dict[str, Any]) -> tuple[str, dict[str, Any]]:
     got = client("ec2").run_instances(ImageId="ami-12c6146b", MinCount=1, MaxCount=1)["Instances"][0]
     pairs = [(got["InstanceId"], [n["NetworkInterfaceId"] for n in got["NetworkInterfaces"]])]
-    return got["InstanceId"], ev.eventbridge(ev.run_instances(identity=identity, instances=pairs))
+    record = ev.run_instances(identity=identity, instances=pairs, event_time=ev.at(time.time()))
+    return got["InstanceId"], ev.eventbridge(record)
 
 
 def _function(identity: dict[str, Any], role_arn: str) -> tuple[str, dict[str, Any]]:
@@ -68,6 +69,7 @@ def _function(identity: dict[str, Any], role_arn: str) -> tuple[str, dict[str, A
         ev.lower_first(params),
         ev.lower_first(response),
         identity,
+        event_time=ev.at(time.time()),  # CloudTrail's clock: a second run's function is a new one
     )
     return response["FunctionArn"], ev.eventbridge(record)
 

@@ -64,12 +64,14 @@ def cloudtrail(
     account: str = ACCOUNT,
     error_code: str | None = None,
     event_id: str | None = None,
+    event_time: str = "2026-11-29T10:00:00Z",
 ) -> dict[str, Any]:
-    """A bare CloudTrail record (what EventBridge delivers under `detail`)."""
+    """A bare CloudTrail record (what EventBridge delivers under `detail`); `event_time` is
+    CloudTrail's clock (`at(epoch)` for one of the test's)."""
     record: dict[str, Any] = {
         "eventVersion": "1.09",
         "userIdentity": identity if identity is not None else assumed_role(account=account),
-        "eventTime": "2026-11-29T10:00:00Z",
+        "eventTime": event_time,
         "eventSource": event_source,
         "eventName": event_name,
         "awsRegion": region,
@@ -242,18 +244,21 @@ def eventgrid_write(
     event_type: str = "Microsoft.Resources.ResourceWriteSuccess",
     status: str = "Succeeded",
     principal_type: str = "ServicePrincipal",
+    event_time: str = "2026-11-29T10:00:00.1234567Z",
 ) -> dict[str, Any]:
-    """An Event Grid schema resource event, as the subscription's system topic delivers it."""
+    """An Event Grid schema resource event, as the subscription's system topic delivers it;
+    `event_time` is ARM's clock (`at(epoch, fraction=True)` for one of the test's)."""
     subscription = rid.split("/")[2]
     if operation is None:
         provider_type = rid.rsplit("/providers/", maxsplit=1)[-1].split("/")
-        operation = "/".join([provider_type[0], *provider_type[1::2]]) + "/write"
+        verb = "delete" if event_type == DELETE_SUCCESS else "write"
+        operation = "/".join([provider_type[0], *provider_type[1::2]]) + "/" + verb
     claims = claims if claims is not None else app_claims("11111111-2222-3333-4444-555555555555")
     oid = claims.get("http://schemas.microsoft.com/identity/claims/objectidentifier", "")
     return {
         "subject": rid,
         "eventType": event_type,
-        "eventTime": "2026-11-29T10:00:00.1234567Z",
+        "eventTime": event_time,
         "id": str(uuid.uuid4()),
         "data": {
             "authorization": {
@@ -278,6 +283,22 @@ def eventgrid_write(
         "metadataVersion": "1",
         "topic": f"/subscriptions/{subscription}",
     }
+
+
+DELETE_SUCCESS = "Microsoft.Resources.ResourceDeleteSuccess"
+
+
+def eventgrid_delete(rid: str, claims: dict[str, Any] | None = None, **kw: Any) -> dict[str, Any]:
+    """A successful delete (ResourceDeleteSuccess, operation `<type>/delete`) of `rid`."""
+    return eventgrid_write(rid, claims, event_type=DELETE_SUCCESS, **kw)
+
+
+def at(epoch: float, fraction: bool = False) -> str:
+    """An event time the way the cloud stamps it: CloudTrail to the second, ARM to 100 ns."""
+    import time
+
+    text = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(epoch))
+    return text + (f".{int(epoch % 1 * 10**7):07d}Z" if fraction else "Z")
 
 
 def as_cloudevent(event: dict[str, Any]) -> dict[str, Any]:

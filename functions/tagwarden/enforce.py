@@ -1,8 +1,9 @@
 """The enforcer, the same for every cloud: a delivery in, tags written and actions recorded out.
 
-Route, guard, decide, record, plan, write, log. The cloud comes in through ports: a Reader (the
-adapter's normalizer), a TagWriter, a Lookups factory, a Ledger, a Telemetry sink and the
-lifecycle's release for tag writes; tagwarden.aws and tagwarden.azure compose them. Each event
+Route, guard, decide, record, plan, write, log (a delete: close its record, log). The cloud comes
+in through ports: a Reader (the adapter's normalizer), a TagWriter, a Lookups factory, a Ledger, a
+Telemetry sink and the lifecycle's release for tag writes; tagwarden.aws and tagwarden.azure
+compose them. Each event
 ends in exactly one of: acted on, skipped with a logged reason, or an exception that leaves it to
 the platform's retry and dead-letter path.
 
@@ -30,15 +31,26 @@ from tagwarden.ledger.records import new_record
 from tagwarden.ledger.state import NEXT, advance
 from tagwarden.lifecycle.act import Claim, Outcome, Recorder, Step, strip_untrusted
 from tagwarden.lifecycle.ports import CloudText, Notification, Notifier, Quarantiner, Status
-from tagwarden.model import Action, CreationEvent, Decision, Provider, Resource, SkipKind, Skipped, TagChange
+from tagwarden.lifecycle.removal import close_removed
+from tagwarden.model import (
+    Action,
+    CreationEvent,
+    Decision,
+    Provider,
+    Removal,
+    Resource,
+    SkipKind,
+    Skipped,
+    TagChange,
+)
 from tagwarden.normalize import Reader, route
 from tagwarden.rules.model import Mode, RuleSet
 from tagwarden.tagging import Outcome as WriteOutcome
 from tagwarden.tagging import TagResult, TagWrite, TagWriter
 
 # Every resource already recorded and nothing left to write: the event is a duplicate (a
-# redelivery, or the second event a deployment emits for a resource).
-DUPLICATES = frozenset({Claim.REDELIVERED, Claim.TWIN})
+# redelivery, the second event a deployment emits for a resource, or one older than the record's).
+DUPLICATES = frozenset({Claim.REDELIVERED, Claim.TWIN, Claim.STALE})
 if TYPE_CHECKING:
     from tagwarden.runaway.limiter import Limiter, LimitOutcome
 
@@ -95,9 +107,11 @@ class Enforcer:
             events.append(on_tag_changes(changes, self.own, self.release, self.telemetry))
         return {"events": events}
 
-    def _one(self, result: CreationEvent | Skipped, lookups: Lookups) -> dict[str, Any]:
+    def _one(self, result: CreationEvent | Removal | Skipped, lookups: Lookups) -> dict[str, Any]:
         if isinstance(result, Skipped):
             return self._skip(result.event_id, result.event_name, result.kind, result.reason)
+        if isinstance(result, Removal):
+            return self._removed(result)
         event = result
         self.telemetry.correlate(event.event_id)
         if self.own.is_own(event):
@@ -187,7 +201,7 @@ class Enforcer:
         failed write clears `tagged_at` (the retry writes what is missing); a resumed one is tagged."""
         for st in life.steps:
             result = outcomes.get(st.decision.resource.id)
-            if result is None or st.claim in (Claim.KNOWN, Claim.TWIN):
+            if result is None or st.claim in (Claim.KNOWN, Claim.TWIN, Claim.STALE):
                 continue
             record = st.record
             changes: dict[str, Any] | None = None
@@ -340,6 +354,37 @@ class Enforcer:
         ):
             with contextlib.suppress(Conflict):  # moved meanwhile: the sweeper finds it gone later
                 self.ledger.update(advance(old, LifecycleState.GONE, gone_at=now, detail=why))
+
+    def _removed(self, removal: Removal) -> dict[str, Any]:
+        """A resource was deleted (ours included): its record closed as gone, so that the id may
+        start over; nothing is done in the cloud. Recorded in every mode: it is what happened."""
+        self.telemetry.correlate(removal.event_id)
+        closed = close_removed(self.ledger, removal, self.clock())
+        if closed.record is None:
+            kind = SkipKind.DUPLICATE if closed.previous is LifecycleState.GONE else SkipKind.NOT_A_CREATE
+            reason = f"delete of {removal.resource_id}: {closed.reason}"
+            return self._skip(removal.event_id, removal.event_name, kind, reason)
+        row = {
+            "resource": removal.resource_id,
+            "type": closed.record.type,
+            "action": Action.NONE.value,
+            "outcome": "deleted",
+            "state": closed.record.state.value,
+            "ledger": "closed",
+            "previous": closed.previous.value if closed.previous else None,
+        }
+        self.telemetry.log("info", "resource deleted", deleted_by=removal.actor.identity, **row)
+        report = {
+            "event_id": removal.event_id,
+            "event_name": removal.event_name,
+            "actor": removal.actor.identity,
+            "mode": self.rules.mode.value,
+            "resources": [row],
+            "own_ms": 0.0,
+            "skipped": None,
+        }
+        self.results.append(report)
+        return report
 
     def _skip(
         self, event_id: str | None, event_name: str | None, kind: SkipKind, reason: str

@@ -142,6 +142,11 @@ class CreationEvent:
     resources: tuple[Resource, ...]
     raw: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)
     correlation_id: str | None = None  # Azure correlationId, AWS requestID
+    # True only when the call fails if the id exists already (set by the adapter's reader): such an
+    # event for an id the ledger knows, later than its record, is a re-creation and starts a new
+    # lifecycle. False (the default) for upserts, idempotent retries and every Azure write: an event
+    # for a known id is then an update (tags only). See tagwarden.ledger.state.renews.
+    creates_only: bool = False
 
 
 class SkipKind(StrEnum):
@@ -172,6 +177,20 @@ class Skipped:
     event_name: str | None = None
     provider: Provider | None = None
     raw: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)
+
+
+@dataclass(frozen=True, slots=True)
+class Removal:
+    """A resource was deleted (by anyone, tagwarden included): its ledger record is closed as gone,
+    so that the next write of the same id starts a new lifecycle. Never acted on in the cloud."""
+
+    event_id: str
+    event_name: str
+    time: str  # ISO 8601, the cloud's
+    account: str
+    actor: Actor
+    resource_id: str
+    provider: Provider
 
 
 @dataclass(frozen=True, slots=True)

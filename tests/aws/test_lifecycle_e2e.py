@@ -483,3 +483,230 @@ def test_changing_the_stamp_prefix_orphans_nothing(world: dict[str, str], tmp_pa
         if k.startswith("tagwarden:")
         and k not in {"tagwarden:rule", "tagwarden:creator", "tagwarden:created-at"}
     ]
+
+
+# --- re-created ids (names): a new resource gets its own lifecycle ---------------------------------
+
+AGENT = b.assumed_role("agent-fleet-adhoc", "agent-13")
+OWNER_TAGS = {"CostCenter": "101", "Outcome-ID": "OUT-5555"}
+_EXEC_ROLE: list[str] = []
+
+
+def function(
+    name: str, at: float, concurrency: int = 5, identity: dict[str, Any] = AGENT
+) -> tuple[str, dict[str, Any]]:
+    """A Lambda function created in moto, untagged, and CloudTrail's event of it at `at`."""
+    import io
+    import zipfile
+
+    if not _EXEC_ROLE:
+        _EXEC_ROLE.append(agent_role("agent-function-exec"))
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as zf:
+        zf.writestr("app.py", "def handler(event, context):\n    return event\n")
+    params = {"FunctionName": name, "Runtime": "python3.13", "Role": _EXEC_ROLE[0], "Handler": "app.handler"}
+    lam = client("lambda")
+    response = lam.create_function(**params, Code={"ZipFile": buf.getvalue()})
+    lam.put_function_concurrency(FunctionName=name, ReservedConcurrentExecutions=concurrency)
+    response.pop("ResponseMetadata", None)
+    record = b.cloudtrail(
+        "CreateFunction20150331", "lambda.amazonaws.com", b.lower_first(params), b.lower_first(response),
+        identity, event_time=b.at(at),
+    )  # fmt: skip
+    return response["FunctionArn"], b.eventbridge(record)
+
+
+def concurrency(name: str) -> Any:
+    return client("lambda").get_function_concurrency(FunctionName=name).get("ReservedConcurrentExecutions")
+
+
+def verdicts(s: AwsSweeper, rid: str) -> list[tuple[str, str]]:
+    return [(r["verdict"], r.get("status") or "") for r in s.run()["resources"] if r["resource"] == rid]
+
+
+def test_released_then_deleted_outside_then_created_again_untagged_is_quarantined_again(
+    world: dict[str, str], tmp_path: Path
+) -> None:
+    """The gap: a released record is terminal, and the id is a name. The new function of that name
+    is a new resource: quarantined, with its own undo token, deadline and notification."""
+    inbox(world)
+    clock = Clock()
+    t0 = clock.now
+    e, s = pair(world, rules_file(tmp_path), clock)
+    arn, first = function("agent-13-reborn", at=t0)
+    e.handle(first)
+    assert concurrency("agent-13-reborn") == 0
+    client("lambda").tag_resource(Resource=arn, Tags=OWNER_TAGS)
+    clock.now += HOUR
+    assert verdicts(s, arn) == [("release", "done")]
+    assert concurrency("agent-13-reborn") == 5
+
+    # replays of the original create, after the release: never quarantined again
+    assert e.handle(first)["events"][0]["kind"] == "duplicate"
+    archive = b.eventbridge(first["detail"])  # an EventBridge archive replay: a new envelope, same event
+    assert e.handle(archive)["events"][0]["kind"] == "duplicate"
+    assert concurrency("agent-13-reborn") == 5
+    released = e.ledger.get("aws", arn)
+    assert released is not None and released.state.value == "released"
+    inbox(world)
+
+    # the agent deletes it outside tagwarden and creates it again, untagged, with concurrency 3
+    client("lambda").delete_function(FunctionName="agent-13-reborn")
+    again, second = function("agent-13-reborn", at=t0 + 2 * HOUR, concurrency=3)
+    assert again == arn  # the same id: a name
+    (report,) = e.handle(second)["events"]
+    (row,) = report["resources"]
+    assert (row["ledger"], row["state"]) == ("renewed", "quarantined")
+    assert concurrency("agent-13-reborn") == 0
+    record = e.ledger.get("aws", arn)
+    assert record is not None and record.event_id == second["detail"]["eventID"]
+    assert record.undo == "concurrency=3"  # read from the new function, not the old token
+    assert record.deadline == pytest.approx(t0 + 2 * HOUR + 4 * HOUR, abs=1)  # its own grace
+    assert record.version == released.version + 2  # renewed, then quarantined
+    sent = [m for m in inbox(world) if m["resource_id"] == arn]
+    assert [m["kind"] for m in sent] == ["quarantined"]
+
+    # the first event, replayed now, is older than the record's: stale, nothing changes
+    (old,) = e.handle(first)["events"]
+    assert old["kind"] == "duplicate"
+    assert e.ledger.get("aws", arn) == record and concurrency("agent-13-reborn") == 0
+
+    # and it is released again, restored to its own concurrency, once its owner tags it
+    client("lambda").tag_resource(Resource=arn, Tags=OWNER_TAGS)
+    clock.now += HOUR
+    assert verdicts(s, arn) == [("release", "done")]
+    assert concurrency("agent-13-reborn") == 3
+
+
+def test_a_quarantined_function_created_again_gets_its_own_intent_and_grace(
+    world: dict[str, str], tmp_path: Path
+) -> None:
+    """Without renewal the sweeper would delete the new function at the old deadline, with the old
+    undo token: here the old deadline passes and the new function is left until its own."""
+    clock = Clock()
+    t0 = clock.now
+    e, s = pair(world, rules_file(tmp_path), clock)
+    arn, first = function("agent-13-twice", at=t0, concurrency=5)
+    e.handle(first)
+    before = e.ledger.get("aws", arn)
+    assert before is not None and before.state.value == "quarantined" and before.undo == "concurrency=5"
+
+    clock.now = t0 + 3 * HOUR
+    client("lambda").delete_function(FunctionName="agent-13-twice")
+    _, second = function("agent-13-twice", at=t0 + 3 * HOUR, concurrency=2)
+    (row,) = e.handle(second)["events"][0]["resources"]
+    assert (row["ledger"], row["state"]) == ("renewed", "quarantined")
+    after = e.ledger.get("aws", arn)
+    assert after is not None and after.undo == "concurrency=2"
+    assert after.deadline == pytest.approx(t0 + 7 * HOUR, abs=1) and after.deadline > (before.deadline or 0)
+    assert after.quarantined_at == clock.now
+
+    clock.now = t0 + 5 * HOUR  # past the old deadline, within the new grace
+    assert verdicts(s, arn) == [("leave", "")]
+    assert concurrency("agent-13-twice") == 0
+    clock.now = t0 + 7 * HOUR + 60
+    assert verdicts(s, arn) == [("delete", "done")]
+    names = [f["FunctionName"] for f in client("lambda").list_functions()["Functions"]]
+    assert "agent-13-twice" not in names
+
+
+def bucket(name: str, region: str, at: float) -> tuple[str, dict[str, Any]]:
+    s3 = client("s3", region)
+    config = {"CreateBucketConfiguration": {"LocationConstraint": region}} if region != "us-east-1" else {}
+    s3.create_bucket(Bucket=name, **config)
+    record = b.create_bucket(name, AGENT, region=region, event_time=b.at(at))
+    return f"arn:aws:s3:::{name}", b.eventbridge(record)
+
+
+def bucket_policy(name: str, region: str) -> str:
+    s3 = client("s3", region)
+    try:
+        return str(s3.get_bucket_policy(Bucket=name)["Policy"])
+    except s3.exceptions.ClientError:
+        return ""
+
+
+@pytest.mark.parametrize(("region", "renewed"), [("us-east-1", False), ("eu-west-1", True)])
+def test_create_bucket_is_an_upsert_in_us_east_1_only(
+    world: dict[str, str], tmp_path: Path, region: str, renewed: bool
+) -> None:
+    """In us-east-1 CreateBucket answers 200 for a bucket its owner has already: a second
+    CreateBucket there may be the released bucket itself, never re-quarantined. Elsewhere the call
+    fails on an existing bucket, so a later success is a new bucket: quarantined again."""
+    clock = Clock()
+    t0 = clock.now
+    # a bucket's quarantine policy spares the enforcer: it must know its own principal
+    settings = {**env(world, rules_file(tmp_path)), "TAGWARDEN_OWN_ARNS": "arn:aws:iam::*:role/tagwarden-*"}
+    e = build(settings, clients=Clients(), telemetry=Telemetry())
+    s = build_sweeper(settings, clients=Clients(), telemetry=Telemetry())
+    e.clock = s.clock = clock
+    name = f"agent-13-scratch-{region}"
+    arn, first = bucket(name, region, t0)
+    e.handle(first)
+    assert "TagwardenQuarantine" in bucket_policy(name, region)
+    s3 = client("s3", region)
+    now = {t["Key"]: t["Value"] for t in s3.get_bucket_tagging(Bucket=name)["TagSet"]}  # a whole set
+    tags = {**now, **OWNER_TAGS}
+    s3.put_bucket_tagging(Bucket=name, Tagging={"TagSet": [{"Key": k, "Value": v} for k, v in tags.items()]})
+    clock.now += HOUR
+    assert verdicts(s, arn) == [("release", "done")]
+    assert "TagwardenQuarantine" not in bucket_policy(name, region)
+
+    s3.put_bucket_tagging(Bucket=name, Tagging={"TagSet": []})  # what a re-created bucket carries
+    again = b.eventbridge(b.create_bucket(name, AGENT, region=region, event_time=b.at(t0 + 2 * HOUR)))
+    (row,) = e.handle(again)["events"][0]["resources"]
+    assert row["ledger"] == ("renewed" if renewed else "known")
+    assert ("TagwardenQuarantine" in bucket_policy(name, region)) is renewed
+    record = e.ledger.get("aws", arn)
+    assert record is not None and record.state.value == ("quarantined" if renewed else "released")
+
+
+def test_a_put_of_a_released_rule_never_renews_it(world: dict[str, str], tmp_path: Path) -> None:
+    """PutRule creates or overwrites: a later PutRule without tags is the same rule updated."""
+    clock = Clock()
+    t0 = clock.now
+    e, _ = pair(world, rules_file(tmp_path), clock)
+    arn = "arn:aws:events:us-east-1:123456789012:rule/agent-13-nightly"
+
+    client("events").put_rule(Name="agent-13-nightly", ScheduleExpression="rate(1 day)")
+
+    def put(at: float) -> dict[str, Any]:
+        request = {"name": "agent-13-nightly", "scheduleExpression": "rate(1 day)"}
+        record = b.cloudtrail("PutRule", "events.amazonaws.com", request, {"ruleArn": arn}, AGENT,
+                              event_time=b.at(at))  # fmt: skip
+        return b.eventbridge(record)
+
+    (row,) = e.handle(put(t0))["events"][0]["resources"]
+    assert row["ledger"] == "new" and row["state"] == "quarantined"  # marked only: no rule quarantine
+    record = e.ledger.get("aws", arn)
+    assert record is not None
+    from tagwarden.ledger.state import advance
+
+    released = advance(record, record.state.RELEASED, released_at=clock.now)  # as the sweeper would
+    e.ledger.update(released)
+    (row,) = e.handle(put(t0 + HOUR))["events"][0]["resources"]
+    assert (row["ledger"], row["state"]) == ("known", "released")
+    assert e.ledger.get("aws", arn) == released
+
+
+def test_a_late_create_of_the_earlier_function_writes_nothing_on_the_new_one(
+    world: dict[str, str], tmp_path: Path
+) -> None:
+    """CloudTrail delivers out of order: agent 7's function is deleted and agent 13 creates its
+    name again; agent 7's create arrives last. It is about the earlier function: its derived tags
+    (agent 7's attribution) must not land on agent 13's, nor release it."""
+    clock = Clock()
+    t0 = clock.now
+    e, _ = pair(world, rules_file(tmp_path), clock)
+    _, late = function("agent-late", at=t0, identity=b.assumed_role("agent-fleet-adhoc", "agent-7"))
+    client("lambda").delete_function(FunctionName="agent-late")
+    arn, second = function("agent-late", at=t0 + 60)
+    e.handle(second)
+    record = e.ledger.get("aws", arn)
+    assert record is not None and record.state.value == "quarantined"
+    before = client("lambda").list_tags(Resource=arn)["Tags"]
+    assert before["Agent-ID"] == "13"
+    (report,) = e.handle(late)["events"]
+    assert report["kind"] == "duplicate"
+    assert client("lambda").list_tags(Resource=arn)["Tags"] == before
+    assert e.ledger.get("aws", arn) == record

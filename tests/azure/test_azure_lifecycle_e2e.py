@@ -662,3 +662,112 @@ def test_a_copied_marker_never_moves_a_deletion_to_another_resource(world_for: A
     rows = w.sweep(after=2 * HOUR)["resources"]
     assert [r["resource"] for r in rows] == [vm]
     assert w.fake.exists(other) and not w.fake.exists(vm)
+
+
+# --- deleted and created again under the same id --------------------------------------------------
+
+
+def write(w: World, rid: str, at: float) -> dict[str, Any]:
+    """Event Grid's ResourceWriteSuccess for `rid`, stamped by ARM at `at`, handled."""
+    event = b.eventgrid_write(rid, b.app_claims(UNKNOWN_APP), event_time=b.at(at, fraction=True))
+    (report,) = w.enforcer.handle(event)["events"]
+    return {**report, "raw": event}
+
+
+def deleted(w: World, rid: str, at: float) -> dict[str, Any]:
+    """Someone deletes `rid` outside tagwarden; Event Grid's ResourceDeleteSuccess, handled."""
+    w.fake.delete_resource(rid)
+    when = b.at(at, fraction=True)
+    event = b.eventgrid_delete(rid, b.user_claims(), event_time=when, principal_type="User")
+    (report,) = w.enforcer.handle(event)["events"]
+    return report
+
+
+def test_released_then_deleted_then_created_again_untagged_is_quarantined_again(world_for: Any) -> None:
+    w: World = world_for()
+    rid = w.fake.add_resource(b.resource_id(RG, VM_TYPE, "vm-reborn"))
+    first = write(w, rid, T0)
+    assert w.fake.power_of(rid) == "deallocated"
+    person_merges(w.fake, rid, FIXED)
+    (row,) = w.sweep(after=60)["resources"]
+    assert (row["verdict"], row["status"]) == ("release", "done")
+    assert w.fake.power_of(rid) == "running"
+
+    # the original write, replayed after the release: nothing is quarantined again
+    assert w.enforcer.handle(first["raw"])["events"][0]["kind"] == "duplicate"
+    assert w.fake.power_of(rid) == "running"
+
+    # deleted outside tagwarden: the delete event closes the record
+    report = deleted(w, rid, T0 + HOUR)
+    (closed,) = report["resources"]
+    assert (closed["ledger"], closed["previous"], closed["state"]) == ("closed", "released", "gone")
+    record = w.enforcer.ledger.get("azure", rid)
+    assert record is not None and record.state.value == "gone" and "alice@contoso.com" in record.detail
+    cards = len(w.teams.cards)
+
+    # created again under the same name, untagged: a new VM, quarantined with its own grace
+    w.now[0] = T0 + 2 * HOUR
+    w.fake.add_resource(rid)
+    again = write(w, rid, T0 + 2 * HOUR)
+    (row,) = again["resources"]
+    assert (row["ledger"], row["state"]) == ("renewed", "quarantined")
+    assert w.fake.power_of(rid) == "deallocated"
+    assert w.fake.tags_of(rid)["tagwarden:deadline"] == "2027-01-15T11:00:00Z"  # type: ignore[index]
+    assert len(w.teams.cards) == cards + 1 and "Quarantined: vm-reborn" in w.teams.texts()[-1]
+
+    # the first write, replayed now, is older than the new record: stale, nothing written
+    assert w.enforcer.handle(first["raw"])["events"][0]["kind"] == "duplicate"
+    assert w.fake.power_of(rid) == "deallocated"
+
+
+def test_an_update_of_a_released_resource_stays_known(world_for: Any) -> None:
+    """Event Grid reports every PUT: a later write of a known id that was not deleted is an update."""
+    w: World = world_for()
+    rid = w.fake.add_resource(b.resource_id(RG, VM_TYPE, "vm-updated"))
+    write(w, rid, T0)
+    person_merges(w.fake, rid, FIXED)
+    w.sweep(after=60)
+    released = w.enforcer.ledger.get("azure", rid)
+    assert released is not None and released.state.value == "released"
+    w.fake.add_resource(rid, tags={})  # someone's PUT replaces the VM's tags with none
+    (row,) = write(w, rid, T0 + HOUR)["resources"]
+    assert (row["ledger"], row["state"]) == ("known", "released")
+    assert w.fake.power_of(rid) == "running"
+    assert w.enforcer.ledger.get("azure", rid) == released
+
+
+def test_a_delete_of_what_tagwarden_deleted_is_harmless(world_for: Any) -> None:
+    w: World = world_for("  delete_dry_run: false\n")
+    rid = w.fake.add_resource(b.resource_id(RG, VM_TYPE, "vm-doomed-twice"))
+    write(w, rid, T0)
+    (row,) = w.sweep(after=2 * HOUR)["resources"]
+    assert (row["verdict"], row["status"]) == ("delete", "done")
+    event = b.eventgrid_delete(rid, b.app_claims(OWN_PRINCIPAL), event_time=b.at(T0 + 2 * HOUR, True))
+    (report,) = w.enforcer.handle(event)["events"]
+    assert [(r["previous"], r["state"]) for r in report["resources"]] == [("deleted", "gone")]
+    again = w.enforcer.handle(event)["events"][0]  # Event Grid delivers at least once
+    assert again["kind"] == "duplicate" and "already gone" in again["skipped"]
+    unknown = b.eventgrid_delete(b.resource_id(RG, VM_TYPE, "never-seen"))
+    assert "not in the ledger" in w.enforcer.handle(unknown)["events"][0]["skipped"]
+    assert w.sweep(after=HOUR)["resources"] == []
+
+
+def test_a_late_delete_of_an_earlier_resource_never_closes_the_new_record(world_for: Any) -> None:
+    """Delete and create again, the delete delivered last (Event Grid retries): the record is the
+    new VM's, whose write ARM stamped after the delete, so the delete leaves it alone."""
+    w: World = world_for()
+    rid = w.fake.add_resource(b.resource_id(RG, VM_TYPE, "vm-late"))
+    write(w, rid, T0)
+    record = w.enforcer.ledger.get("azure", rid)
+    assert record is not None
+    from tagwarden.ledger.state import advance
+
+    w.enforcer.ledger.update(advance(record, record.state.GONE))  # e.g. found vanished by a sweep
+    w.fake.add_resource(rid)
+    w.now[0] = T0 + 2 * HOUR
+    assert write(w, rid, T0 + 2 * HOUR)["resources"][0]["ledger"] == "renewed"
+    late = b.eventgrid_delete(rid, b.user_claims(), event_time=b.at(T0 + HOUR, fraction=True))
+    report = w.enforcer.handle(late)["events"][0]
+    assert "older than the record's event" in report["skipped"]
+    renewed = w.enforcer.ledger.get("azure", rid)
+    assert renewed is not None and renewed.state.value == "quarantined"

@@ -75,6 +75,23 @@ def test_lifecycle_demo_runs_twice_in_one_process(tmp_path: Path, monkeypatch: p
         assert "function concurrency 5 (restored)" in out.getvalue()
 
 
+def test_lifecycle_demo_twice_on_one_ledger_quarantines_the_function_again(ledger: Path) -> None:
+    """The second run deletes nothing of the first's but creates `agent-13-scraper` again (moto
+    starts empty): the same id, a new function, quarantined like the first (once it was not)."""
+    from tagwarden.ledger.sqlite import SqliteLedger
+
+    arn = "arn:aws:lambda:us-east-1:123456789012:function:agent-13-scraper"
+    texts = []
+    for _ in range(2):
+        out = io.StringIO()
+        assert lifecycle.run(out) == 0, out.getvalue()
+        texts.append(out.getvalue())
+    for text in texts:
+        assert "function concurrency 0 (was 5)" in text and "function concurrency 5 (restored)" in text
+    record = SqliteLedger(ledger).get("aws", arn)
+    assert record is not None and record.state.value == "released" and record.version > 3
+
+
 def test_runaway_demo() -> None:
     out = io.StringIO()
     assert runaway.run(out) == 0, out.getvalue()

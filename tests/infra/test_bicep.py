@@ -901,7 +901,11 @@ def test_event_subscription_endpoint_and_types() -> None:
         f"'${{{site.name}.id}}/functions/${{functionName}}'"
     )
     assert props["eventDeliverySchema"] == "EventGridSchema"
-    assert props["filter"]["includedEventTypes"] == ["Microsoft.Resources.ResourceWriteSuccess"]
+    # writes, and deletes (they close the ledger record: a re-created id is judged as new)
+    from tagwarden.azure.normalize.delete_events import DELETE_SUCCESS
+    from tagwarden.azure.normalize.eventgrid import WRITE_SUCCESS
+
+    assert props["filter"]["includedEventTypes"] == [WRITE_SUCCESS, DELETE_SUCCESS]
 
 
 def test_event_subscription_filters_out_what_the_code_skips() -> None:

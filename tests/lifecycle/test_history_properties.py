@@ -3,11 +3,14 @@
 On the pure core (Enforcer + SweepActions) with an in-memory cloud and a SqliteLedger, random
 sequences of create (by agents or an exempt role, with or without forged `tagwarden:*` tags in the
 request), tag, untag, copy-tags (markers included), operator protection, rules changes
-(quarantine <-> notify), enforcer clock skew, redelivered events and failed tag writes, and sweeps
-at random later times. Every deletion is checked when it happens: the resource was quarantined by
-tagwarden's own event processing (a ledger record of a delivered event, moved to `deleted` by the
-sweeper), is not released, not protected by an operator now, not exempt, not compliant, the current
-rules still quarantine it, and its grace period has passed on the real clock.
+(quarantine <-> notify), enforcer clock skew, redelivered events and failed tag writes, deletes
+outside tagwarden followed by a create of the same id (a name) a minute later, replays of any
+earlier create event, and sweeps at random later times. Every deletion is checked when it happens:
+the resource was quarantined by tagwarden's own event processing (a ledger record of a delivered
+event, moved to `deleted` by the sweeper), is not released, not protected by an operator now, not
+exempt, not compliant, the current rules still quarantine it, and its grace period (its own, from
+its own create, whatever the id's earlier resource had) has passed on the real clock. Every
+quarantine is checked too: never of a resource released since its create.
 """
 
 from __future__ import annotations
@@ -88,6 +91,7 @@ class Cloud:
     def quarantine(self, resource: Resource, *, dry_run: bool) -> ActionResult:
         if resource.id not in self.power:
             return ActionResult(resource, "quarantine", Status.VANISHED)
+        assert dry_run or resource.id not in self.released, "a released resource quarantined again"
         undo = f"state={self.power[resource.id]}"
         if not dry_run:
             self.power[resource.id] = "stopped"
@@ -155,6 +159,10 @@ any_step = st.one_of(
     st.tuples(st.just("rules"), st.booleans()),
     skew,
     st.tuples(st.just("retry"), st.booleans()),
+    st.tuples(
+        st.just("recreate"), ids, st.sampled_from([False, False, True]), st.sampled_from(["none", "fixed"])
+    ),
+    st.tuples(st.just("replay"), st.integers(min_value=0, max_value=7)),
 )
 # creates first and sweeps last (anything in between and around), so that most histories reach a
 # deletion the checks then judge
@@ -193,6 +201,32 @@ def test_the_checks_see_real_deletions() -> None:
     assert play([("create", 1, False, "none"), ("rules", False), ("sweep", 30 * HOUR)]).deleted == []
 
 
+def test_a_resource_created_again_under_its_id_gets_its_own_lifecycle() -> None:
+    """The controls of the re-creation steps: each ends as a new resource's lifecycle would."""
+    h = History()
+    h.play(
+        [
+            ("create", 1, False, "none"),
+            ("sweep", 3 * HOUR),
+            ("recreate", 1, False, "none"),
+            ("sweep", 2 * HOUR),
+        ]
+    )
+    assert h.cloud.deleted == []  # past the first one's deadline, within the second's grace
+    h.play([("sweep", 3 * HOUR)])
+    assert h.cloud.deleted == [arn(1)]  # its own grace passed
+    released = play(
+        [("create", 2, False, "none"), ("tag", 2), ("sweep", HOUR), ("recreate", 2, False, "none")]
+    )
+    assert released.power[arn(2)] == "stopped"  # released, then a new one untagged: quarantined
+    exempt = play([("create", 2, False, "none"), ("recreate", 2, True, "none"), ("sweep", 30 * HOUR)])
+    assert exempt.deleted == [] and exempt.power[arn(2)] == "running"  # the new one is exempt
+    replayed = play(
+        [("create", 1, False, "none"), ("tag", 1), ("sweep", HOUR), ("replay", 0), ("sweep", 30 * HOUR)]
+    )
+    assert replayed.deleted == [] and replayed.power[arn(1)] == "running"
+
+
 REQUESTS: dict[str, dict[str, str]] = {  # what a create request may carry
     "none": {},
     "forged": {"tagwarden:quarantine": "quarantined", "tagwarden:exempt": "true", "tagwarden:protect": "x"},
@@ -214,6 +248,7 @@ class History:
         self.real, self.skew = T0, 0.0
         self.rules = load_rules_text(QUARANTINE_RULES)
         self.delivered: set[str] = set()
+        self.events: list[dict[str, Any]] = []  # every create delivered, for replays
         self.last: dict[str, Any] | None = None
         self.cloud.check = self.check
 
@@ -257,7 +292,25 @@ class History:
             self.cloud.exempt.add(rid)
         self.delivered.add(record["eventID"])
         self.last = b.eventbridge(record)
+        self.events.append(self.last)
         self.deliver(self.last)
+
+    def recreate(self, n: int, exempt: bool, request: str) -> None:
+        """The resource deleted outside tagwarden and created again under its id a minute later
+        (the event is stamped later by CloudTrail): a new resource, released or exempt or not."""
+        rid = arn(n)
+        if rid not in self.cloud.power:
+            return
+        del self.cloud.power[rid], self.cloud.tags[rid]
+        for mark in (self.cloud.released, self.cloud.exempt, self.cloud.protected_by_operator):
+            mark.discard(rid)
+        self.real += 60
+        self.create(n, exempt, request)
+
+    def replay(self, index: int) -> None:
+        """An earlier create delivered again (an EventBridge archive replay, a late redelivery)."""
+        if self.events:
+            self.deliver(self.events[index % len(self.events)])
 
     def tag(self, n: int) -> None:
         self.cloud.tags.get(arn(n), {}).update(FIXED)
@@ -294,6 +347,7 @@ class History:
     STEPS: ClassVar[dict[str, str]] = {
         "create": "create", "tag": "tag", "untag": "untag", "copy": "copy", "protect": "protect",
         "rules": "change_rules", "skew": "set_skew", "retry": "retry", "sweep": "sweep",
+        "recreate": "recreate", "replay": "replay",
     }  # fmt: skip
 
     def play(self, steps: list[tuple[Any, ...]]) -> Cloud:

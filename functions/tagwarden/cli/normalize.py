@@ -11,7 +11,7 @@ from typing import Any
 
 from tagwarden.aws.normalize import read as read_aws
 from tagwarden.azure.normalize import read as read_azure
-from tagwarden.model import CreationEvent, SkipKind, Skipped, TagChange
+from tagwarden.model import CreationEvent, Removal, SkipKind, Skipped, TagChange
 from tagwarden.normalize import Reader, Routed, route
 
 
@@ -25,18 +25,19 @@ ANY_CLOUD = Reader(
 )
 
 
-def as_skip(change: TagChange) -> Skipped:
-    """What the CLI reports for a tag write: not a create (deployed, it releases what it attributes)."""
+def as_skip(change: TagChange | Removal) -> Skipped:
+    """What the CLI reports for a tag write or a delete: not a create (deployed, a tag write releases
+    what it attributes and a delete closes the resource's ledger record)."""
+    if isinstance(change, Removal):
+        reason, kind = f"delete {change.event_name}: not a create", SkipKind.NOT_A_CREATE
+    else:
+        reason, kind = f"tag write {change.event_name}: not a create", SkipKind.TAG_WRITE
     return Skipped(
-        f"tag write {change.event_name}: not a create",
-        SkipKind.TAG_WRITE,
-        event_id=change.event_id,
-        event_name=change.event_name,
-        provider=change.provider,
+        reason, kind, event_id=change.event_id, event_name=change.event_name, provider=change.provider
     )
 
 
 def normalize(raw: Any) -> list[CreationEvent | Skipped]:
-    """One create or skip per event in the input (tag writes are skips here); raises MalformedEvent
-    for input no reader accepts."""
-    return [as_skip(r) if isinstance(r, TagChange) else r for r in route(raw, ANY_CLOUD)]
+    """One create or skip per event in the input (tag writes and deletes are skips here); raises
+    MalformedEvent for input no reader accepts."""
+    return [as_skip(r) if isinstance(r, (TagChange, Removal)) else r for r in route(raw, ANY_CLOUD)]

@@ -1,15 +1,30 @@
 """The lifecycle state machine: which state may follow which, checked on every ledger update.
 
 Together with the store's versioned conditional update this makes a replay impossible: a released,
-deleted or vanished record never goes back to a quarantine (only a new create event, for a
-resource id that was deleted or vanished, starts a new lifecycle, see `renew`), and two writers
-that read the same version cannot both move it.
+deleted or vanished record never goes back to a quarantine by the event that made it, nor by any
+event the cloud stamped no later than it (`renews`: only a new create starts a new lifecycle),
+and two writers that read the same version cannot both move it.
+
+Why a record starts over (`renews`). The ledger keys records by resource id, and many ids are
+names (Lambda functions, buckets, roles, queues, every Azure id): an agent deletes a resource and
+creates it again under the same name, and the new one must get its own judgement, quarantine and
+grace, never the old record's (a released record would leave it unjudged; a live one would hand
+the sweeper the old deadline and undo token). An event for a known id starts over when
+- it is another event than the record's (a redelivery or retry is never a new lifecycle), and
+- the cloud stamped it strictly later than the record's event (both times are the cloud's, never
+  the enforcer's clock: a replayed or late old event, or one of the same instant, never restarts
+  anything), and
+- the id was freed (the record is deleted or gone: tagwarden deleted it, a delete event said so,
+  or it vanished), or the event is a create that fails when the id exists (`creates_only`, set
+  by the adapter's reader: an upsert such as PutRule or an Azure write may be an update of the
+  very resource the record is about, so it never restarts a live or released lifecycle).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import replace
+from datetime import UTC, datetime
 from typing import Any
 
 from tagwarden.ledger.model import LifecycleState, ResourceRecord
@@ -27,11 +42,12 @@ NEXT: Mapping[LifecycleState, frozenset[LifecycleState]] = {
     # DELETED -> back to where it was only when the delete call failed (the sweeper's undo of
     # its own intent, same version chain): see `revert`.
     S.DELETED: frozenset({S.GONE}),
-    S.RELEASED: frozenset(),
+    # a released resource deleted afterwards (a delete event): gone, so the id may start over
+    S.RELEASED: frozenset({S.GONE}),
     S.GONE: frozenset(),
 }
 
-# States a new create event may start over from: the resource id was freed and created again.
+# States in which the resource id is free: any later event of it is a new resource (`renews`).
 RENEWABLE = frozenset({S.DELETED, S.GONE})
 
 
@@ -58,8 +74,48 @@ def revert(record: ResourceRecord, to: LifecycleState, **changes: Any) -> Resour
     return record.evolve(state=to, **changes)
 
 
-def renew(old: ResourceRecord, new: ResourceRecord) -> ResourceRecord:
-    """A new lifecycle for a resource id created again after it was deleted or vanished."""
-    if old.state not in RENEWABLE:
-        raise IllegalTransition(f"{old.resource_id}: {old.state.value} cannot start a new lifecycle")
+def cloud_time(text: str) -> datetime | None:
+    """An event's ISO 8601 time as the cloud stamped it (naive: UTC), None when unreadable."""
+    try:
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except (ValueError, AttributeError, TypeError):
+        return None
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
+def later(event_time: str, record_time: str) -> bool:
+    """The event strictly after the record's event, by the cloud's clocks; unreadable: never."""
+    new, old = cloud_time(event_time), cloud_time(record_time)
+    return new is not None and old is not None and new > old
+
+
+def renews(old: ResourceRecord, new: ResourceRecord, creates_only: bool) -> bool:
+    """Whether `new` (drafted from another event for the same id) starts a new lifecycle over
+    `old` (see the module's docstring); `creates_only`: that event fails when the id exists."""
+    return (
+        new.event_id != old.event_id
+        and later(new.event_time, old.event_time)
+        and (old.state in RENEWABLE or creates_only)
+    )
+
+
+def renew(old: ResourceRecord, new: ResourceRecord, creates_only: bool = False) -> ResourceRecord:
+    """A new lifecycle for a resource id created again: `new` in place of `old`, nothing carried
+    over (not the undo token, nor the deadline); IllegalTransition unless `renews`."""
+    if not renews(old, new, creates_only):
+        raise IllegalTransition(
+            f"{old.resource_id}: {old.state.value} record of {old.event_time} cannot start over with "
+            f"event {new.event_id} of {new.event_time}"
+            + ("" if creates_only or old.state in RENEWABLE else " (an update or upsert, not a creation)")
+        )
     return replace(new, version=old.version + 1)
+
+
+def close(record: ResourceRecord, deleted_at: str, **changes: Any) -> ResourceRecord | None:
+    """The record closed by a delete event of its resource (GONE), or None when there is nothing
+    to close: already gone, or the delete is older than the record's event (it deleted an earlier
+    resource of the same id, and the record is the later one's). A delete the cloud stamped at the
+    record's own second, or that cannot be ordered, closes it: gone only ever stops tagwarden."""
+    if record.state is S.GONE or later(record.event_time, deleted_at):
+        return None
+    return advance(record, S.GONE, **changes)

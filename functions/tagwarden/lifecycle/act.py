@@ -10,8 +10,12 @@ that de-duplicates deliveries. What the create finds decides the rest:
 - the same event's record: a redelivery or a retry. A quarantine intent is resumed; otherwise
   nothing is acted on again, and the enforcer writes only the tags still missing.
 - another event's record: an update of a known resource (Azure writes fire on updates) or a
-  second event for it: tags only, the lifecycle is the sweeper's. A record left deleted or gone
-  starts over (the id was created again).
+  second event for it: tags only, the lifecycle is the sweeper's. Unless the id was created again
+  (`ledger.state.renews`: a later event, and the id freed or the event a create that fails on an
+  existing id): then the record starts over as new, with its own intent, undo token and grace.
+  An event the cloud stamped before the record's is stale (a late delivery or a replay about an
+  earlier resource of that id, or an earlier state): nothing is written, its tags may be another
+  creator's.
 
 Acts through the Quarantiner port; the marker tags it returns are a display copy of the record.
 """
@@ -28,7 +32,7 @@ from tagwarden.attribution.limits import LIMITS, tag_value
 from tagwarden.ledger.model import LifecycleState, ResourceRecord
 from tagwarden.ledger.ports import Ledger
 from tagwarden.ledger.records import initial_state, new_record
-from tagwarden.ledger.state import RENEWABLE, advance, renew
+from tagwarden.ledger.state import advance, later, renew, renews
 from tagwarden.lifecycle.marker import Keys, iso_epoch, marker_tags
 from tagwarden.lifecycle.ports import (
     ActionResult,
@@ -71,6 +75,12 @@ class Claim(StrEnum):
     REDELIVERED = "redelivered"  # this event's record: nothing acted on twice, missing tags only
     TWIN = "twin"  # the other event of the same operation (a deployment's pair): tags only
     KNOWN = "known"  # another event's record: tags only
+    RENEWED = "renewed"  # another event's record, and the id was created again: recorded anew, act
+    STALE = "stale"  # a later event's record: this one is about an earlier resource or state: nothing
+
+
+# Claims whose record this event made: acted on as a new resource.
+FRESH = frozenset({Claim.NEW, Claim.RENEWED})
 
 
 @dataclass
@@ -232,29 +242,19 @@ class Recorder:
         acted: Mapping[str, ActionResult],
     ) -> Step:
         """What the create found decides the rest (see the module's docstring)."""
-        if created:
-            claim = Claim.NEW
-        else:
-            old = self.ledger.get(record.provider, record.resource_id)
-            if old is None:
-                raise RuntimeError(f"ledger: {record.resource_id} exists and cannot be read; retry")
-            if old.event_id == event.event_id:
-                record = old
-                claim = Claim.RESUMED if old.state is LifecycleState.QUARANTINE_INTENT else Claim.REDELIVERED
-            elif old.state in RENEWABLE:
-                record = renew(old, record)
-                self.ledger.update(record)  # Conflict: another delivery renewed it first -> retried
-                claim = Claim.NEW
-            elif event.correlation_id and old.correlation_id == event.correlation_id:
-                return Step(d, old, Claim.TWIN, tags=dict(d.tags))
-            else:
-                # tags only; told again only when something is still to write (Azure updates)
-                notice = self._notice(event, d, old) if d.tags else None
-                return Step(d, old, Claim.KNOWN, tags=dict(d.tags), notification=notice)
+        record, claim = self._claim(event, record, created)
+        if claim is Claim.STALE:
+            return Step(d, record, claim)
+        if claim is Claim.TWIN:
+            return Step(d, record, claim, tags=dict(d.tags))
+        if claim is Claim.KNOWN:
+            # tags only; told again only when something is still to write (Azure updates)
+            notice = self._notice(event, d, record) if d.tags else None
+            return Step(d, record, claim, tags=dict(d.tags), notification=notice)
         step = Step(d, record, claim, tags=dict(d.tags))
         if record.state is LifecycleState.QUARANTINE_INTENT and claim is not Claim.REDELIVERED:
             step.record, step.result = self._quarantine(d.resource, record, now, acted.get(d.resource.id))
-        elif self._plans_only(d, protected) and self.quarantiner is not None and claim is Claim.NEW:
+        elif self._plans_only(d, protected) and self.quarantiner is not None and claim in FRESH:
             step.result = self.quarantiner.quarantine(d.resource, dry_run=True)  # said, not done
         if step.record.state in (
             LifecycleState.QUARANTINED,
@@ -265,6 +265,30 @@ class Recorder:
         if claim is not Claim.REDELIVERED:
             step.notification = self._notice(event, d, step.record, step.result)
         return step
+
+    def _claim(
+        self, event: CreationEvent, record: ResourceRecord, created: bool
+    ) -> tuple[ResourceRecord, Claim]:
+        """The record this event acts on, and why: the draft it created, or what it found."""
+        if created:
+            return record, Claim.NEW
+        old = self.ledger.get(record.provider, record.resource_id)
+        if old is None:
+            raise RuntimeError(f"ledger: {record.resource_id} exists and cannot be read; retry")
+        if old.event_id == event.event_id:
+            resumed = old.state is LifecycleState.QUARANTINE_INTENT
+            return old, Claim.RESUMED if resumed else Claim.REDELIVERED
+        if renews(old, record, event.creates_only):
+            # the draft in place of the old record: its own undo token (read from the new resource
+            # in `_with_undo`), deadline and event; nothing of the old lifecycle carries over
+            fresh = renew(old, record, event.creates_only)
+            self.ledger.update(fresh)  # Conflict: another delivery or the sweeper moved it -> retried
+            return fresh, Claim.RENEWED
+        if event.correlation_id and old.correlation_id == event.correlation_id:
+            return old, Claim.TWIN
+        if later(old.event_time, record.event_time):
+            return old, Claim.STALE
+        return old, Claim.KNOWN
 
     def _plans_only(self, d: Decision, protected: bool) -> bool:
         rules = self.rules
@@ -376,6 +400,7 @@ def strip_untrusted(event: CreationEvent, rules: RuleSet) -> tuple[CreationEvent
 
 __all__ = [
     "FOLLOWS_PARENT",
+    "FRESH",
     "NOTIFY_KIND",
     "Claim",
     "Outcome",

@@ -1,7 +1,8 @@
-"""A delivery in, routed events out: each is a create, a tag write, or a skip with its reason.
+"""A delivery in, routed events out: each is a create, a tag write, a delete, or a skip with its reason.
 
 The core does not choose the cloud: each adapter hands the core its `Reader` (tagwarden.aws.normalize,
-tagwarden.azure.normalize), which turns one raw event into a CreationEvent, a TagChange or a Skipped.
+tagwarden.azure.normalize), which turns one raw event into a CreationEvent, a TagChange, a Removal
+(a resource deleted: its record is closed) or a Skipped.
 `route` is what every delivery shares: arrays (batches), log files (`{"Records": [...]}`) and diagnostic
 exports (`{"records": [...]}`) are unwrapped into their events, and input no reader accepts raises
 MalformedEvent. The any-cloud reader (for `tagwarden explain`) lives with the CLI.
@@ -13,10 +14,10 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from tagwarden.model import CreationEvent, SkipKind, Skipped, TagChange
+from tagwarden.model import CreationEvent, Removal, SkipKind, Skipped, TagChange
 from tagwarden.normalize.errors import MalformedEvent
 
-Routed = CreationEvent | TagChange | Skipped
+Routed = CreationEvent | TagChange | Removal | Skipped
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,12 +29,12 @@ class Reader:
 
 
 def gated(reader: Reader, allows: Callable[[str], bool], words: str = "account") -> Reader:
-    """`reader`, with creates in an account (subscription) `allows` refuses turned into skips
-    (`foreign-account`): a deployment serving many accounts acts in the ones it was given only."""
+    """`reader`, with creates and deletes in an account (subscription) `allows` refuses turned into
+    skips (`foreign-account`): a deployment serving many accounts acts in the ones it was given only."""
 
     def read(raw: Mapping[str, Any]) -> Routed | None:
         routed = reader.read(raw)
-        if isinstance(routed, CreationEvent) and not allows(routed.account):
+        if isinstance(routed, (CreationEvent, Removal)) and not allows(routed.account):
             return Skipped(
                 f"{words} {routed.account} is neither this {words} nor an allowed member",
                 SkipKind.FOREIGN_ACCOUNT,

@@ -49,8 +49,11 @@ resource resourceWrites 'Microsoft.EventGrid/systemTopics/eventSubscriptions@202
     }
     eventDeliverySchema: 'EventGridSchema'
     filter: {
+      // Deletes too: the function closes the deleted resource's ledger record, so that a resource
+      // created again under the same id is judged as new (tagwarden.azure.normalize.delete_events).
       includedEventTypes: [
         'Microsoft.Resources.ResourceWriteSuccess'
+        'Microsoft.Resources.ResourceDeleteSuccess'
       ]
       // Tag writes (the function's own included) and deployments never reach the function. StringNotIn
       // is an exact, case-insensitive match that still delivers events lacking the key; the code

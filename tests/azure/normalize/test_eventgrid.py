@@ -90,7 +90,8 @@ def test_a_tag_write_is_routed_as_a_tag_change_not_a_create() -> None:
     [
         ({"operation": "Microsoft.Resources/deployments/write"}, "deployment"),
         ({"status": "Failed"}, "status Failed"),
-        ({"event_type": "Microsoft.Resources.ResourceDeleteSuccess"}, "delete: not a create"),
+        # the deployed reader closes the record (test_delete_events.py); for the CLI, not a create
+        ({"event_type": "Microsoft.Resources.ResourceDeleteSuccess"}, "/delete: not a create"),
         ({"event_type": "Microsoft.Resources.ResourceActionSuccess"}, "action (POST)"),
         ({"event_type": "Microsoft.Resources.ResourceWriteFailure"}, "failed write"),
     ],
