@@ -15,7 +15,7 @@ SAM := $(SAM_VENV)/bin/sam
 SAM_VERSION := 1.170.0
 
 .PHONY: demo test lint complexity typecheck unit chromium pgvector bench bench-aws bench-azure bench-replay \
-	bench-llm bench-vector bench-showback schema template catalogue clean
+	bench-llm bench-vector bench-showback bench-coldstart schema compile-rules package-aws package-azure template catalogue clean
 
 # Setup is shown, not hidden: uv (pinned, installed into the venv by pip) installs in seconds and
 # prints its progress; where uv cannot be had, pip does the same job, slower.
@@ -106,6 +106,15 @@ bench-vector: $(STAMP) pgvector
 bench-showback: $(STAMP)
 	$(BIN)/python bench/showback_bench.py
 
+# Rewrite the compiled form of the shipped example rules (functions/tagwarden/examples/rules.yaml.compiled.json,
+# what a function reads at cold start; a test fails while it is stale). `make package-aws` writes it for
+# every rules file it ships; for your own Azure rules file: `tagwarden rules compile FILE`.
+compile-rules: $(STAMP)
+	$(BIN)/tagwarden rules compile functions/tagwarden/examples/rules.yaml
+
+bench-coldstart: $(STAMP)
+	$(BIN)/python bench/coldstart_bench.py $(if $(PYTHON313),--python $(BIN)/python --python $(PYTHON313))
+
 # Regenerate the shipped JSON Schema after changing rules/spec.py (a test checks it is current).
 schema: $(STAMP)
 	$(BIN)/tagwarden rules schema > functions/tagwarden/rules/rules.schema.json
@@ -126,6 +135,11 @@ catalogue: $(STAMP)
 # import, the example rules, any functions/*.yaml rules file, requirements.txt. Run before `sam build`.
 package-aws: $(STAMP)
 	$(BIN)/python infra/aws/package.py
+
+# What the Azure Function app ships (`func azure functionapp publish` from the root, minus .funcignore),
+# with each shipped rules file's compiled form written beside it. Run before publishing.
+package-azure: $(STAMP)
+	$(BIN)/python infra/azure/package.py --compile > /dev/null
 
 clean:
 	rm -rf .venv .venv-* .pytest_cache .mypy_cache .ruff_cache

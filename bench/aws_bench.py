@@ -9,7 +9,8 @@
    counted (the ledger's conditional creates: one per resource on the tag path).
 2. Cold start, in fresh interpreters: import the handler module, build the enforcer (rules
    compiled, clients made) and create its first client, as a ratio to `import boto3` plus one
-   client creation measured in the same run (noisy machines: compare ratios, not seconds).
+   client creation measured in the same run (noisy machines: compare ratios, not seconds). Wall
+   time: the CPU-time figures on both Pythons are `make bench-coldstart`'s.
 3. Tag calls per resource for one RunInstances of 100 instances (100 instances + 100 ENIs).
 4. Runaway counting (`--runaway`): the same events through two enforcers in one run, alternating
    event by event so both see the same machine noise: the example rules, and the example rules with

@@ -22,7 +22,7 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS = ROOT.parent / "shared" / "corpus"
-CORE_MODULES = "tagwarden.normalize, tagwarden.attribution.decide, tagwarden.rules, tagwarden.plan"
+CORE_MODULES = "tagwarden.normalize, tagwarden.decide, tagwarden.rules, tagwarden.plan"
 FORBIDDEN = ("boto3", "botocore", "azure")
 
 
@@ -40,8 +40,8 @@ def load_events() -> list[Any]:
 
 def throughput(events: list[Any], seconds: float) -> dict[str, float]:
     from tagwarden.attribution.context import StaticLookups
-    from tagwarden.attribution.decide import decide
     from tagwarden.cli.normalize import normalize
+    from tagwarden.decide import decide
     from tagwarden.model import CreationEvent
     from tagwarden.rules import load_rules
 

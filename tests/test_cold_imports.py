@@ -26,6 +26,20 @@ LATER = (
     "tagwarden.azure.rules_source",  # rules from a blob only
     "azure.storage.blob",
 )
+# The packaged rules are read from their compiled form (rules.compiled): no YAML parser, no schema,
+# no semantic checks; the runaway limits and their price table only when the rules have limits; the
+# local SQLite ledger only where no cloud ledger is configured.
+COMPILED = (
+    "yaml",
+    "tagwarden.rules.loader",
+    "tagwarden.rules.yamlpos",
+    "tagwarden.rules.schema",
+    "tagwarden.rules.spec",
+    "tagwarden.rules.checks",
+    "tagwarden.rules.limits",
+    "tagwarden.ledger.sqlite",
+    "sqlite3",
+)
 NEVER = ("tagwarden.cli", "tagwarden.guardrails", "tagwarden_testing", "tagwarden_demo")
 BUILD = {
     "aws": "from tagwarden.aws import handler\nhandler.enforcer()\n",
@@ -34,13 +48,13 @@ BUILD = {
 OTHER = {"aws": ("tagwarden.azure", "azure."), "azure": ("tagwarden.aws", "boto3", "botocore")}
 
 
-@pytest.mark.parametrize("cloud", ["aws", "azure"])
-def test_a_cold_function_loads_only_what_its_first_event_needs(cloud: str) -> None:
+def _cold_modules(cloud: str, rules: Path) -> list[str]:
+    """The modules a fresh interpreter holds after building `cloud`'s enforcer on `rules`."""
     code = BUILD[cloud] + "import json, sys\nprint(json.dumps(sorted(sys.modules)))\n"
     env = {
         "PATH": "/usr/bin",
         "PYTHONPATH": str(ROOT / "functions"),
-        "TAGWARDEN_RULES_PATH": str(RULES),
+        "TAGWARDEN_RULES_PATH": str(rules),
         "TAGWARDEN_ARM_ENDPOINT": "http://127.0.0.1:9",  # nothing is called
         "TAGWARDEN_LEDGER_TABLE": "tagwarden-ledger",  # the deployed ledgers (nothing is called)
         "TAGWARDEN_LEDGER_TABLE_ENDPOINT": "https://devstore.table.core.windows.net",
@@ -51,9 +65,24 @@ def test_a_cold_function_loads_only_what_its_first_event_needs(cloud: str) -> No
     out = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True, timeout=120
     )
-    loaded = json.loads(out.stdout.strip().splitlines()[-1])
-    early = [m for m in loaded if m.startswith(LATER)]
+    loaded: list[str] = json.loads(out.stdout.strip().splitlines()[-1])
+    return loaded
+
+
+@pytest.mark.parametrize("cloud", ["aws", "azure"])
+def test_a_cold_function_loads_only_what_its_first_event_needs(cloud: str) -> None:
+    loaded = _cold_modules(cloud, RULES)
+    early = [m for m in loaded if m.startswith(LATER + COMPILED)]
     assert not early, f"loaded before the first event needs them: {early}"
     wrong = [m for m in loaded if m.startswith(NEVER + OTHER[cloud])]
     assert not wrong, wrong
     assert f"tagwarden.{cloud}.normalize" in loaded and "tagwarden.enforce" in loaded
+    assert "tagwarden.rules.compiled" in loaded
+
+
+@pytest.mark.parametrize("cloud", ["aws", "azure"])
+def test_without_its_compiled_form_the_yaml_is_read(cloud: str, tmp_path: Path) -> None:
+    rules = tmp_path / "rules.yaml"
+    rules.write_text(RULES.read_text(encoding="utf-8"), encoding="utf-8")
+    loaded = _cold_modules(cloud, rules)
+    assert "yaml" in loaded and "tagwarden.rules.loader" in loaded

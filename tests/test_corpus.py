@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from tagwarden.attribution.context import StaticLookups
-from tagwarden.attribution.decide import decide
+from tagwarden.decide import decide
 from tagwarden.model import CreationEvent, Skipped
 from tagwarden.rules.model import RuleSet
 

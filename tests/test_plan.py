@@ -1,8 +1,8 @@
 from __future__ import annotations
 
 from tagwarden.attribution.context import StaticLookups
-from tagwarden.attribution.decide import decide
 from tagwarden.cli.normalize import normalize
+from tagwarden.decide import decide
 from tagwarden.model import Action
 from tagwarden.plan import MUTATING, EffectKind, plan
 from tagwarden.rules.model import Mode, RuleSet

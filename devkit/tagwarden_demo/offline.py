@@ -9,8 +9,8 @@ from importlib import resources
 from typing import TextIO
 
 from tagwarden.attribution.context import Scope
-from tagwarden.attribution.decide import decide
 from tagwarden.cli.normalize import normalize
+from tagwarden.decide import decide
 from tagwarden.model import Actor, Provider, Resource, Skipped
 from tagwarden.plan import plan
 from tagwarden.rules import load_rules

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
 from tagwarden.attribution.context import Lookups, ResourceGone
-from tagwarden.attribution.decide import decide
+from tagwarden.decide import decide
 from tagwarden.guards import OwnIdentity
 from tagwarden.ledger.model import LifecycleState
 from tagwarden.ledger.ports import Conflict, Ledger

@@ -6,8 +6,8 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 
-from tagwarden.rules import RulesError, load_rules_text
-from tagwarden.rules.errors import RulesProblem
+from tagwarden.rules.compiled import load_rules_file_text
+from tagwarden.rules.errors import RulesError, RulesProblem
 from tagwarden.rules.model import RuleSet
 
 RULES_ENV = "TAGWARDEN_RULES_PATH"
@@ -22,7 +22,7 @@ def rules_from_path(env: Mapping[str, str], base_dir: str | None, alternative: s
     """The rules file named by TAGWARDEN_RULES_PATH, relative to `base_dir` (the app's root) unless
     absolute; `alternative` names another way to give rules, for the error when none is set."""
     text, name = rules_text_from_path(env, base_dir, alternative)
-    return load_rules_text(text, name, env)
+    return load_rules_file_text(text, name, env)  # its compiled form when the package step wrote it
 
 
 def rules_text_from_path(

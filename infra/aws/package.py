@@ -5,6 +5,9 @@ source by grimp (the graph import-linter checks; function-level lazy imports inc
 packages above them. Added: the shipped example rules (the template's default RulesPath), any rules
 file a deployer put at the top of functions/ (README: `functions/rules.yaml`), and
 functions/requirements.txt for `sam build`. Never shipped: azure/, cli/, guardrails/, devkit/.
+Each rules file shipped is checked and its compiled form written beside it (`rules.yaml.compiled.json`,
+tagwarden.rules.compiled): the function reads that at cold start, without PyYAML or the schema. A
+file that cannot be compiled is shipped alone (the function reads the YAML; the reason is printed).
 
     .venv/bin/python infra/aws/package.py          # or: make package-aws
 """
@@ -20,19 +23,32 @@ ROOT = Path(__file__).resolve().parents[2]
 SOURCE = ROOT / "functions"
 OUT = ROOT / "build" / "aws"
 ENTRY = "tagwarden.aws.handler"
-DATA = ("tagwarden/examples/rules.yaml", "tagwarden/aws/catalogue/derived.json.gz")
+EXAMPLE_RULES = "tagwarden/examples/rules.yaml"
+# The price tables are read (importlib.resources) when rules have spend or token limits.
+DATA = (
+    EXAMPLE_RULES,
+    "tagwarden/aws/catalogue/derived.json.gz",
+    "tagwarden/runaway/prices.yaml",
+    "tagwarden/llm/prices.yaml",
+)
 
 
 def modules(entry: str = ENTRY) -> set[str]:
-    """`entry`, every tagwarden module it imports (directly or not), and their parent packages."""
+    """`entry`, every tagwarden module it imports (directly or not), their parent packages and what
+    those import."""
     sys.path.insert(0, str(SOURCE))
     import grimp
 
     graph = grimp.build_graph("tagwarden", cache_dir=None)
-    found = {entry, *graph.find_upstream_modules(entry)}
-    for name in list(found):
+    found: set[str] = set()
+    todo = [entry]
+    while todo:  # importing a module runs its packages' __init__ first: their imports ship too
+        name = todo.pop()
+        if name in found:
+            continue
+        found.add(name)
         parts = name.split(".")
-        found.update(".".join(parts[:i]) for i in range(1, len(parts)))
+        todo += [*graph.find_upstream_modules(name), *(".".join(parts[:i]) for i in range(1, len(parts)))]
     return found
 
 
@@ -47,13 +63,28 @@ def package(out: Path = OUT) -> list[Path]:
         shutil.rmtree(out)
     files = [source_file(m).relative_to(SOURCE) for m in sorted(modules())]
     files += [Path(d) for d in DATA]
-    files += [p.relative_to(SOURCE) for p in sorted(SOURCE.glob("*.y*ml"))]  # a deployer's rules
+    rules = [Path(EXAMPLE_RULES), *(p.relative_to(SOURCE) for p in sorted(SOURCE.glob("*.y*ml")))]
+    files += rules[1:]  # a deployer's rules
     files.append(Path("requirements.txt"))
     for rel in files:
         target = out / rel
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(SOURCE / rel, target)
+    files += [c for rel in rules if (c := compile_rules(out, rel)) is not None]
     return files
+
+
+def compile_rules(out: Path, rel: Path) -> Path | None:
+    """Write the compiled form of the shipped rules file `out/rel`; its path relative to `out`."""
+    sys.path.insert(0, str(SOURCE))
+    from tagwarden.rules import RulesError
+    from tagwarden.rules.compiled import NotCompilable, write_compiled
+
+    try:
+        return Path(write_compiled(out / rel)).relative_to(out)
+    except (RulesError, NotCompilable) as exc:
+        print(f"warning: {rel} shipped without its compiled form: {exc}", file=sys.stderr)
+        return None
 
 
 def main() -> int:

@@ -24,9 +24,9 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from tagwarden.attribution.context import StaticLookups
-from tagwarden.attribution.decide import decide
 from tagwarden.attribution.limits import LIMITS
 from tagwarden.cli.normalize import normalize
+from tagwarden.decide import decide
 from tagwarden.model import Action, CreationEvent, Decision, Provider
 from tagwarden.plan import MUTATING, EffectKind, plan
 from tagwarden.rules import RulesError, RuleSet, load_rules_text

@@ -6,9 +6,9 @@ import textwrap
 
 import pytest
 
-from tagwarden.attribution.decide import decide
 from tagwarden.attribution.regex import UnsafePattern, compile_user
 from tagwarden.aws.normalize import READER
+from tagwarden.decide import decide
 from tagwarden.model import Action
 from tagwarden.normalize import route
 from tagwarden.rules import RulesError, load_rules_text

@@ -14,7 +14,6 @@ import json
 import re
 import tomllib
 from dataclasses import dataclass, field
-from fnmatch import fnmatch
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -22,6 +21,8 @@ from typing import Any
 import pytest
 
 from tagwarden.azure.normalize.eventgrid import _SKIP_OPERATIONS
+
+from infra_scripts import script
 
 ROOT = Path(__file__).resolve().parents[2]
 AZURE = ROOT / "infra" / "azure"
@@ -1044,16 +1045,8 @@ def _funcignore() -> list[str]:
 
 
 def _ignored(rel: str, patterns: list[str]) -> bool:
-    parts = rel.split("/")
-    for pattern in patterns:
-        pat = pattern.rstrip("/")
-        if "/" in pat:
-            pat = pat.lstrip("/")
-            if fnmatch(rel, pat) or rel.startswith(pat + "/"):
-                return True
-        elif any(fnmatch(part, pat) for part in parts):
-            return True
-    return False
+    """gitignore's rules, as the Functions tools read .funcignore (the package script's matcher)."""
+    return bool(script("azure/package.py")._ignore(ROOT).match_file(rel))
 
 
 def test_funcignore() -> None:
@@ -1072,14 +1065,16 @@ def test_funcignore() -> None:
     for rel in ("function_app.py", "host.json", "requirements.txt", "pyproject.toml", readme):
         assert not _ignored(rel, patterns), f"{rel} must be published"
     package = ROOT / "functions" / "tagwarden"
-    for other in ("aws", "cli", "guardrails"):  # not the Azure function's
+    left_out = {"aws", "cli", "guardrails", "showback", "vector"}  # not the Azure function's
+    for other in left_out:
         assert _ignored(f"functions/tagwarden/{other}/__init__.py", patterns), other
     kept = [
         p
         for p in package.rglob("*")
         if p.is_file()
         and "__pycache__" not in p.parts
-        and p.relative_to(package).parts[0] not in {"aws", "cli", "guardrails"}
+        and "aws" not in p.relative_to(package).parts  # nor the features' AWS adapters
+        and p.relative_to(package).parts[0] not in left_out
     ]
     assert kept
     for path in kept:

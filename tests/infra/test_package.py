@@ -44,6 +44,24 @@ def test_ships_no_azure_cli_guardrails_demo_or_testing_module(built: tuple[Path,
     assert not leaked, leaked
     assert "tagwarden/aws/handler.py" in on_disk and "requirements.txt" in on_disk
     assert "tagwarden/examples/rules.yaml" in on_disk  # the template's default RulesPath
+    # ... and its compiled form, checked when written: the function reads it, not the YAML
+    compiled = json.loads((out / "tagwarden/examples/rules.yaml.compiled.json").read_text(encoding="utf-8"))
+    assert list(compiled["data"]["tags"]) == ["Agent-ID", "CostCenter", "Outcome-ID", "Owner"]
+
+
+def test_the_price_tables_the_limits_read_are_shipped(built: tuple[Path, list[Path]]) -> None:
+    """Rules with spend or token limits read them at cold start: they must be in the package."""
+    out, _ = built
+    code = (
+        "from tagwarden.runaway.prices import shipped; from tagwarden.llm.prices import load\n"
+        "print(bool(shipped().hourly), bool(load()))"
+    )
+    env = {"PATH": os.environ.get("PATH", "/usr/bin"), "PYTHONPATH": str(out)}
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=env, cwd=out, timeout=60, check=False
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.stdout.split() == ["True", "True"]
 
 
 def test_is_under_2_mb_before_dependencies(built: tuple[Path, list[Path]]) -> None:

@@ -5,8 +5,8 @@ from __future__ import annotations
 import hashlib
 
 from tagwarden.attribution.context import StaticLookups
-from tagwarden.attribution.decide import decide
 from tagwarden.cli.normalize import normalize
+from tagwarden.decide import decide
 from tagwarden.ledger.model import LIVE_STATES, LifecycleState
 from tagwarden.ledger.records import initial_state, new_record, record_for, rules_hash
 from tagwarden.rules.model import RuleSet

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from tagwarden.attribution.decide import decide
 from tagwarden.aws.normalize import READER
+from tagwarden.decide import decide
 from tagwarden.model import CreationEvent, Decision
 from tagwarden.normalize import route
 from tagwarden.rules import load_rules_text

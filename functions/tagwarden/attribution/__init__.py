@@ -1,2 +1,3 @@
-"""Attribution: what a derivation source sees (context), where values come from (sources), the
-cloud's tag limits, and decide(): one decision per created resource. Pure."""
+"""Attribution's vocabulary: what a derivation source sees (context), where values come from
+(sources, paths), the cloud's tag limits and user patterns (RE2). Pure, and below the rules: the
+rules file names these, and `tagwarden.decide` applies the compiled rules with them."""

@@ -28,7 +28,7 @@ from tagwarden.guards import OwnIdentity
 from tagwarden.ledger.ports import Ledger
 from tagwarden.ledger.records import rules_hash
 from tagwarden.lifecycle.ports import LazyQuarantiner, Notifier, Quarantiner
-from tagwarden.rules import load_rules_text
+from tagwarden.rules.compiled import load_rules_file_text
 from tagwarden.rules.live import Loaded
 from tagwarden.rules.model import Mode, RuleSet
 from tagwarden.settings import csv, rules_text_from_path
@@ -71,7 +71,8 @@ def rules_source(env: Mapping[str, str], clients: Clients) -> tuple[str, str]:
 
 def load_rules_from_env(env: Mapping[str, str], clients: Clients) -> Loaded:
     text, name = rules_source(env, clients)
-    return Loaded(load_rules_text(text, name, env), rules_hash(text), name, "")
+    # its compiled form (written by `make package-aws`) when it is for this text, else the YAML
+    return Loaded(load_rules_file_text(text, name, env), rules_hash(text), name, "")
 
 
 def ledger_from_env(env: Mapping[str, str], clients: Clients) -> Ledger:
@@ -134,6 +135,8 @@ def build(
 def _organization(env: Mapping[str, str], hub: AwsEnforcer) -> AwsEnforcer:
     """Organization mode (TAGWARDEN_MEMBER_ACCOUNTS / TAGWARDEN_ORG_ID): the hub's enforcer gates
     accounts and acts in each member account with that account's clients; else `hub` unchanged."""
+    if not csv(env.get("TAGWARDEN_MEMBER_ACCOUNTS")) and not env.get("TAGWARDEN_ORG_ID"):
+        return hub  # one account (OrgSettings.from_env's test): organization mode not even imported
     from tagwarden.aws.members import AccountGate, Members, OrgSettings
 
     settings = OrgSettings.from_env(env)

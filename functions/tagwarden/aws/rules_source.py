@@ -19,7 +19,6 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from tagwarden.aws.clients import Clients
-from tagwarden.rules import load_rules_text
 from tagwarden.rules.live import SOURCE_ENV, Fetched, LiveRules, Sink, max_age_from_env
 from tagwarden.rules.model import RuleSet
 
@@ -84,6 +83,8 @@ def live_rules(
     if source is None:
         return None
     seconds = max_age_from_env(env)
+
+    from tagwarden.rules.loader import load_rules_text  # runtime text: the full loader (YAML, checks)
 
     def compile_rules(text: str, name: str) -> RuleSet:
         return load_rules_text(text, name, env)

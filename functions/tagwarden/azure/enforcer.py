@@ -37,7 +37,7 @@ from tagwarden.ledger.ports import Ledger
 from tagwarden.ledger.records import rules_hash
 from tagwarden.lifecycle.ports import LazyQuarantiner, Notifier, Quarantiner
 from tagwarden.normalize import gated
-from tagwarden.rules import load_rules_text
+from tagwarden.rules.compiled import load_rules_file_text
 from tagwarden.rules.live import Loaded
 from tagwarden.rules.model import Mode, RuleSet
 from tagwarden.settings import csv, rules_from_path, rules_text_from_path
@@ -61,14 +61,15 @@ DEFAULT_LEDGER_TABLE = "tagwardenledger"
 def ledger_from_env(env: Mapping[str, str]) -> Ledger:
     """The ledger: Azure Table Storage (the app's managed identity on the endpoint, or a connection
     string), else the SQLite file TAGWARDEN_LEDGER. Neither: building fails, loudly."""
-    from tagwarden.azure.ledger import TableLedger
+    table = env.get(LEDGER_TABLE_ENV) or DEFAULT_LEDGER_TABLE
+    if env.get(LEDGER_ENDPOINT_ENV) or env.get(LEDGER_CONNECTION_ENV):
+        from tagwarden.azure.ledger import TableLedger
+
+        if env.get(LEDGER_ENDPOINT_ENV):
+            return TableLedger.from_endpoint(env[LEDGER_ENDPOINT_ENV], table)
+        return TableLedger.from_connection_string(env[LEDGER_CONNECTION_ENV], table)
     from tagwarden.ledger.sqlite import SqliteLedger
 
-    table = env.get(LEDGER_TABLE_ENV) or DEFAULT_LEDGER_TABLE
-    if env.get(LEDGER_ENDPOINT_ENV):
-        return TableLedger.from_endpoint(env[LEDGER_ENDPOINT_ENV], table)
-    if env.get(LEDGER_CONNECTION_ENV):
-        return TableLedger.from_connection_string(env[LEDGER_CONNECTION_ENV], table)
     local = SqliteLedger.from_env(env)
     if local is not None:
         return local
@@ -86,7 +87,8 @@ class AzureEnforcer(Enforcer):
 def rules_from_env(env: Mapping[str, str], base_dir: str | None) -> Loaded:
     """The rules file deployed with the app (TAGWARDEN_RULES_PATH), read once per worker."""
     text, name = rules_text_from_path(env, base_dir, " or TAGWARDEN_RULES_SOURCE")
-    return Loaded(load_rules_text(text, name, env), rules_hash(text), name, "")
+    # its compiled form (`make package-azure`, `tagwarden rules compile`) when it is for this text
+    return Loaded(load_rules_file_text(text, name, env), rules_hash(text), name, "")
 
 
 def build(

@@ -8,8 +8,8 @@ from __future__ import annotations
 from typing import Any
 
 from tagwarden.attribution.context import Lookups
-from tagwarden.attribution.decide import decide
 from tagwarden.cli.normalize import normalize
+from tagwarden.decide import decide
 from tagwarden.model import CreationEvent, Skipped
 from tagwarden.plan import plan
 from tagwarden.rules.model import RuleSet

@@ -127,8 +127,8 @@ def _consume(
     fail_on: frozenset[str],
     ledger: _Recorder | None,
 ) -> None:
-    from tagwarden.attribution.decide import decide
     from tagwarden.cli.normalize import normalize
+    from tagwarden.decide import decide
     from tagwarden.model import Skipped
     from tagwarden.normalize import MalformedEvent
 

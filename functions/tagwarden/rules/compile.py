@@ -3,12 +3,15 @@ joined, durations parsed, defaults filled in. Runs only on data the shape and se
 
 from __future__ import annotations
 
+import dataclasses
+from collections.abc import Mapping
 from typing import Any
 
 from tagwarden.attribution.regex import compile_user
 from tagwarden.attribution.sources import SOURCE_KINDS, Source
 from tagwarden.model import Action
-from tagwarden.rules.limits import compile_limits
+from tagwarden.rules.durations import parse_duration
+from tagwarden.rules.errors import RulesError, RulesProblem
 from tagwarden.rules.match import MATCH_FIELDS, Matcher, compile_globs
 from tagwarden.rules.model import (
     CatalogueEntry,
@@ -22,10 +25,11 @@ from tagwarden.rules.model import (
     Stamp,
     TagSpec,
 )
-from tagwarden.rules.schema import parse_duration
+from tagwarden.runaway.model import Limits
 
 DEFAULT_ON_MISSING = "notify"
 DEFAULT_GRACE = "24h"
+MODE_ENV = "TAGWARDEN_MODE"  # the deployment's mode (template / Bicep parameter): overrides the file's
 
 
 def compile_source(src: dict[str, Any]) -> Source:
@@ -96,10 +100,36 @@ def compile_rules(data: dict[str, Any], filename: str) -> RuleSet:
         unallocated_value=data.get("unallocated_value", "unallocated"),
         notifications=Notifications(**(data.get("notifications") or {})),
         lifecycle=Lifecycle(**(data.get("lifecycle") or {})),
-        limits=compile_limits(data.get("limits"), default_grace),
+        limits=_limits(data.get("limits"), default_grace),
         reads_own_tags=_reads_own_tags(tags),
         catalogue=tuple(_catalogue_entry(e) for e in data.get("catalogue") or ()),
     )
+
+
+def _limits(raw: dict[str, Any] | None, default_grace: int) -> Limits:
+    if not raw:  # most files: the limits machinery (and the price table) is not loaded at all
+        return Limits()
+    from tagwarden.rules.limits import compile_limits
+
+    return compile_limits(raw, default_grace)
+
+
+def deployment_mode(rules: RuleSet, explicit: bool, env: Mapping[str, str]) -> RuleSet:
+    """The deployment's TAGWARDEN_MODE wins over the file (deployed stacks default to audit, so
+    a rules file saying enforce acts only once the operator says so too); no mode anywhere is audit,
+    with a warning. `explicit`: the file has a `mode:`."""
+    override = env.get(MODE_ENV, "")
+    if override:
+        try:
+            mode = Mode(override.strip().lower())
+        except ValueError:
+            msg = f"{MODE_ENV}={override!r}: expected audit or enforce"
+            raise RulesError([RulesProblem(rules.source, None, ("mode",), msg)]) from None
+        return dataclasses.replace(rules, mode=mode)
+    if explicit:
+        return rules
+    warning = "mode is not set, so the rules only report (audit); write `mode: audit` or `mode: enforce`"
+    return dataclasses.replace(rules, warnings=(*rules.warnings, warning))
 
 
 def _catalogue_entry(entry: dict[str, Any]) -> CatalogueEntry:

@@ -43,3 +43,19 @@ def substitute(
     if isinstance(data, list):
         return [substitute(v, env, (*path, i), errors) for i, v in enumerate(data)]
     return data
+
+
+def substitution_sites(data: Any, path: KeyPath = ()) -> list[KeyPath]:
+    """The key paths of the strings `substitute` would change (a `${NAME}` or a `$$`)."""
+    if isinstance(data, str):
+        return [path] if _VAR.search(data) else []
+    if isinstance(data, dict):
+        return [site for k, v in data.items() for site in substitution_sites(v, (*path, k))]
+    if isinstance(data, list):
+        return [site for i, v in enumerate(data) for site in substitution_sites(v, (*path, i))]
+    return []
+
+
+def variable_names(value: str) -> list[str]:
+    """The names of the `${NAME}` in one string."""
+    return [m.group(1) for m in _VAR.finditer(value) if m.group(1)]

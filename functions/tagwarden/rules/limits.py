@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from tagwarden.model import ACTOR_FIELDS
+from tagwarden.rules.durations import parse_duration
 from tagwarden.rules.errors import KeyPath, did_you_mean
 from tagwarden.rules.match import MATCH_FIELDS, Matcher, compile_globs
 from tagwarden.rules.schema import (
@@ -27,7 +28,6 @@ from tagwarden.rules.schema import (
     OneOrMany,
     Problem,
     Str,
-    parse_duration,
 )
 from tagwarden.runaway.model import Limit, LimitAction, Limits, Measure, ScopeSource
 from tagwarden.runaway.prices import shipped

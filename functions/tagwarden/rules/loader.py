@@ -4,22 +4,21 @@ each with file, line and key path."""
 
 from __future__ import annotations
 
-import dataclasses
 import os
 from collections.abc import Mapping
 from pathlib import Path
 
 from tagwarden.rules.checks import semantic_problems
-from tagwarden.rules.compile import compile_rules
+from tagwarden.rules.compile import MODE_ENV, compile_rules, deployment_mode
 from tagwarden.rules.envsubst import substitute
 from tagwarden.rules.errors import KeyPath, RulesError, RulesProblem
 from tagwarden.rules.limits import check_limits
-from tagwarden.rules.model import Mode, RuleSet
+from tagwarden.rules.model import RuleSet
 from tagwarden.rules.schema import Problem
 from tagwarden.rules.spec import SPEC
 from tagwarden.rules.yamlpos import Located, load_located
 
-MODE_ENV = "TAGWARDEN_MODE"  # the deployment's mode (template / Bicep parameter): overrides the file's
+__all__ = ["MODE_ENV", "load_rules", "load_rules_text"]
 
 
 def load_rules(path: str | os.PathLike[str], env: Mapping[str, str] | None = None) -> RuleSet:
@@ -51,26 +50,8 @@ def load_rules_text(text: str, filename: str = "<rules>", env: Mapping[str, str]
         check_limits(data, found)
     if found:
         raise RulesError([_locate(located, filename, path, msg) for path, msg in found])
-    env = os.environ if env is None else env
     rules = compile_rules(data, filename)
-    return _deployment_mode(rules, "mode" in data, env.get(MODE_ENV, ""), filename)
-
-
-def _deployment_mode(rules: RuleSet, explicit: bool, override: str, filename: str) -> RuleSet:
-    """The deployment's TAGWARDEN_MODE wins over the file (deployed stacks default to audit, so
-    a rules file saying enforce acts only once the operator says so too); no mode anywhere is audit,
-    with a warning."""
-    if override:
-        try:
-            mode = Mode(override.strip().lower())
-        except ValueError:
-            msg = f"{MODE_ENV}={override!r}: expected audit or enforce"
-            raise RulesError([RulesProblem(filename, None, ("mode",), msg)]) from None
-        return dataclasses.replace(rules, mode=mode)
-    if explicit:
-        return rules
-    warning = "mode is not set, so the rules only report (audit); write `mode: audit` or `mode: enforce`"
-    return dataclasses.replace(rules, warnings=(*rules.warnings, warning))
+    return deployment_mode(rules, "mode" in data, os.environ if env is None else env)
 
 
 def _locate(located: Located, filename: str, path: KeyPath, msg: str) -> RulesProblem:

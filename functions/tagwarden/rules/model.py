@@ -134,7 +134,7 @@ class RuleSet:
     lifecycle: Lifecycle = field(default_factory=Lifecycle)
     limits: Limits = field(default_factory=Limits)  # runaway agents (tagwarden.runaway)
     # Some tag's sources read a catalogue tag from the resource (request_tag: <catalogue key>),
-    # so one decision must derive until it settles (see attribution.decide).
+    # so one decision must derive until it settles (see tagwarden.decide).
     reads_own_tags: bool = False
     catalogue: tuple[CatalogueEntry, ...] = ()  # user-defined create events (CatalogueEntry)
     # Things worth saying that are not errors (`rules check` prints them), e.g. mode left implicit.

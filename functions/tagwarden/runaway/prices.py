@@ -7,10 +7,7 @@ import fnmatch
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cache
-from importlib import resources
 from typing import Any, TypeVar
-
-import yaml
 
 T = TypeVar("T")
 
@@ -58,5 +55,9 @@ def _lookup(table: Mapping[str, T], key: str) -> T | None:
 @cache
 def shipped() -> PriceTable:
     """The table shipped with tagwarden (read once per process)."""
+    from importlib import resources  # only when a rules file has spend limits, not at every cold start
+
+    import yaml
+
     text = (resources.files("tagwarden.runaway") / "prices.yaml").read_text(encoding="utf-8")
     return PriceTable().merged(yaml.safe_load(text))

@@ -7,8 +7,8 @@ from collections.abc import Mapping
 import pytest
 
 from tagwarden.attribution.context import Scope, StaticLookups
-from tagwarden.attribution.decide import decide
 from tagwarden.cli.normalize import normalize
+from tagwarden.decide import decide
 from tagwarden.model import Action, Actor, CreationEvent, Provider, Resource
 from tagwarden.rules import load_rules_text
 from tagwarden.rules.model import RuleSet
