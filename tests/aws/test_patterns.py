@@ -31,6 +31,7 @@ from tagwarden.aws.patterns import (
     DETAIL_TYPE,
     MAX_MANAGED_POLICY_CHARS,
     MAX_PATTERN_CHARS,
+    SERVICE_DETAIL_TYPE,
     SOURCE_EXCEPTIONS,
     UNGRANTED,
     build_pattern,
@@ -152,15 +153,30 @@ def test_every_catalogue_row_is_in_exactly_one_pattern() -> None:
         assert len(holders) == 1, (entry.source, entry.event, len(holders))
 
 
-def test_every_event_source_is_in_exactly_one_pattern() -> None:
-    sources = [s for p in PATTERNS for s in p["detail"]["eventSource"]]
-    assert sorted(sources) == sorted({e.source for e in ALL})
+CALL_PATTERNS = [p for p in PATTERNS if p["detail-type"] == [DETAIL_TYPE]]
 
 
-def test_patterns_select_successful_cloudtrail_api_calls_only() -> None:
+@pytest.mark.parametrize("detail_type", [DETAIL_TYPE, SERVICE_DETAIL_TYPE])
+def test_every_event_source_is_in_exactly_one_pattern_of_its_detail_type(detail_type: str) -> None:
+    service = detail_type == SERVICE_DETAIL_TYPE
+    sources = [s for p in PATTERNS if p["detail-type"] == [detail_type] for s in p["detail"]["eventSource"]]
+    assert sorted(sources) == sorted({e.source for e in ALL if e.service_event is service})
+
+
+def test_service_events_have_their_own_pattern() -> None:
+    """CloudTrail delivers what a service does on its own (Organizations' CreateAccountResult) as
+    "AWS Service Event via CloudTrail": an API-call pattern never sees it."""
+    services = [e for e in ALL if e.service_event]
+    assert {(e.source, e.event) for e in services} >= {("organizations.amazonaws.com", "CreateAccountResult")}
+    (pattern,) = [p for p in PATTERNS if p["detail-type"] == [SERVICE_DETAIL_TYPE]]
+    assert SERVICE_DETAIL_TYPE == "AWS Service Event via CloudTrail"
+    assert sorted(pattern["detail"]["eventName"]) == sorted({e.event for e in services})
+
+
+def test_patterns_select_successful_cloudtrail_events_only() -> None:
     for pattern in PATTERNS:
         assert list(pattern) == ["source", "detail-type", "detail"]
-        assert pattern["detail-type"] == [DETAIL_TYPE] == ["AWS API Call via CloudTrail"]
+        assert pattern["detail-type"] in ([DETAIL_TYPE], [SERVICE_DETAIL_TYPE])
         assert pattern["detail"]["errorCode"] == [{"exists": False}]
         # Only AWS may put "aws.*" sources on a bus: a principal with events:PutEvents cannot forge.
         assert pattern["source"] == [{"prefix": "aws."}]
@@ -180,17 +196,18 @@ def test_patterns_fit_the_eventbridge_quota_and_are_few() -> None:
         assert pattern_chars(pattern) <= MAX_PATTERN_CHARS
         assert len(json.dumps(pattern, separators=(",", ":"))) <= pattern_chars(pattern)
     # No two patterns could have been one.
-    for i, first in enumerate(PATTERNS):
-        for second in PATTERNS[i + 1 :]:
-            merged = {s: events_by_source()[s] for p in (first, second) for s in p["detail"]["eventSource"]}
+    calls = events_by_source(e for e in ALL if not e.service_event)
+    for i, first in enumerate(CALL_PATTERNS):
+        for second in CALL_PATTERNS[i + 1 :]:
+            merged = {s: calls[s] for p in (first, second) for s in p["detail"]["eventSource"]}
             assert pattern_chars(build_pattern(merged)) > MAX_PATTERN_CHARS
     # And close to the fewest that could do. k patterns cost k fixed overheads plus at least every
     # item once, less the ", " separators saved at the 2 list splits of each extra pattern. Best
     # fit is not optimal bin packing: with the whole catalogue it may land up to 2 above that bound.
     overhead = pattern_chars(build_pattern({}))
-    content = pattern_chars(build_pattern(events_by_source())) - overhead
+    content = pattern_chars(build_pattern(calls)) - overhead
     floor = -(-(content + 4) // (MAX_PATTERN_CHARS - overhead + 4))
-    assert floor <= len(PATTERNS) <= floor + 2, (len(PATTERNS), floor)
+    assert floor <= len(CALL_PATTERNS) <= floor + 2, (len(CALL_PATTERNS), floor)
     assert len(PATTERNS) + 2 <= 300 / 10  # a small share of the rules a bus takes (300 by default)
 
 
@@ -233,8 +250,13 @@ def test_stray_pairs_are_cross_products_only() -> None:
 # --- matching real-shaped events ------------------------------------------------------------------
 
 
+SERVICE_EVENTS = {(e.source, e.event) for e in ALL if e.service_event}
+
+
 def catalogue_event(source: str, name: str, error_code: str | None = None) -> dict[str, Any]:
     record = builders.cloudtrail(name, source, request={}, response={}, error_code=error_code)
+    if (source, name) in SERVICE_EVENTS:
+        record["eventType"] = "AwsServiceEvent"  # delivered as "AWS Service Event via CloudTrail"
     return builders.eventbridge(record)
 
 

@@ -50,6 +50,9 @@ from typing import Any, Protocol
 from tagwarden.aws.catalogue import Entry, all_entries
 
 DETAIL_TYPE = "AWS API Call via CloudTrail"
+# What a service does on its own (e.g. Organizations' CreateAccountResult once an account exists):
+# CloudTrail's service events, read from serviceEventDetails (Entry.service_event).
+SERVICE_DETAIL_TYPE = "AWS Service Event via CloudTrail"
 
 # EventBridge quota "Event pattern size": 2,048 characters by default (adjustable up to 4,096).
 # Sizes are measured as json.dumps writes them, with a space after each ',' and ':', which is more
@@ -82,12 +85,12 @@ def pattern_chars(pattern: Mapping[str, Any]) -> int:
 AWS_SOURCES: list[Any] = [{"prefix": "aws."}]
 
 
-def build_pattern(events: Mapping[str, Iterable[str]]) -> Pattern:
+def build_pattern(events: Mapping[str, Iterable[str]], detail_type: str = DETAIL_TYPE) -> Pattern:
     """One pattern for {eventSource: eventNames}; lists sorted, so the output is deterministic."""
     names = sorted({name for group in events.values() for name in group})
     return {
         "source": list(AWS_SOURCES),
-        "detail-type": [DETAIL_TYPE],
+        "detail-type": [detail_type],
         "detail": {
             "eventSource": sorted(events),
             "eventName": names,
@@ -118,7 +121,16 @@ def event_patterns(
     names first, and the one needing fewer patterns is kept (bin packing has no cheap optimum;
     with the whole catalogue the orders differ by one rule). Deterministic for a given catalogue.
     """
-    by_source = events_by_source(entries)
+    rows = catalogue(entries)
+    calls = [entry for entry in rows if not entry.service_event]
+    services = [entry for entry in rows if entry.service_event]
+    patterns = _packed_patterns(events_by_source(calls), max_chars)
+    if services:  # few: one pattern of their own, with their own detail-type
+        patterns.append(build_pattern(events_by_source(services), SERVICE_DETAIL_TYPE))
+    return sorted(patterns, key=lambda p: p["detail"]["eventSource"])
+
+
+def _packed_patterns(by_source: Mapping[str, frozenset[str]], max_chars: int) -> list[Pattern]:
     alone = {source: pattern_chars(build_pattern({source: names})) for source, names in by_source.items()}
     too_big = sorted(source for source, size in alone.items() if size > max_chars)
     if too_big:
@@ -129,8 +141,7 @@ def event_patterns(
         sorted(by_source, key=lambda s: (-sum(uses[n] > 1 for n in by_source[s]), s)),
     )
     groups = min((_best_fit(order, by_source, alone, max_chars) for order in orders), key=len)
-    patterns = [build_pattern(group) for group in groups]
-    return sorted(patterns, key=lambda p: p["detail"]["eventSource"])
+    return [build_pattern(group) for group in groups]
 
 
 def _best_fit(
@@ -457,6 +468,7 @@ __all__ = [
     "DETAIL_TYPE",
     "MAX_MANAGED_POLICY_CHARS",
     "MAX_PATTERN_CHARS",
+    "SERVICE_DETAIL_TYPE",
     "SOURCE_EXCEPTIONS",
     "UNGRANTED",
     "TagPermissions",
