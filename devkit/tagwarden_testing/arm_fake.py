@@ -36,6 +36,11 @@ sends api-version 2025-04-01 and deserializes every answer here with its own mod
   deallocating / starting / stopping at once and deallocated / running / stopped when the
   operation completes, after `action_polls` InProgress answers.
 
+- Management groups: GET `/providers/Microsoft.Management/managementGroups/{g}/descendants` (api
+  2020-05-01): the groups and subscriptions under `g` at any depth (`set_management_group`), entries
+  typed `Microsoft.Management/managementGroups` and `/subscriptions` as in the API's examples, pages
+  of `page_size` with a `nextLink`; an unknown group answers 404.
+
 Every request must carry `api-version` (400 MissingApiVersionParameter) and an
 `Authorization: Bearer ...` header (401 AuthenticationFailed). Faults are injected with
 `throttle` (429 + Retry-After) and `fail` (5xx). Every request is logged (`requests`).
@@ -64,6 +69,7 @@ VALUE_MAX = 256
 WRITES: tuple[str, ...] = ("PUT", "PATCH", "DELETE")
 _RESERVED = re.compile(r"[<>%&\\?/\x00-\x1f\x7f]")
 _STATUS = re.compile(r"^(?:/subscriptions/[^/]+)?/providers/microsoft\.resources/operationstatuses/([^/]+)$")
+_DESCENDANTS = re.compile(r"^/providers/microsoft\.management/managementgroups/([^/]+)/descendants$")
 _RESULT = re.compile(r"^(?:/subscriptions/[^/]+)?/providers/microsoft\.resources/operationresults/([^/]+)$")
 VM_TYPE = "microsoft.compute/virtualmachines"
 # POST {vm}/<action>: (state while it runs, state once done)
@@ -154,6 +160,7 @@ class ArmFake:
         self.delete_status = 202  # 202: deletes are long-running operations; 200: done at once
         self.page_size = 100  # list pages
         self.tag_filter_hides_tags = False  # list with a tag filter without the tags, as ARM may
+        self._groups: dict[str, tuple[str | None, list[str]]] = {}  # group -> (parent, subscriptions)
 
     # --- seeding ------------------------------------------------------------------------------
 
@@ -168,6 +175,14 @@ class ArmFake:
             elif tags is not None:
                 entity.tags = dict(tags)
         return rid
+
+    def set_management_group(
+        self, group: str, subscriptions: Iterable[str], parent: str | None = None
+    ) -> None:
+        """A management group (under `parent`) holding exactly these subscriptions directly:
+        moving a subscription out is calling this again without it."""
+        with self._lock:
+            self._groups[group.lower()] = (parent.lower() if parent else None, list(subscriptions))
 
     def add_resource_group(
         self, sub: str, rg: str, tags: Mapping[str, str] | None = None, location: str = "westeurope"
@@ -255,6 +270,11 @@ class ArmFake:
         with self._lock:
             self._faults.append(_Fault(n, status, _methods(methods)))
 
+    def clear_faults(self) -> None:
+        """ARM answers again: the faults still pending are dropped."""
+        with self._lock:
+            self._faults.clear()
+
     def long_running(
         self, n: int = 1, polls: int = 1, style: str = "async", retry_after: int | None = None
     ) -> None:
@@ -339,6 +359,8 @@ class ArmFake:
 
     def _route(self, method: str, path: str, body: Any, query: Mapping[str, str]) -> None:
         lowered = path.lower().rstrip("/")
+        if (m := _DESCENDANTS.match(lowered)) and method == "GET":
+            self._descendants(m.group(1), query)
         if m := _STATUS.match(lowered):
             self._status(method, m.group(1))
         if m := _RESULT.match(lowered):
@@ -511,6 +533,32 @@ class ArmFake:
             out["nextLink"] = f"{self.endpoint}/subscriptions/{sub}/{kind}?{urlencode(params)}"
         raise _Reply(200, out)
 
+    def _descendants(self, group: str, query: Mapping[str, str]) -> None:
+        """Every management group and subscription under `group`, at any depth, a page of
+        `page_size` at a time (`$skiptoken`), entries shaped as the API's examples."""
+        if group not in self._groups:
+            raise _error(404, "NotFound", f"Management group '{group}' not found.")
+        entries: list[dict[str, Any]] = []
+        todo = [group]
+        while todo:
+            parent = todo.pop(0)
+            for sub in self._groups[parent][1]:
+                entries.append(_descendant(f"/subscriptions/{sub}", "/subscriptions", sub, parent))
+            for child, (above, _) in self._groups.items():
+                if above == parent:
+                    mg = f"/providers/Microsoft.Management/managementGroups/{child}"
+                    entries.append(_descendant(mg, "Microsoft.Management/managementGroups", child, parent))
+                    todo.append(child)
+        start = int(query.get("$skiptoken") or 0)
+        out: dict[str, Any] = {"value": entries[start : start + self.page_size], "nextLink": None}
+        if start + self.page_size < len(entries):
+            params = {"api-version": "2020-05-01", "$skiptoken": str(start + self.page_size)}
+            out["nextLink"] = (
+                f"{self.endpoint}/providers/Microsoft.Management/managementGroups/{group}/descendants?"
+                f"{urlencode(params)}"
+            )
+        raise _Reply(200, out)
+
     def _tags(self, method: str, key: str, body: Any) -> None:
         entity = self._entities.get(key)
         if entity is None:
@@ -589,6 +637,18 @@ class ArmFake:
         if entity is None:
             raise _error(404, "ResourceNotFound", f"The Resource '{op.scope}' was not found.")
         raise _Reply(200, _tags_resource(entity.id, entity.tags))
+
+
+def _descendant(rid: str, kind: str, name: str, parent: str) -> dict[str, Any]:
+    return {
+        "id": rid,
+        "type": kind,
+        "name": name,
+        "properties": {
+            "displayName": name,
+            "parent": {"id": f"/providers/Microsoft.Management/managementGroups/{parent}"},
+        },
+    }
 
 
 def _instance_view(entity: _Entity) -> dict[str, Any]:

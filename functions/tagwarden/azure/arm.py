@@ -65,6 +65,8 @@ USER_AGENT = "tagwarden"  # shows in the Activity Log's user agent next to our o
 LIMITS_AZ = LIMITS[Provider.AZURE]
 TRANSIENT = frozenset({408, 409, 429, 500, 502, 503, 504})
 PERMANENT = frozenset({400, 405})
+DESCENDANTS_API = "2020-05-01"  # management groups: descendants
+MAX_DESCENDANT_PAGES = 1000  # a bound, never reached by a real tenant's pages
 LOCKED = "ScopeLocked"  # 409 from a ReadOnly lock: retrying will not lift it
 
 
@@ -526,6 +528,40 @@ class ArmClient:
         found, _ = self._read(lambda: self.client().resources.get_by_id(resource_id, api_version=api_version))
         return found
 
+    def group_subscriptions(self, group: str) -> frozenset[str]:
+        """The ids (lowercase) of every subscription under management group `group`, at any depth:
+        `GET /providers/Microsoft.Management/managementGroups/{group}/descendants` (api-version
+        2020-05-01), every page (nextLink). Raises ArmCallFailed when ARM cannot answer, a 404
+        (no such group, or no right to read it) included: never an empty answer on a failure."""
+        from urllib.parse import quote
+
+        from azure.core.rest import HttpRequest
+
+        url: str | None = (
+            f"/providers/Microsoft.Management/managementGroups/{quote(group, safe='')}/descendants"
+            f"?api-version={DESCENDANTS_API}"
+        )
+        found: set[str] = set()
+        pages = 0
+        while url and pages < MAX_DESCENDANT_PAGES:
+            pages += 1
+            request = HttpRequest("GET", url)
+
+            def page(request: HttpRequest = request) -> Any:
+                response = self.client().send_request(request)
+                response.raise_for_status()
+                return response.json()
+
+            body, _ = self._retrying(page)
+            for entry in body.get("value") or ():
+                sub = _descendant_subscription(entry)
+                if sub:
+                    found.add(sub)
+            url = body.get("nextLink") or None
+        if url:
+            raise ArmCallFailed(None, "TooManyPages", f"{group}: over {MAX_DESCENDANT_PAGES} pages", pages)
+        return frozenset(found)
+
     def _read(self, fn: Callable[[], T]) -> tuple[T | None, int]:
         try:
             return self._retrying(fn)
@@ -668,3 +704,15 @@ def _as_resource(target: Resource | str) -> Resource:
     return Resource(
         id=target, type=rid.type, name=rid.full_name, resource_group=rid.resource_group, native_id=target
     )
+
+
+def _descendant_subscription(entry: Any) -> str | None:
+    """The subscription id of one descendant entry (type `/subscriptions` in the API's examples,
+    `Microsoft.Management/managementGroups/subscriptions` in some versions), else None (a group)."""
+    if not isinstance(entry, Mapping):
+        return None
+    kind = str(entry.get("type") or "").lower()
+    rid = str(entry.get("id") or "")
+    if not kind.endswith("/subscriptions") or not rid.lower().startswith("/subscriptions/"):
+        return None
+    return rid.split("/")[2].lower() or None

@@ -43,11 +43,13 @@ from tagwarden.rules.model import Mode, RuleSet
 from tagwarden.settings import csv, rules_from_path, rules_text_from_path
 
 if TYPE_CHECKING:  # the sweeper is built (and imported) by the timer function only
+    from tagwarden.azure.members import SubscriptionGate
     from tagwarden.azure.sweeper import AzureSweeper
     from tagwarden.runaway.limiter import Limiter
 
 OWN_ENV = "TAGWARDEN_OWN_PRINCIPAL_IDS"
 SUBSCRIPTIONS_ENV = "TAGWARDEN_SUBSCRIPTIONS"  # comma list the sweeper covers
+MANAGEMENT_GROUP_ENV = "TAGWARDEN_MANAGEMENT_GROUP"  # its subscriptions are members too (azure.members)
 QUEUE_URL_ENV = "TAGWARDEN_NOTIFY_QUEUE_URL"  # https://<account>.queue.core.windows.net/<queue>
 QUEUE_CONNECTION_ENV = "TAGWARDEN_NOTIFY_QUEUE_CONNECTION"  # a connection string (Azurite, keys)
 QUEUE_NAME_ENV = "TAGWARDEN_NOTIFY_QUEUE_NAME"  # with the connection string
@@ -108,10 +110,11 @@ def build(
     telemetry = telemetry or Telemetry()
     own_ids = frozenset(csv(env.get(OWN_ENV)))
     client = arm
-    # One app serving many subscriptions acts in the listed ones only (the ARM client is per
-    # subscription already: each event's own is used); unlisted: any the events come from.
-    served = {s.lower() for s in csv(env.get(SUBSCRIPTIONS_ENV))}
-    reader = gated(READER, lambda sub: sub.lower() in served, "subscription") if served else READER
+    # One app serving many subscriptions acts in the listed ones and those under the management
+    # group only (the ARM client is per subscription already: each event's own is used); neither
+    # set: any the events come from. A membership ARM cannot answer fails the event (retried).
+    gate = subscription_gate(env, arm)
+    reader = gated(READER, gate.allows, "subscription") if gate is not None else READER
     return AzureEnforcer(
         rules=rules,
         write=client.write,
@@ -152,14 +155,26 @@ def build_sweeper(
         telemetry=telemetry,
         subscriptions=subscriptions(env),
         ledger=ledger or ledger_from_env(env),
+        gate=subscription_gate(env, arm),
     )
 
 
+def subscription_gate(env: Mapping[str, str], arm: ArmClient) -> SubscriptionGate | None:
+    """TAGWARDEN_SUBSCRIPTIONS and TAGWARDEN_MANAGEMENT_GROUP (tagwarden.azure.members), or None."""
+    from tagwarden.azure.members import SubscriptionGate
+
+    return SubscriptionGate.from_env(env, arm.group_subscriptions)
+
+
 def subscriptions(env: Mapping[str, str]) -> tuple[str, ...]:
-    """TAGWARDEN_SUBSCRIPTIONS (a comma list), else the function's own AZURE_SUBSCRIPTION_ID."""
+    """TAGWARDEN_SUBSCRIPTIONS (a comma list), else the function's own AZURE_SUBSCRIPTION_ID (with
+    only TAGWARDEN_MANAGEMENT_GROUP: none listed, the group's are the ledger's)."""
     listed = csv(env.get(SUBSCRIPTIONS_ENV)) or csv(env.get(SUBSCRIPTION_ENV))
-    if not listed:
-        raise RuntimeError(f"set {SUBSCRIPTIONS_ENV} (or {SUBSCRIPTION_ENV}): the subscriptions to sweep")
+    if not listed and not (env.get(MANAGEMENT_GROUP_ENV) or "").strip():
+        raise RuntimeError(
+            f"set {SUBSCRIPTIONS_ENV}, {MANAGEMENT_GROUP_ENV} (or {SUBSCRIPTION_ENV}): "
+            "the subscriptions to sweep"
+        )
     return tuple(dict.fromkeys(listed))
 
 

@@ -28,6 +28,7 @@ from azure.mgmt.resource.resources.models import Tags, TagsPatchResource
 
 from tagwarden.attribution.limits import LIMITS
 from tagwarden.azure.arm import ArmCallFailed, ArmClient, _Polling
+from tagwarden.azure.members import MembershipUnknown, SubscriptionGate
 from tagwarden.azure.normalize.resource_id import parse_resource_id
 from tagwarden.azure.text import AZURE_TEXT
 from tagwarden.ledger.model import ResourceRecord
@@ -35,7 +36,7 @@ from tagwarden.ledger.ports import Ledger
 from tagwarden.lifecycle.marker import iso_epoch
 from tagwarden.lifecycle.ports import CloudText, Notifier, Quarantiner
 from tagwarden.lifecycle.sweep import Found
-from tagwarden.lifecycle.sweeper import SweepActions
+from tagwarden.lifecycle.sweeper import Deferral, SweepActions, Where
 from tagwarden.model import Provider, Resource, TagChange
 from tagwarden.rules.model import RuleSet
 
@@ -68,6 +69,27 @@ class AzureSweeper(SweepActions):
     errors: list[str] = field(default_factory=list)
     provider: str = "azure"
     text: CloudText = AZURE_TEXT
+    gate: SubscriptionGate | None = None  # None: every subscription of the ledger is served
+
+    # --- scopes: one subscription-location each -------------------------------------------------
+
+    def _scope(self, where: Where) -> SweepActions | Deferral:
+        """A subscription the gate does not prove a member (it left the management group, or ARM
+        cannot tell) has its records left, each with the reason, and counted: nothing is done there."""
+        if self.gate is None:
+            return self
+        subscription = where[0]
+        try:
+            allowed = self.gate.allows(subscription)
+        except MembershipUnknown as exc:
+            return Deferral("unverified", f"{exc}: nothing done there")
+        if not allowed:
+            return Deferral(
+                "not-member",
+                f"subscription {subscription} is neither listed nor under the management group "
+                "(TAGWARDEN_SUBSCRIPTIONS / TAGWARDEN_MANAGEMENT_GROUP): nothing done there, left",
+            )
+        return self
 
     @property
     def prefix(self) -> str:
@@ -105,7 +127,15 @@ class AzureSweeper(SweepActions):
         self.errors = []
         now = self.clock()
         self.last, counts = self._sweep_rows(now)
-        self.telemetry.log("info", "sweep done", at=iso_epoch(now), errors=self.errors, **counts)
+        left: dict[str, int] = {}
+        for row in self.last:
+            if row.get("left"):
+                left[row["left"]] = left.get(row["left"], 0) + 1
+        count = getattr(self.telemetry, "count_deferred", None)  # test sinks may not count
+        for kind, n in left.items():  # a metric per reason (not-member, unverified, error)
+            if count is not None:
+                count(kind, n)
+        self.telemetry.log("info", "sweep done", at=iso_epoch(now), errors=self.errors, left=left, **counts)
         result = {"at": iso_epoch(now), "resources": self.last, "errors": list(self.errors)}
         if self.errors:
             raise SweepIncomplete("; ".join(self.errors))
@@ -145,7 +175,6 @@ class AzureSweeper(SweepActions):
                 )
             return False
         return True
-
 
 
 def _resource_from_id(rid: str, rtype: str = "", name: str | None = None) -> Resource:

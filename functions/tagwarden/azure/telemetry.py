@@ -66,6 +66,10 @@ class Telemetry:
     def count_failure(self, error: str) -> None:
         self._metric("EventsFailed", error=error)
 
+    def count_deferred(self, kind: str, n: int = 1) -> None:
+        """Sweep scopes left for the next sweep (not-member, unverified)."""
+        self._metric("SweepDeferred", n, kind=kind)
+
     def count_action(self, action: str, status: Status) -> None:
         self._metric("LifecycleActions", action=action, status=status.value)
 
