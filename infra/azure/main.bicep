@@ -85,6 +85,9 @@ param releaseOnTagWrite bool = true
 @description('Other subscriptions this app serves: list them here, then deploy subscriptions.bicep over the same list.')
 param memberSubscriptionIds array = []
 
+@description('Management group whose subscriptions this app serves (policy/join-subscriptions.bicep deployed at it): any subscription under it is a member, new ones included, with no list to keep; empty: the list only.')
+param managementGroupId string = ''
+
 @description('Email address of the alerts (function failures, dead-lettered and dropped events); empty: an action group without receivers.')
 param alertEmail string = ''
 
@@ -122,6 +125,7 @@ module app 'modules/app.bicep' = {
     sweepSchedule: sweepSchedule
     teamsWebhookUrl: teamsWebhookUrl
     memberSubscriptionIds: memberSubscriptionIds
+    managementGroupId: managementGroupId
   }
 }
 

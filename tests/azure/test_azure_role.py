@@ -33,6 +33,7 @@ import builders as b
 from conftest import ROOT
 
 ROLE_FILE = ROOT / "infra" / "azure" / "modules" / "subscription-roles.bicep"
+GROUP_ROLE_FILE = ROOT / "infra" / "azure" / "policy" / "join-subscriptions.bicep"
 TAG_CONTRIBUTOR = ("Microsoft.Resources/tags/",)
 
 
@@ -102,3 +103,29 @@ def test_the_custom_role_holds_exactly_the_writes_the_lifecycle_makes(tmp_path: 
     assert not unexplained, f"writes the Bicep roles do not grant: {sorted(unexplained)}"
     assert granted <= writes, f"the custom role holds actions the lifecycle never calls: {granted - writes}"
     assert granted == {a for a in ACTIONS if not a.endswith("/read")}
+
+
+def group_role_reads() -> set[str]:
+    """The reads the management group's app role names (besides its */read)."""
+    text = GROUP_ROLE_FILE.read_text()
+    block = text[text.index("resource appRole") : text.index("resource joinDefinition")]
+    block = "\n".join(line.split("//")[0] for line in block.splitlines())  # comments out
+    return {a for a in re.findall(r"'([^']+)'", block) if a.endswith("/read") and a != "*/read"}
+
+
+def test_the_group_role_names_exactly_the_reads_the_membership_gate_makes() -> None:
+    group, member = "mg-agents", "bbbbbbbb-1111-2222-3333-444444444444"
+    with arm_fake() as fake:
+        fake.add_resource_group(member, RG, {})
+        fake.set_management_group(group, [member])
+        env = {
+            "TAGWARDEN_LEDGER": os.environ["TAGWARDEN_LEDGER"],
+            "TAGWARDEN_RULES_PATH": str(ROOT / "functions" / "tagwarden" / "examples" / "rules.yaml"),
+            "TAGWARDEN_MANAGEMENT_GROUP": group,
+        }
+        arm = ArmClient.local(fake.endpoint, sleep=lambda s: None)
+        sweeper = build_sweeper(env, arm=arm)
+        assert sweeper.gate is not None and sweeper.gate.allows(member)
+        recorded = {operation(r) for r in fake.calls() if r.status < 400}
+    assert recorded == {"Microsoft.Management/managementGroups/descendants/read"}
+    assert group_role_reads() == recorded

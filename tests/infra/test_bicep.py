@@ -51,6 +51,7 @@ APP_SETTINGS = {
     "TAGWARDEN_LEDGER_TABLE",
     "TAGWARDEN_SWEEP_SCHEDULE",
     "TAGWARDEN_SUBSCRIPTIONS",
+    "TAGWARDEN_MANAGEMENT_GROUP",
     "TAGWARDEN_TEAMS_WEBHOOK_URL",
     "TAGWARDEN_NOTIFY_QUEUE_URL",
 }
@@ -723,6 +724,7 @@ def test_app_settings() -> None:
     assert raw(values["TAGWARDEN_SUBSCRIPTIONS"]) == (
         "join(union([subscription().subscriptionId], memberSubscriptionIds), ',')"
     )
+    assert raw(values["TAGWARDEN_MANAGEMENT_GROUP"]) == "managementGroupId"  # the policy path's group
     file, _ = only("Microsoft.Web/sites/config")
     teams = file.params[raw(values["TAGWARDEN_TEAMS_WEBHOOK_URL"])]
     assert "secure" in teams.decorators and teams.value == "", "a secret URL, empty by default"

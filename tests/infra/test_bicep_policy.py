@@ -264,6 +264,8 @@ def test_the_apps_role_is_reads_tags_and_the_lifecycle_role() -> None:
     (perms,) = file.resources["appRole"].value["properties"]["permissions"]
     actions = raw(perms["actions"])
     assert "'*/read'" in actions and "'Microsoft.Resources/tags/*'" in actions
+    # the membership gate's read at the group (tests/azure/test_azure_role.py measures it)
+    assert "'Microsoft.Management/managementGroups/descendants/read'" in actions
     assert "allowQuarantine ? lifecycleActions : []" in actions
     lifecycle = bicep(ROLES).resources["lifecycleRole"].value["properties"]["permissions"][0]["actions"]
     assert file.vars["lifecycleActions"].value == lifecycle  # in step with the per-subscription role

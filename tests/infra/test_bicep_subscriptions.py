@@ -95,3 +95,7 @@ def test_the_app_acts_on_its_own_and_the_member_subscriptions() -> None:
     assert main.params["memberSubscriptionIds"].type == "array"
     assert main.params["memberSubscriptionIds"].value == []  # one subscription by default
     assert raw(main.modules["app"].value["params"]["memberSubscriptionIds"]) == "memberSubscriptionIds"
+    # With the join policy: the group's subscriptions are members, no list (empty: the list only).
+    assert main.params["managementGroupId"].type == "string"
+    assert main.params["managementGroupId"].value == ""
+    assert raw(main.modules["app"].value["params"]["managementGroupId"]) == "managementGroupId"

@@ -39,6 +39,9 @@ param notificationQueueName string = 'tagwarden-notifications'
 @description('Other subscriptions this app serves (subscriptions.bicep wires their events): acted on and swept besides its own.')
 param memberSubscriptionIds array = []
 
+@description('Management group whose subscriptions are members too (ARM descendants, cached 15 minutes); empty: none.')
+param managementGroupId string = ''
+
 // Identity-based AzureWebJobsStorage on Flex Consumption: blob (host + deployment package),
 // queue and table data roles on the app's own storage account.
 var storageRoles = [
@@ -229,6 +232,8 @@ resource appSettings 'Microsoft.Web/sites/config@2024-04-01' = {
     TAGWARDEN_SWEEP_SCHEDULE: sweepSchedule
     // Events of any other subscription are skipped (foreign-account).
     TAGWARDEN_SUBSCRIPTIONS: join(union([subscription().subscriptionId], memberSubscriptionIds), ',')
+    // ...and any subscription under this management group (the policy path: no list to keep).
+    TAGWARDEN_MANAGEMENT_GROUP: managementGroupId
     // Notification channels: Teams (a secret URL, or a Key Vault reference) and the queue.
     TAGWARDEN_TEAMS_WEBHOOK_URL: teamsWebhookUrl
     TAGWARDEN_NOTIFY_QUEUE_URL: '${storage.properties.primaryEndpoints.queue}${notificationQueue.name}'

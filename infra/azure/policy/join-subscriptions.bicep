@@ -11,7 +11,9 @@
 //   app's storage account alone, the right to grant Storage Blob Data Contributor and no other role
 //   (dead-letter-delegation.bicep: role assignment with a condition).
 // - the app's identity: "tagwarden function", reads, tag writes and (allowQuarantine) the
-//   lifecycle's four writes, in every subscription of the group.
+//   lifecycle's four writes, in every subscription of the group, and the read of the group's
+//   descendants: deploy main.bicep with managementGroupId = this group and the app acts in every
+//   subscription under it (a new one as soon as its events come, one that left within 15 min).
 // Existing subscriptions are evaluated but only remediated on request (README: remediation task).
 targetScope = 'managementGroup'
 
@@ -111,6 +113,9 @@ resource appRole 'Microsoft.Authorization/roleDefinitions@2022-04-01' = {
       {
         actions: concat([
           '*/read'
+          // which subscriptions are under the group (the TAGWARDEN_MANAGEMENT_GROUP gate of the app):
+          // named although */read holds it, so that narrowing the reads cannot drop it
+          'Microsoft.Management/managementGroups/descendants/read'
           'Microsoft.Resources/tags/*'
         ], allowQuarantine ? lifecycleActions : [])
         notActions: []
