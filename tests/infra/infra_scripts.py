@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+import json
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -19,3 +20,14 @@ def script(path: str) -> Any:
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
+
+
+@cache
+def load(path: Path) -> dict[str, Any]:
+    """A CloudFormation template as plain data (cfn-lint's reader: short-form tags expanded)."""
+    from cfnlint.decode import decode_str
+
+    decoded, errors = decode_str(path.read_text())
+    assert not errors, errors
+    plain: dict[str, Any] = json.loads(json.dumps(decoded))
+    return plain

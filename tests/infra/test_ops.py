@@ -10,19 +10,17 @@ import contextlib
 import io
 import json
 import re
-from functools import cache
 from pathlib import Path
 from typing import Any
 
 import pytest
-from cfnlint.decode import decode_str
 
 from tagwarden.aws.patterns import event_patterns
 from tagwarden.lifecycle.ports import Status
 from tagwarden.model import Action, SkipKind
 from tagwarden.tagging import Outcome
 
-from infra_scripts import script
+from infra_scripts import load, script
 
 ROOT = Path(__file__).resolve().parents[2]
 OPS = ROOT / "infra" / "aws" / "ops.yaml"
@@ -30,14 +28,6 @@ HUB = ROOT / "infra" / "aws" / "org" / "hub.yaml"
 TEMPLATE = ROOT / "template.yaml"
 
 Metric = tuple[str, str, frozenset[tuple[str, str]]]  # namespace, name, dimensions
-
-
-@cache
-def load(path: Path) -> dict[str, Any]:
-    decoded, errors = decode_str(path.read_text())
-    assert not errors, errors
-    plain: dict[str, Any] = json.loads(json.dumps(decoded))
-    return plain
 
 
 def test_ops_is_generated_from_the_current_catalogue() -> None:

@@ -8,33 +8,23 @@ import json
 import os
 import shutil
 import subprocess
-from functools import cache
 from pathlib import Path
 from typing import Any
 
 import pytest
 from cfnlint.api import ManualArgs, lint
-from cfnlint.decode import decode_str
 
 from tagwarden.aws.lookups import IAM_ACTIONS as LOOKUP_ACTIONS
 from tagwarden.aws.patterns import event_patterns, tag_actions
 from tagwarden.aws.taggers import TAGGERS
 
-from infra_scripts import script
+from infra_scripts import load, script
 
 ROOT = Path(__file__).resolve().parents[2]
 ORG = ROOT / "infra" / "aws" / "org"
 HUB, SPOKE, TEMPLATE = ORG / "hub.yaml", ORG / "spoke.yaml", ROOT / "template.yaml"
 OPS = ROOT / "infra" / "aws" / "ops.yaml"  # linted here with the other stacks
 DESTRUCTIVE = ("Delete", "Terminate", "Remove", "Detach", "Disable", "Untag")
-
-
-@cache
-def load(path: Path) -> dict[str, Any]:
-    decoded, errors = decode_str(path.read_text())
-    assert not errors, errors
-    plain: dict[str, Any] = json.loads(json.dumps(decoded))
-    return plain
 
 
 def generator() -> Any:

@@ -54,25 +54,11 @@ class Telemetry:
 
     def count_skip(self, kind: SkipKind) -> None:
         # A dimension of its own: emitted as a separate EMF document.
-        with single_metric(
-            name="EventsSkipped",
-            unit=MetricUnit.Count,
-            value=1,
-            namespace=NAMESPACE,
-            default_dimensions={"service": SERVICE},
-        ) as metric:
-            metric.add_dimension(name="kind", value=kind.value)
+        _emit("EventsSkipped", 1, kind=kind.value)
 
     def count_deferred(self, kind: str, n: int) -> None:
         """Sweep work left for the next sweep (throttled, out of time, not a member, unreachable)."""
-        with single_metric(
-            name="SweepDeferred",
-            unit=MetricUnit.Count,
-            value=n,
-            namespace=NAMESPACE,
-            default_dimensions={"service": SERVICE},
-        ) as metric:
-            metric.add_dimension(name="reason", value=kind)
+        _emit("SweepDeferred", n, reason=kind)
 
     def count_failure(self, error: str) -> None:
         # No dimension: the error type is in the log record next to it.
@@ -81,15 +67,7 @@ class Telemetry:
 
     def count_action(self, action: str, status: Status) -> None:
         """A lifecycle action's result (quarantine, release, delete; done, dry-run, failed ...)."""
-        with single_metric(
-            name="LifecycleActions",
-            unit=MetricUnit.Count,
-            value=1,
-            namespace=NAMESPACE,
-            default_dimensions={"service": SERVICE},
-        ) as metric:
-            metric.add_dimension(name="action", value=action)
-            metric.add_dimension(name="status", value=status.value)
+        _emit("LifecycleActions", 1, action=action, status=status.value)
 
     def observe_lag(self, seconds: float) -> None:
         self.metrics.add_metric(name="TagWriteLag", unit=MetricUnit.Seconds, value=seconds)
@@ -98,24 +76,25 @@ class Telemetry:
         """Rules from a store (tagwarden.rules.live): RulesReloaded, RulesRejected (a broken version,
         once each), RulesUnreadable (the store could not be read). Emitted at once, in or out of a
         handler's invocation."""
-        with single_metric(
-            name=f"Rules{outcome.capitalize()}",
-            unit=MetricUnit.Count,
-            value=1,
-            namespace=NAMESPACE,
-            default_dimensions={"service": SERVICE},
-        ):
-            pass
+        _emit(f"Rules{outcome.capitalize()}", 1)
 
     def rate(self, limit: str, scope: str, value: float, unit: str) -> None:
         """An agent's windowed rate for one limit (runaway agents): one EMF document, with the agent
         as a dimension while the container has seen fewer than the guard's limit of agents."""
-        with single_metric(
-            name="AgentRate",
-            unit=MetricUnit.Count if unit in ("creates", "tokens") else MetricUnit.NoUnit,
-            value=value,
-            namespace=NAMESPACE,
-            default_dimensions={"service": SERVICE},
-        ) as metric:
-            metric.add_dimension(name="limit", value=limit)
-            metric.add_dimension(name="agent", value=self.agents.label(scope))
+        count = unit in ("creates", "tokens")
+        _emit(
+            "AgentRate",
+            value,
+            MetricUnit.Count if count else MetricUnit.NoUnit,
+            limit=limit,
+            agent=self.agents.label(scope),
+        )
+
+
+def _emit(name: str, value: float, unit: MetricUnit = MetricUnit.Count, **dimensions: str) -> None:
+    """One EMF document of its own (its dimensions apart from the invocation's metrics), at once."""
+    with single_metric(
+        name=name, unit=unit, value=value, namespace=NAMESPACE, default_dimensions={"service": SERVICE}
+    ) as metric:
+        for key, dimension in dimensions.items():
+            metric.add_dimension(name=key, value=dimension)
