@@ -188,6 +188,7 @@ def widgets(rule_count: int) -> list[dict[str, Any]]:
     )
     return [
         _widget("Events received", [_own("EventsReceived")]),
+        _widget("Resources swept (scheduled sweeps)", [_own("ResourcesSwept")]),
         _widget(
             "Tags written",
             [_own("ResourcesTagged"), _own("TagWriteFailures"), _own("TagWriteUnsupported")],

@@ -123,5 +123,5 @@ def sweeper_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         _TELEMETRY.logger.exception("sweep failed", extra={"error": str(exc)})
         _TELEMETRY.count_failure(type(exc).__name__)
         raise
-    _TELEMETRY.count_events(len(result["resources"]))
+    _TELEMETRY.count_swept(len(result["resources"]))
     return result

@@ -44,6 +44,11 @@ class Telemetry:
     def count_events(self, n: int) -> None:
         self.metrics.add_metric(name="EventsReceived", unit=MetricUnit.Count, value=n)
 
+    def count_swept(self, n: int) -> None:
+        """Ledger records a scheduled sweep looked at: apart from EventsReceived, so the events
+        panel counts deliveries, not sweeps."""
+        self.metrics.add_metric(name="ResourcesSwept", unit=MetricUnit.Count, value=n)
+
     def count_resource(self, action: Action, outcome: Any) -> None:
         if action not in (Action.TAG, Action.NONE, Action.SKIP):
             self.metrics.add_metric(name="ResourcesUnattributed", unit=MetricUnit.Count, value=1)
