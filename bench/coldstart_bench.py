@@ -13,6 +13,13 @@ least disturbed run is the other honest figure); the goal is handler / floor <= 
 ends with os._exit: the function's process lives on after its cold start, so interpreter teardown
 (which grows with everything imported) is counted for neither side.
 
+First event: the cold start figures stop before any event. `aws_first_*` go on through the first
+event, in both scripts, with every AWS call answered in process (a botocore `before-send` handler
+returns an empty success: no network, both sides pay botocore's request building and parsing): the
+handler takes a RunInstances event (normalize, decide, the ledger write, the tag write, logs,
+metrics, everything its first event imports lazily); the floor makes the same calls with the same
+parameters (recorded from the handler in a discovery run) and nothing else.
+
 `--python` repeats the whole run under each interpreter (both clouds deploy 3.13); it needs the
 SDKs installed there (boto3, aws-lambda-powertools, PyYAML, google-re2, azure-mgmt-resource,
 azure-identity, azure-data-tables, azure-storage-queue). `--base` adds the handlers of another
@@ -24,11 +31,13 @@ on, so the tracer's own cost is its difference (equal while no Tracer is wired i
 from __future__ import annotations
 
 import argparse
+import ast
 import json
 import os
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -47,6 +56,64 @@ AWS_HANDLER = """
 from tagwarden.aws import handler
 e = handler.enforcer()
 e.clients.get("ec2", "us-east-1")
+"""
+# Every AWS call answered in process with an empty success: XML for the query/EC2 protocols, {}
+# for JSON. `CALLS` (discovery run only) records what the handler called, for the floor to repeat.
+CANNED = """
+import json, os
+from botocore.awsrequest import AWSResponse
+class _Raw:
+    def __init__(self, body): self.body = body
+    def stream(self, **_): yield self.body
+CALLS = []
+# the agent's role carries Outcome-ID (as in the demo): the event is attributed, the common path
+ROLE_TAGS = "<Tags><member><Key>Outcome-ID</Key><Value>OUT-7001</Value></member></Tags>"
+def canned(request, **_):
+    body = request.body or b""
+    body = body if isinstance(body, bytes) else str(body).encode()
+    if b"Action=" in body:
+        action = body.split(b"Action=")[1].split(b"&")[0].decode()
+        result = ROLE_TAGS if action == "ListRoleTags" else ""
+        out = f"<{action}Response><{action}Result>{result}</{action}Result></{action}Response>".encode()
+    else:
+        out = b"{}"
+    return AWSResponse(request.url, 200, {}, _Raw(out))
+def record(params, model, context, **_):
+    CALLS.append((model.service_model.service_name, context.get("client_region"), model.name, params))
+def answered(client):
+    client.meta.events.register("before-send", canned)
+    if os.environ.get("BENCH_CALLS"):
+        client.meta.events.register("provide-client-params", record)
+"""
+AWS_FIRST_HANDLER = CANNED + """
+import json, os
+from tagwarden.aws import handler
+e = handler.enforcer()
+for client in e.clients._clients.values():
+    answered(client)
+e.clients.observe("before-send", canned)
+if os.environ.get("BENCH_CALLS"):
+    e.clients.observe("provide-client-params", record)
+class Context:
+    function_name = "tagwarden-enforcer"
+    memory_limit_in_mb = 512
+    invoked_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:tagwarden-enforcer"
+    aws_request_id = "00000000-0000-0000-0000-000000000000"
+handler.lambda_handler(json.loads(os.environ["BENCH_EVENT"]), Context())
+if os.environ.get("BENCH_CALLS"):
+    with open(os.environ["BENCH_CALLS"], "w") as f:
+        f.write(repr(CALLS))
+"""
+AWS_FIRST_FLOOR = CANNED + """
+import boto3
+from botocore import xform_name
+clients = {}
+for service, region, operation, params in CALLS_MADE:
+    client = clients.get((service, region))
+    if client is None:
+        client = clients[(service, region)] = boto3.client(service, region_name=region)
+        answered(client)
+    getattr(client, xform_name(operation))(**params)
 """
 AZURE_FLOOR = f"""
 from azure.core.credentials import AccessToken
@@ -93,11 +160,31 @@ RATIOS = {
     "aws_with_ledger_client": ("aws_floor_ledger", "aws_handler"),
     "azure": ("azure_floor", "azure_handler_sqlite"),
     "azure_deployed_ledger": ("azure_floor_ledger", "azure_handler"),
+    "aws_first_event": ("aws_first_floor", "aws_first_handler"),
 }
 
 
-def scenarios(functions: Path, base: Path | None) -> dict[str, tuple[str, dict[str, str]]]:
+def first_event() -> str:
+    """A RunInstances event (one instance and its ENI) as EventBridge delivers it, by an agent's role."""
+    sys.path.insert(0, str(ROOT / "devkit"))
+    from tagwarden_testing import events as ev
+
+    return json.dumps(ev.eventbridge(ev.run_instances(identity=ev.assumed_role())))
+
+
+def discover_calls(python: str, functions: Path) -> str:
+    """The AWS calls the handler makes on its first event, as a Python literal for the floor."""
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp) / "calls.txt"
+        env = {**BASE_ENV, "PYTHONPATH": str(functions), "BENCH_EVENT": first_event()}
+        env["BENCH_CALLS"] = str(out)
+        run_once(python, AWS_FIRST_HANDLER, env)
+        return out.read_text()
+
+
+def scenarios(functions: Path, base: Path | None, calls: str) -> dict[str, tuple[str, dict[str, str]]]:
     env = {**BASE_ENV, "PYTHONPATH": str(functions)}
+    first = {**env, "BENCH_EVENT": first_event()}
     sqlite = {**SQLITE_ENV, "PYTHONPATH": str(functions)}
     traced = {k: v for k, v in env.items() if k != "POWERTOOLS_TRACE_DISABLED"}
     out = {
@@ -109,6 +196,8 @@ def scenarios(functions: Path, base: Path | None) -> dict[str, tuple[str, dict[s
         "azure_floor_ledger": (AZURE_FLOOR_LEDGER, env),
         "azure_handler_sqlite": (AZURE_HANDLER, sqlite),
         "azure_handler": (AZURE_HANDLER, env),
+        "aws_first_floor": (f"CALLS_MADE = {calls}\n" + AWS_FIRST_FLOOR, env),
+        "aws_first_handler": (AWS_FIRST_HANDLER, first),
     }
     if base is not None:
         out["aws_handler_base"] = (AWS_HANDLER, {**env, "PYTHONPATH": str(base)})
@@ -134,7 +223,8 @@ def run_once(python: str, code: str, env: dict[str, str]) -> tuple[float, float]
 
 
 def measure(python: str, repeats: int, functions: Path, base: Path | None) -> dict[str, Any]:
-    runs = scenarios(functions, base)
+    calls = discover_calls(python, functions)
+    runs = scenarios(functions, base, calls)
     for code, env in runs.values():  # warm the bytecode caches and the page cache
         run_once(python, code, env)
     cpu: dict[str, list[float]] = {name: [] for name in runs}
@@ -160,6 +250,7 @@ def measure(python: str, repeats: int, functions: Path, base: Path | None) -> di
         "ratio_cpu": {name: round(med[h] / med[f], 3) for name, (f, h) in RATIOS.items()},
         "ratio_cpu_min": {name: round(low[h] / low[f], 3) for name, (f, h) in RATIOS.items()},
         "tracer_cpu_ms": round(med["aws_handler_traced"] - med["aws_handler"], 1),
+        "first_event_calls": [c[:3] for c in ast.literal_eval(calls)],
     }
     if base is not None:
         for key, fig in (("ratio_cpu", med), ("ratio_cpu_min", low)):

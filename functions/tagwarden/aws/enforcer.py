@@ -8,11 +8,12 @@ neither, building fails: nothing is quarantined that could never be released or 
 
 from __future__ import annotations
 
-import dataclasses
 import os
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
+
+from msgspec import field
+from msgspec.structs import replace
 
 from tagwarden.aws.catalogue import user as user_catalogue
 from tagwarden.aws.clients import AccountClients, Clients
@@ -29,7 +30,7 @@ from tagwarden.ledger.ports import Ledger
 from tagwarden.ledger.records import rules_hash
 from tagwarden.lifecycle.ports import LazyQuarantiner, Notifier, Quarantiner
 from tagwarden.rules.compiled import load_rules_file_text
-from tagwarden.rules.live import Loaded
+from tagwarden.rules.loaded import Loaded
 from tagwarden.rules.model import Mode, RuleSet
 from tagwarden.settings import csv, rules_text_from_path
 from tagwarden.tagging import TagResult, TagWrite
@@ -43,7 +44,6 @@ if TYPE_CHECKING:  # the sweeper is built (and imported) by the sweeper function
 __all__ = ["AwsEnforcer", "TagWriteFailed", "build", "build_sweeper", "load_rules_from_env"]
 
 
-@dataclass
 class AwsEnforcer(Enforcer):
     clients: Clients = field(default_factory=Clients)  # the writer's clients, reused per container
     members: Members | None = None  # organization mode: events of member accounts go to their clients
@@ -160,7 +160,7 @@ def _organization(env: Mapping[str, str], hub: AwsEnforcer) -> AwsEnforcer:
         return accounts.get(account) if gate.allows(account) else None
 
     local_lookups = IamLookups(hub.clients, account_tags=account_tags, principals=principals)
-    gated = dataclasses.replace(
+    gated = replace(
         hub,
         read=gate.reader(hub.read),
         own=OwnIdentity(hub.own.arns + own, hub.own.ids),
@@ -171,7 +171,7 @@ def _organization(env: Mapping[str, str], hub: AwsEnforcer) -> AwsEnforcer:
         lookups = IamLookups(
             member, account_tags=account_tags, organizations=hub.clients, principals=principals
         )
-        return dataclasses.replace(
+        return replace(
             gated,
             write=_Writer(member, window),
             lookups=lambda: lookups,  # principal tags are read in the member account, cached there
@@ -181,7 +181,7 @@ def _organization(env: Mapping[str, str], hub: AwsEnforcer) -> AwsEnforcer:
             release=hub.release,  # the sweeper's: it acts in the record's account, through its role
         ).handle
 
-    return dataclasses.replace(gated, members=Members(gate, accounts, rewire))
+    return replace(gated, members=Members(gate, accounts, rewire))
 
 
 def quarantiner(env: Mapping[str, str], clients: Clients, region: str | None = None) -> Quarantiner:

@@ -17,10 +17,11 @@ from tagwarden.aws.enforcer import AwsEnforcer, build, build_sweeper, ledger_fro
 from tagwarden.aws.telemetry import Telemetry
 from tagwarden.enforce import Release
 from tagwarden.ledger.ports import Ledger
-from tagwarden.rules.live import LiveEnforcer, LiveRules, LiveSweeper, Loaded, Rebuilt
+from tagwarden.rules.loaded import Loaded
 
 if TYPE_CHECKING:
     from tagwarden.aws.sweeper import AwsSweeper
+    from tagwarden.rules.live import LiveEnforcer, LiveRules, LiveSweeper  # rules from a store only
 
 
 def enforcer_from_env(
@@ -34,6 +35,8 @@ def enforcer_from_env(
     """The packaged rules' enforcer when `live` is None, else one rebuilt on each new version."""
     if live is None:
         return build(env, clients, telemetry, release, ledger)
+    from tagwarden.rules.live import LiveEnforcer, Rebuilt
+
     clients = clients or Clients()
     kept = ledger or ledger_from_env(env, clients)
 
@@ -53,6 +56,7 @@ def sweeper_from_env(
     if live is None:
         return build_sweeper(env, clients, telemetry, ledger)
     from tagwarden.aws.pacing import SWEEP_CONFIG
+    from tagwarden.rules.live import LiveSweeper, Rebuilt
 
     clients = clients or Clients(config=SWEEP_CONFIG)  # the sweeper's: adaptive retries
     kept = ledger or ledger_from_env(env, clients)

@@ -16,10 +16,13 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tagwarden.aws.clients import Clients
-from tagwarden.rules.live import SOURCE_ENV, Fetched, LiveRules, Sink, max_age_from_env
+from tagwarden.rules.loaded import SOURCE_ENV
+
+if TYPE_CHECKING:  # the live-rules machinery is imported when a store is configured
+    from tagwarden.rules.live import Fetched, LiveRules, Sink
 from tagwarden.rules.model import RuleSet
 
 LEGACY_SSM_ENV = "TAGWARDEN_RULES_SSM_PARAMETER"
@@ -39,6 +42,8 @@ class ProviderFeed:
         self.options = dict(options or {})
 
     def fetch(self) -> Fetched:
+        from tagwarden.rules.live import Fetched
+
         value = self.provider.get(self.key, max_age=self.max_age, force_fetch=True, **self.options)
         text = value.decode("utf-8") if isinstance(value, bytes) else str(value)
         return Fetched(text, self.provider.versions.get(self.key, ""))
@@ -82,6 +87,8 @@ def live_rules(
     source = source_setting(env)
     if source is None:
         return None
+    from tagwarden.rules.live import LiveRules, max_age_from_env
+
     seconds = max_age_from_env(env)
 
     from tagwarden.rules.loader import load_rules_text  # runtime text: the full loader (YAML, checks)

@@ -6,15 +6,18 @@ Metrics keep dimensions low-cardinality: the action, the outcome, the skip kind.
 
 from __future__ import annotations
 
-from typing import Any
+import functools
+from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit, single_metric
 
 from tagwarden.lifecycle.ports import Status
 from tagwarden.model import Action, SkipKind
-from tagwarden.runaway.metrics import CardinalityGuard
 from tagwarden.untrusted import bounded
+
+if TYPE_CHECKING:
+    from tagwarden.runaway.metrics import CardinalityGuard
 
 NAMESPACE = "tagwarden"
 SERVICE = "tagwarden-aws"
@@ -32,7 +35,13 @@ class Telemetry:
     def __init__(self, logger: Logger | None = None, metrics: Metrics | None = None) -> None:
         self.logger = logger or Logger(service=SERVICE)
         self.metrics = metrics or Metrics(namespace=NAMESPACE, service=SERVICE)
-        self.agents = CardinalityGuard()  # per-agent metric dimensions, bounded per container
+
+    @functools.cached_property
+    def agents(self) -> CardinalityGuard:
+        """Per-agent metric dimensions, bounded per container (made when the rules have limits)."""
+        from tagwarden.runaway.metrics import CardinalityGuard
+
+        return CardinalityGuard()
 
     def correlate(self, event_id: str) -> None:
         self.logger.set_correlation_id(event_id)

@@ -5,7 +5,6 @@ Pure: no boto3; the CLI and the sweepers use it too.
 
 from __future__ import annotations
 
-import shlex
 from collections.abc import Iterable
 
 from tagwarden.lifecycle.ports import VALUE_PLACEHOLDER
@@ -43,7 +42,7 @@ class AwsText:
         if not rid.startswith("arn:"):
             if resource_type.startswith("AWS::EC2::"):
                 tags = [f"Key={k},Value={VALUE_PLACEHOLDER}" for k in wanted]
-                return shlex.join(
+                return _shell_join(
                     ["aws", "ec2", "create-tags", *_region(region), "--resources", rid, "--tags", *tags]
                 )
             rid = f"<ARN of {rid}>"  # the tagging API takes ARNs only
@@ -53,7 +52,7 @@ class AwsText:
             home = GLOBAL_REGIONS.get(service) if partition == "aws" else None  # not aws-cn, aws-us-gov
             region = arn_region or home or region
         tags_arg = ",".join(f"{k}={VALUE_PLACEHOLDER}" for k in wanted)
-        return shlex.join([
+        return _shell_join([
             "aws", "resourcegroupstaggingapi", "tag-resources", *_region(region),
             "--resource-arn-list", rid, "--tags", tags_arg,
         ])  # fmt: skip
@@ -64,3 +63,9 @@ def _region(region: str | None) -> list[str]:
 
 
 AWS_TEXT = AwsText()
+
+
+def _shell_join(words: list[str]) -> str:
+    import shlex  # only when a notification needs a command
+
+    return shlex.join(words)

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from tagwarden.azure.arm import SUBSCRIPTION_ENV, ArmClient
@@ -38,7 +37,7 @@ from tagwarden.ledger.records import rules_hash
 from tagwarden.lifecycle.ports import LazyQuarantiner, Notifier, Quarantiner
 from tagwarden.normalize import gated
 from tagwarden.rules.compiled import load_rules_file_text
-from tagwarden.rules.live import Loaded
+from tagwarden.rules.loaded import Loaded
 from tagwarden.rules.model import Mode, RuleSet
 from tagwarden.settings import csv, rules_from_path, rules_text_from_path
 
@@ -81,7 +80,6 @@ def ledger_from_env(env: Mapping[str, str]) -> Ledger:
     )
 
 
-@dataclass
 class AzureEnforcer(Enforcer):
     arm: ArmClient | None = None
 
@@ -161,6 +159,8 @@ def build_sweeper(
 
 def subscription_gate(env: Mapping[str, str], arm: ArmClient) -> SubscriptionGate | None:
     """TAGWARDEN_SUBSCRIPTIONS and TAGWARDEN_MANAGEMENT_GROUP (tagwarden.azure.members), or None."""
+    if not csv(env.get(SUBSCRIPTIONS_ENV)) and not (env.get(MANAGEMENT_GROUP_ENV) or "").strip():
+        return None  # any subscription the events come from: the gate is not even imported
     from tagwarden.azure.members import SubscriptionGate
 
     return SubscriptionGate.from_env(env, arm.group_subscriptions)

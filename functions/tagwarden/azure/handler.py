@@ -23,11 +23,12 @@ from tagwarden.azure.enforcer import AzureEnforcer, build, build_sweeper, ledger
 from tagwarden.azure.telemetry import Telemetry
 from tagwarden.model import TagChange
 from tagwarden.normalize import MalformedEvent
-from tagwarden.rules.live import SOURCE_ENV, LiveEnforcer, LiveRules, LiveSweeper, Loaded, Rebuilt
+from tagwarden.rules.loaded import SOURCE_ENV, Loaded
 from tagwarden.untrusted import check_shape
 
 if TYPE_CHECKING:
     from tagwarden.azure.sweeper import AzureSweeper
+    from tagwarden.rules.live import LiveEnforcer, LiveRules, LiveSweeper  # rules from a blob only
 
 # azure-core logs every HTTP request at INFO; in a Function each line becomes an Application
 # Insights trace. Our own records say what happened; the SDK's are kept for warnings and errors.
@@ -64,6 +65,8 @@ def enforcer() -> AzureEnforcer | LiveEnforcer[AzureEnforcer]:
         if rules is None:
             _ENFORCER = build(telemetry=_TELEMETRY, base_dir=_app_root(), release=release)
         else:
+            from tagwarden.rules.live import LiveEnforcer, Rebuilt
+
             ledger = ledger_from_env(os.environ)  # one ledger for every version's enforcer
 
             def for_rules(loaded: Loaded) -> AzureEnforcer:
@@ -85,6 +88,8 @@ def sweeper() -> AzureSweeper | LiveSweeper[AzureSweeper]:
         if rules is None:
             _SWEEPER = build_sweeper(telemetry=_TELEMETRY, base_dir=_app_root())
         else:
+            from tagwarden.rules.live import LiveSweeper, Rebuilt
+
             ledger = ledger_from_env(os.environ)
 
             def for_rules(loaded: Loaded) -> AzureSweeper:

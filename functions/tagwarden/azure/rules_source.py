@@ -16,7 +16,8 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from tagwarden.rules import load_rules_text
-from tagwarden.rules.live import SOURCE_ENV, Fetched, LiveRules, Sink, max_age_from_env
+from tagwarden.rules.live import Fetched, LiveRules, Sink, max_age_from_env
+from tagwarden.rules.loaded import SOURCE_ENV
 from tagwarden.rules.model import RuleSet
 
 FORM = "https://ACCOUNT.blob.core.windows.net/CONTAINER/BLOB"

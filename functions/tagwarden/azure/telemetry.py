@@ -7,15 +7,18 @@ records with `"metric": <name>`, which a query can sum. No Azure SDK is needed f
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tagwarden.lifecycle.ports import Status
 from tagwarden.model import Action, SkipKind
-from tagwarden.runaway.metrics import CardinalityGuard
 from tagwarden.tagging import Outcome
 from tagwarden.untrusted import bounded
+
+if TYPE_CHECKING:
+    from tagwarden.runaway.metrics import CardinalityGuard
 
 LOGGER = "tagwarden.azure"
 
@@ -29,11 +32,17 @@ _OUTCOME_METRICS = {
 
 class Telemetry:
     def __init__(self, logger: logging.Logger | None = None) -> None:
-        self.agents = CardinalityGuard()  # per-agent metric dimensions, bounded per worker
         self.logger = logger or logging.getLogger(LOGGER)
         if self.logger.level == logging.NOTSET:
             self.logger.setLevel(logging.INFO)  # counters are INFO records: keep them whatever the root says
         self._correlation: str | None = None
+
+    @functools.cached_property
+    def agents(self) -> CardinalityGuard:
+        """Per-agent metric dimensions, bounded per worker (made when the rules have limits)."""
+        from tagwarden.runaway.metrics import CardinalityGuard
+
+        return CardinalityGuard()
 
     def correlate(self, event_id: str) -> None:
         self._correlation = event_id

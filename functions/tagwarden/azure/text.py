@@ -5,7 +5,6 @@ Pure: no Azure SDK; the CLI and the sweeper use it too.
 
 from __future__ import annotations
 
-import shlex
 from collections.abc import Iterable
 
 from tagwarden.lifecycle.ports import VALUE_PLACEHOLDER
@@ -24,9 +23,15 @@ class AzureText:
         if not wanted:
             return ""
         tags = [f"{k}={VALUE_PLACEHOLDER}" for k in wanted]
-        return shlex.join(
+        return _shell_join(
             ["az", "tag", "update", "--resource-id", resource_id, "--operation", "Merge", "--tags", *tags]
         )
 
 
 AZURE_TEXT = AzureText()
+
+
+def _shell_join(words: list[str]) -> str:
+    import shlex  # only when a notification needs a command
+
+    return shlex.join(words)

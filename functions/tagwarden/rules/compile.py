@@ -4,7 +4,7 @@ joined, durations parsed, defaults filled in. Runs only on data the shape and se
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from msgspec.structs import replace
 
@@ -26,7 +26,9 @@ from tagwarden.rules.model import (
     Stamp,
     TagSpec,
 )
-from tagwarden.runaway.model import Limits
+
+if TYPE_CHECKING:  # limits are compiled (and imported) only when a file has them
+    from tagwarden.runaway.model import Limits
 
 DEFAULT_ON_MISSING = "notify"
 DEFAULT_GRACE = "24h"
@@ -107,9 +109,9 @@ def compile_rules(data: dict[str, Any], filename: str) -> RuleSet:
     )
 
 
-def _limits(raw: dict[str, Any] | None, default_grace: int) -> Limits:
+def _limits(raw: dict[str, Any] | None, default_grace: int) -> Limits | None:
     if not raw:  # most files: the limits machinery (and the price table) is not loaded at all
-        return Limits()
+        return None
     from tagwarden.rules.limits import compile_limits
 
     return compile_limits(raw, default_grace)

@@ -18,9 +18,9 @@ from typing import Any, Generic, NamedTuple, Protocol, TypeVar
 from tagwarden.ledger.records import rules_hash
 from tagwarden.model import TagChange
 from tagwarden.rules.errors import RulesError
+from tagwarden.rules.loaded import Loaded
 from tagwarden.rules.model import RuleSet
 
-SOURCE_ENV = "TAGWARDEN_RULES_SOURCE"  # where the adapter reads the rules (its forms are the adapter's)
 MAX_AGE_ENV = "TAGWARDEN_RULES_MAX_AGE"  # seconds a version is used before the store is asked again
 DEFAULT_MAX_AGE = 60  # a new version decides events within a minute
 REMEMBERED_REJECTIONS = 32  # broken versions seen since the last swap: not compiled or reported again
@@ -43,15 +43,6 @@ class Sink(Protocol):
     def log(self, level: str, message: str, **fields: Any) -> None: ...
 
     def count_rules(self, outcome: str) -> None: ...
-
-
-class Loaded(NamedTuple):
-    """A rule set in force: what decided, where it came from, and the digest records carry."""
-
-    rules: RuleSet
-    digest: str  # sha256 of the text (tagwarden.ledger.records.rules_hash), in every ledger record
-    source: str
-    version: str
 
 
 Compile = Callable[[str, str], RuleSet]  # (text, source name) -> rules; raises RulesError

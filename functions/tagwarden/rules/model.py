@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
 from msgspec import Struct, field
 
@@ -15,7 +16,9 @@ from tagwarden.attribution.regex import Pattern
 from tagwarden.attribution.sources import Source
 from tagwarden.model import Action, CreationEvent, Resource
 from tagwarden.rules.match import Matcher
-from tagwarden.runaway.model import Limits
+
+if TYPE_CHECKING:  # imported only when a rules file has limits (rules.compile)
+    from tagwarden.runaway.model import Limits
 
 
 class Mode(StrEnum):
@@ -125,7 +128,7 @@ class RuleSet(Struct, frozen=True):
     unallocated_value: str
     notifications: Notifications = field(default_factory=Notifications)
     lifecycle: Lifecycle = field(default_factory=Lifecycle)
-    limits: Limits = field(default_factory=Limits)  # runaway agents (tagwarden.runaway)
+    limits: Limits | None = None  # runaway agents (tagwarden.runaway): None when the file has none
     # Some tag's sources read a catalogue tag from the resource (request_tag: <catalogue key>),
     # so one decision must derive until it settles (see tagwarden.decide).
     reads_own_tags: bool = False
