@@ -5,10 +5,10 @@ from __future__ import annotations
 import gzip
 import io
 import json
-from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from msgspec.structs import replace
 
 from tagwarden.cli.main import main
 from tagwarden.ledger.export import read_jsonl

@@ -3,11 +3,10 @@ delete closes a record. Every state, replays, equal and older times, unreadable 
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from msgspec.structs import replace
 
 from tagwarden.ledger.model import LIVE_STATES, LifecycleState, ResourceRecord
 from tagwarden.ledger.state import (
