@@ -216,6 +216,40 @@ def create_function(
     return cloudtrail("CreateFunction20150331", "lambda.amazonaws.com", request, response, identity, **kw)
 
 
+def create_cluster(
+    name: str = "agent-cluster",
+    token: str | None = None,
+    identity: dict[str, Any] | None = None,
+    role: str = f"arn:aws:iam::{ACCOUNT}:role/eks-cluster",
+    **kw: Any,
+) -> dict[str, Any]:
+    """EKS CreateCluster: a name-keyed create whose SDKs fill in `clientRequestToken` (a new token
+    per call, the same on the call's retries); `token=None` logs a request without one."""
+    region = kw.get("region", REGION)
+    request: dict[str, Any] = {
+        "name": name,
+        "roleArn": role,
+        "resourcesVpcConfig": {"subnetIds": ["subnet-0123456789abcdef0"]},
+    }
+    if token is not None:
+        request["clientRequestToken"] = token
+    cluster = {
+        "name": name,
+        "arn": f"arn:aws:eks:{region}:{ACCOUNT}:cluster/{name}",
+        "roleArn": role,
+        "status": "CREATING",
+    }
+    return cloudtrail("CreateCluster", "eks.amazonaws.com", request, {"cluster": cluster}, identity, **kw)
+
+
+def resent(record: dict[str, Any], event_time: str) -> dict[str, Any]:
+    """The same request sent again by the SDK (a timeout, a throttle): CloudTrail logs a new event
+    (new eventID and requestID, stamped `event_time`) with the same parameters and token."""
+    again = copy.deepcopy(record)
+    again.update(eventID=str(uuid.uuid4()), requestID=str(uuid.uuid4()), eventTime=event_time)
+    return again
+
+
 # --- Azure ------------------------------------------------------------------------------------
 
 

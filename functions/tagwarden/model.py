@@ -164,6 +164,10 @@ class CreationEvent(Struct, frozen=True):
     # lifecycle. False (the default) for upserts, idempotent retries and every Azure write: an event
     # for a known id is then an update (tags only). See tagwarden.ledger.state.renews.
     creates_only: bool = False
+    # The request's idempotency token (AWS ClientToken, ClientRequestToken ...; None without one,
+    # always on Azure). A creates-only event with the token of the create that opened a record is
+    # that create's retry, not a re-creation (a token alone leaves `creates_only` set).
+    idempotency_token: str | None = None
 
     __eq__ = _eq_but_raw
     __hash__ = _hash_but_raw

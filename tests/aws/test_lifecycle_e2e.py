@@ -710,3 +710,109 @@ def test_a_late_create_of_the_earlier_function_writes_nothing_on_the_new_one(
     assert report["kind"] == "duplicate"
     assert client("lambda").list_tags(Resource=arn)["Tags"] == before
     assert e.ledger.get("aws", arn) == record
+
+
+# --- idempotency tokens: a retry is the first call's resource, another token a new one -------------
+
+
+def cluster(name: str, token: str, at: float) -> tuple[str, dict[str, Any]]:
+    """An EKS cluster created in moto, untagged, with the SDK's token, and CloudTrail's event of it."""
+    eks = client("eks")
+    role = f"arn:aws:iam::{b.ACCOUNT}:role/eks-cluster"
+    got = eks.create_cluster(
+        name=name, roleArn=role, resourcesVpcConfig={"subnetIds": ["subnet-0123456789abcdef0"]},
+        clientRequestToken=token,
+    )["cluster"]  # fmt: skip
+    record = b.create_cluster(name, token, AGENT, role=role, event_time=b.at(at))
+    assert record["responseElements"]["cluster"]["arn"] == got["arn"]
+    return got["arn"], b.eventbridge(record)
+
+
+def cluster_tags(arn: str) -> dict[str, str]:
+    return dict(client("eks").list_tags_for_resource(resourceArn=arn)["tags"])
+
+
+def test_the_sdks_retry_of_a_released_instances_create_never_quarantines_it_again(
+    world: dict[str, str], tmp_path: Path
+) -> None:
+    """RunInstances with a ClientToken, quarantined, fixed, released by the sweeper; then the SDK's
+    retry of that call (the same token, a new event stamped later) reaches the enforcer. It is the
+    same instance, answered again: renewing on it would stop a released instance."""
+    clock = Clock()
+    e, s = pair(world, rules_file(tmp_path), clock)
+    instance, event = launch()
+    event["detail"]["requestParameters"]["clientToken"] = "sdk-token-ec2"
+    (row, _eni) = e.handle(event)["events"][0]["resources"]
+    assert (row["ledger"], row["state"]) == ("new", "quarantined") and state(instance) == "stopped"
+    client("ec2").create_tags(
+        Resources=[instance], Tags=[{"Key": k, "Value": v} for k, v in OWNER_TAGS.items()]
+    )
+    clock.now += HOUR
+    rid = row["resource"]
+    assert verdicts(s, rid) == [("release", "done")] and state(instance) == "running"
+    released = e.ledger.get("aws", rid)
+    assert released is not None and released.idempotency_token == "sdk-token-ec2"
+
+    retry = b.eventbridge(b.resent(event["detail"], b.at(clock.now)))
+    (row, _eni) = e.handle(retry)["events"][0]["resources"]
+    assert (row["ledger"], row["state"]) == ("known", "released")
+    assert state(instance) == "running" and e.ledger.get("aws", rid) == released
+    # the same call without its token would be another request: a re-creation of the id
+    other = b.eventbridge(b.resent(event["detail"], b.at(clock.now + 60)))
+    del other["detail"]["requestParameters"]["clientToken"]
+    (row, _eni) = e.handle(other)["events"][0]["resources"]
+    assert (row["ledger"], row["state"]) == ("renewed", "quarantined") and state(instance) == "stopped"
+
+
+def test_a_name_created_again_with_a_new_token_is_quarantined_again_its_retry_is_not(
+    world: dict[str, str], tmp_path: Path
+) -> None:
+    """The hole this closes: an agent re-creating a released name with a token of its own (EKS
+    CreateCluster: the SDK draws one per call) kept the old record: tagged, never quarantined.
+    EKS has no reversible quarantine (marked only), and moto's tagging API does not list EKS, so
+    the release is written as the sweeper writes it."""
+    inbox(world)
+    clock = Clock()
+    t0 = clock.now
+    e, _ = pair(world, rules_file(tmp_path), clock)
+    name = "agent-13-tokens"
+    arn, first = cluster(name, "sdk-token-1", t0)
+    (row,) = e.handle(first)["events"][0]["resources"]
+    assert (row["ledger"], row["state"]) == ("new", "quarantined")
+    opened = e.ledger.get("aws", arn)
+    assert opened is not None and opened.idempotency_token == "sdk-token-1"
+    assert cluster_tags(arn).get("tagwarden:quarantine")
+    from tagwarden.ledger.state import advance
+
+    released = advance(opened, opened.state.RELEASED, released_at=clock.now)  # as the sweeper would
+    e.ledger.update(released)
+    inbox(world)
+
+    # the SDK resends the first create (same token) after the release: the same cluster, known
+    retry = b.eventbridge(b.resent(first["detail"], b.at(t0 + 60)))
+    (row,) = e.handle(retry)["events"][0]["resources"]
+    assert (row["ledger"], row["state"]) == ("known", "released")
+    assert e.ledger.get("aws", arn) == released
+    assert [m for m in inbox(world) if m["resource_id"] == arn] == []
+
+    # deleted outside tagwarden and created again, untagged, with a new token: a new cluster
+    client("eks").delete_cluster(name=name)
+    clock.now = t0 + 2 * HOUR
+    again, second = cluster(name, "sdk-token-2", t0 + 2 * HOUR)
+    assert again == arn  # the same id: a name
+    (row,) = e.handle(second)["events"][0]["resources"]
+    assert (row["ledger"], row["state"]) == ("renewed", "quarantined")
+    renewed = e.ledger.get("aws", arn)
+    assert renewed is not None and renewed.idempotency_token == "sdk-token-2"
+    assert renewed.event_id == second["detail"]["eventID"] and renewed.version == released.version + 2
+    assert renewed.deadline == pytest.approx(t0 + 6 * HOUR, abs=1)  # its own grace
+    assert cluster_tags(arn).get("tagwarden:quarantine")
+    assert [m["kind"] for m in inbox(world) if m["resource_id"] == arn] == ["quarantined"]
+
+    # the new create's own retry, an hour later: nothing moves (not the deadline, not the version)
+    clock.now += HOUR
+    retry = b.eventbridge(b.resent(second["detail"], b.at(t0 + 3 * HOUR)))
+    (row,) = e.handle(retry)["events"][0]["resources"]
+    assert (row["ledger"], row["state"]) == ("known", "quarantined")
+    assert e.ledger.get("aws", arn) == renewed
+    assert [m for m in inbox(world) if m["resource_id"] == arn] == []

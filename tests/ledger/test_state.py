@@ -4,6 +4,8 @@ delete closes a record. Every state, replays, equal and older times, unreadable 
 from __future__ import annotations
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from msgspec.structs import replace
 
 from tagwarden.ledger.model import LIVE_STATES, LifecycleState, ResourceRecord
@@ -16,6 +18,7 @@ from tagwarden.ledger.state import (
     later,
     renew,
     renews,
+    retried,
 )
 
 S = LifecycleState
@@ -130,3 +133,88 @@ def test_released_stays_terminal_but_for_gone() -> None:
     assert advance(old(S.RELEASED), S.GONE).state is S.GONE
     assert not NEXT[S.GONE]
     assert not (RENEWABLE & LIVE_STATES)
+
+
+# --- idempotency tokens: a retry of the record's create is not a re-creation ----------------------
+
+ORIGINAL = "0b5e7c2a-original"
+
+
+@pytest.mark.parametrize("state", NOT_FREED)
+def test_a_create_with_the_records_token_is_a_retry_and_renews_nothing(state: LifecycleState) -> None:
+    """The SDK resent the create that opened the record (a new event, stamped later, the same
+    token): the service answered with that first resource, which keeps its lifecycle."""
+    record = old(state, idempotency_token=ORIGINAL)
+    retry = replace(draft(), idempotency_token=ORIGINAL)
+    assert retried(record, retry)
+    assert not renews(record, retry, creates_only=True)
+    with pytest.raises(IllegalTransition, match="a retry"):
+        renew(record, retry, creates_only=True)
+
+
+@pytest.mark.parametrize("state", list(S))
+@pytest.mark.parametrize(("recorded", "sent"), [(ORIGINAL, "7d1c-new"), (ORIGINAL, None), (None, "7d1c-new")])
+def test_a_create_with_another_token_or_none_renews_from_every_state(
+    state: LifecycleState, recorded: str | None, sent: str | None
+) -> None:
+    """A new request: an agent re-creating the id with a token of its own (or the SDK's new one),
+    without one, or over a record older than the field (no token recorded)."""
+    record = old(state, idempotency_token=recorded)
+    fresh = renew(record, replace(draft(), idempotency_token=sent), creates_only=True)
+    assert fresh.idempotency_token == sent  # the new record keeps the token of its own create
+    assert (fresh.event_id, fresh.undo, fresh.version) == ("e-2", "concurrency=5", 8)
+
+
+@pytest.mark.parametrize("state", sorted(RENEWABLE))
+def test_a_freed_id_renews_whatever_the_token(state: LifecycleState) -> None:
+    """Deleted or gone: the resource the token named no longer exists, any later event is new."""
+    record = old(state, idempotency_token=ORIGINAL)
+    assert renews(record, replace(draft(), idempotency_token=ORIGINAL), creates_only=True)
+    assert renews(record, replace(draft(), idempotency_token=ORIGINAL), creates_only=False)
+
+
+def test_two_creates_without_a_token_are_never_a_retry() -> None:
+    assert not retried(old(S.RELEASED), draft())
+    assert renews(old(S.RELEASED), draft(), creates_only=True)
+
+
+def test_a_token_never_makes_an_upsert_renew() -> None:
+    record = old(S.RELEASED, idempotency_token=ORIGINAL)
+    assert not renews(record, replace(draft(), idempotency_token="7d1c-new"), creates_only=False)
+
+
+tokens = st.sampled_from([None, ORIGINAL, "7d1c-new"])
+times = st.sampled_from(
+    ["2026-12-01T09:00:00Z", OLD_TIME, "2026-12-01T10:00:01Z", "2026-12-02T00:00:00Z", ""]
+)
+
+
+@given(
+    state=st.sampled_from(list(S)),
+    recorded=tokens,
+    sent=tokens,
+    event_id=st.sampled_from(["e-1", "e-2"]),
+    when=times,
+    creates_only=st.booleans(),
+)
+def test_renewal_properties_over_tokens(
+    state: LifecycleState,
+    recorded: str | None,
+    sent: str | None,
+    event_id: str,
+    when: str,
+    creates_only: bool,
+) -> None:
+    record = old(state, idempotency_token=recorded)
+    new = replace(draft(event_id, when), idempotency_token=sent)
+    got = renews(record, new, creates_only)
+    if event_id == "e-1" or not later(when, OLD_TIME):
+        assert not got  # replays, redeliveries and older or same-instant events: never, any token
+    elif state in RENEWABLE:
+        assert got  # a freed id: any later event, any token
+    elif sent is not None and sent == recorded:
+        assert not got  # a retry of the record's own create
+    else:
+        assert got is creates_only  # a creation renews, an upsert never
+    # a token only ever keeps a record: taking it away never stops a renewal
+    assert got <= renews(record, replace(new, idempotency_token=None), creates_only)

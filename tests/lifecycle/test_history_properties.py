@@ -4,8 +4,10 @@ On the pure core (Enforcer + SweepActions) with an in-memory cloud and a SqliteL
 sequences of create (by agents or an exempt role, with or without forged `tagwarden:*` tags in the
 request), tag, untag, copy-tags (markers included), operator protection, rules changes
 (quarantine <-> notify), enforcer clock skew, redelivered events and failed tag writes, deletes
-outside tagwarden followed by a create of the same id (a name) a minute later, replays of any
-earlier create event, and sweeps at random later times. Every deletion is checked when it happens:
+outside tagwarden followed by a create of the same id (a name) a minute later (with or without an
+idempotency token of its own), an SDK resending a create with its token (a retry: a new event,
+stamped later, answered with the first call's resource), replays of any earlier create event, and
+sweeps at random later times. Every deletion is checked when it happens:
 the resource was quarantined by tagwarden's own event processing (a ledger record of a delivered
 event, moved to `deleted` by the sweeper), is not released, not protected by an operator now, not
 exempt, not compliant, the current rules still quarantine it, and its grace period (its own, from
@@ -16,6 +18,7 @@ quarantine is checked too: never of a resource released since its create.
 from __future__ import annotations
 
 import contextlib
+import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
@@ -143,11 +146,13 @@ class Sweeper(SweepActions):
 
 
 ids = st.integers(min_value=1, max_value=2)  # few ids: steps meet the same resource often
+tokened = st.sampled_from([False, True])  # the create carries an idempotency token (a new one)
 create = st.tuples(
     st.just("create"),
     ids,
     st.sampled_from([False, False, True]),
     st.sampled_from(["none", "forged", "fixed", "protect"]),
+    tokened,
 )
 sweep_ = st.tuples(st.just("sweep"), st.sampled_from([0.0, HOUR, 3 * HOUR, 5 * HOUR, 30 * HOUR]))
 skew = st.tuples(st.just("skew"), st.sampled_from([-10 * HOUR, 0.0, 3 * HOUR]))
@@ -162,9 +167,14 @@ any_step = st.one_of(
     skew,
     st.tuples(st.just("retry"), st.booleans()),
     st.tuples(
-        st.just("recreate"), ids, st.sampled_from([False, False, True]), st.sampled_from(["none", "fixed"])
+        st.just("recreate"),
+        ids,
+        st.sampled_from([False, False, True]),
+        st.sampled_from(["none", "fixed"]),
+        tokened,
     ),
     st.tuples(st.just("replay"), st.integers(min_value=0, max_value=7)),
+    st.tuples(st.just("resend"), ids),
 )
 # creates first and sweeps last (anything in between and around), so that most histories reach a
 # deletion the checks then judge
@@ -229,6 +239,29 @@ def test_a_resource_created_again_under_its_id_gets_its_own_lifecycle() -> None:
     assert replayed.deleted == [] and replayed.power[arn(1)] == "running"
 
 
+def test_a_resent_create_is_a_retry_and_a_new_token_a_new_resource() -> None:
+    """The controls of the token steps. The SDK resending a released resource's create with its
+    token renews nothing (the cloud stand-in refuses to quarantine a released resource); the id
+    created again with a token of its own is a new resource, quarantined and deleted on its grace."""
+    h = History()
+    h.play([("create", 1, False, "none", True), ("tag", 1), ("sweep", HOUR), ("resend", 1)])
+    assert h.cloud.power[arn(1)] == "running" and arn(1) in h.cloud.released
+    kept = h.ledger.get("aws", arn(1))
+    assert kept is not None and kept.state is LifecycleState.RELEASED and kept.idempotency_token == "token-1"
+    h.play([("recreate", 1, False, "none", True)])
+    renewed = h.ledger.get("aws", arn(1))
+    assert renewed is not None and renewed.idempotency_token == "token-2"
+    assert renewed.state is LifecycleState.QUARANTINED and h.cloud.power[arn(1)] == "stopped"
+    h.play([("resend", 1), ("sweep", 3 * HOUR)])
+    assert h.ledger.get("aws", arn(1)) == renewed and h.cloud.deleted == []  # within its own grace
+    h.play([("sweep", 2 * HOUR)])
+    assert h.cloud.deleted == [arn(1)]
+    # a resend of a quarantined resource's create: the same record, the same deadline
+    q = History()
+    q.play([("create", 2, False, "none", True), ("sweep", 3 * HOUR), ("resend", 2), ("sweep", 2 * HOUR)])
+    assert q.cloud.deleted == [arn(2)]  # at the first create's deadline, not pushed back by the resend
+
+
 REQUESTS: dict[str, dict[str, str]] = {  # what a create request may carry
     "none": {},
     "forged": {"tagwarden:quarantine": "quarantined", "tagwarden:exempt": "true", "tagwarden:protect": "x"},
@@ -251,6 +284,8 @@ class History:
         self.rules = load_rules_text(QUARANTINE_RULES)
         self.delivered: set[str] = set()
         self.events: list[dict[str, Any]] = []  # every create delivered, for replays
+        self.sent: dict[int, dict[str, Any]] = {}  # id -> the last create of it with a token
+        self.tokens = 0
         self.last: dict[str, Any] | None = None
         self.cloud.check = self.check
 
@@ -279,7 +314,7 @@ class History:
         with contextlib.suppress(TagWriteFailed):  # a retry comes later, or not
             self.enforcer().handle(event)
 
-    def create(self, n: int, exempt: bool, request: str) -> None:
+    def create(self, n: int, exempt: bool, request: str, tokened: bool = False) -> None:
         rid = arn(n)
         if rid in self.cloud.power or rid in self.cloud.deleted:
             return
@@ -289,6 +324,11 @@ class History:
             tags=tags, identity=b.assumed_role(*role), instances=[(rid.rsplit("/", 1)[1], [])]
         )
         record["eventTime"] = _iso(self.real)  # CloudTrail's clock is the real one
+        self.sent.pop(n, None)
+        if tokened:  # a new call: a new token (what SDKs draw for each call)
+            self.tokens += 1
+            record["requestParameters"]["clientToken"] = f"token-{self.tokens}"
+            self.sent[n] = record
         self.cloud.tags[rid], self.cloud.power[rid], self.cloud.created_at[rid] = tags, "running", self.real
         if exempt:
             self.cloud.exempt.add(rid)
@@ -297,7 +337,7 @@ class History:
         self.events.append(self.last)
         self.deliver(self.last)
 
-    def recreate(self, n: int, exempt: bool, request: str) -> None:
+    def recreate(self, n: int, exempt: bool, request: str, tokened: bool = False) -> None:
         """The resource deleted outside tagwarden and created again under its id a minute later
         (the event is stamped later by CloudTrail): a new resource, released or exempt or not."""
         rid = arn(n)
@@ -307,7 +347,20 @@ class History:
         for mark in (self.cloud.released, self.cloud.exempt, self.cloud.protected_by_operator):
             mark.discard(rid)
         self.real += 60
-        self.create(n, exempt, request)
+        self.create(n, exempt, request, tokened)
+
+    def resend(self, n: int) -> None:
+        """The SDK resends the last create of the id with its token (a timeout, a throttle): the
+        cloud answers with the resource the first call made (it changes nothing), CloudTrail logs
+        a new event, stamped later."""
+        first = self.sent.get(n)
+        if first is None or arn(n) not in self.cloud.power:
+            return
+        self.real += 30
+        record = {**first, "eventID": str(uuid.uuid4()), "requestID": str(uuid.uuid4())}
+        record["eventTime"] = _iso(self.real)
+        self.delivered.add(record["eventID"])
+        self.deliver(b.eventbridge(record))
 
     def replay(self, index: int) -> None:
         """An earlier create delivered again (an EventBridge archive replay, a late redelivery)."""
@@ -349,7 +402,7 @@ class History:
     STEPS: ClassVar[dict[str, str]] = {
         "create": "create", "tag": "tag", "untag": "untag", "copy": "copy", "protect": "protect",
         "rules": "change_rules", "skew": "set_skew", "retry": "retry", "sweep": "sweep",
-        "recreate": "recreate", "replay": "replay",
+        "recreate": "recreate", "replay": "replay", "resend": "resend",
     }  # fmt: skip
 
     def play(self, steps: list[tuple[Any, ...]]) -> Cloud:

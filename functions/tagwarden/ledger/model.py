@@ -3,9 +3,9 @@
 Plain data with a stable JSON form (the export format, JSON lines, one object per line with a
 `record` discriminator), read by showback and written by every store.
 
-Schema 2 (this version) added to ResourceRecord `event_source`, `correlation_id`, `ignored`, `detail`,
-`notified_at` and `marks`;
-a schema-1 line reads with their defaults, so old exports stay readable.
+Schema 2 added to ResourceRecord `event_source`, `correlation_id`, `ignored`, `detail`,
+`notified_at` and `marks`; schema 3 (this version) `idempotency_token`.
+An older line reads with their defaults, so old exports (and old stored records) stay readable.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from typing import Any
 from msgspec import Struct, field
 from msgspec.structs import asdict, replace
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 _EMPTY: Mapping[str, str] = MappingProxyType({})
 
 
@@ -94,6 +94,9 @@ class ResourceRecord(Struct, frozen=True):
     notified_at: float | None = None  # a planned (dry-run) deletion was notified: not every sweep
     marks: tuple[str, ...] = ()  # the marker tag keys written for people to read (removed on release)
     version: int = 1
+    # The idempotency token of the create that opened this record (None: it had none, or the record
+    # is older than the field): a later create with the same token is its retry (ledger.state.renews).
+    idempotency_token: str | None = None
 
     @property
     def key(self) -> tuple[str, str]:

@@ -71,6 +71,7 @@ def new_record(
         tagged_at=now if tagged else None,
         ignored=MappingProxyType(dict(ignored or {})),
         detail=detail,
+        idempotency_token=event.idempotency_token,
     )
 
 

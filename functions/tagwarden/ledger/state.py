@@ -17,7 +17,8 @@ the sweeper the old deadline and undo token). An event for a known id starts ove
 - the id was freed (the record is deleted or gone: tagwarden deleted it, a delete event said so,
   or it vanished), or the event is a create that fails when the id exists (`creates_only`, set
   by the adapter's reader: an upsert such as PutRule or an Azure write may be an update of the
-  very resource the record is about, so it never restarts a live or released lifecycle).
+  very resource the record is about, so it never restarts a live or released lifecycle) and is
+  not a retry of the record's own create (`retried`: the same idempotency token).
 """
 
 from __future__ import annotations
@@ -90,13 +91,32 @@ def later(event_time: str, record_time: str) -> bool:
     return new is not None and old is not None and new > old
 
 
+def retried(old: ResourceRecord, new: ResourceRecord) -> bool:
+    """Whether `new` is a retry of the create that opened `old`: both carry the same idempotency
+    token (an SDK resending its call after a timeout, a new event id stamped later).
+
+    Why the same token may be trusted, even though the creator writes it (it is no authority: a
+    token only ever keeps a record, it never starts or ends a lifecycle). The service answers a
+    create with a token it has seen with the resource its first call made, and only for the very
+    same parameters (other parameters: IdempotentParameterMismatch, a failed call that is skipped).
+    So a successful same-token create naming the record's id is that first call's resource: an
+    agent that copies the original token onto its re-creation gets the old resource back, not a
+    new one, and judging it again would re-quarantine what was released. A create without a token,
+    or with another (SDKs draw a new one per call), is a new request: it renews. What this leaves
+    open: a service that has forgotten the token (its idempotency window is hours to days) creates
+    anew, so a deleted resource re-created later with its old token copied keeps the old record,
+    unless its delete closed the record (`RENEWABLE`: any later event renews a freed id).
+    Records older than the field have no token: a create with one renews them."""
+    return new.idempotency_token is not None and new.idempotency_token == old.idempotency_token
+
+
 def renews(old: ResourceRecord, new: ResourceRecord, creates_only: bool) -> bool:
     """Whether `new` (drafted from another event for the same id) starts a new lifecycle over
     `old` (see the module's docstring); `creates_only`: that event fails when the id exists."""
     return (
         new.event_id != old.event_id
         and later(new.event_time, old.event_time)
-        and (old.state in RENEWABLE or creates_only)
+        and (old.state in RENEWABLE or (creates_only and not retried(old, new)))
     )
 
 
@@ -106,10 +126,17 @@ def renew(old: ResourceRecord, new: ResourceRecord, creates_only: bool = False) 
     if not renews(old, new, creates_only):
         raise IllegalTransition(
             f"{old.resource_id}: {old.state.value} record of {old.event_time} cannot start over with "
-            f"event {new.event_id} of {new.event_time}"
-            + ("" if creates_only or old.state in RENEWABLE else " (an update or upsert, not a creation)")
+            f"event {new.event_id} of {new.event_time}" + _why_not(old, new, creates_only)
         )
     return replace(new, version=old.version + 1)
+
+
+def _why_not(old: ResourceRecord, new: ResourceRecord, creates_only: bool) -> str:
+    if old.state in RENEWABLE:
+        return ""
+    if not creates_only:
+        return " (an update or upsert, not a creation)"
+    return " (a retry: the idempotency token of the record's create)" if retried(old, new) else ""
 
 
 def close(record: ResourceRecord, deleted_at: str, **changes: Any) -> ResourceRecord | None:

@@ -12,7 +12,8 @@ that de-duplicates deliveries. What the create finds decides the rest:
 - another event's record: an update of a known resource (Azure writes fire on updates) or a
   second event for it: tags only, the lifecycle is the sweeper's. Unless the id was created again
   (`ledger.state.renews`: a later event, and the id freed or the event a create that fails on an
-  existing id): then the record starts over as new, with its own intent, undo token and grace.
+  existing id and is no retry of the record's create, whose idempotency token it would carry):
+  then the record starts over as new, with its own intent, undo token and grace.
   An event the cloud stamped before the record's is stale (a late delivery or a replay about an
   earlier resource of that id, or an earlier state): nothing is written, its tags may be another
   creator's.

@@ -35,6 +35,9 @@ def test_write_by_service_principal() -> None:
         "rg-agent-customer-support",
     )
     assert r.request_tags is None  # Event Grid does not carry tags
+    # an ARM write is an upsert with no idempotency token: never a renewal of a known record
+    # until its delete event frees the id (tagwarden.ledger.state.renews)
+    assert not ev.creates_only and ev.idempotency_token is None
 
 
 def test_write_by_user() -> None:

@@ -12,9 +12,13 @@ quarantined again), so it stays a known resource (tags only). Which is which:
 - the exceptions (`UPSERT_EVENTS`): calls named Create* that return the existing resource instead
   of failing, each with the reason (and, for S3, the region where it does);
 - an idempotency token in the request (`TOKENS`: ClientToken, ClientRequestToken, CallerReference
-  ...): a retry with the same token succeeds and returns the resource the first call made. SDKs fill
-  some in by themselves (EKS CreateCluster): such creates never renew a live record (a known gap,
-  the safe way round: the resource keeps the old record's lifecycle, nothing is re-quarantined).
+  ...) does not make a create an upsert: the reader hands the token on
+  (`CreationEvent.idempotency_token`), the ledger keeps the token of the create that opened a
+  record, and a later create with the *same* token is a retry that renews nothing, while one
+  without a token or with another renews (tagwarden.ledger.state.renews). SDKs fill some tokens
+  in by themselves (EKS CreateCluster): each new call gets a new token, its retries resend it.
+  A token member whose value cannot be read (not one non-empty string) cannot be compared: that
+  create stays a possible retry (`may_exist`), the safe way round.
 
 Getting one wrong the other way (an upsert taken for a creation) would re-judge a released resource
 on a request that may lack its tags: when in doubt, a call is listed here.
@@ -59,22 +63,49 @@ UPSERT_EVENTS: Mapping[tuple[str, str], tuple[Callable[[Mapping[str, Any]], bool
     ("acm.amazonaws.com", "ImportCertificate"): (_always, "re-imports into an existing certificate ARN"),
 }
 
-# Request members that make a create idempotent (compared case-insensitively).
+# Request members that make a create idempotent (compared case-insensitively): botocore's
+# `idempotencyToken` members of the catalogued creates, and the tokens it does not mark (Route 53's
+# CallerReference, EFS's CreationToken). tests/aws/catalogue/test_upserts.py keeps it complete.
 TOKENS = frozenset(
-    {"clienttoken", "clientrequesttoken", "idempotencytoken", "callerreference", "creationtoken"}
+    {
+        "clienttoken",
+        "clientrequesttoken",
+        "idempotencytoken",
+        "callerreference",
+        "creationtoken",
+        "creatorrequestid",  # Backup, Amazon MQ, Route 53 Resolver, Cloud Map
+        "requestid",  # MediaLive, HealthOmics (a request member, never CloudTrail's own requestID)
+    }
 )
 
 
 def may_exist(record: Mapping[str, Any], source: str, name: str) -> bool:
     """True when the create `record` may have written a resource that existed already (an upsert,
-    an idempotent retry), False when the call fails on an existing id."""
+    or a retry whose token cannot be read), False when the call fails on an existing id (a
+    readable token is compared by the ledger instead: `idempotency_token`)."""
     if UPSERT_NAME.search(name):
         return True
     known = UPSERT_EVENTS.get((source, name))
     if known is not None and known[0](record):
         return True
+    tokens = _token_values(record)
+    return bool(tokens) and idempotency_token(record) is None  # a token that cannot be compared
+
+
+def idempotency_token(record: Mapping[str, Any]) -> str | None:
+    """The create request's idempotency token as CloudTrail logged it; None when it carries none,
+    or when what it carries is not one non-empty string (then `may_exist`: a possible retry)."""
+    tokens = _token_values(record)
+    if len(tokens) == 1 and isinstance(tokens[0], str) and tokens[0]:
+        return tokens[0]
+    return None
+
+
+def _token_values(record: Mapping[str, Any]) -> list[Any]:
     request = record.get("requestParameters")
-    return isinstance(request, Mapping) and any(str(k).lower() in TOKENS for k in request)
+    if not isinstance(request, Mapping):
+        return []
+    return [value for key, value in request.items() if str(key).lower() in TOKENS]
 
 
-__all__ = ["TOKENS", "UPSERT_EVENTS", "UPSERT_NAME", "may_exist"]
+__all__ = ["TOKENS", "UPSERT_EVENTS", "UPSERT_NAME", "idempotency_token", "may_exist"]

@@ -14,7 +14,7 @@ from typing import Any
 
 from tagwarden.attribution import paths
 from tagwarden.aws.catalogue import CATALOGUE, Creates, Entry, derived, untaggable, user
-from tagwarden.aws.catalogue.upserts import may_exist
+from tagwarden.aws.catalogue.upserts import idempotency_token, may_exist
 from tagwarden.model import (
     Actor,
     ActorKind,
@@ -159,6 +159,7 @@ def normalize_record(raw: Mapping[str, Any]) -> CreationEvent | Skipped:
         raw=record,
         correlation_id=_str(record.get("requestID")),
         creates_only=not may_exist(record, source, name),  # a re-creation when the id is known
+        idempotency_token=idempotency_token(record),  # unless it is a retry: the same token
     )
 
 
