@@ -224,3 +224,24 @@ def test_create_many_claims_each_record_once(ledger: Ledger) -> None:
     assert ledger.create_many(again) == [False, True, False]
     assert ledger.get("aws", f"{ARN}-new") == record(f"{ARN}-new")
     assert len(list(ledger.scan())) == 121
+
+
+def test_records_are_every_record_of_both_kinds_once(ledger: Ledger) -> None:
+    """The read side (`LedgerReader.records`, what `tagwarden ledger export` writes)."""
+    from tagwarden.ledger.ports import LedgerReader
+
+    reader: LedgerReader = ledger  # type: ignore[assignment]  # every store is a reader too
+    resources = [record(f"{ARN}-{i}") for i in range(5)] + [record(AZ, "azure", state=LifecycleState.GONE)]
+    ledger.create_many(resources)
+    usage = [
+        UsageRecord(f"u/{i}", UsageKind.LLM, float(i), "openai", "gpt-4o", {"Agent-ID": "a"})
+        for i in range(3)
+    ]
+    assert ledger.add_usage(usage) == 3
+    got = list(reader.records())
+    assert len(got) == 9
+    assert sorted(r.to_json()["resource_id"] for r in got if isinstance(r, ResourceRecord)) == sorted(
+        r.resource_id for r in resources
+    )
+    assert {r.to_json()["usage_id"] for r in got if isinstance(r, UsageRecord)} == {u.usage_id for u in usage}
+    assert next(r for r in got if isinstance(r, ResourceRecord) and r.provider == "azure") == resources[-1]
