@@ -4,8 +4,8 @@ A path is the local SQLite file, as it always was. A deployed ledger is a URL wh
 the store, the way `s3://` names a bucket for the AWS CLI and for `tagwarden replay`/`showback`:
 the URL says *which* ledger, and the cloud's usual environment says *how to reach it*:
 
-- `dynamodb://TABLE`: boto3's own chain (AWS_PROFILE, AWS_REGION, AWS_ENDPOINT_URL_DYNAMODB, SSO,
-  instance roles ...), exactly what the `aws` command would use;
+- `dynamodb://TABLE`: boto3's own chain (AWS_PROFILE, AWS_REGION or AWS_DEFAULT_REGION,
+  AWS_ENDPOINT_URL_DYNAMODB, SSO, instance roles ...), what the `aws` command would use;
 - `azure-table://ACCOUNT/TABLE` (`https://ACCOUNT.table.core.windows.net`), or
   `azure-table://HOST/TABLE` for another endpoint (a host with a dot: sovereign clouds, private
   endpoints): the variables the `az storage` commands read, AZURE_STORAGE_CONNECTION_STRING
@@ -18,6 +18,7 @@ table, no credentials, no permission. SDKs are imported only for their scheme.
 
 from __future__ import annotations
 
+import logging
 import re
 import sqlite3
 from collections.abc import Callable, Iterator, Mapping
@@ -90,13 +91,15 @@ def _sqlite(path: str) -> Store:
 
     if path != ":memory:" and not Path(path).is_file():
         raise InputError(f"no ledger at {path} (set --ledger or {LEDGER_ENV})")
-    ledger = SqliteLedger(path)
-    return Store(
-        ledger,
-        (sqlite3.DatabaseError,),
-        lambda exc: f"cannot read the SQLite ledger {path}: {exc}",
-        ledger.close,
-    )
+
+    def explain(exc: BaseException) -> str:
+        return f"cannot read the SQLite ledger {path}: {exc}"
+
+    try:
+        ledger = SqliteLedger(path)
+    except sqlite3.DatabaseError as exc:
+        raise InputError(explain(exc)) from exc
+    return Store(ledger, (sqlite3.DatabaseError,), explain, ledger.close)
 
 
 # --- DynamoDB ---------------------------------------------------------------------------------------
@@ -114,7 +117,9 @@ def _dynamodb(spec: str, url: SplitResult, env: Mapping[str, str], page_size: in
     from tagwarden.aws.ledger import DynamoLedger
 
     try:
-        client = boto3.client("dynamodb")  # profile, region, endpoint, retries: the AWS environment
+        # profile, region, endpoint, retries: the AWS environment; AWS_REGION first, as the aws
+        # command (v2) and the other SDKs take it (botocore itself reads AWS_DEFAULT_REGION)
+        client = boto3.client("dynamodb", region_name=env.get("AWS_REGION") or None)
     except NoRegionError as exc:
         raise InputError(
             f"--ledger {spec}: no AWS region (set AWS_REGION, or a region in the profile)"
@@ -205,6 +210,8 @@ def _azure_credential(account: str, env: Mapping[str, str]) -> Any:
             f"reading azure-table:// without {AZ_CONNECTION} or {AZ_KEY} needs azure-identity: "
             "pip install 'tagwarden[azure]'"
         ) from exc
+    # each credential it tries logs a warning when it fails: the one line of the error says enough
+    logging.getLogger("azure.identity").setLevel(logging.ERROR)
     return DefaultAzureCredential()
 
 
