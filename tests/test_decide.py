@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+import msgspec
 import pytest
 
 from tagwarden.attribution.context import Scope, StaticLookups
@@ -81,11 +82,7 @@ def rules(text: str = RULES) -> RuleSet:
 
 
 class CountingLookups(StaticLookups):
-    calls: list[str]
-
-    def __init__(self, **kw: object) -> None:
-        super().__init__(**kw)  # type: ignore[arg-type]
-        self.calls = []
+    calls: list[str] = msgspec.field(default_factory=list)
 
     def principal_tags(self, provider: Provider, actor: Actor) -> Mapping[str, str] | None:
         self.calls.append("principal")

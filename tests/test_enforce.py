@@ -164,11 +164,11 @@ def test_lag_from_event_time_to_tags_written_once_per_event(
 
 
 def test_no_lag_without_a_tag_written_or_a_readable_time(example_rules: RuleSet) -> None:
-    import dataclasses
+    import msgspec
 
     from tagwarden.rules.model import Mode
 
-    e = enforcer(dataclasses.replace(example_rules, mode=Mode.AUDIT))
+    e = enforcer(msgspec.structs.replace(example_rules, mode=Mode.AUDIT))
     e.clock = lambda: EVENT_TIME + 1
     e.handle(b.run_instances())  # audit: nothing written
     e = enforcer(example_rules, Writer(Outcome.VANISHED))
@@ -189,11 +189,11 @@ def test_lifecycle_actions_are_counted_by_action_and_status(example_rules: RuleS
 
 
 def test_dry_run_writes_nothing_but_notifies(example_rules: RuleSet) -> None:
-    import dataclasses
+    import msgspec
 
     from tagwarden.rules.model import Lifecycle
 
-    e = enforcer(dataclasses.replace(example_rules, lifecycle=Lifecycle(dry_run=True)))
+    e = enforcer(msgspec.structs.replace(example_rules, lifecycle=Lifecycle(dry_run=True)))
     e.lookups = lambda: StaticLookups(principal={})
     e.handle(b.run_instances(identity=b.assumed_role("agent-fleet-unmapped", "agent-9")))
     assert e.write.writes == []  # type: ignore[attr-defined]

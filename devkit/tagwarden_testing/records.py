@@ -3,8 +3,9 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
 from typing import Any
+
+from msgspec.structs import replace
 
 from tagwarden.ledger.model import LifecycleState, ResourceRecord, UsageKind, UsageRecord
 

@@ -7,7 +7,8 @@ when a source needs them (the first valid source wins, so later ones are never f
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+
+from msgspec import Struct, field
 
 from tagwarden.attribution.context import NO_LOOKUPS, Context, Lookups
 from tagwarden.attribution.limits import LIMITS, TagLimits, fit_value, tag_value
@@ -80,8 +81,7 @@ def decide_resource(
     )
 
 
-@dataclass(frozen=True, slots=True)
-class _Case:
+class _Case(Struct, frozen=True):
     """What one resource's decision reads: the event context, the rules and the rule that matched,
     the cloud's limits, the resource's tags (keys folded as the cloud compares them) and the tags
     the rule requires."""
@@ -94,8 +94,7 @@ class _Case:
     required: set[str]
 
 
-@dataclass
-class _Derived:
+class _Derived(Struct):
     """What the decision writes and why, built up step by step."""
 
     writes: dict[str, str] = field(default_factory=dict)

@@ -15,12 +15,13 @@ nothing twice and writes only the tags still missing; with none missing it is sk
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import time
 from collections import deque
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
+
+from msgspec.structs import asdict
 
 from tagwarden.attribution.context import Lookups, ResourceGone
 from tagwarden.decide import decide
@@ -455,5 +456,5 @@ def on_tag_changes(
 _LABELS = frozenset({"account_label", "region_label"})  # how to word it, not what happened
 
 def lifecycle_json(n: Notification) -> dict[str, Any]:
-    fields = dataclasses.asdict(n).items()
+    fields = asdict(n).items()
     return {f"n_{k}": v for k, v in fields if v not in (None, "", (), {}) and k not in _LABELS}

@@ -7,13 +7,13 @@ anything else the enforcer's identity does (e.g. a quarantine that creates an is
 from __future__ import annotations
 
 import fnmatch
-from dataclasses import dataclass
+
+from msgspec import Struct
 
 from tagwarden.model import Actor, CreationEvent
 
 
-@dataclass(frozen=True, slots=True)
-class OwnIdentity:
+class OwnIdentity(Struct, frozen=True):
     """Identifiers of the enforcer itself: role ARNs (globs allowed), Azure app/object ids."""
 
     arns: tuple[str, ...] = ()

@@ -7,10 +7,11 @@ the attribution core (tagwarden.attribution) reads it and returns decisions; ada
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from enum import StrEnum
 from types import MappingProxyType
 from typing import Any
+
+from msgspec import Struct, field
 
 EMPTY: Mapping[str, str] = MappingProxyType({})
 
@@ -50,8 +51,7 @@ FALLBACK_ACTIONS: tuple[Action, ...] = (
 )
 
 
-@dataclass(frozen=True, slots=True)
-class Actor:
+class Actor(Struct, frozen=True):
     """Who made the call. Fields that a provider does not have stay None."""
 
     kind: ActorKind
@@ -106,8 +106,7 @@ ACTOR_FIELDS: tuple[str, ...] = (
 )
 
 
-@dataclass(frozen=True, slots=True)
-class Resource:
+class Resource(Struct, frozen=True):
     """One resource the event created."""
 
     id: str  # AWS ARN (or the best id we have) / Azure resource id
@@ -127,8 +126,26 @@ class Resource:
         return out
 
 
-@dataclass(frozen=True, slots=True)
-class CreationEvent:
+def _but_raw(x: Struct) -> tuple[Any, ...]:
+    return tuple(getattr(x, name) for name in x.__struct_fields__ if name != "raw")
+
+
+def _eq_but_raw(self: Struct, other: object) -> bool:
+    """Events are equal when what was read from them is: the raw event they came from is not
+    compared (two deliveries of one event differ in envelope fields)."""
+    return type(other) is type(self) and _but_raw(self) == _but_raw(other)
+
+
+def _hash_but_raw(self: Struct) -> int:
+    return hash(_but_raw(self))
+
+
+def _repr_but_raw(self: Struct) -> str:
+    shown = ", ".join(f"{name}={getattr(self, name)!r}" for name in self.__struct_fields__ if name != "raw")
+    return f"{type(self).__name__}({shown})"
+
+
+class CreationEvent(Struct, frozen=True):
     """A normalized create event: one API call that created zero or more resources."""
 
     provider: Provider
@@ -140,13 +157,17 @@ class CreationEvent:
     region: str | None  # AWS region / Azure location (often unknown in Event Grid events)
     actor: Actor
     resources: tuple[Resource, ...]
-    raw: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)
+    raw: Mapping[str, Any] = field(default_factory=dict)  # the event as read: not compared, hashed or shown
     correlation_id: str | None = None  # Azure correlationId, AWS requestID
     # True only when the call fails if the id exists already (set by the adapter's reader): such an
     # event for an id the ledger knows, later than its record, is a re-creation and starts a new
     # lifecycle. False (the default) for upserts, idempotent retries and every Azure write: an event
     # for a known id is then an update (tags only). See tagwarden.ledger.state.renews.
     creates_only: bool = False
+
+    __eq__ = _eq_but_raw
+    __hash__ = _hash_but_raw
+    __repr__ = _repr_but_raw
 
 
 class SkipKind(StrEnum):
@@ -167,8 +188,7 @@ class SkipKind(StrEnum):
     FOREIGN_ACCOUNT = "foreign-account"  # neither this account nor an allowed member (organization mode)
 
 
-@dataclass(frozen=True, slots=True)
-class Skipped:
+class Skipped(Struct, frozen=True):
     """An event deliberately not acted on, with the reason (logged and counted, never silent)."""
 
     reason: str
@@ -176,11 +196,14 @@ class Skipped:
     event_id: str | None = None
     event_name: str | None = None
     provider: Provider | None = None
-    raw: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)
+    raw: Mapping[str, Any] = field(default_factory=dict)  # not compared, hashed or shown
+
+    __eq__ = _eq_but_raw
+    __hash__ = _hash_but_raw
+    __repr__ = _repr_but_raw
 
 
-@dataclass(frozen=True, slots=True)
-class Removal:
+class Removal(Struct, frozen=True):
     """A resource was deleted (by anyone, tagwarden included): its ledger record is closed as gone,
     so that the next write of the same id starts a new lifecycle. Never acted on in the cloud."""
 
@@ -193,8 +216,7 @@ class Removal:
     provider: Provider
 
 
-@dataclass(frozen=True, slots=True)
-class TagChange:
+class TagChange(Struct, frozen=True):
     """Someone wrote tags on existing resources (never a create): the lifecycle releases the
     quarantined ones among them that are now attributed."""
 
@@ -205,8 +227,7 @@ class TagChange:
     provider: Provider
 
 
-@dataclass(frozen=True, slots=True)
-class TagProblem:
+class TagProblem(Struct, frozen=True):
     """A required tag we could not settle: missing, or present/derived but invalid."""
 
     key: str
@@ -216,8 +237,7 @@ class TagProblem:
         return {"key": self.key, "reason": self.reason}
 
 
-@dataclass(frozen=True, slots=True)
-class Decision:
+class Decision(Struct, frozen=True):
     """What the rules say about one resource."""
 
     resource: Resource

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from enum import StrEnum
 from typing import Protocol
+
+from msgspec import Struct
 
 from tagwarden.model import Resource
 
@@ -17,16 +18,14 @@ class Outcome(StrEnum):
     UNSUPPORTED = "unsupported"  # no tagger for it, or its type cannot carry tags
 
 
-@dataclass(frozen=True, slots=True)
-class TagWrite:
+class TagWrite(Struct, frozen=True):
     """One resource and the tags to add to it."""
 
     resource: Resource
     tags: Mapping[str, str]
 
 
-@dataclass(frozen=True, slots=True)
-class TagResult:
+class TagResult(Struct, frozen=True):
     resource: Resource
     outcome: Outcome
     tags: Mapping[str, str]  # what was (or would have been) written

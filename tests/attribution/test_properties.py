@@ -10,13 +10,13 @@ exemptions, first matching rule) - never by calling the code under test.
 from __future__ import annotations
 
 import copy
-import dataclasses
 import fnmatch
 import re
 from dataclasses import dataclass
 from typing import Any
 
 import jsonschema
+import msgspec
 import pytest
 import re2  # the engine tagwarden runs user patterns on (ASCII \w, linear time)
 import yaml
@@ -634,12 +634,12 @@ def _after(world: World, d: Decision) -> tuple[CreationEvent, StaticLookups]:
     }
     tags = {**kept, **d.tags}
     if world.provider is Provider.AWS:
-        resource = dataclasses.replace(d.resource, request_tags=tags)
+        resource = msgspec.structs.replace(d.resource, request_tags=tags)
         lookups = world.lookups
     else:
         resource = d.resource
-        lookups = dataclasses.replace(world.lookups, resources={d.resource.id: tags})
-    return dataclasses.replace(world.event, resources=(resource,)), lookups
+        lookups = msgspec.structs.replace(world.lookups, resources={d.resource.id: tags})
+    return msgspec.structs.replace(world.event, resources=(resource,)), lookups
 
 
 def check_second_pass(sc: Scenario) -> None:

@@ -9,12 +9,13 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any
 
 import boto3
 import pytest
 from botocore.exceptions import ClientError
+from msgspec.structs import replace
 
 from tagwarden.aws.clients import Clients
 from tagwarden.aws.notify import SnsNotifier, topic_region

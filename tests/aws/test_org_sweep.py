@@ -504,7 +504,7 @@ def test_reads_are_batched_per_account_region(org: Path) -> None:
 def test_a_record_whose_arn_names_another_account_is_never_acted_on(org: Path) -> None:
     """A record of member A naming B's function (a cross-account call CloudTrail logged in A, say):
     acting on it with A's role could reach B's resource through a resource policy. Left, no call."""
-    from dataclasses import replace
+    from msgspec.structs import replace
 
     from tagwarden.ledger.model import LifecycleState, ResourceRecord
 

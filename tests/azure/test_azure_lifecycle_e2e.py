@@ -16,13 +16,14 @@ import json
 import threading
 import urllib.request
 from collections.abc import Iterator
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
 import pytest
 from azure.mgmt.resource.resources import ResourceManagementClient
+from msgspec.structs import replace
 
 from tagwarden.azure import handler
 from tagwarden.azure.arm import ArmClient, StaticBearerPolicy, StaticToken

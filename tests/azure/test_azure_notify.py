@@ -19,10 +19,11 @@ import sys
 import threading
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from msgspec.structs import replace
 
 from tagwarden.azure.notify import DeliveryFailed, QueueNotifier
 from tagwarden.lifecycle import messages

@@ -9,11 +9,11 @@ import json
 import os
 import re
 from collections.abc import Iterator
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import pytest
+from msgspec.structs import replace
 
 from tagwarden.cli.main import main
 from tagwarden.ledger.export import read_jsonl

@@ -15,10 +15,10 @@ import subprocess
 import threading
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from msgspec.structs import replace
 
 from tagwarden.ledger.model import LifecycleState, ResourceRecord, UsageKind, UsageRecord
 from tagwarden.ledger.ports import Conflict, Ledger

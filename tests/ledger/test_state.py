@@ -3,9 +3,8 @@ delete closes a record. Every state, replays, equal and older times, unreadable 
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 import pytest
+from msgspec.structs import replace
 
 from tagwarden.ledger.model import LIVE_STATES, LifecycleState, ResourceRecord
 from tagwarden.ledger.state import (

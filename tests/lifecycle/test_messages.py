@@ -9,13 +9,13 @@ regenerate them with TAGWARDEN_UPDATE_GOLDEN=1 and review the diff by eye.
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import os
 import re
 from pathlib import Path
 from typing import Any
 
+import msgspec
 import pytest
 
 from tagwarden.aws.text import AWS_TEXT
@@ -268,7 +268,7 @@ def _as_sent(n: Notification) -> Notification:
     fix = n.fix or (
         text.fix_command(n.resource_id, n.resource_type, keys, n.region) if m.kind_of(n).wants_fix else ""
     )
-    return dataclasses.replace(n, fix=fix, account_label=text.account_label, region_label=text.region_label)
+    return msgspec.structs.replace(n, fix=fix, account_label=text.account_label, region_label=text.region_label)
 
 
 AWS = {kind: _as_sent(n) for kind, n in AWS.items()}
@@ -540,4 +540,4 @@ def test_fanout_names_unnamed_channels_and_passes_when_all_deliver() -> None:
 
 
 def _fields(n: Notification) -> dict[str, Any]:
-    return {name: getattr(n, name) for name in Notification.__dataclass_fields__}
+    return {name: getattr(n, name) for name in Notification.__struct_fields__}

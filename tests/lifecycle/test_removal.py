@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
 from typing import Any
 
 import pytest
+from msgspec.structs import replace
 
 from tagwarden.ledger.model import LifecycleState, ResourceRecord
 from tagwarden.ledger.ports import Conflict

@@ -6,9 +6,8 @@ deadline, the current rules and the current protection decide.
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 import pytest
+from msgspec.structs import replace
 
 from tagwarden.ledger.model import LifecycleState, ResourceRecord
 from tagwarden.ledger.sqlite import SqliteLedger

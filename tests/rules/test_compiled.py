@@ -3,7 +3,6 @@ was written for, and every reason not to use it logged (the YAML is read instead
 
 from __future__ import annotations
 
-import dataclasses
 import enum
 import json
 import logging
@@ -13,6 +12,7 @@ import textwrap
 from pathlib import Path
 from typing import Any
 
+import msgspec
 import pytest
 
 from tagwarden.cli.main import main
@@ -37,8 +37,8 @@ limits:
 
 def shape(value: Any) -> Any:
     """A RuleSet as plain data: patterns by their text, resolvers by their name (closures differ)."""
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {f.name: shape(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, msgspec.Struct):
+        return {name: shape(getattr(value, name)) for name in value.__struct_fields__}
     if isinstance(value, enum.Enum):
         return value.value
     if isinstance(value, (re.Pattern,)) or (hasattr(value, "pattern") and hasattr(value, "fullmatch")):

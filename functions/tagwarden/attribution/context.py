@@ -10,9 +10,10 @@ Each answer is fetched at most once per event, and only when a source actually n
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Protocol
+
+from msgspec import Struct, field
 
 from tagwarden.attribution.limits import LIMITS
 from tagwarden.model import Actor, CreationEvent, Provider, Resource
@@ -40,8 +41,7 @@ class Lookups(Protocol):
     def resource_tags(self, provider: Provider, resource: Resource) -> Mapping[str, str] | None: ...
 
 
-@dataclass
-class StaticLookups:
+class StaticLookups(Struct):
     """Offline answers: from CLI flags or a file. Anything not given is unresolved."""
 
     principal: Mapping[str, str] | None = None

@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+
+from msgspec import Struct
 
 from tagwarden.model import Provider
 
 
-@dataclass(frozen=True, slots=True)
-class TagLimits:
+class TagLimits(Struct, frozen=True):
     max_tags: int
     key_max: int
     value_max: int

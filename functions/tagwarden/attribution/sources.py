@@ -7,8 +7,9 @@ kind means adding a row here (and it appears in the schema, the docs and `explai
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from typing import Any
+
+from msgspec import Struct
 
 from tagwarden.attribution import paths
 from tagwarden.attribution.context import Context, Scope
@@ -20,8 +21,7 @@ from tagwarden.model import ACTOR_FIELDS
 Fetch = Callable[[Context], "str | Unresolved | None"]
 
 
-@dataclass(frozen=True, slots=True)
-class Unresolved:
+class Unresolved(Struct, frozen=True):
     what: str
 
 
@@ -89,8 +89,7 @@ def _default(value: Any) -> Fetch:
     return lambda ctx: text
 
 
-@dataclass(frozen=True, slots=True)
-class SourceKind:
+class SourceKind(Struct, frozen=True):
     name: str
     doc: str
     arg_doc: str
@@ -172,8 +171,7 @@ SOURCE_KINDS: dict[str, SourceKind] = {
 }
 
 
-@dataclass(frozen=True, slots=True)
-class Source:
+class Source(Struct, frozen=True):
     """A compiled source: fetch, then optional pattern capture, mapping table and case change."""
 
     kind: str
@@ -182,11 +180,19 @@ class Source:
     pattern: Pattern | None = None  # RE2: linear time (see attribution.regex)
     mapping: Mapping[str, str] | None = None
     case: str | None = None
-    label: str = ""  # "kind:arg", set once at load (it is on the hot path of every decision)
+    label: str = ""  # "kind:arg" (Source.of), made once at load: it is on the hot path of every decision
 
-    def __post_init__(self) -> None:
-        if not self.label:
-            object.__setattr__(self, "label", f"{self.kind}:{self.arg}")
+    @classmethod
+    def of(
+        cls,
+        kind: str,
+        arg: str,
+        fetch: Fetch,
+        pattern: Pattern | None = None,
+        mapping: Mapping[str, str] | None = None,
+        case: str | None = None,
+    ) -> Source:
+        return cls(kind, arg, fetch, pattern, mapping, case, f"{kind}:{arg}")
 
     def value(self, ctx: Context) -> tuple[str | Unresolved | None, str]:
         """The value and, when there is none, why (for the decision's reasons)."""

@@ -38,18 +38,21 @@ _SWEEPER: AwsSweeper | LiveSweeper[AwsSweeper] | None = None
 _RULES: dict[str | None, LiveRules | None] = {}  # per source setting; None: the packaged file
 
 
-def live() -> LiveRules | None:
-    """The rules of TAGWARDEN_RULES_SOURCE, shared by the enforcer and the sweeper of a container."""
+def live(clients: Clients | None = None) -> LiveRules | None:
+    """The rules of TAGWARDEN_RULES_SOURCE, shared by the enforcer and the sweeper of a container
+    (read with `clients`, the first caller's: a boto3 session costs ~12 ms of cold start)."""
     source = source_setting(os.environ)
     if source not in _RULES:
-        _RULES[source] = live_rules(os.environ, Clients(), _TELEMETRY)
+        _RULES[source] = live_rules(os.environ, clients or Clients(), _TELEMETRY)
     return _RULES[source]
 
 
 def enforcer() -> AwsEnforcer | LiveEnforcer[AwsEnforcer]:
     global _ENFORCER  # noqa: PLW0603 - built once per container, on the first event
     if _ENFORCER is None:
-        _ENFORCER = enforcer_from_env(live(), os.environ, telemetry=_TELEMETRY, release=release)
+        clients = Clients()  # one session for the rules store, the ledger and the tag writes
+        env = os.environ
+        _ENFORCER = enforcer_from_env(live(clients), env, clients, telemetry=_TELEMETRY, release=release)
     return _ENFORCER
 
 

@@ -34,7 +34,6 @@ import re
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from azure.core.credentials import AccessToken, TokenCredential
@@ -44,6 +43,7 @@ from azure.core.pipeline.policies import RetryPolicy, SansIOHTTPPolicy
 from azure.mgmt.core.polling.arm_polling import ARMPolling
 from azure.mgmt.resource.resources import ResourceManagementClient
 from azure.mgmt.resource.resources.models import GenericResource, Tags, TagsPatchResource
+from msgspec import Struct
 
 from tagwarden.attribution.limits import LIMITS, tag_value
 from tagwarden.azure.normalize.resource_id import parse_resource_id
@@ -73,8 +73,7 @@ LOCKED = "ScopeLocked"  # 409 from a ReadOnly lock: retrying will not lift it
 # --- what each resource type accepts --------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
-class TypeTagging:
+class TypeTagging(Struct, frozen=True):
     """A resource type's own tag rules, where they are stricter than Azure's."""
 
     max_tags: int  # 0: the type carries no tags
@@ -329,8 +328,7 @@ class StaticBearerPolicy(SansIOHTTPPolicy[Any, Any]):
 # --- retries --------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
-class Retry:
+class Retry(Struct, frozen=True):
     attempts: int = 5  # calls per operation, the first included
     base_delay: float = 0.5  # first backoff (seconds, before jitter)
     max_delay: float = 8.0  # longest backoff
@@ -338,6 +336,9 @@ class Retry:
     not_found_window: float = 10.0  # how long a write keeps retrying a 404 before VANISHED
     lro_interval: float = 2.0  # LRO polling interval when ARM gives no Retry-After
     lro_timeout: float = 60.0  # total LRO polling sleep before giving up (FAILED)
+
+
+DEFAULT_RETRY = Retry()
 
 
 class ArmCallFailed(RuntimeError):
@@ -427,7 +428,7 @@ class ArmClient:
         authentication_policy: SansIOHTTPPolicy[Any, Any] | None = None,
         credential_scopes: Sequence[str] | None = None,
         default_subscription: str | None = None,
-        retry: Retry = Retry(),
+        retry: Retry = DEFAULT_RETRY,
         sleep: Callable[[float], None] = time.sleep,
         connection_timeout: float = 5.0,
         read_timeout: float = 30.0,

@@ -17,8 +17,9 @@ from __future__ import annotations
 
 import fnmatch
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
 from typing import Any
+
+from msgspec import field
 
 from tagwarden.attribution.context import Scope, StaticLookups
 from tagwarden.model import Actor, Provider, Resource
@@ -28,7 +29,6 @@ TOP_KEYS = ("principals", "principal_tags", "containers", "resources")
 SCOPES = tuple(str(s) for s in Scope)
 
 
-@dataclass
 class FileLookups(StaticLookups):
     """StaticLookups with per-principal tags (exact ARN or id first, then globs in file order)."""
 

@@ -11,10 +11,12 @@ a schema-1 line reads with their defaults, so old exports stay readable.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field, fields, replace
 from enum import StrEnum
 from types import MappingProxyType
 from typing import Any
+
+from msgspec import Struct, field
+from msgspec.structs import asdict, replace
 
 SCHEMA_VERSION = 2
 _EMPTY: Mapping[str, str] = MappingProxyType({})
@@ -51,8 +53,7 @@ def ledger_key(provider: str, resource_id: str) -> str:
     return resource_id.lower() if provider == "azure" else resource_id
 
 
-@dataclass(frozen=True, slots=True)
-class ResourceRecord:
+class ResourceRecord(Struct, frozen=True):
     """One created resource: who made it, what the rules decided, and what became of it.
 
     Keyed by (provider, resource_id) with the id in its exact case. `version` grows by one on every
@@ -103,7 +104,7 @@ class ResourceRecord:
         return replace(self, version=self.version + 1, **changes)
 
     def to_json(self) -> dict[str, Any]:
-        out = {f.name: getattr(self, f.name) for f in fields(self)}  # asdict cannot copy a mappingproxy
+        out = asdict(self)
         out["state"] = self.state.value
         out["actor"] = dict(self.actor)
         out["tags"] = dict(self.tags)
@@ -114,7 +115,7 @@ class ResourceRecord:
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> ResourceRecord:
-        names = {f.name for f in fields(cls)}
+        names = set(cls.__struct_fields__)
         values = {k: v for k, v in data.items() if k in names}
         values["state"] = LifecycleState(values.get("state", LifecycleState.ACTIVE.value))
         for key in ("actor", "tags", "sources", "ignored"):
@@ -129,8 +130,7 @@ class UsageKind(StrEnum):
     VECTOR_QUERY = "vector-query"  # queries / read units a tenant spent on a shared index
 
 
-@dataclass(frozen=True, slots=True)
-class UsageRecord:
+class UsageRecord(Struct, frozen=True):
     """A measured use of something shared (a model, an index), with the attribution it belongs to.
 
     `usage_id` makes writes idempotent (a re-imported log line or a retried hook writes once).

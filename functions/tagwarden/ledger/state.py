@@ -23,9 +23,10 @@ the sweeper the old deadline and undo token). An event for a known id starts ove
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
+
+from msgspec.structs import replace
 
 from tagwarden.ledger.model import LifecycleState, ResourceRecord
 

@@ -22,11 +22,12 @@ Acts through the Quarantiner port; the marker tags it returns are a display copy
 
 from __future__ import annotations
 
-import dataclasses
 import re
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
 from enum import StrEnum
+
+from msgspec import Struct, field
+from msgspec.structs import replace
 
 from tagwarden.attribution.limits import LIMITS, tag_value
 from tagwarden.ledger.model import LifecycleState, ResourceRecord
@@ -83,8 +84,7 @@ class Claim(StrEnum):
 FRESH = frozenset({Claim.NEW, Claim.RENEWED})
 
 
-@dataclass
-class Step:
+class Step(Struct):
     """One resource's outcome: its record, the tags to write, what was done and who to tell."""
 
     decision: Decision
@@ -95,8 +95,7 @@ class Step:
     notification: Notification | None = None
 
 
-@dataclass
-class Outcome:
+class Outcome(Struct):
     steps: list[Step] = field(default_factory=list)
 
     @property
@@ -116,8 +115,7 @@ def creator_address(event: CreationEvent) -> str | None:
     return None
 
 
-@dataclass
-class Recorder:
+class Recorder(Struct):
     """Everything the step needs besides the event: one per enforcer."""
 
     rules: RuleSet
@@ -173,7 +171,7 @@ class Recorder:
         out = list(drafts)
         for i, result in zip(todo, read, strict=True):
             record, protected = drafts[i]
-            out[i] = (dataclasses.replace(record, undo=result.undo), protected)
+            out[i] = (replace(record, undo=result.undo), protected)
         return out
 
     def _quarantine_new(
@@ -382,7 +380,6 @@ def _reason(d: Decision) -> str:
 def strip_untrusted(event: CreationEvent, rules: RuleSet) -> tuple[CreationEvent, dict[str, dict[str, str]]]:
     """The event with tagwarden-prefixed tags removed from each resource's create request, and
     what was removed per resource id (never trusted: logged and kept in the record)."""
-    from dataclasses import replace
 
     removed: dict[str, dict[str, str]] = {}
     resources = []

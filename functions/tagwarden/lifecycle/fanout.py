@@ -8,13 +8,13 @@ cost the SNS copy, and the caller still learns the delivery was incomplete and c
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+
+from msgspec import Struct
 
 from tagwarden.lifecycle.ports import Notification, Notifier
 
 
-@dataclass(frozen=True, slots=True)
-class ChannelFailure:
+class ChannelFailure(Struct, frozen=True):
     channel: str
     error: Exception
 

@@ -10,8 +10,9 @@ there is no marker key to store, rotate or leak. Values stay within both clouds'
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+
+from msgspec import Struct
 
 from tagwarden.attribution.limits import LIMITS, fit_value
 from tagwarden.ledger.model import ResourceRecord
@@ -20,8 +21,7 @@ from tagwarden.model import Provider
 DEFAULT_PREFIX = "tagwarden:"
 
 
-@dataclass(frozen=True, slots=True)
-class Keys:
+class Keys(Struct, frozen=True):
     state: str
     deadline: str
     reason: str

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, Protocol, runtime_checkable
+
+from msgspec import Struct, field
 
 from tagwarden.model import Resource
 
@@ -19,8 +20,7 @@ class Status(StrEnum):
     FAILED = "failed"
 
 
-@dataclass(frozen=True, slots=True)
-class ActionResult:
+class ActionResult(Struct, frozen=True):
     resource: Resource
     action: str  # quarantine | release | delete
     status: Status
@@ -108,8 +108,7 @@ class Notifier(Protocol):
     def send(self, message: Notification) -> None: ...
 
 
-@dataclass(frozen=True, slots=True)
-class Notification:
+class Notification(Struct, frozen=True):
     """One structured, versioned message per action; renderers turn it into each channel's format."""
 
     kind: str  # tagged-as-unallocated | quarantined | released | deleted | failed | notify

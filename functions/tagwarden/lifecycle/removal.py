@@ -7,7 +7,7 @@ Harmless for tagwarden's own deletes (deleted -> gone) and for redeliveries (alr
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from msgspec import Struct
 
 from tagwarden.ledger.model import LifecycleState, ResourceRecord
 from tagwarden.ledger.ports import Conflict, Ledger
@@ -17,8 +17,7 @@ from tagwarden.model import Removal
 ATTEMPTS = 3  # reads and conditional writes, when another writer moves the record meanwhile
 
 
-@dataclass(frozen=True, slots=True)
-class Closed:
+class Closed(Struct, frozen=True):
     """What a delete did to the ledger: the closed record (None: nothing to close) and why."""
 
     record: ResourceRecord | None

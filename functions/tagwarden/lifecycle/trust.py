@@ -67,7 +67,7 @@ def actor_of(record: ResourceRecord) -> Actor:
         kind = ActorKind(data.pop("kind", ActorKind.UNKNOWN.value))
     except ValueError:
         kind = ActorKind.UNKNOWN
-    known = {k: v for k, v in data.items() if k in Actor.__dataclass_fields__}
+    known = {k: v for k, v in data.items() if k in Actor.__struct_fields__}
     return Actor(kind, **known)
 
 

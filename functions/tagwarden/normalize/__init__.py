@@ -11,8 +11,9 @@ MalformedEvent. The any-cloud reader (for `tagwarden explain`) lives with the CL
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from typing import Any
+
+from msgspec import Struct
 
 from tagwarden.model import CreationEvent, Removal, SkipKind, Skipped, TagChange
 from tagwarden.normalize.errors import MalformedEvent
@@ -20,8 +21,7 @@ from tagwarden.normalize.errors import MalformedEvent
 Routed = CreationEvent | TagChange | Removal | Skipped
 
 
-@dataclass(frozen=True, slots=True)
-class Reader:
+class Reader(Struct, frozen=True):
     """An adapter's normalizer (the port): one JSON object -> routed event, or None if not its kind."""
 
     expects: str  # what it reads, for the error message ("a CloudTrail record or ...")

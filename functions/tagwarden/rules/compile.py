@@ -3,9 +3,10 @@ joined, durations parsed, defaults filled in. Runs only on data the shape and se
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Mapping
 from typing import Any
+
+from msgspec.structs import replace
 
 from tagwarden.attribution.regex import compile_user
 from tagwarden.attribution.sources import SOURCE_KINDS, Source
@@ -37,7 +38,7 @@ def compile_source(src: dict[str, Any]) -> Source:
     kind = SOURCE_KINDS[kind_name]
     arg = src[kind_name]
     mapping = {str(k): str(v) for k, v in src["map"].items()} if "map" in src else None
-    return Source(
+    return Source.of(
         kind=kind_name,
         arg=str(arg),
         fetch=kind.make(arg),
@@ -125,11 +126,11 @@ def deployment_mode(rules: RuleSet, explicit: bool, env: Mapping[str, str]) -> R
         except ValueError:
             msg = f"{MODE_ENV}={override!r}: expected audit or enforce"
             raise RulesError([RulesProblem(rules.source, None, ("mode",), msg)]) from None
-        return dataclasses.replace(rules, mode=mode)
+        return replace(rules, mode=mode)
     if explicit:
         return rules
     warning = "mode is not set, so the rules only report (audit); write `mode: audit` or `mode: enforce`"
-    return dataclasses.replace(rules, warnings=(*rules.warnings, warning))
+    return replace(rules, warnings=(*rules.warnings, warning))
 
 
 def _catalogue_entry(entry: dict[str, Any]) -> CatalogueEntry:

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+
+from msgspec import Struct
 
 KeyPath = tuple[str | int, ...]
 
@@ -19,8 +20,7 @@ def format_path(path: KeyPath) -> str:
     return out or "(top level)"
 
 
-@dataclass(frozen=True, slots=True)
-class RulesProblem:
+class RulesProblem(Struct, frozen=True):
     file: str
     line: int | None
     path: KeyPath

@@ -10,7 +10,8 @@ from __future__ import annotations
 import fnmatch
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+
+from msgspec import Struct
 
 from tagwarden.model import Actor, CreationEvent, Resource
 
@@ -30,8 +31,7 @@ def _actor_ids(actor: Actor) -> tuple[str | None, ...]:
     )
 
 
-@dataclass(frozen=True, slots=True)
-class MatchField:
+class MatchField(Struct, frozen=True):
     name: str
     doc: str
     get: Getter
@@ -72,8 +72,7 @@ def compile_globs(patterns: Sequence[str]) -> re.Pattern[str]:
     return re.compile("|".join(f"(?:{fnmatch.translate(p)})" for p in patterns), re.IGNORECASE)
 
 
-@dataclass(frozen=True, slots=True)
-class Matcher:
+class Matcher(Struct, frozen=True):
     field: MatchField
     regex: re.Pattern[str]
 

@@ -7,8 +7,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from enum import StrEnum
+
+from msgspec import Struct, field
 
 from tagwarden.attribution.regex import Pattern
 from tagwarden.attribution.sources import Source
@@ -28,8 +29,7 @@ class Overwrite(StrEnum):
     ALWAYS = "always"  # the sources win over what the resource has
 
 
-@dataclass(frozen=True, slots=True)
-class TagSpec:
+class TagSpec(Struct, frozen=True):
     key: str
     required: bool
     sources: tuple[Source, ...]
@@ -58,8 +58,7 @@ class TagSpec:
         return None
 
 
-@dataclass(frozen=True, slots=True)
-class Rule:
+class Rule(Struct, frozen=True):
     id: str
     matchers: tuple[Matcher, ...]
     on_missing: Action
@@ -71,8 +70,7 @@ class Rule:
         return all(m(event, resource) for m in self.matchers)
 
 
-@dataclass(frozen=True, slots=True)
-class Stamp:
+class Stamp(Struct, frozen=True):
     prefix: str
     creator: bool
     created_at: bool
@@ -80,23 +78,20 @@ class Stamp:
     event_id: bool
 
 
-@dataclass(frozen=True, slots=True)
-class Exemptions:
+class Exemptions(Struct, frozen=True):
     principals: Matcher | None
     resource_types: re.Pattern[str] | None
     marker_key: str | None
     marker_value: str | None
 
 
-@dataclass(frozen=True, slots=True)
-class Notifications:
+class Notifications(Struct, frozen=True):
     sns_topic_arn: str | None = None
     teams_webhook_url: str | None = None
     storage_queue: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class Lifecycle:
+class Lifecycle(Struct, frozen=True):
     """Safety settings for destructive actions; the defaults are the careful ones."""
 
     dry_run: bool = False
@@ -105,8 +100,7 @@ class Lifecycle:
     protect_tag: str = "tagwarden:protect"
 
 
-@dataclass(frozen=True, slots=True)
-class CatalogueEntry:
+class CatalogueEntry(Struct, frozen=True):
     """A create event the operator teaches the reader (the rules file's `catalogue:` section).
 
     It only says where the created resource is; what happens to it is still the rules' decision.
@@ -120,8 +114,7 @@ class CatalogueEntry:
     tagger: str = "rgta"  # the tag operation: a tagger name of the provider's table
 
 
-@dataclass(frozen=True, slots=True)
-class RuleSet:
+class RuleSet(Struct, frozen=True):
     source: str  # file name, for messages
     mode: Mode
     tags: Mapping[str, TagSpec]

@@ -9,11 +9,12 @@ again, finds the alert claimed and the brake recorded, and changes nothing.
 
 from __future__ import annotations
 
-import dataclasses
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
+
+from msgspec.structs import replace
 
 from tagwarden.ledger.model import UsageRecord
 from tagwarden.lifecycle.ports import Notification
@@ -277,7 +278,7 @@ def _keys(limit: Limit, scope: str, t: float) -> tuple[CounterKey, CounterKey]:
 def _quarantined(d: Decision, limit: Limit | None) -> Decision:
     if limit is None or d.action in (Action.QUARANTINE, Action.DELETE, Action.SKIP):
         return d
-    return dataclasses.replace(
+    return replace(
         d,
         action=Action.QUARANTINE,
         grace_seconds=limit.grace,

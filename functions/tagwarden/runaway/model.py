@@ -4,9 +4,10 @@ when a limit is crossed. Built once per cold start by `tagwarden.rules.limits`."
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import TYPE_CHECKING
+
+from msgspec import Struct, field
 
 from tagwarden.model import CreationEvent, Resource
 from tagwarden.runaway.prices import PriceTable
@@ -27,8 +28,7 @@ class LimitAction(StrEnum):
     QUARANTINE_NEW = "quarantine-new"  # what the agent creates while over the limit is quarantined
 
 
-@dataclass(frozen=True, slots=True)
-class ScopeSource:
+class ScopeSource(Struct, frozen=True):
     """Where the key a limit counts per comes from: a tag of the created resource, or the caller."""
 
     kind: str  # tag | actor
@@ -39,8 +39,7 @@ class ScopeSource:
         return f"{self.kind}:{self.arg}"
 
 
-@dataclass(frozen=True, slots=True)
-class Limit:
+class Limit(Struct, frozen=True):
     id: str
     per: tuple[ScopeSource, ...]  # tried in order: the first that gives a value names the agent
     measure: Measure
@@ -64,8 +63,7 @@ class Limit:
         return {Measure.CREATES: "creates", Measure.SPEND: "USD/h", Measure.TOKENS: "tokens"}[self.measure]
 
 
-@dataclass(frozen=True, slots=True)
-class Limits:
+class Limits(Struct, frozen=True):
     checks: tuple[Limit, ...] = ()
     prices: PriceTable = field(default_factory=PriceTable)
 

@@ -5,15 +5,15 @@ from __future__ import annotations
 
 import fnmatch
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from functools import cache
 from typing import Any, TypeVar
+
+from msgspec import Struct, field
 
 T = TypeVar("T")
 
 
-@dataclass(frozen=True, slots=True)
-class PriceTable:
+class PriceTable(Struct, frozen=True):
     as_of: str = ""
     currency: str = "USD"
     hourly: Mapping[str, float] = field(default_factory=dict)  # instance type / resource type -> USD/h

@@ -16,9 +16,10 @@ import glob as globlib
 import json
 import tempfile
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+from msgspec.structs import replace
 
 from tagwarden.ledger.export import write_jsonl
 

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from msgspec import Struct
 
 # Placeholders an ARN template may use (filled from the record; {name} falls back to the id;
 # {parent} is the value at `Creates.parent`, and without it the record yields no resource).
 ARN_PLACEHOLDERS = frozenset({"partition", "region", "account", "id", "name", "parent"})
 
 
-@dataclass(frozen=True, slots=True)
-class Creates:
+class Creates(Struct, frozen=True):
     """One kind of resource an event creates."""
 
     type: str  # CloudFormation-style type, e.g. AWS::EC2::Instance
@@ -24,8 +23,7 @@ class Creates:
     parent: str | None = None  # path to the id of the resource it lives in ({parent} in the ARN template)
 
 
-@dataclass(frozen=True, slots=True)
-class Entry:
+class Entry(Struct, frozen=True):
     source: str  # eventSource, e.g. ec2.amazonaws.com
     event: str  # eventName
     creates: tuple[Creates, ...]

@@ -11,10 +11,11 @@ Tagging API (per-ARN failures inside a 200 response) have code of their own.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from enum import StrEnum
 from types import MappingProxyType
 from typing import Any
+
+from msgspec import Struct, field
 
 from tagwarden.model import Resource
 
@@ -62,8 +63,7 @@ GENERIC_NOT_FOUND: frozenset[str] = frozenset(
 )
 
 
-@dataclass(frozen=True, slots=True, eq=False)  # eq=False: rows are hashed by identity (batch keys)
-class TaggerSpec:
+class TaggerSpec(Struct, frozen=True, eq=False):  # eq=False: rows are hashed by identity (batch keys)
     service: str  # boto3 client name
     method: str = ""  # boto3 method (snake_case)
     id_param: str | None = None  # None: the id travels inside the tags (Auto Scaling)

@@ -14,9 +14,10 @@ RETIRED services are no longer in botocore; a DEFERRED row's `later` event is in
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from enum import StrEnum
 from types import MappingProxyType
+
+from msgspec import Struct
 
 
 class Why(StrEnum):
@@ -33,8 +34,7 @@ class Why(StrEnum):
         return self in (Why.UNIDENTIFIABLE, Why.NO_API, Why.RETIRED)
 
 
-@dataclass(frozen=True, slots=True)
-class Gap:
+class Gap(Struct, frozen=True):
     why: Why
     reason: str
     model: tuple[str, str] | None = None  # botocore (service, operation) the evidence test reads

@@ -34,10 +34,10 @@ import re
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
 from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
+from msgspec import Struct, field
 
 from tagwarden.aws.catalogue.tagger_spec import (
     ErrorKind,
@@ -57,8 +57,7 @@ CONCURRENCY = 16  # distinct tag-write calls in flight at once (each service thr
 S3_MAX_TAGS = 50  # user tags per bucket (aws: system tags do not count)
 
 
-@dataclass(frozen=True, slots=True)
-class _Error:
+class _Error(Struct, frozen=True):
     code: str
     message: str
     kind: ErrorKind
@@ -67,8 +66,7 @@ class _Error:
         return f"{self.code}: {self.message}"
 
 
-@dataclass(slots=True, eq=False)
-class _Job:
+class _Job(Struct, eq=False):
     index: int
     write: TagWrite
     spec: TaggerSpec

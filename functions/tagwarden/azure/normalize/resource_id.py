@@ -7,11 +7,10 @@ ARM compares ids case-insensitively, so the keywords are matched that way too.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from msgspec import Struct
 
 
-@dataclass(frozen=True, slots=True)
-class ResourceId:
+class ResourceId(Struct, frozen=True):
     id: str
     subscription: str | None
     resource_group: str | None
