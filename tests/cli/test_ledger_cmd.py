@@ -362,3 +362,15 @@ def test_the_readme_azure_examples_run(
         outputs.append(out)
     assert outputs[0].startswith(AZURE_RECORDS[0].resource_id + "\n")  # VM-1
     assert sorted(read_jsonl(tmp_path / "azure-ledger.jsonl"), key=repr) == sorted(AZURE_RECORDS, key=repr)
+
+
+def test_an_export_through_a_symlink_writes_its_target(ledger_file: Path, tmp_path: Path) -> None:
+    """The rename that keeps a failed export from looking whole never replaces a link (or
+    /dev/stdout) by a file: such a target is written through."""
+    real = tmp_path / "shared" / "ledger.jsonl"
+    real.parent.mkdir()
+    real.write_text("old\n")
+    link = tmp_path / "latest.jsonl"
+    link.symlink_to(real)
+    assert cli("ledger", "export", "--ledger", str(ledger_file), "--out", str(link))[0] == 0
+    assert link.is_symlink() and len(list(read_jsonl(real))) == 2

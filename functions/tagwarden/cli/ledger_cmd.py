@@ -164,10 +164,14 @@ def _export(ledger: LedgerReader, args: argparse.Namespace, out: TextIO, err: Te
 
 def _write_file(path: Path, write: Callable[[Any], int]) -> int:
     """Written beside the target and renamed when complete: a failed read of a deployed ledger (a
-    page refused half-way) never leaves a short export that a showback run would take as whole."""
+    page refused half-way) never leaves a short export that a showback run would take as whole.
+    A target that is not a plain file (a symlink, /dev/stdout, a FIFO) is written through."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_name(f".{path.name}.partial")
     opener: Any = gzip.open if path.suffix == ".gz" else open
+    if path.is_symlink() or (path.exists() and not path.is_file()):
+        with opener(path, "wt", encoding="utf-8") as fh:
+            return write(fh)
+    partial = path.with_name(f".{path.name}.partial")
     try:
         with opener(partial, "wt", encoding="utf-8") as fh:
             count = write(fh)
