@@ -374,3 +374,31 @@ def test_an_export_through_a_symlink_writes_its_target(ledger_file: Path, tmp_pa
     link.symlink_to(real)
     assert cli("ledger", "export", "--ledger", str(ledger_file), "--out", str(link))[0] == 0
     assert link.is_symlink() and len(list(read_jsonl(real))) == 2
+
+
+def test_a_read_refused_half_way_leaves_the_last_export_whole(
+    dynamodb: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """DynamoDB throttles the third page past boto3's retries: exit 2, and the file a showback job
+    reads is still the previous, complete export (no short one, no partial file beside it)."""
+    import boto3
+    from botocore.exceptions import ClientError
+
+    monkeypatch.setattr(boto3, "DEFAULT_SESSION", None)
+    boto3.setup_default_session()
+    pages = []
+
+    def third_page_refused(**_: Any) -> None:
+        pages.append(1)
+        if len(pages) == 3:
+            error = {"Error": {"Code": "ProvisionedThroughputExceededException", "Message": "slow down"}}
+            raise ClientError(error, "Scan")  # type: ignore[arg-type]
+
+    boto3.DEFAULT_SESSION.events.register("before-call.dynamodb.Scan", third_page_refused)  # type: ignore[union-attr]
+    target = tmp_path / "ledger.jsonl.gz"
+    with gzip.open(target, "wt") as fh:
+        fh.write("the previous export\n")
+    code, _, err = cli("ledger", "export", "--ledger", dynamodb, "--out", str(target), "--page-size", "2")
+    assert code == 2 and "ProvisionedThroughputExceededException" in err
+    assert len(pages) == 3  # two pages were read and written before the refusal
+    assert lines(target) == ["the previous export"] and [p.name for p in tmp_path.iterdir()] == [target.name]
