@@ -15,7 +15,7 @@ SAM := $(SAM_VENV)/bin/sam
 SAM_VERSION := 1.170.0
 
 .PHONY: demo test lint complexity typecheck unit chromium pgvector bench bench-aws bench-azure bench-replay \
-	bench-llm bench-vector bench-showback bench-coldstart schema compile-rules package-aws package-azure template catalogue clean
+	bench-llm bench-vector bench-showback bench-ledger bench-coldstart schema compile-rules package-aws package-azure template catalogue clean
 
 # Setup is shown, not hidden: uv (pinned, installed into the venv by pip) installs in seconds and
 # prints its progress; where uv cannot be had, pip does the same job, slower.
@@ -105,6 +105,9 @@ bench-vector: $(STAMP) pgvector
 
 bench-showback: $(STAMP)
 	$(BIN)/python bench/showback_bench.py
+
+bench-ledger: $(STAMP)
+	$(BIN)/python bench/ledger_export_bench.py
 
 # Rewrite the compiled form of the shipped example rules (functions/tagwarden/examples/rules.yaml.compiled.json,
 # what a function reads at cold start; a test fails while it is stale). `make package-aws` writes it for

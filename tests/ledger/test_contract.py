@@ -296,3 +296,24 @@ def test_schema_2_lines_still_read() -> None:
     line["schema"] = 2
     assert ResourceRecord.from_json(line) == record()
     assert record(idempotency_token="t").to_json()["schema"] == 3
+
+
+def test_records_are_every_record_of_both_kinds_once(ledger: Ledger) -> None:
+    """The read side (`LedgerReader.records`, what `tagwarden ledger export` writes)."""
+    from tagwarden.ledger.ports import LedgerReader
+
+    reader: LedgerReader = ledger  # type: ignore[assignment]  # every store is a reader too
+    resources = [record(f"{ARN}-{i}") for i in range(5)] + [record(AZ, "azure", state=LifecycleState.GONE)]
+    ledger.create_many(resources)
+    usage = [
+        UsageRecord(f"u/{i}", UsageKind.LLM, float(i), "openai", "gpt-4o", {"Agent-ID": "a"})
+        for i in range(3)
+    ]
+    assert ledger.add_usage(usage) == 3
+    got = list(reader.records())
+    assert len(got) == 9
+    assert sorted(r.to_json()["resource_id"] for r in got if isinstance(r, ResourceRecord)) == sorted(
+        r.resource_id for r in resources
+    )
+    assert {r.to_json()["usage_id"] for r in got if isinstance(r, UsageRecord)} == {u.usage_id for u in usage}
+    assert next(r for r in got if isinstance(r, ResourceRecord) and r.provider == "azure") == resources[-1]

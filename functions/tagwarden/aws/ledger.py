@@ -13,7 +13,8 @@ The sweeper's work list comes from the sparse global secondary index `live` (par
 `sweep`, an attribute only records in a lifecycle state carry), never from listing the cloud; the
 hot path's records (tagged, nothing pending) stay out of the index and cost no index write.
 
-Export at org scale: point-in-time recovery is on (the template), and
+Read where it lives: `tagwarden ledger show/export --ledger dynamodb://TABLE` (`get`, and
+`records`: one paged Scan). Export at org scale: point-in-time recovery is on (the template), and
 `aws dynamodb export-table-to-point-in-time` writes the table to S3 (DynamoDB JSON, one item a
 line, whose `doc` attribute is the JSON-lines form of `tagwarden.ledger.export`).
 """
@@ -34,6 +35,19 @@ TRANSACTION_MAX = 100  # items in one TransactWriteItems
 _CONDITION_FAILED = "ConditionalCheckFailedException"
 
 
+# A Scan of one record kind (None: every item). Usage items have no `state`.
+_SCAN_FILTERS: dict[str | None, dict[str, Any]] = {
+    "usage": {
+        "FilterExpression": "begins_with(pk, :u)",
+        "ExpressionAttributeValues": {":u": {"S": "usage#"}},
+    },
+    "resource": {
+        "FilterExpression": "attribute_exists(#s)",
+        "ExpressionAttributeNames": {"#s": "state"},
+    },
+}
+
+
 def _pk(provider: str, resource_id: str) -> str:
     return f"{provider}#{ledger_key(provider, resource_id)}"
 
@@ -45,9 +59,10 @@ def _failed_condition(exc: ClientError) -> bool:
 class DynamoLedger:
     """A Ledger over one table: `pk` (string) partition key, sparse GSI `live` on `sweep`."""
 
-    def __init__(self, client: Any, table: str) -> None:
+    def __init__(self, client: Any, table: str, page_size: int | None = None) -> None:
         self._ddb = client
         self._table = table
+        self._page_size = page_size  # items a Scan page evaluates (Limit); None: DynamoDB's 1 MB pages
 
     def _item(self, record: ResourceRecord) -> dict[str, Any]:
         item = {
@@ -152,6 +167,14 @@ class DynamoLedger:
         for item in self._scan("resource"):
             yield _record(item)
 
+    def records(self) -> Iterator[ResourceRecord | UsageRecord]:
+        """Every item, page by page, in one Scan without a filter: a filtered Scan is billed for
+        every item it reads anyway, so two (resources, then usage) would read the table twice."""
+        for item in self._scan(None):
+            doc = json.loads(item["doc"]["S"])
+            usage = item["pk"]["S"].startswith("usage#")
+            yield UsageRecord.from_json(doc) if usage else ResourceRecord.from_json(doc)
+
     def add_usage(self, records: Iterable[UsageRecord]) -> int:
         new = 0
         for r in records:
@@ -177,18 +200,11 @@ class DynamoLedger:
         found = [UsageRecord.from_json(json.loads(item["doc"]["S"])) for item in self._scan("usage")]
         return iter(sorted((u for u in found if lo <= u.time < hi), key=lambda u: u.time))
 
-    def _scan(self, kind: str) -> Iterator[dict[str, Any]]:
+    def _scan(self, kind: str | None) -> Iterator[dict[str, Any]]:
         kwargs: dict[str, Any] = {"TableName": self._table}
-        if kind == "usage":
-            kwargs |= {
-                "FilterExpression": "begins_with(pk, :u)",
-                "ExpressionAttributeValues": {":u": {"S": "usage#"}},
-            }
-        else:
-            kwargs |= {
-                "FilterExpression": "attribute_exists(#s)",
-                "ExpressionAttributeNames": {"#s": "state"},
-            }
+        if self._page_size:
+            kwargs["Limit"] = self._page_size
+        kwargs |= _SCAN_FILTERS.get(kind, {})
         while True:
             page = self._ddb.scan(**kwargs)
             yield from page.get("Items", [])

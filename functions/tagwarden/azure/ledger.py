@@ -10,8 +10,9 @@ conditional:
 - update: a Replace with `If-Match: <ETag of the version read>`; any other writer in between
   changes the ETag and the update fails with 412 -> Conflict.
 
-Backed up by the storage account's own redundancy; `tagwarden ledger export` (or a scheduled
-export to Blob) writes the JSON-lines form.
+Backed up by the storage account's own redundancy; `tagwarden ledger export --ledger
+azure-table://ACCOUNT/TABLE` (`records`: one listing, paged by continuation) writes the
+JSON-lines form.
 """
 
 from __future__ import annotations
@@ -34,8 +35,9 @@ def row_key(provider: str, resource_id: str) -> str:
 class TableLedger:
     """A Ledger over one table, through azure-data-tables' TableClient."""
 
-    def __init__(self, table: Any) -> None:
+    def __init__(self, table: Any, page_size: int | None = None) -> None:
         self._table = table
+        self._page = {"results_per_page": page_size} if page_size else {}  # None: the service's 1000
         self._etags: dict[tuple[str, str], tuple[int, str]] = {}  # key -> (version, ETag) last seen
 
     @classmethod
@@ -130,8 +132,16 @@ class TableLedger:
         return iter([self._seen(e) for e in found if e["PartitionKey"] != USAGE])
 
     def scan(self) -> Iterator[ResourceRecord]:
-        found = self._table.query_entities("PartitionKey ne @u", parameters={"u": USAGE})
-        return iter([self._seen(e) for e in found])
+        """Streamed page by page (the query follows its continuation token as it is read); no
+        ETag kept: a whole table's would grow without bound, and `update` reads again without."""
+        found = self._table.query_entities("PartitionKey ne @u", parameters={"u": USAGE}, **self._page)
+        return (ResourceRecord.from_json(json.loads(e["Doc"])) for e in found)
+
+    def records(self) -> Iterator[ResourceRecord | UsageRecord]:
+        """Every entity, streamed: one listing of the table, both kinds."""
+        for e in self._table.list_entities(select=["PartitionKey", "Doc"], **self._page):
+            doc = json.loads(e["Doc"])
+            yield UsageRecord.from_json(doc) if e["PartitionKey"] == USAGE else ResourceRecord.from_json(doc)
 
     def add_usage(self, records: Iterable[UsageRecord]) -> int:
         from azure.core.exceptions import ResourceExistsError

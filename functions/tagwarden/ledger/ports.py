@@ -38,3 +38,19 @@ class Ledger(Protocol):
         """Write usage records, ignoring ids already present; returns how many were new."""
 
     def usage(self, since: float | None = None, until: float | None = None) -> Iterator[UsageRecord]: ...
+
+
+class LedgerReader(Protocol):
+    """The read side every store offers (`tagwarden ledger show/export`, from wherever it lives).
+
+    Both iterators stream: a cloud store reads page by page (DynamoDB Scan, Azure Table query
+    continuation) and keeps nothing it has yielded, so an export runs in constant memory.
+    """
+
+    def get(self, provider: str, resource_id: str) -> ResourceRecord | None: ...
+
+    def scan(self) -> Iterator[ResourceRecord]:
+        """Every resource record."""
+
+    def records(self) -> Iterator[ResourceRecord | UsageRecord]:
+        """Every record of both kinds, in the store's order: what the JSON-lines export writes."""

@@ -119,6 +119,11 @@ class SqliteLedger:
             ).fetchall()
         return (UsageRecord.from_json(json.loads(r[0])) for r in rows)
 
+    def records(self) -> Iterator[ResourceRecord | UsageRecord]:
+        """Every resource, then every usage sample by time (the export's order since it began)."""
+        yield from self.scan()
+        yield from self.usage()
+
 
 def _doc(record: ResourceRecord) -> str:
     return json.dumps(record.to_json(), sort_keys=True)
