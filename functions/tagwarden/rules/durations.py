@@ -3,10 +3,9 @@ compiler at every cold start, so apart from the schema machinery."""
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
-_DURATION = re.compile(r"(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?")
+_UNITS = ("d", 24 * 3600), ("h", 3600), ("m", 60), ("s", 1)  # in this order, each at most once
 DURATION_HINT = "a duration such as 90s, 30m, 24h, 7d or 1h30m, or a number of seconds"
 
 
@@ -18,8 +17,14 @@ def parse_duration(value: Any) -> int | None:
         return value if value >= 0 else None
     if not isinstance(value, str) or not value:
         return None
-    m = _DURATION.fullmatch(value.strip())
-    if not m or not any(m.groups()):
+    rest, total = value.strip(), 0
+    if not rest:
         return None
-    d, h, mi, s = (int(g) if g else 0 for g in m.groups())
-    return ((d * 24 + h) * 60 + mi) * 60 + s
+    for unit, seconds in _UNITS:  # a scan, not a regex: this runs at every cold start
+        number, found, after = rest.partition(unit)
+        if not found:
+            continue
+        if not number.isdecimal():  # what `\d+` takes (any Unicode decimal digit, as int() does)
+            return None
+        total, rest = total + int(number) * seconds, after
+    return None if rest else total
