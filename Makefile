@@ -137,7 +137,7 @@ catalogue: $(STAMP)
 # The Lambda package (template.yaml CodeUri: build/aws/): only the modules the AWS functions
 # import, the example rules, any functions/*.yaml rules file, requirements.txt. Run before `sam build`.
 package-aws: $(STAMP)
-	$(BIN)/python infra/aws/package.py
+	$(BIN)/python infra/aws/package.py $(if $(PYTHON313),--python $(PYTHON313))
 
 # What the Azure Function app ships (`func azure functionapp publish` from the root, minus .funcignore),
 # with each shipped rules file's compiled form written beside it. Run before publishing.

@@ -91,9 +91,7 @@ AWS_FIRST_HANDLER = CANNED + """
 import json, os
 from tagwarden.aws import handler
 e = handler.enforcer()
-for client in e.clients._clients.values():
-    answered(client)
-e.clients.observe("before-send", canned)
+e.clients.observe("before-send", canned)  # on the clients made (the ledger's) and to be made
 if os.environ.get("BENCH_CALLS"):
     e.clients.observe("provide-client-params", record)
 class Context:

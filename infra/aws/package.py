@@ -9,13 +9,23 @@ Each rules file shipped is checked and its compiled form written beside it (`rul
 tagwarden.rules.compiled): the function reads that at cold start, without PyYAML or the schema. A
 file that cannot be compiled is shipped alone (the function reads the YAML; the reason is printed).
 
-    .venv/bin/python infra/aws/package.py          # or: make package-aws
+Bytecode: Lambda's /var/task is read-only, so a package without `__pycache__` compiles every one
+of our modules from source at every cold start (~50 ms of CPU for the handler's ~90 modules,
+BENCHMARKS.md). The package ships them compiled by an interpreter of the template's runtime
+(`Runtime: python3.13`), as unchecked-hash .pyc files: zip archives keep mtimes to 2 seconds, so
+timestamp-checked bytecode would be judged stale and compiled again. Without such an interpreter
+(`--python`, else `python3.13` on PATH, else this one when it is that version) the package is
+written without bytecode and a warning says so.
+
+    .venv/bin/python infra/aws/package.py [--python python3.13]    # or: make package-aws
 """
 
 from __future__ import annotations
 
 import argparse
+import re
 import shutil
+import subprocess
 import sys
 from pathlib import Path
 
@@ -57,7 +67,47 @@ def source_file(module: str) -> Path:
     return path / "__init__.py" if path.is_dir() else path.with_suffix(".py")
 
 
-def package(out: Path = OUT) -> list[Path]:
+def runtime_version() -> str:
+    """The Lambda runtime's Python version, from the template (one home for it): "3.13"."""
+    found = re.search(r"Runtime: python(\d+\.\d+)", (ROOT / "template.yaml").read_text(encoding="utf-8"))
+    if found is None:
+        raise SystemExit("template.yaml names no python runtime")
+    return found.group(1)
+
+
+def interpreter(version: str, given: str | None = None) -> str | None:
+    """An interpreter of `version` to compile the bytecode with, or None."""
+    candidates = [given] if given else [shutil.which(f"python{version}"), sys.executable]
+    for python in filter(None, candidates):
+        probe = subprocess.run(
+            [python, "-c", "import sys; print('%d.%d' % sys.version_info[:2])"],
+            capture_output=True, text=True, check=False,
+        )  # fmt: skip
+        if probe.returncode == 0 and probe.stdout.strip() == version:
+            return python
+    return None
+
+
+def compile_bytecode(out: Path, python: str | None) -> list[Path]:
+    """Unchecked-hash .pyc files for every module in `out/tagwarden`, by `python` (the runtime's
+    version); the files written, relative to `out`."""
+    version = runtime_version()
+    compiler = interpreter(version, python)
+    if compiler is None:
+        print(
+            f"warning: no Python {version} to compile with (--python): the package ships no bytecode, "
+            "so the function compiles its modules at every cold start",
+            file=sys.stderr,
+        )
+        return []
+    subprocess.run(
+        [compiler, "-m", "compileall", "-q", "--invalidation-mode", "unchecked-hash", str(out / "tagwarden")],
+        check=True,
+    )
+    return sorted(p.relative_to(out) for p in (out / "tagwarden").rglob("*.pyc"))
+
+
+def package(out: Path = OUT, python: str | None = None) -> list[Path]:
     """Write the package to `out` (replacing it); the files written, relative to `out`."""
     if out.exists():
         shutil.rmtree(out)
@@ -71,7 +121,7 @@ def package(out: Path = OUT) -> list[Path]:
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(SOURCE / rel, target)
     files += [c for rel in rules if (c := compile_rules(out, rel)) is not None]
-    return files
+    return files + compile_bytecode(out, python)
 
 
 def compile_rules(out: Path, rel: Path) -> Path | None:
@@ -90,8 +140,9 @@ def compile_rules(out: Path, rel: Path) -> Path | None:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("--out", type=Path, default=OUT)
+    parser.add_argument("--python", help="an interpreter of the Lambda runtime's version, for the bytecode")
     args = parser.parse_args()
-    files = package(args.out)
+    files = package(args.out, args.python)
     size = sum((args.out / f).stat().st_size for f in files)
     print(f"{args.out}: {len(files)} files, {size / 1024:.0f} KiB before dependencies")
     return 0

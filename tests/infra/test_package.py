@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -127,3 +128,48 @@ def test_the_handler_runs_from_the_package_alone(built: tuple[Path, list[Path]])
     (event,) = got["report"]["events"]
     assert [r["outcome"] for r in event["resources"]] == ["tagged"]
     assert got["tags"]["Agent-ID"] == "42", got["tags"]  # derived from the session name
+
+
+def _runtime_python() -> str | None:
+    """An interpreter of the Lambda runtime's version here (this one, python3.13, or a sibling
+    install such as pyenv's), or None."""
+    step = package_step()
+    version = step.runtime_version()
+    siblings = sorted(Path(sys.base_prefix).parent.glob(f"{version}*/bin/python3"))
+    for candidate in [sys.executable, shutil.which(f"python{version}"), *map(str, siblings)]:
+        if candidate and step.interpreter(version, candidate):
+            return candidate
+    return None
+
+
+def test_ships_bytecode_the_runtime_reads_without_compiling(tmp_path: Path) -> None:
+    """Lambda's /var/task is read-only: without shipped .pyc files every cold start compiles our
+    modules again. Unchecked-hash bytecode (zip keeps mtimes only to 2 s) for every module, and a
+    fresh interpreter of the runtime's version loads each tagwarden module from it."""
+    python = _runtime_python()
+    if python is None:
+        pytest.skip("no interpreter of the Lambda runtime's version here")
+    out = tmp_path / "aws"
+    files = package_step().package(out, python)
+    sources = sorted(p for p in (out / "tagwarden").rglob("*.py"))
+    for source in sources:
+        tag = package_step().runtime_version().replace(".", "")
+        pyc = source.parent / "__pycache__" / f"{source.stem}.cpython-{tag}.pyc"
+        assert pyc.relative_to(out) in files, pyc
+        flags = int.from_bytes(pyc.read_bytes()[4:8], "little")
+        assert flags == 0b01, (pyc, flags)  # hash-based, source never checked
+    # each module's code as the runtime's import system gets it, with compiling from source forbidden
+    # (nothing is executed, so no SDK is needed here)
+    child = (
+        "import sys, importlib.machinery as m\n"
+        "def refuse(self, data, path, **kw): raise SystemExit(f'compiled from source: {path}')\n"
+        "m.SourceFileLoader.source_to_code = refuse\n"
+        "for path in sys.argv[1:]: m.SourceFileLoader('x', path).get_code('x')\n"
+        "print(len(sys.argv) - 1)\n"
+    )
+    result = subprocess.run(
+        [python, "-c", child, *map(str, sources)],
+        capture_output=True, text=True, env={"PATH": "/usr/bin"}, timeout=120, check=False,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr[-2000:] + result.stdout[-500:]
+    assert result.stdout.strip() == str(len(sources))
