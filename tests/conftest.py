@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -54,3 +55,16 @@ def _a_local_ledger(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
 
     if not os.environ.get("TAGWARDEN_LEDGER") and not os.environ.get("TAGWARDEN_LEDGER_TABLE"):
         monkeypatch.setenv("TAGWARDEN_LEDGER", str(tmp_path / "test-ledger.sqlite"))
+
+
+@pytest.fixture(scope="module")
+def azurite_tables(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A connection string to Azurite's table service (devkit's `table_service`), per module;
+    skipped where Azurite is not installed."""
+    from tagwarden_testing.azurite import Unavailable, table_service
+
+    try:
+        with table_service(tmp_path_factory.mktemp("azurite")) as connection:
+            yield connection
+    except Unavailable as why:
+        pytest.skip(str(why))

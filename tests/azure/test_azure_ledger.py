@@ -4,26 +4,20 @@ continuation page by page, read a page only when it is needed, and only ever GET
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
 from tagwarden.azure.ledger import TableLedger
 from tagwarden.ledger.model import ResourceRecord, UsageRecord
-from tagwarden_testing.azurite import Unavailable, table_service
 from tagwarden_testing.records import azure_record, usage_record
 
 pytestmark = pytest.mark.e2e
 
 
 @pytest.fixture(scope="module")
-def connection(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    try:
-        with table_service(tmp_path_factory.mktemp("azurite")) as conn:
-            yield conn
-    except Unavailable as why:
-        pytest.skip(str(why))
+def connection(azurite_tables: str) -> str:
+    return azurite_tables  # tests/conftest.py
 
 
 class Requests:

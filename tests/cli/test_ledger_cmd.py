@@ -19,7 +19,6 @@ from tagwarden.cli.main import main
 from tagwarden.ledger.export import read_jsonl
 from tagwarden.ledger.model import LifecycleState, ResourceRecord
 from tagwarden.ledger.sqlite import SqliteLedger
-from tagwarden_testing.azurite import Unavailable, table_service
 from tagwarden_testing.records import aws_record, azure_record, usage_record
 
 ARN = "arn:aws:ec2:us-east-1:123456789012:instance/i-0abc1234"
@@ -117,12 +116,8 @@ STORES = ("sqlite", "dynamodb", "azure-table")
 
 
 @pytest.fixture(scope="module")
-def azurite(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    try:
-        with table_service(tmp_path_factory.mktemp("azurite")) as connection:
-            yield connection
-    except Unavailable as why:
-        pytest.skip(str(why))
+def azurite(azurite_tables: str) -> str:
+    return azurite_tables  # tests/conftest.py
 
 
 @pytest.fixture

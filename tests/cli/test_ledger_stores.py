@@ -11,7 +11,7 @@ import pytest
 
 from tagwarden.cli.ledger_stores import open_store
 from tagwarden.cli.main import main
-from tagwarden_testing.azurite import ACCOUNT_KEY, Unavailable, table_service
+from tagwarden_testing.azurite import ACCOUNT_KEY
 
 ARN = "arn:aws:ec2:us-east-1:111122223333:instance/i-0abc0001"
 
@@ -22,12 +22,8 @@ def cli(*argv: str) -> tuple[int, str, str]:
 
 
 @pytest.fixture(scope="module")
-def azurite(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    try:
-        with table_service(tmp_path_factory.mktemp("azurite")) as connection:
-            yield connection
-    except Unavailable as why:
-        pytest.skip(str(why))
+def azurite(azurite_tables: str) -> str:
+    return azurite_tables  # tests/conftest.py
 
 
 @pytest.mark.parametrize(

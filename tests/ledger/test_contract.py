@@ -7,15 +7,8 @@ idempotent, and a record survives the round trip byte for byte.
 
 from __future__ import annotations
 
-import queue
 import re
-import shutil
-import socket
-import subprocess
-import threading
-import time
-from collections.abc import Callable, Iterator
-from pathlib import Path
+from collections.abc import Callable
 
 import pytest
 from msgspec.structs import replace
@@ -24,11 +17,6 @@ from tagwarden.ledger.model import LifecycleState, ResourceRecord, UsageKind, Us
 from tagwarden.ledger.ports import Conflict, Ledger
 from tagwarden.ledger.sqlite import SqliteLedger
 from tagwarden.ledger.state import IllegalTransition, advance
-
-ROOT = Path(__file__).resolve().parents[2]
-AZURITE_TABLE = ROOT / ".azurite" / "node_modules" / ".bin" / "azurite-table"
-DEV_ACCOUNT = "devstoreaccount1"  # Azurite's documented development account (not a secret)
-DEV_KEY = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=="
 
 ARN = "arn:aws:lambda:us-east-1:111122223333:function:MyFn"
 AZ = "/subscriptions/s-1/resourceGroups/rg/providers/Microsoft.Compute/virtualMachines/VM-1"
@@ -60,42 +48,6 @@ def record(rid: str = ARN, provider: str = "aws", **kw: object) -> ResourceRecor
 
 # --- stores ---------------------------------------------------------------------------------------
 
-
-@pytest.fixture(scope="module")
-def azurite_tables(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    if not AZURITE_TABLE.exists():
-        if shutil.which("node") is None:
-            pytest.skip("Azurite is not installed (.azurite) and there is no Node.js")
-        pytest.skip(f"Azurite is not installed at {AZURITE_TABLE}: ln -s /work/main/.azurite .azurite")
-    with socket.socket() as probe:  # azurite-table does not report the port it got for 0: pick one
-        probe.bind(("127.0.0.1", 0))
-        free = probe.getsockname()[1]
-    proc = subprocess.Popen(
-        [str(AZURITE_TABLE), "--tableHost", "127.0.0.1", "--tablePort", str(free), "--skipApiVersionCheck",
-         "--inMemoryPersistence", "--silent", "--disableTelemetry"],
-        cwd=tmp_path_factory.mktemp("azurite"), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-    )  # fmt: skip
-    lines: queue.Queue[str] = queue.Queue()
-    threading.Thread(target=lambda: [lines.put(x) for x in proc.stdout or ()], daemon=True).start()
-    port, seen, deadline = None, [], time.monotonic() + 60
-    try:
-        while port is None:
-            try:
-                line = lines.get(timeout=max(0.0, deadline - time.monotonic()))
-            except queue.Empty:
-                raise RuntimeError(f"Azurite did not start: {''.join(seen)}") from None
-            seen.append(line)
-            if "successfully started" in line or "listens on" in line:
-                port = free
-            elif proc.poll() is not None:
-                raise RuntimeError(f"Azurite exited ({proc.returncode}): {''.join(seen)}")
-        yield (
-            f"DefaultEndpointsProtocol=http;AccountName={DEV_ACCOUNT};AccountKey={DEV_KEY};"
-            f"TableEndpoint=http://127.0.0.1:{port}/{DEV_ACCOUNT};"
-        )
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
 
 
 def _sqlite(request: pytest.FixtureRequest) -> Ledger:

@@ -4,13 +4,6 @@ loopback port, in memory): redeliveries count once, ETag conflicts between worke
 
 from __future__ import annotations
 
-import contextlib
-import socket
-import subprocess
-import time
-from collections.abc import Iterator
-from pathlib import Path
-
 import pytest
 import test_concurrency as concurrency
 
@@ -18,46 +11,11 @@ from tagwarden.runaway.azure.table import AzureTableRunawayStore, key
 from tagwarden.runaway.ports import BrakeRecord, BrakeState, CounterKey, Member, Tally
 
 pytestmark = pytest.mark.e2e
-ROOT = Path(__file__).resolve().parents[2]
-BINARY = ROOT / ".azurite" / "node_modules" / ".bin" / "azurite-table"
-# Azurite's well-known development account (public, documented; not a secret).
-ACCOUNT = "devstoreaccount1"
-ACCOUNT_KEY = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=="
 
 
 @pytest.fixture(scope="module")
-def connection(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    if not BINARY.exists():
-        pytest.skip(
-            "Azurite is not installed in .azurite (make unit installs it; or symlink /work/main/.azurite)"
-        )
-    with contextlib.closing(socket.socket()) as probe:  # azurite-table does not report port 0's pick
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    proc = subprocess.Popen(
-        [str(BINARY), "--tableHost", "127.0.0.1", "--tablePort", str(port), "--skipApiVersionCheck",
-         "--inMemoryPersistence", "--silent", "--disableTelemetry"],
-        cwd=tmp_path_factory.mktemp("azurite"), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                break
-            except OSError:
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(
-                        f"Azurite's table service did not start (exit {proc.poll()})"
-                    ) from None
-                time.sleep(0.1)
-        yield (
-            f"DefaultEndpointsProtocol=http;AccountName={ACCOUNT};AccountKey={ACCOUNT_KEY};"
-            f"TableEndpoint=http://127.0.0.1:{port}/{ACCOUNT};"
-        )
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
+def connection(azurite_tables: str) -> str:
+    return azurite_tables  # tests/conftest.py
 
 
 def store(connection: str, name: str) -> AzureTableRunawayStore:
