@@ -26,7 +26,6 @@ LATER = (
     "tagwarden.azure.rules_source",  # rules from a blob only
     "azure.storage.blob",
     "tagwarden.rules.live",  # rules from a store only: the packaged file is read once
-    "tagwarden.azure.members",  # only with TAGWARDEN_SUBSCRIPTIONS / TAGWARDEN_MANAGEMENT_GROUP
     "tagwarden.aws.members",  # organization mode only
 )
 # The packaged rules are read from their compiled form (rules.compiled): no YAML parser, no schema,

@@ -177,10 +177,10 @@ class Source(Struct, frozen=True):
     kind: str
     arg: str
     fetch: Fetch
+    label: str  # "kind:arg" (Source.of), made once at load: it is on the hot path of every decision
     pattern: Pattern | None = None  # RE2: linear time (see attribution.regex)
     mapping: Mapping[str, str] | None = None
     case: str | None = None
-    label: str = ""  # "kind:arg" (Source.of), made once at load: it is on the hot path of every decision
 
     @classmethod
     def of(
@@ -192,7 +192,7 @@ class Source(Struct, frozen=True):
         mapping: Mapping[str, str] | None = None,
         case: str | None = None,
     ) -> Source:
-        return cls(kind, arg, fetch, pattern, mapping, case, f"{kind}:{arg}")
+        return cls(kind, arg, fetch, f"{kind}:{arg}", pattern, mapping, case)
 
     def value(self, ctx: Context) -> tuple[str | Unresolved | None, str]:
         """The value and, when there is none, why (for the decision's reasons)."""

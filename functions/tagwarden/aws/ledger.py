@@ -171,9 +171,8 @@ class DynamoLedger:
         """Every item, page by page, in one Scan without a filter: a filtered Scan is billed for
         every item it reads anyway, so two (resources, then usage) would read the table twice."""
         for item in self._scan(None):
-            doc = json.loads(item["doc"]["S"])
             usage = item["pk"]["S"].startswith("usage#")
-            yield UsageRecord.from_json(doc) if usage else ResourceRecord.from_json(doc)
+            yield UsageRecord.from_json(json.loads(item["doc"]["S"])) if usage else _record(item)
 
     def add_usage(self, records: Iterable[UsageRecord]) -> int:
         new = 0

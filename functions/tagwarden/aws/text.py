@@ -38,11 +38,12 @@ class AwsText:
         wanted = list(dict.fromkeys(k for k in keys if k))
         if not wanted:
             return ""
+        import shlex  # here: only a notification needs it, not a cold start
         rid = resource_id[:-2] if resource_id.endswith(":*") else resource_id  # log-group ARNs
         if not rid.startswith("arn:"):
             if resource_type.startswith("AWS::EC2::"):
                 tags = [f"Key={k},Value={VALUE_PLACEHOLDER}" for k in wanted]
-                return _shell_join(
+                return shlex.join(
                     ["aws", "ec2", "create-tags", *_region(region), "--resources", rid, "--tags", *tags]
                 )
             rid = f"<ARN of {rid}>"  # the tagging API takes ARNs only
@@ -52,7 +53,7 @@ class AwsText:
             home = GLOBAL_REGIONS.get(service) if partition == "aws" else None  # not aws-cn, aws-us-gov
             region = arn_region or home or region
         tags_arg = ",".join(f"{k}={VALUE_PLACEHOLDER}" for k in wanted)
-        return _shell_join([
+        return shlex.join([
             "aws", "resourcegroupstaggingapi", "tag-resources", *_region(region),
             "--resource-arn-list", rid, "--tags", tags_arg,
         ])  # fmt: skip
@@ -63,9 +64,3 @@ def _region(region: str | None) -> list[str]:
 
 
 AWS_TEXT = AwsText()
-
-
-def _shell_join(words: list[str]) -> str:
-    import shlex  # only when a notification needs a command
-
-    return shlex.join(words)

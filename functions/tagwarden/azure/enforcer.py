@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING
 
 from tagwarden.azure.arm import SUBSCRIPTION_ENV, ArmClient
 from tagwarden.azure.lookups import ArmLookups
+from tagwarden.azure.members import MANAGEMENT_GROUP_ENV, SUBSCRIPTIONS_ENV, SubscriptionGate
 from tagwarden.azure.normalize import READER
 from tagwarden.azure.notify import QueueNotifier
 from tagwarden.azure.telemetry import Telemetry
@@ -42,13 +43,10 @@ from tagwarden.rules.model import Mode, RuleSet
 from tagwarden.settings import csv, rules_from_path, rules_text_from_path
 
 if TYPE_CHECKING:  # the sweeper is built (and imported) by the timer function only
-    from tagwarden.azure.members import SubscriptionGate
     from tagwarden.azure.sweeper import AzureSweeper
     from tagwarden.runaway.limiter import Limiter
 
 OWN_ENV = "TAGWARDEN_OWN_PRINCIPAL_IDS"
-SUBSCRIPTIONS_ENV = "TAGWARDEN_SUBSCRIPTIONS"  # comma list the sweeper covers
-MANAGEMENT_GROUP_ENV = "TAGWARDEN_MANAGEMENT_GROUP"  # its subscriptions are members too (azure.members)
 QUEUE_URL_ENV = "TAGWARDEN_NOTIFY_QUEUE_URL"  # https://<account>.queue.core.windows.net/<queue>
 QUEUE_CONNECTION_ENV = "TAGWARDEN_NOTIFY_QUEUE_CONNECTION"  # a connection string (Azurite, keys)
 QUEUE_NAME_ENV = "TAGWARDEN_NOTIFY_QUEUE_NAME"  # with the connection string
@@ -159,10 +157,6 @@ def build_sweeper(
 
 def subscription_gate(env: Mapping[str, str], arm: ArmClient) -> SubscriptionGate | None:
     """TAGWARDEN_SUBSCRIPTIONS and TAGWARDEN_MANAGEMENT_GROUP (tagwarden.azure.members), or None."""
-    if not csv(env.get(SUBSCRIPTIONS_ENV)) and not (env.get(MANAGEMENT_GROUP_ENV) or "").strip():
-        return None  # any subscription the events come from: the gate is not even imported
-    from tagwarden.azure.members import SubscriptionGate
-
     return SubscriptionGate.from_env(env, arm.group_subscriptions)
 
 

@@ -28,8 +28,8 @@ from collections.abc import Callable, Mapping
 
 from tagwarden.settings import csv
 
-SUBSCRIPTIONS_ENV = "TAGWARDEN_SUBSCRIPTIONS"
-MANAGEMENT_GROUP_ENV = "TAGWARDEN_MANAGEMENT_GROUP"
+SUBSCRIPTIONS_ENV = "TAGWARDEN_SUBSCRIPTIONS"  # comma list (main.bicep); the sweeper covers them too
+MANAGEMENT_GROUP_ENV = "TAGWARDEN_MANAGEMENT_GROUP"  # main.bicep managementGroupId
 MEMBERSHIP_SECONDS = 900.0  # as the AWS Organization gate: subscriptions leave groups too
 FAILURE_BACKOFF = 30.0  # after ARM failed to answer, no new call for this long
 

@@ -22,16 +22,11 @@ class AzureText:
         wanted = list(dict.fromkeys(k for k in keys if k))
         if not wanted:
             return ""
+        import shlex  # here: only a notification needs it, not a cold start
         tags = [f"{k}={VALUE_PLACEHOLDER}" for k in wanted]
-        return _shell_join(
+        return shlex.join(
             ["az", "tag", "update", "--resource-id", resource_id, "--operation", "Merge", "--tags", *tags]
         )
 
 
 AZURE_TEXT = AzureText()
-
-
-def _shell_join(words: list[str]) -> str:
-    import shlex  # only when a notification needs a command
-
-    return shlex.join(words)
