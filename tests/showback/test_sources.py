@@ -55,21 +55,27 @@ def test_csv_gz_in_a_folder_and_a_jsonl_gz_ledger(scenario: Scenario, tmp_path: 
     assert r["totals"]["rows"] == 1000 and r["totals"]["reconciled"]
 
 
-def test_a_later_version_in_a_day_partitioned_export_wins(scenario: Scenario, tmp_path: Path) -> None:
+@pytest.mark.parametrize("newest_first", [False, True])
+def test_a_later_version_in_a_day_partitioned_export_wins(
+    scenario: Scenario, tmp_path: Path, newest_first: bool
+) -> None:
     store = SqliteLedger(scenario.ledger)
     records = [
         r.evolve(actor=dict(r.actor), tags=dict(r.tags), sources=dict(r.sources)) for r in store.scan()
     ]
     store.close()
-    day1, day2 = tmp_path / "ledger" / "day=2024-09-01", tmp_path / "ledger" / "day=2024-09-02"
-    day1.mkdir(parents=True)
-    day2.mkdir(parents=True)
     first = [r for r in records if r.tags.get("Agent-ID") == "ec2-agent"]
     assert first
-    with (day1 / "a.jsonl").open("w") as fh:
-        write_jsonl(records, fh)
-    with (day2 / "b.jsonl").open("w") as fh:  # the same resource, re-attributed the next day
-        write_jsonl([r.evolve(tags={"Agent-ID": "ec2-agent-v2"}) for r in first], fh)
+    # the same records re-attributed the next day: evolve gives the next version and keeps
+    # recorded_at (when the record was first written), so only the version tells them apart;
+    # written in either file order, the later version wins
+    later = [r.evolve(tags={"Agent-ID": "ec2-agent-v2"}) for r in first]
+    parts = [records, later]
+    for day, part in zip(("2024-09-01", "2024-09-02"), parts[::-1] if newest_first else parts, strict=True):
+        folder = tmp_path / "ledger" / f"day={day}"
+        folder.mkdir(parents=True)
+        with (folder / "part.jsonl").open("w") as fh:
+            write_jsonl(part, fh)
     r = report_of("--ledger", str(tmp_path / "ledger"), "--costs", str(scenario.costs))
     agents = {row["tags"]["Agent-ID"] for row in r["by_tags"]}
     assert "ec2-agent-v2" in agents and "ec2-agent" not in agents

@@ -117,7 +117,7 @@ SELECT providername AS provider, subaccountid AS account, subaccountname AS acco
        json_format(CAST(tags AS json)) AS tags_json, false AS tags_invalid
 FROM {db}.focus_export""",
         f"""CREATE OR REPLACE VIEW {db}.tw_ledger AS
-SELECT provider, resource_id, account, state, event_time, recorded_at, tagged_at, gone_at,
+SELECT provider, resource_id, account, state, event_time, recorded_at, version, tagged_at, gone_at,
        json_format(CAST(tags AS json)) AS tags_json, COALESCE({creator}) AS creator
 FROM (
   SELECT *, ROW_NUMBER() OVER (PARTITION BY provider, resource_id ORDER BY version DESC) AS rn

@@ -133,17 +133,21 @@ class Plan:
         return f"""
 WITH lk_all AS (
   SELECT {_MATCH_KEY.format(c="resource_id")} AS match_key, 0 AS priority,
-         resource_id, tags_json, creator, state, recorded_at
+         resource_id, tags_json, creator, state, recorded_at, version
   FROM tw_ledger
   UNION ALL
-  SELECT COALESCE({aliases}) AS match_key, 1 AS priority, resource_id, tags_json, creator, state, recorded_at
+  SELECT COALESCE({aliases}) AS match_key, 1 AS priority,
+         resource_id, tags_json, creator, state, recorded_at, version
   FROM tw_ledger
 ), lk AS (
   SELECT match_key, resource_id AS ledger_resource_id, tags_json AS ledger_tags, creator,
          state AS ledger_state
   FROM lk_all
   WHERE match_key IS NOT NULL
-  QUALIFY ROW_NUMBER() OVER (PARTITION BY match_key ORDER BY priority, recorded_at DESC, resource_id) = 1
+  -- the newest record of a resource (re-created: later recorded_at), then its latest version (the
+  -- same record re-attributed, as in a day-partitioned export holding both): never left to file order
+  QUALIFY ROW_NUMBER() OVER (
+    PARTITION BY match_key ORDER BY priority, recorded_at DESC, version DESC NULLS LAST, resource_id) = 1
 ), joined AS (
   SELECT c.provider, c.account, c.account_name, c.service, c.resource_id, c.currency,
          c.charge_start, c.charge_end, c.billed, c.effective, c.tags_invalid,

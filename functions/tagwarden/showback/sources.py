@@ -231,7 +231,7 @@ def load_ledger(con: duckdb.DuckDBPyConnection, sources: Sequence[Path | Ledger]
     creator = ", ".join(f"json_extract_string(actor, '$.{k}')" for k in _CREATOR)
     con.execute(
         "CREATE OR REPLACE TEMP TABLE tw_ledger AS SELECT provider, resource_id, account, state, event_time, "
-        f"recorded_at, tagged_at, gone_at, tags AS tags_json, COALESCE({creator}) AS creator "
+        f"recorded_at, version, tagged_at, gone_at, tags AS tags_json, COALESCE({creator}) AS creator "
         "FROM tw_ledger_all WHERE record = 'resource' AND resource_id IS NOT NULL"
     )
     con.execute(
