@@ -48,6 +48,17 @@ def pg_conn(postgres):  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture(autouse=True)
+def _collector_running() -> Iterator[None]:
+    """Importing a handler pauses the garbage collector until its first event ends
+    (tagwarden.coldstart): a test that imports one without an event must not leave the worker
+    without a collector."""
+    yield
+    from tagwarden import coldstart
+
+    coldstart.settled()
+
+
+@pytest.fixture(autouse=True)
 def _a_local_ledger(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Enforcers refuse to start without a ledger (a missing one fails loudly at cold start): tests
     that build one from the environment get a fresh SQLite ledger unless they name their own."""

@@ -9,6 +9,10 @@ lives (tagwarden.aws.live); if the first read fails, there are no rules and the 
 
 from __future__ import annotations
 
+from tagwarden import coldstart
+
+coldstart.begin()  # before the imports; the collector resumes when the first event is over
+
 import os
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
@@ -75,6 +79,8 @@ def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         _TELEMETRY.logger.exception("event failed", extra={"error": str(exc)})
         _TELEMETRY.count_failure(type(exc).__name__)
         raise
+    finally:
+        coldstart.settled()
 
 
 def own_identity() -> OwnIdentity:
@@ -126,5 +132,7 @@ def sweeper_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         _TELEMETRY.logger.exception("sweep failed", extra={"error": str(exc)})
         _TELEMETRY.count_failure(type(exc).__name__)
         raise
+    finally:
+        coldstart.settled()
     _TELEMETRY.count_swept(len(result["resources"]))
     return result

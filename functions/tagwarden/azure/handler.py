@@ -14,6 +14,10 @@ blob (TAGWARDEN_RULES_SOURCE) are read at the first event and re-read while the 
 
 from __future__ import annotations
 
+from tagwarden import coldstart
+
+coldstart.begin()  # before the imports; the collector resumes when the first event is over
+
 import logging
 import os
 from collections.abc import Sequence
@@ -107,6 +111,8 @@ def sweep() -> dict[str, Any]:
         _TELEMETRY.log("error", "sweep failed", error=f"{type(exc).__name__}: {exc}")
         _TELEMETRY.count_failure(type(exc).__name__)
         raise
+    finally:
+        coldstart.settled()
 
 
 def as_eventgrid_dict(event: Any) -> dict[str, Any]:
@@ -141,3 +147,5 @@ def handle(events: Any) -> dict[str, Any]:
         _TELEMETRY.log("error", "event failed", error=f"{type(exc).__name__}: {exc}")
         _TELEMETRY.count_failure(type(exc).__name__)
         raise
+    finally:
+        coldstart.settled()
