@@ -35,10 +35,9 @@ from tagwarden.guardrails.aws import (
     coverage,
     minified,
 )
-from tagwarden.guardrails.common import DoesNotFit, GuardrailError, globs_of
+from tagwarden.guardrails.common import DoesNotFit, GuardrailError
 from tagwarden.guardrails.iamdb import REQUEST_TAG, IamDatabase, default_database
 from tagwarden.rules import load_rules_text
-from tagwarden.rules.match import compile_globs
 
 from conftest import EXAMPLE_RULES, ROOT
 
@@ -441,18 +440,6 @@ def test_the_marker_without_a_value_is_a_null_check() -> None:
     assert c["Null"]["aws:RequestTag/skip-me"] == "true"
 
 
-def test_glob_patterns_read_back_from_the_compiled_regex() -> None:
-    for pats in (["agent-*"], ["a*b*c", "x?y"], ["arn:aws:iam::*:role/BreakGlass*"], ["[ab]*", "a|b"]):
-        assert compile_globs(list(globs_of(compile_globs(pats)))).pattern == compile_globs(pats).pattern
-
-
-@given(st.lists(st.text(alphabet="ab-*?:/.", min_size=0, max_size=8), min_size=1, max_size=4))
-@SETTINGS
-def test_glob_read_back_property(pats: list[str]) -> None:
-    rx = compile_globs(pats)
-    assert compile_globs(list(globs_of(rx))).pattern == rx.pattern
-
-
 # --- wildcards and limits ----------------------------------------------------------------------------
 
 
@@ -554,7 +541,7 @@ def test_policies_always_fit_or_say_so(text: str, entries: list[Any], max_scps: 
             if spec.allowed and ref in c.get("StringNotEquals", {}):
                 assert sorted(as_list(c["StringNotEquals"][ref])) == sorted(spec.allowed)
         if rules.exemptions.principals is not None:
-            pats = list(globs_of(rules.exemptions.principals.regex))
+            pats = list(rules.exemptions.principals.globs.patterns)
             assert set(pats) <= set(as_list(c["ArnNotLike"]["aws:PrincipalArn"]))
 
 

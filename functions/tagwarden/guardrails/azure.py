@@ -31,7 +31,6 @@ from tagwarden.guardrails.common import (
     GuardrailError,
     Verdict,
     blanket_verdict,
-    globs_of,
     patterns,
     reachable_rules,
     slug,
@@ -504,7 +503,7 @@ def _exemption_gaps(rules: RuleSet) -> tuple[list[str], list[str]]:
         if azure_side:
             every.append(f"exempt principals {', '.join(azure_side)}: Azure Policy cannot tell callers apart")
     if ex.resource_types is not None:
-        azure_types = [t for t in globs_of(ex.resource_types) if t.lower().startswith("microsoft.")]
+        azure_types = [t for t in ex.resource_types.patterns if t.lower().startswith("microsoft.")]
         if azure_types:
             every.append(f"exempt resource types {', '.join(azure_types)}: the definitions do not skip them")
     builtin = list(every)

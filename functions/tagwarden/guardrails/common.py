@@ -15,7 +15,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from tagwarden.model import Action, ActorKind, Provider
-from tagwarden.rules.match import Matcher, compile_globs
+from tagwarden.rules.match import Matcher
 from tagwarden.rules.model import Mode, Rule, RuleSet
 
 # Fallback actions that mean "must not exist unattributed": a deny at creation agrees with them.
@@ -44,82 +44,8 @@ class DoesNotFit(GuardrailError):
 
 
 def patterns(matcher: Matcher) -> tuple[str, ...]:
-    """The glob patterns a matcher was compiled from.
-
-    Uses `matcher.patterns` when the compiled rules keep it; otherwise reads them back from the
-    compiled regex (`compile_globs` of `fnmatch.translate` outputs), and checks the result by
-    compiling it again, so a pattern is never guessed.
-    """
-    kept = getattr(matcher, "patterns", None)
-    if kept:
-        return tuple(str(p) for p in kept)
-    return globs_of(matcher.regex)
-
-
-def globs_of(regex: re.Pattern[str]) -> tuple[str, ...]:
-    found = _decompile(regex.pattern)
-    if found is None or compile_globs(list(found)).pattern != regex.pattern:
-        raise GuardrailError(f"cannot read the glob patterns back from {regex.pattern!r}")
-    return found
-
-
-_HEAD, _TAIL = "(?:(?s:", ")\\Z)"  # around each glob's fnmatch.translate output
-
-
-def _decompile(text: str) -> tuple[str, ...] | None:
-    """Undo `"|".join(f"(?:{fnmatch.translate(p)})" for p in globs)` (Python 3.11+ output)."""
-    out: list[str] = []
-    i = 0
-    while i < len(text):
-        found = _one_glob(text, i)
-        if found is None:
-            return None
-        glob, i = found
-        out.append(glob)
-        if i < len(text):
-            if text[i] != "|":
-                return None
-            i += 1
-    return tuple(out)
-
-
-def _one_glob(text: str, i: int) -> tuple[str, int] | None:
-    """The glob whose translation starts at `i`, and the index after it."""
-    if not text.startswith(_HEAD, i):
-        return None
-    i += len(_HEAD)
-    glob: list[str] = []
-    depth = 0
-    while i < len(text):
-        if depth == 0 and text.startswith(_TAIL, i):
-            return "".join(glob), i + len(_TAIL)
-        piece = _glob_piece(text, i, depth)
-        if piece is None:
-            return None
-        part, i, depth = piece
-        glob.append(part)
-    return None
-
-
-def _glob_piece(text: str, i: int, depth: int) -> tuple[str, int, int] | None:
-    """The glob text of the regex token at `i`, the index after it, and the atomic-group depth."""
-    if text.startswith("(?>.*?", i):
-        return "*", i + 6, depth + 1
-    if text[i] == ")" and depth:
-        return "", i + 1, depth - 1
-    if text.startswith(".*", i):
-        return "*", i + 2, depth
-    if text[i] == ".":
-        return "?", i + 1, depth
-    if text[i] == "\\" and i + 1 < len(text):
-        return text[i + 1], i + 2, depth
-    if text[i] == "[":
-        end = text.find("]", i + 2)
-        if end < 0:
-            return None
-        body = text[i + 1 : end]
-        return "[" + ("!" + body[1:] if body.startswith("^") else body) + "]", end + 1, depth
-    return text[i], i + 1, depth
+    """The glob patterns a matcher was compiled from."""
+    return matcher.globs.patterns
 
 
 def glob_matches(globs: Iterable[str], value: str) -> bool:
@@ -143,14 +69,14 @@ def kinds_of(rule: Rule) -> frozenset[ActorKind] | None:
     m = matcher_of(rule, "actor_kind")
     if m is None:
         return None
-    return frozenset(k for k in ActorKind if m.regex.match(k.value))
+    return frozenset(k for k in ActorKind if m.globs.match(k.value))
 
 
 def applies_on(rule: Rule, provider: Provider) -> bool:
     """Whether a rule can match some event of a provider at all."""
     for m in rule.matchers:
         name = m.field.name
-        if name == "provider" and not m.regex.match(provider.value):
+        if name == "provider" and not m.globs.match(provider.value):
             return False
         if PROVIDER_ONLY_FIELDS.get(name, provider) is not provider:
             return False
@@ -161,7 +87,7 @@ def applies_on(rule: Rule, provider: Provider) -> bool:
 def catches_all(rule: Rule, provider: Provider) -> bool:
     """Whether a rule matches every event of a provider (rules after it never see one)."""
     for m in rule.matchers:
-        if m.field.name == "provider" and m.regex.match(provider.value):
+        if m.field.name == "provider" and m.globs.match(provider.value):
             continue
         if m.field.name == "actor_kind" and PROVIDER_KINDS[provider] <= (kinds_of(rule) or frozenset()):
             continue

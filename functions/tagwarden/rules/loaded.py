@@ -3,14 +3,14 @@ store named by TAGWARDEN_RULES_SOURCE (tagwarden.rules.live, imported only then)
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from msgspec import Struct
 
 from tagwarden.rules.model import RuleSet
 
 SOURCE_ENV = "TAGWARDEN_RULES_SOURCE"  # where the adapter reads the rules (its forms are the adapter's)
 
 
-class Loaded(NamedTuple):
+class Loaded(Struct, frozen=True):
     """A rule set in force: what decided, where it came from, and the digest records carry."""
 
     rules: RuleSet

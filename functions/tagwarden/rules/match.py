@@ -8,6 +8,7 @@ A field matches when any of its patterns matches any candidate value.
 from __future__ import annotations
 
 import fnmatch
+import functools
 import re
 from collections.abc import Callable, Sequence
 
@@ -67,15 +68,55 @@ MATCH_FIELDS: dict[str, MatchField] = {
 }
 
 
-def compile_globs(patterns: Sequence[str]) -> re.Pattern[str]:
-    """One regex for a list of globs, so a match is a single call."""
+class Globs(Struct, frozen=True):
+    """Shell-style globs, compared case-insensitively: `match(value)` when any of them matches.
+
+    Most patterns in rules are plain names (`aws`, `user`, a role ARN) or prefixes (`agent-*`):
+    those are a set lookup and a `startswith`, not a regex compiled at every cold start. Only the
+    rest (`?`, `[...]`, a `*` before the end) make a regex. A value or pattern outside ASCII is
+    matched by the regex of them all, whose Unicode case rules `lower()` does not follow.
+    """
+
+    patterns: tuple[str, ...]
+    exact: frozenset[str]
+    prefixes: tuple[str, ...]
+    rest: re.Pattern[str] | None
+
+    def match(self, value: str) -> bool:
+        if not value.isascii():
+            return _regex(self.patterns).match(value) is not None
+        v = value.lower()
+        if v in self.exact or v.startswith(self.prefixes):
+            return True
+        return self.rest is not None and self.rest.match(value) is not None
+
+
+def compile_globs(patterns: Sequence[str]) -> Globs:
+    """Globs for a list of patterns, so a match is one call."""
+    exact: set[str] = set()
+    prefixes: list[str] = []
+    rest: list[str] = []
+    for p in patterns:
+        star = p.endswith("*")
+        head = p[:-1] if star else p
+        if not p.isascii() or any(c in head for c in "*?["):
+            rest.append(p)
+        elif star:
+            prefixes.append(head.lower())
+        else:
+            exact.add(p.lower())
+    return Globs(tuple(patterns), frozenset(exact), tuple(prefixes), _regex(tuple(rest)) if rest else None)
+
+
+@functools.cache
+def _regex(patterns: tuple[str, ...]) -> re.Pattern[str]:
     return re.compile("|".join(f"(?:{fnmatch.translate(p)})" for p in patterns), re.IGNORECASE)
 
 
 class Matcher(Struct, frozen=True):
     field: MatchField
-    regex: re.Pattern[str]
+    globs: Globs
 
     def __call__(self, event: CreationEvent, resource: Resource) -> bool:
-        rx = self.regex
-        return any(v is not None and rx.match(v) for v in self.field.get(event, resource))
+        globs = self.globs
+        return any(v is not None and globs.match(v) for v in self.field.get(event, resource))

@@ -5,7 +5,6 @@ Everything here is built once per cold start: regexes compiled, globs joined, du
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from enum import StrEnum
 from typing import TYPE_CHECKING
@@ -15,7 +14,7 @@ from msgspec import Struct, field
 from tagwarden.attribution.regex import Pattern
 from tagwarden.attribution.sources import Source
 from tagwarden.model import Action, CreationEvent, Resource
-from tagwarden.rules.match import Matcher
+from tagwarden.rules.match import Globs, Matcher
 
 if TYPE_CHECKING:  # imported only when a rules file has limits (rules.compile)
     from tagwarden.runaway.model import Limits
@@ -83,7 +82,7 @@ class Stamp(Struct, frozen=True):
 
 class Exemptions(Struct, frozen=True):
     principals: Matcher | None
-    resource_types: re.Pattern[str] | None
+    resource_types: Globs | None
     marker_key: str | None
     marker_value: str | None
 

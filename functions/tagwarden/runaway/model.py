@@ -3,7 +3,6 @@ when a limit is crossed. Built once per cold start by `tagwarden.rules.limits`."
 
 from __future__ import annotations
 
-import re
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
@@ -13,7 +12,7 @@ from tagwarden.model import CreationEvent, Resource
 from tagwarden.runaway.prices import PriceTable
 
 if TYPE_CHECKING:  # rules.match is imported by the rules package, which imports this module
-    from tagwarden.rules.match import Matcher
+    from tagwarden.rules.match import Globs, Matcher
 
 
 class Measure(StrEnum):
@@ -46,8 +45,8 @@ class Limit(Struct, frozen=True):
     threshold: float
     window: int  # seconds
     matchers: tuple[Matcher, ...] = ()
-    resource_types: re.Pattern[str] | None = None
-    instance_types: re.Pattern[str] | None = None
+    resource_types: Globs | None = None
+    instance_types: Globs | None = None
     actions: frozenset[LimitAction] = frozenset({LimitAction.ALERT})
     cooldown: int = 1800  # seconds before the same level alerts again
     grace: int = 86_400  # quarantine-new: time to attribute before deletion (rules' delete settings)

@@ -120,7 +120,7 @@ def events_for(rule: Rule, events: Sequence[EventCoverage]) -> list[EventCoverag
     for m in rule.matchers:
         field_of = _EVENT_FIELDS.get(m.field.name)
         if field_of is not None:
-            kept = [e for e in kept if (value := field_of(e)) is not None and m.regex.match(value)]
+            kept = [e for e in kept if (value := field_of(e)) is not None and m.globs.match(value)]
     return kept
 
 
