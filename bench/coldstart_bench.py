@@ -299,14 +299,22 @@ def main() -> int:
     out = ROOT / "bench" / "results"
     out.mkdir(exist_ok=True)
     (out / "coldstart.json").write_text(json.dumps(results, indent=2) + "\n")
-    missed = [
-        f"{r['python']} {cloud} {ratio}x"
-        for r in results
-        for cloud, ratio in r["ratio_cpu_paired"].items()
-        if not cloud.endswith("_base") and ratio > args.goal
-    ]
-    print(f"GOAL ({args.goal}x) NOT MET: {', '.join(missed)}" if missed else f"within {args.goal}x")
-    return 1 if missed else 0
+    # The goal is the issue's: a deployed function against the bare SDK work (the plain pairs). The
+    # `_own` pairs are printed beside it, never hidden: what our code adds with the collector out.
+    over = {
+        kind: [
+            f"{r['python']} {pair} {ratio}x"
+            for r in results
+            for pair, ratio in r["ratio_cpu_paired"].items()
+            if not pair.endswith("_base") and pair.endswith("_own") == (kind == "own") and ratio > args.goal
+        ]
+        for kind in ("deployed", "own")
+    }
+    missed = ", ".join(over["deployed"])
+    print(f"GOAL ({args.goal}x) NOT MET: {missed}" if missed else f"within {args.goal}x")
+    if over["own"]:
+        print(f"own code alone (no collector on either side) over {args.goal}x: {', '.join(over['own'])}")
+    return 1 if over["deployed"] else 0
 
 
 if __name__ == "__main__":
