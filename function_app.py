@@ -18,14 +18,14 @@ app = func.FunctionApp()
 @app.function_name(name="tagwarden_resource_write")
 @app.event_grid_trigger(arg_name="event")
 def tagwarden_resource_write(event: func.EventGridEvent) -> None:
-    from tagwarden.azure.handler import handle
+    from tagwarden.coldstart import entry
 
-    handle(event)
+    entry("tagwarden.azure.handler").handle(event)
 
 
 @app.function_name(name="tagwarden_sweeper")
 @app.timer_trigger(arg_name="timer", schedule="%TAGWARDEN_SWEEP_SCHEDULE%", run_on_startup=False)
 def tagwarden_sweeper(timer: func.TimerRequest) -> None:
-    from tagwarden.azure.handler import sweep
+    from tagwarden.coldstart import entry
 
-    sweep()
+    entry("tagwarden.azure.handler").sweep()

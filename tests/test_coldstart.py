@@ -19,10 +19,13 @@ ROOT = Path(__file__).resolve().parent.parent
 
 @pytest.fixture
 def collector() -> Iterator[None]:
-    enabled = gc.isenabled()
+    """A running collector and no pending pause (a handler imported at collection time leaves one
+    until its first event), and the same after the test."""
+    coldstart.settled()
+    gc.enable()
     yield
     coldstart.settled()
-    gc.enable() if enabled else gc.disable()
+    gc.enable()
 
 
 @pytest.mark.usefixtures("collector")
@@ -31,7 +34,7 @@ def test_begin_pauses_and_settled_freezes_then_resumes() -> None:
     kept = [[] for _ in range(1000)]  # objects made during the start
     coldstart.begin()
     assert not gc.isenabled()
-    more = [{} for _ in range(1000)]
+    more = [[] for _ in range(1000)]  # lists are tracked by the collector (empty dicts are not)
     coldstart.settled()
     assert gc.isenabled()
     assert gc.get_freeze_count() >= frozen + len(kept) + len(more)
@@ -45,6 +48,22 @@ def test_a_collector_someone_else_paused_stays_paused() -> None:
     coldstart.begin()
     coldstart.settled()
     assert not gc.isenabled()
+
+
+@pytest.mark.usefixtures("collector")
+def test_an_entry_module_that_fails_to_import_leaves_the_collector_running(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "broken_entry.py").write_text(
+        "from tagwarden import coldstart\ncoldstart.begin()\nimport no_such_module_anywhere\n"
+    )
+    monkeypatch.syspath_prepend(str(tmp_path))
+    with pytest.raises(ModuleNotFoundError):
+        coldstart.entry("broken_entry")
+    assert gc.isenabled()
+    (tmp_path / "fine_entry.py").write_text("from tagwarden import coldstart\ncoldstart.begin()\n")
+    assert coldstart.entry("fine_entry").__name__ == "fine_entry"
+    assert not gc.isenabled()  # paused until its first invocation ends
 
 
 # In a fresh interpreter (a handler's import happens once per process): paused from the import to
@@ -102,3 +121,35 @@ def test_each_handler_resumes_the_collector_after_its_first_event(
     assert out["error"] == error
     assert out["after_event"] is True
     assert out["frozen"] > 10_000  # the modules, classes and tables the start built
+
+
+SWEEPER = """
+import gc, json, sys
+from importlib import import_module
+handler = import_module(f"tagwarden.{sys.argv[1]}.handler")
+before = gc.isenabled()
+try:
+    handler.sweeper()
+    built = True
+except Exception:
+    built = False
+print(json.dumps({"before": before, "after": gc.isenabled(), "built": built}))
+"""
+
+
+@pytest.mark.parametrize("cloud", ["aws", "azure"])
+def test_a_sweeper_resumes_the_collector_once_built_before_it_sweeps(cloud: str, tmp_path: Path) -> None:
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join((str(ROOT / "functions"), str(ROOT / "devkit"))),
+        "TAGWARDEN_LEDGER": str(tmp_path / "ledger.sqlite"),
+        "TAGWARDEN_RULES_PATH": str(ROOT / "functions" / "tagwarden" / "examples" / "rules.yaml"),
+        "TAGWARDEN_SUBSCRIPTIONS": "00000000-0000-0000-0000-000000000000",
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "POWERTOOLS_TRACE_DISABLED": "true",
+    }
+    done = subprocess.run(
+        [sys.executable, "-c", SWEEPER, cloud], env=env, capture_output=True, text=True, check=True
+    )
+    out = json.loads(done.stdout.strip().splitlines()[-1])
+    assert out == {"before": False, "after": True, "built": True}

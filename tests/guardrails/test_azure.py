@@ -32,7 +32,11 @@ BUILTINS = {INHERIT_RG_IF_MISSING, INHERIT_SUB_IF_MISSING, ADD_TAG, REQUIRE_TAG}
 
 @pytest.fixture(scope="module")
 def bicep_checker() -> ModuleType:
-    """tests/infra/test_bicep.py's parser, loaded as a library."""
+    """tests/infra/test_bicep.py's parser, loaded as a library (with its folder on the path, for
+    its own `infra_scripts` import, when this file runs without tests/infra)."""
+    infra = str(ROOT / "tests" / "infra")
+    if infra not in sys.path:
+        sys.path.append(infra)
     spec = importlib.util.spec_from_file_location(
         "_bicep_checker", ROOT / "tests" / "infra" / "test_bicep.py"
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import fnmatch
 import re
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -26,6 +27,11 @@ PATTERNS = st.lists(st.text(alphabet=ALPHABET, max_size=6), min_size=1, max_size
 @settings(max_examples=400, deadline=None, database=None)
 def test_globs_match_exactly_as_the_regex_of_them_all(patterns: list[str], value: str) -> None:
     assert compile_globs(patterns).match(value) is reference(patterns, value)
+
+
+def test_no_patterns_is_an_error_not_a_guess() -> None:
+    with pytest.raises(ValueError, match="no glob patterns"):
+        compile_globs([])
 
 
 def test_plain_names_and_prefixes_compile_no_regex() -> None:

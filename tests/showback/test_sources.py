@@ -55,9 +55,9 @@ def test_csv_gz_in_a_folder_and_a_jsonl_gz_ledger(scenario: Scenario, tmp_path: 
     assert r["totals"]["rows"] == 1000 and r["totals"]["reconciled"]
 
 
-@pytest.mark.parametrize("newest_first", [False, True])
+@pytest.mark.parametrize(("newest_first", "skew"), [(False, 0.0), (True, 0.0), (False, -3600.0)])
 def test_a_later_version_in_a_day_partitioned_export_wins(
-    scenario: Scenario, tmp_path: Path, newest_first: bool
+    scenario: Scenario, tmp_path: Path, newest_first: bool, skew: float
 ) -> None:
     store = SqliteLedger(scenario.ledger)
     records = [
@@ -68,8 +68,9 @@ def test_a_later_version_in_a_day_partitioned_export_wins(
     assert first
     # the same records re-attributed the next day: evolve gives the next version and keeps
     # recorded_at (when the record was first written), so only the version tells them apart;
-    # written in either file order, the later version wins
-    later = [r.evolve(tags={"Agent-ID": "ec2-agent-v2"}) for r in first]
+    # written in either file order, the later version wins; so it does when the writer's clock was
+    # an hour behind (skew: a renewed record's recorded_at earlier than its predecessor's)
+    later = [r.evolve(tags={"Agent-ID": "ec2-agent-v2"}, recorded_at=r.recorded_at + skew) for r in first]
     parts = [records, later]
     for day, part in zip(("2024-09-01", "2024-09-02"), parts[::-1] if newest_first else parts, strict=True):
         folder = tmp_path / "ledger" / f"day={day}"

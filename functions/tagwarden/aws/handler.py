@@ -95,7 +95,10 @@ def own_identity() -> OwnIdentity:
 def sweeper() -> AwsSweeper | LiveSweeper[AwsSweeper]:
     global _SWEEPER  # noqa: PLW0603 - built once per container
     if _SWEEPER is None:
-        _SWEEPER = sweeper_from_env(live(), os.environ, telemetry=_TELEMETRY)
+        try:
+            _SWEEPER = sweeper_from_env(live(), os.environ, telemetry=_TELEMETRY)
+        finally:
+            coldstart.settled()  # before a sweep that may run for minutes
     return _SWEEPER
 
 

@@ -100,6 +100,7 @@ def sweeper() -> AzureSweeper | LiveSweeper[AzureSweeper]:
                 return build_sweeper(telemetry=_TELEMETRY, ledger=ledger, loaded=loaded)
 
             _SWEEPER = LiveSweeper(Rebuilt(rules, for_rules))
+        coldstart.settled()  # before a sweep that may run for minutes (a failed build: `sweep`'s finally)
     return _SWEEPER
 
 

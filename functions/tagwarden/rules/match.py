@@ -92,7 +92,10 @@ class Globs(Struct, frozen=True):
 
 
 def compile_globs(patterns: Sequence[str]) -> Globs:
-    """Globs for a list of patterns, so a match is one call."""
+    """Globs for a list of patterns, so a match is one call. No patterns is an error (the rules'
+    schema refuses an empty list: "match nothing" and "match anything" would both be a guess)."""
+    if not patterns:
+        raise ValueError("no glob patterns")
     exact: set[str] = set()
     prefixes: list[str] = []
     rest: list[str] = []

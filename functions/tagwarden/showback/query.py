@@ -144,8 +144,8 @@ WITH lk_all AS (
          state AS ledger_state
   FROM lk_all
   WHERE match_key IS NOT NULL
-  -- the newest record of a resource (re-created: later recorded_at), then its latest version (the
-  -- same record re-attributed, as in a day-partitioned export holding both): never left to file order
+  -- tw_ledger holds each resource's latest version; between resources sharing a key (an alias),
+  -- the newest record wins, then the higher version: never left to file order
   QUALIFY ROW_NUMBER() OVER (
     PARTITION BY match_key ORDER BY priority, recorded_at DESC, version DESC NULLS LAST, resource_id) = 1
 ), joined AS (

@@ -232,7 +232,11 @@ def load_ledger(con: duckdb.DuckDBPyConnection, sources: Sequence[Path | Ledger]
     con.execute(
         "CREATE OR REPLACE TEMP TABLE tw_ledger AS SELECT provider, resource_id, account, state, event_time, "
         f"recorded_at, version, tagged_at, gone_at, tags AS tags_json, COALESCE({creator}) AS creator "
-        "FROM tw_ledger_all WHERE record = 'resource' AND resource_id IS NOT NULL"
+        "FROM tw_ledger_all WHERE record = 'resource' AND resource_id IS NOT NULL "
+        # one record per resource, its latest version (a store's versions only grow, a renewed
+        # lifecycle's too), as Athena's tw_ledger view keeps it; clocks never decide within a resource
+        "QUALIFY ROW_NUMBER() OVER (PARTITION BY provider, resource_id "
+        "ORDER BY version DESC NULLS LAST, recorded_at DESC) = 1"
     )
     con.execute(
         "CREATE OR REPLACE TEMP TABLE tw_usage AS SELECT usage_id, kind, time, platform, resource, "
