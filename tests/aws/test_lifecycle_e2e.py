@@ -739,9 +739,11 @@ def test_the_sdks_retry_of_a_released_instances_create_never_quarantines_it_agai
     retry of that call (the same token, a new event stamped later) reaches the enforcer. It is the
     same instance, answered again: renewing on it would stop a released instance."""
     clock = Clock()
+    t0 = clock.now
     e, s = pair(world, rules_file(tmp_path), clock)
     instance, event = launch()
     event["detail"]["requestParameters"]["clientToken"] = "sdk-token-ec2"
+    event["detail"]["eventTime"] = b.at(t0)
     (row, _eni) = e.handle(event)["events"][0]["resources"]
     assert (row["ledger"], row["state"]) == ("new", "quarantined") and state(instance) == "stopped"
     client("ec2").create_tags(
@@ -753,7 +755,8 @@ def test_the_sdks_retry_of_a_released_instances_create_never_quarantines_it_agai
     released = e.ledger.get("aws", rid)
     assert released is not None and released.idempotency_token == "sdk-token-ec2"
 
-    retry = b.eventbridge(b.resent(event["detail"], b.at(clock.now)))
+    # stamped ten minutes after the first call (inside RETRY_WINDOW), delivered after the release
+    retry = b.eventbridge(b.resent(event["detail"], b.at(t0 + 600)))
     (row, _eni) = e.handle(retry)["events"][0]["resources"]
     assert (row["ledger"], row["state"]) == ("known", "released")
     assert state(instance) == "running" and e.ledger.get("aws", rid) == released
@@ -809,10 +812,25 @@ def test_a_name_created_again_with_a_new_token_is_quarantined_again_its_retry_is
     assert cluster_tags(arn).get("tagwarden:quarantine")
     assert [m["kind"] for m in inbox(world) if m["resource_id"] == arn] == ["quarantined"]
 
-    # the new create's own retry, an hour later: nothing moves (not the deadline, not the version)
-    clock.now += HOUR
-    retry = b.eventbridge(b.resent(second["detail"], b.at(t0 + 3 * HOUR)))
+    # the new create's own retry, ten minutes later: nothing moves (not the deadline, not the version)
+    clock.now += 600
+    retry = b.eventbridge(b.resent(second["detail"], b.at(t0 + 2 * HOUR + 600)))
     (row,) = e.handle(retry)["events"][0]["resources"]
     assert (row["ledger"], row["state"]) == ("known", "quarantined")
     assert e.ledger.get("aws", arn) == renewed
     assert [m for m in inbox(world) if m["resource_id"] == arn] == []
+
+    # released, then deleted without its delete event reaching us, and created again two hours
+    # later with the token of the last create copied: past RETRY_WINDOW the service may have
+    # forgotten the token and made a new cluster, so the copy keeps nothing
+    released = advance(renewed, renewed.state.RELEASED, released_at=clock.now)
+    e.ledger.update(released)
+    client("eks").delete_cluster(name=name)
+    clock.now = t0 + 4 * HOUR
+    again, third = cluster(name, "sdk-token-2", t0 + 4 * HOUR)
+    assert again == arn
+    (row,) = e.handle(third)["events"][0]["resources"]
+    assert (row["ledger"], row["state"]) == ("renewed", "quarantined")
+    last = e.ledger.get("aws", arn)
+    assert last is not None and last.event_id == third["detail"]["eventID"]
+    assert cluster_tags(arn).get("tagwarden:quarantine")

@@ -3,6 +3,8 @@ delete closes a record. Every state, replays, equal and older times, unreadable 
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -12,6 +14,7 @@ from tagwarden.ledger.model import LIVE_STATES, LifecycleState, ResourceRecord
 from tagwarden.ledger.state import (
     NEXT,
     RENEWABLE,
+    RETRY_WINDOW,
     IllegalTransition,
     advance,
     close,
@@ -173,6 +176,29 @@ def test_a_freed_id_renews_whatever_the_token(state: LifecycleState) -> None:
     assert renews(record, replace(draft(), idempotency_token=ORIGINAL), creates_only=False)
 
 
+@pytest.mark.parametrize("state", NOT_FREED)
+@pytest.mark.parametrize(
+    ("when", "retry"),
+    [
+        ("2026-12-01T10:59:59Z", True),
+        ("2026-12-01T11:00:00+00:00", True),  # RETRY_WINDOW, to the second: still the first call's
+        ("2026-12-01T11:00:01Z", False),
+        ("2026-12-03T10:00:00Z", False),  # days later: the service may have forgotten the token
+        ("not a time", False),
+    ],
+)
+def test_the_records_token_is_a_retry_only_within_the_window(
+    state: LifecycleState, when: str, retry: bool
+) -> None:
+    """Past RETRY_WINDOW the service may have forgotten the token and made a new resource under
+    the name (its delete never reached us): the copied token no longer keeps the old record."""
+    assert timedelta(hours=1) == RETRY_WINDOW  # the times below are written for it
+    record = old(state, idempotency_token=ORIGINAL)
+    again = replace(draft(event_time=when), idempotency_token=ORIGINAL)
+    assert retried(record, again) is retry
+    assert renews(record, again, creates_only=True) is (not retry and when != "not a time")
+
+
 def test_two_creates_without_a_token_are_never_a_retry() -> None:
     assert not retried(old(S.RELEASED), draft())
     assert renews(old(S.RELEASED), draft(), creates_only=True)
@@ -185,7 +211,8 @@ def test_a_token_never_makes_an_upsert_renew() -> None:
 
 tokens = st.sampled_from([None, ORIGINAL, "7d1c-new"])
 times = st.sampled_from(
-    ["2026-12-01T09:00:00Z", OLD_TIME, "2026-12-01T10:00:01Z", "2026-12-02T00:00:00Z", ""]
+    ["2026-12-01T09:00:00Z", OLD_TIME, "2026-12-01T10:00:01Z", "2026-12-01T11:00:00Z",
+     "2026-12-01T11:00:01Z", "2026-12-02T00:00:00Z", ""]
 )
 
 
@@ -212,8 +239,8 @@ def test_renewal_properties_over_tokens(
         assert not got  # replays, redeliveries and older or same-instant events: never, any token
     elif state in RENEWABLE:
         assert got  # a freed id: any later event, any token
-    elif sent is not None and sent == recorded:
-        assert not got  # a retry of the record's own create
+    elif sent is not None and sent == recorded and when <= "2026-12-01T11:00:00Z":
+        assert not got  # a retry of the record's own create, within the hour
     else:
         assert got is creates_only  # a creation renews, an upsert never
     # a token only ever keeps a record: taking it away never stops a renewal

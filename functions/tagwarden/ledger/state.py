@@ -18,13 +18,13 @@ the sweeper the old deadline and undo token). An event for a known id starts ove
   or it vanished), or the event is a create that fails when the id exists (`creates_only`, set
   by the adapter's reader: an upsert such as PutRule or an Azure write may be an update of the
   very resource the record is about, so it never restarts a live or released lifecycle) and is
-  not a retry of the record's own create (`retried`: the same idempotency token).
+  not a retry of the record's own create (`retried`: the same idempotency token, within an hour).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from msgspec.structs import replace
@@ -91,9 +91,17 @@ def later(event_time: str, record_time: str) -> bool:
     return new is not None and old is not None and new > old
 
 
+# How long after the record's create a create with its token is taken for a retry of it. Shorter
+# than the idempotency window of every AWS create found in its API reference (8 h for most, 24 h,
+# 36 h for Cloud Control): inside it the service still knows the token, so it answered with the
+# first call's resource; an SDK resends within seconds or minutes.
+RETRY_WINDOW = timedelta(hours=1)
+
+
 def retried(old: ResourceRecord, new: ResourceRecord) -> bool:
     """Whether `new` is a retry of the create that opened `old`: both carry the same idempotency
-    token (an SDK resending its call after a timeout, a new event id stamped later).
+    token (an SDK resending its call after a timeout, a new event id stamped later), and the cloud
+    stamped `new` within RETRY_WINDOW of the record's event.
 
     Why the same token may be trusted, even though the creator writes it (it is no authority: a
     token only ever keeps a record, it never starts or ends a lifecycle). The service answers a
@@ -101,13 +109,18 @@ def retried(old: ResourceRecord, new: ResourceRecord) -> bool:
     same parameters (other parameters: IdempotentParameterMismatch, a failed call that is skipped).
     So a successful same-token create naming the record's id is that first call's resource: an
     agent that copies the original token onto its re-creation gets the old resource back, not a
-    new one, and judging it again would re-quarantine what was released. A create without a token,
-    or with another (SDKs draw a new one per call), is a new request: it renews. What this leaves
-    open: a service that has forgotten the token (its idempotency window is hours to days) creates
-    anew, so a deleted resource re-created later with its old token copied keeps the old record,
-    unless its delete closed the record (`RENEWABLE`: any later event renews a freed id).
+    new one, and judging it again would re-quarantine what was released. Why the window: a service
+    forgets a token (hours to days later) and then creates anew, so a resource deleted without
+    its delete event reaching us and created again under its name with the old token copied would
+    keep the old record, unjudged. Past the window the create is judged as new: at worst a very
+    late re-run that the service answered with the old resource is judged again (and released
+    again by the sweeper when its tags are right), never a new resource left unjudged. A create
+    without a token, or with another (SDKs draw a new one per call), is a new request: it renews.
     Records older than the field have no token: a create with one renews them."""
-    return new.idempotency_token is not None and new.idempotency_token == old.idempotency_token
+    if new.idempotency_token is None or new.idempotency_token != old.idempotency_token:
+        return False
+    first, again = cloud_time(old.event_time), cloud_time(new.event_time)
+    return first is not None and again is not None and again - first <= RETRY_WINDOW
 
 
 def renews(old: ResourceRecord, new: ResourceRecord, creates_only: bool) -> bool:
