@@ -50,18 +50,25 @@ def test_a_collector_someone_else_paused_stays_paused() -> None:
     assert not gc.isenabled()
 
 
+@pytest.fixture
+def entries(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """A folder on the import path for made-up entry modules, and no trace of them after."""
+    # not syspath_prepend: it imports pkg_resources' fixups when another test loaded pkg_resources
+    monkeypatch.setattr(sys, "path", [str(tmp_path), *sys.path])
+    yield tmp_path
+    for name in ("broken_entry", "fine_entry"):
+        sys.modules.pop(name, None)
+
+
 @pytest.mark.usefixtures("collector")
-def test_an_entry_module_that_fails_to_import_leaves_the_collector_running(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    (tmp_path / "broken_entry.py").write_text(
+def test_an_entry_module_that_fails_to_import_leaves_the_collector_running(entries: Path) -> None:
+    (entries / "broken_entry.py").write_text(
         "from tagwarden import coldstart\ncoldstart.begin()\nimport no_such_module_anywhere\n"
     )
-    monkeypatch.syspath_prepend(str(tmp_path))
     with pytest.raises(ModuleNotFoundError):
         coldstart.entry("broken_entry")
     assert gc.isenabled()
-    (tmp_path / "fine_entry.py").write_text("from tagwarden import coldstart\ncoldstart.begin()\n")
+    (entries / "fine_entry.py").write_text("from tagwarden import coldstart\ncoldstart.begin()\n")
     assert coldstart.entry("fine_entry").__name__ == "fine_entry"
     assert not gc.isenabled()  # paused until its first invocation ends
 
