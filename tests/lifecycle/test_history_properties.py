@@ -352,13 +352,14 @@ class History:
     def resend(self, n: int) -> None:
         """The SDK resends the last create of the id with its token (a timeout, a throttle): the
         cloud answers with the resource the first call made (it changes nothing), CloudTrail logs
-        a new event, stamped later."""
+        a new event, stamped 30 s after the first call (an SDK resends within seconds, inside
+        RETRY_WINDOW) and delivered now, however late (after sweeps, a release)."""
         first = self.sent.get(n)
         if first is None or arn(n) not in self.cloud.power:
             return
         self.real += 30
         record = {**first, "eventID": str(uuid.uuid4()), "requestID": str(uuid.uuid4())}
-        record["eventTime"] = _iso(self.real)
+        record["eventTime"] = _iso(_epoch(first["eventTime"]) + 30)
         self.delivered.add(record["eventID"])
         self.deliver(b.eventbridge(record))
 
@@ -428,3 +429,9 @@ def _iso(epoch: float) -> str:
     import time
 
     return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(epoch))
+
+
+def _epoch(iso: str) -> float:
+    from datetime import datetime
+
+    return datetime.fromisoformat(iso.replace("Z", "+00:00")).timestamp()
