@@ -33,6 +33,7 @@ from tagwarden.enforce import Enforcer, TagWriteFailed
 from tagwarden.guards import OwnIdentity
 from tagwarden.ledger.model import LifecycleState
 from tagwarden.ledger.sqlite import SqliteLedger
+from tagwarden.ledger.state import cloud_time
 from tagwarden.lifecycle.ports import ActionResult, Status
 from tagwarden.lifecycle.sweeper import SweepActions
 from tagwarden.model import Resource
@@ -359,7 +360,9 @@ class History:
             return
         self.real += 30
         record = {**first, "eventID": str(uuid.uuid4()), "requestID": str(uuid.uuid4())}
-        record["eventTime"] = _iso(_epoch(first["eventTime"]) + 30)
+        sent_at = cloud_time(first["eventTime"])
+        assert sent_at is not None
+        record["eventTime"] = _iso(sent_at.timestamp() + 30)
         self.delivered.add(record["eventID"])
         self.deliver(b.eventbridge(record))
 
@@ -430,8 +433,3 @@ def _iso(epoch: float) -> str:
 
     return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(epoch))
 
-
-def _epoch(iso: str) -> float:
-    from datetime import datetime
-
-    return datetime.fromisoformat(iso.replace("Z", "+00:00")).timestamp()

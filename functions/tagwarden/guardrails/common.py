@@ -9,9 +9,8 @@ preventive control over their callers would contradict them, and is reported ins
 
 from __future__ import annotations
 
-import fnmatch
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from tagwarden.model import Action, ActorKind, Provider
@@ -46,10 +45,6 @@ class DoesNotFit(GuardrailError):
 def patterns(matcher: Matcher) -> tuple[str, ...]:
     """The glob patterns a matcher was compiled from."""
     return matcher.globs.patterns
-
-
-def glob_matches(globs: Iterable[str], value: str) -> bool:
-    return any(fnmatch.fnmatchcase(value.lower(), g.lower()) for g in globs)
 
 
 def required_tags(rule: Rule, rules: RuleSet) -> tuple[str, ...]:

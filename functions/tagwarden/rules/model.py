@@ -1,6 +1,6 @@
 """The compiled rule set: what the loader produces and the attribution core reads.
 
-Everything here is built once per cold start: regexes compiled, globs joined, durations parsed.
+Everything here is built once per cold start: regexes and globs compiled, durations parsed.
 """
 
 from __future__ import annotations
